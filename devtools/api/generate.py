@@ -1,0 +1,515 @@
+#!/usr/bin/env python3
+"""devtools/api/generate.py: makes every *_gen.* file of unihpy from devtools/api/hpy.api.
+
+Standard library only, deterministic (same input, same bytes).
+    python3 devtools/api/generate.py            write the generated files
+    python3 devtools/api/generate.py --check    exit 1 and name the files that differ
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+API_FILE = Path(__file__).resolve().with_name("hpy.api")
+HEADER_SIZE = 24  # const char *name; void *_private; int abi_version; (LP64, padded)
+POINTER_SIZE = 8
+
+
+# ---------------------------------------------------------------- the description
+
+@dataclass
+class Param:
+    ctype: str  # the declaration without the name, e.g. "const HPy *"
+    name: str
+    decl: str   # as written, e.g. "const HPy *args"
+
+    @property
+    def is_handle(self) -> bool:
+        return self.ctype.strip() == "HPy"
+
+
+@dataclass
+class Member:
+    index: int
+    kind: str          # "handle" or "function"
+    name: str          # context member name: h_None, ctx_Dup
+    api: str = ""      # public name: HPy_Dup (functions only)
+    ret: str = ""
+    params: list[Param] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cpython(self) -> str:
+        return self.options.get("cpython", "")
+
+    @property
+    def is_direct(self) -> bool:
+        """CPython ABI: an inline call of one CPython function."""
+        return self.kind == "function" and self.cpython not in ("", "inline")
+
+    @property
+    def host_only(self) -> bool:
+        return "host-only" in self.options
+
+    def param_list(self) -> str:
+        return ", ".join(["HPyContext *ctx"] + [p.decl for p in self.params])
+
+    def arg_names(self) -> str:
+        return ", ".join(["ctx"] + [p.name for p in self.params])
+
+    def ret_decl(self, name: str) -> str:
+        """`RET NAME` with the pointer star kept next to the name."""
+        return f"{self.ret}{name}" if self.ret.endswith("*") else f"{self.ret} {name}"
+
+
+@dataclass
+class Signature:
+    name: str
+    number: int
+    ret: str
+    params: list[Param]
+    block: list[Param] | None  # None: no generic argument block
+    flags: set[str]
+
+    @property
+    def typedef(self) -> str:
+        if self.name == "CAPSULE_DESTRUCTOR":
+            return "HPyFunc_Capsule_Destructor"
+        return "HPyFunc_" + self.name.lower()
+
+    @property
+    def has_ctx(self) -> bool:
+        return "no-ctx" not in self.flags
+
+    @property
+    def inputs(self) -> list[Param]:
+        return [p for p in (self.block or []) if p.name != "result"]
+
+    @property
+    def result(self) -> Param | None:
+        return next((p for p in (self.block or []) if p.name == "result"), None)
+
+
+@dataclass
+class Slot:
+    name: str
+    number: int
+    signature: str
+
+
+@dataclass
+class Api:
+    members: list[Member]
+    signatures: list[Signature]
+    slots: list[Slot]
+
+    @property
+    def functions(self) -> list[Member]:
+        return [m for m in self.members if m.kind == "function"]
+
+    @property
+    def handles(self) -> list[Member]:
+        return [m for m in self.members if m.kind == "handle"]
+
+
+def parse_param(text: str) -> Param:
+    text = " ".join(text.split())
+    m = re.match(r"^(.*?)([A-Za-z_][A-Za-z0-9_]*)\s*(\[\])?$", text)
+    if not m:
+        raise ValueError(f"cannot parse parameter {text!r}")
+    ctype = m.group(1)
+    if m.group(3):
+        ctype = ctype + "*"
+    return Param(ctype=ctype.strip() + (" " if not ctype.endswith("*") else ""), name=m.group(2), decl=text)
+
+
+def parse_params(text: str) -> list[Param]:
+    text = text.strip()
+    if text in ("", "void"):
+        return []
+    return [parse_param(p) for p in text.split(",")]
+
+
+def member_name_of(api_name: str) -> str:
+    stem = api_name.lstrip("_")
+    stem = stem[3:] if stem.startswith("HPy") else stem
+    return "ctx_" + stem.lstrip("_")
+
+
+def parse_options(text: str) -> dict[str, str]:
+    options = {}
+    for word in text.split():
+        key, _, value = word.partition("=")
+        options[key] = value
+    return options
+
+
+DECL_RE = re.compile(r"^(?P<ret>.+?)\s*\b(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<params>.*)\);(?P<opts>.*)$")
+HANDLE_RE = re.compile(r"^HPy\s+(?P<name>h_[A-Za-z0-9_]+);(?P<opts>.*)$")
+SIG_RE = re.compile(r"^(?P<name>[A-Z_]+) = (?P<num>\d+): (?P<ret>[A-Za-z_ *]+?) \((?P<params>[^)]*)\)"
+                    r" \| (?P<block>[^|]*?)(?: \| (?P<flags>.*))?$")
+SLOT_RE = re.compile(r"^(?P<name>[a-z_]+) = (?P<num>\d+): (?P<sig>[A-Z_]+)$")
+
+
+def parse(path: Path = API_FILE) -> Api:
+    members: list[Member] = []
+    signatures: list[Signature] = []
+    slots: list[Slot] = []
+    section = None
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        where = f"{path.name}:{lineno}"
+        if section == "members":
+            if m := HANDLE_RE.match(line):
+                members.append(Member(len(members), "handle", m["name"], options=parse_options(m["opts"])))
+            elif m := DECL_RE.match(line):
+                ret = " ".join(m["ret"].split())
+                ret = ret if ret.endswith("*") else ret
+                members.append(Member(len(members), "function", member_name_of(m["name"]), api=m["name"],
+                                      ret=ret.replace(" *", " *"), params=parse_params(m["params"]),
+                                      options=parse_options(m["opts"])))
+            else:
+                raise SystemExit(f"{where}: not a member declaration: {line}")
+        elif section == "signatures":
+            m = SIG_RE.match(line)
+            if not m:
+                raise SystemExit(f"{where}: not a signature line: {line}")
+            block_text = m["block"].strip()
+            block = None if block_text == "-" else [parse_param(f) for f in block_text.split(";")]
+            signatures.append(Signature(m["name"], int(m["num"]), m["ret"].strip(), parse_params(m["params"]),
+                                        block, set((m["flags"] or "").split())))
+        elif section == "slots":
+            m = SLOT_RE.match(line)
+            if not m:
+                raise SystemExit(f"{where}: not a slot line: {line}")
+            slots.append(Slot(m["name"], int(m["num"]), m["sig"]))
+        else:
+            raise SystemExit(f"{where}: text outside a section")
+    return Api(members, signatures, slots)
+
+
+# ---------------------------------------------------------------- output helpers
+
+def banner(path: str, comment: str = "//") -> str:
+    return (f"{comment} {path}: GENERATED by devtools/api/generate.py from devtools/api/hpy.api; do not edit.\n"
+            f"{comment} Change the description or the generator, then run `make generate`.\n")
+
+
+def c_header(path: str, guard: str, body: str, extern_c: bool = False) -> str:
+    out = [banner(path), f"#ifndef {guard}", f"#define {guard}", ""]
+    if extern_c:
+        out += ["#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
+    out.append(body.rstrip("\n"))
+    if extern_c:
+        out += ["", "#ifdef __cplusplus", "}", "#endif"]
+    out += ["", f"#endif /* {guard} */", ""]
+    return "\n".join(out)
+
+
+def to_py(p: Param) -> str:
+    return f"_h2py({p.name})" if p.is_handle else p.name
+
+
+# ---------------------------------------------------------------- the generated files
+
+def gen_context(api: Api) -> str:
+    lines = ["/* The HPy universal context: this layout is the ABI (member i at byte 24 + 8*i). */",
+             "struct _HPyContext_s {",
+             "    const char *name;",
+             "    void *_private;",
+             "    int abi_version;"]
+    for m in api.members:
+        if m.kind == "handle":
+            lines.append(f"    HPy {m.name};")
+        else:
+            lines.append(f"    {m.ret_decl('(*' + m.name + ')')}({m.param_list()});")
+    lines.append("};")
+    return c_header("include/hpy/universal/context_gen.h", "HPY_UNIVERSAL_CONTEXT_GEN_H", "\n".join(lines))
+
+
+def gen_universal_api(api: Api) -> str:
+    out = ["/* The universal ABI: every API function is one indirect call through the context. */", ""]
+    for m in api.functions:
+        if m.options.get("trampoline") == "manual":
+            continue
+        ret = "" if m.ret == "void" else "return "
+        body = [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})",
+                "{",
+                f"    {ret}ctx->{m.name}({m.arg_names()});",
+                "}"]
+        if "legacy" in m.options:
+            message = f"{m.api} is part of the legacy API: build with the hybrid ABI to call it"
+            body = ["#ifdef HPY_ABI_HYBRID", *body, "#else",
+                    f"HPY_EXTERN_C {m.ret_decl(m.api)}({m.param_list()}) _HPY_LEGACY_ONLY(\"{message}\");", "#endif"]
+        out += body + [""]
+    return c_header("include/hpy/universal/api_gen.h", "HPY_UNIVERSAL_API_GEN_H", "\n".join(out))
+
+
+def gen_cpython_api(api: Api) -> str:
+    out = ["/* The CPython ABI: direct CPython calls, or calls of the runtime linked into the extension. */", ""]
+    for m in api.functions:
+        if m.host_only or m.cpython == "inline":
+            continue
+        ret = "" if m.ret == "void" else "return "
+        if m.is_direct:
+            call = f"{m.cpython}({', '.join(to_py(p) for p in m.params)})"
+            if m.ret == "HPy":
+                body = f"return _py2h({call});"
+            elif m.ret == "void":
+                body = f"(void){call};"
+            else:
+                body = f"return ({m.ret}){call};"
+            out += [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})", "{", "    (void)ctx;", f"    {body}", "}", ""]
+        else:
+            out += [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})", "{",
+                    f"    {ret}{m.name}({m.arg_names()});", "}", ""]
+    return c_header("include/hpy/cpython/api_gen.h", "HPY_CPYTHON_API_GEN_H", "\n".join(out))
+
+
+def gen_runtime_decls(api: Api) -> str:
+    out = ["/* The runtime's implementation of every context function (runtime/cpython). Extensions built",
+           "   for the CPython ABI link these privately; the universal host puts them in its context. */", ""]
+    for m in api.functions:
+        out.append(f"HPyAPI_RUNTIME_FUNC {m.ret_decl(m.name)}({m.param_list()});")
+    return c_header("include/hpy/cpython/runtime_gen.h", "HPY_CPYTHON_RUNTIME_GEN_H", "\n".join(out), extern_c=True)
+
+
+def gen_runtime_wrappers(api: Api) -> str:
+    out = [banner("runtime/cpython/ctx_inline_gen.cpp"),
+           "// Context functions whose CPython-ABI version is inline: the host needs them as real functions.",
+           "#include \"hpy.h\"", "",
+           "extern \"C\" {", ""]
+    for m in api.functions:
+        if not (m.is_direct or m.cpython == "inline"):
+            continue
+        ret = "" if m.ret == "void" else "return "
+        out += [f"{m.ret_decl(m.name)}({m.param_list()})", "{", f"    {ret}{m.api}({m.arg_names()});", "}", ""]
+    out += ["}  // extern \"C\"", ""]
+    return "\n".join(out)
+
+
+def gen_context_init(api: Api) -> str:
+    out = [banner("runtime/cpython/context_init_gen.cpp"),
+           "// Fills a context with the CPython objects behind the handles and the runtime's functions.",
+           "#include \"runtime/cpython/context_init.h\"", "",
+           "namespace hpy::cpython {", "",
+           "void fill_handles(HPyContext *ctx)",
+           "{"]
+    for m in api.handles:
+        expr = m.cpython
+        if expr == "builtins-module":
+            expr = "builtins_module()"
+        else:
+            expr = f"(PyObject *){expr}"
+        out.append(f"    ctx->{m.name} = _py2h({expr});")
+    out += ["}", "", "void fill_functions(HPyContext *ctx)", "{"]
+    for m in api.functions:
+        out.append(f"    ctx->{m.name} = &{m.name};")
+    out += ["}", "", "}  // namespace hpy::cpython", ""]
+    return "\n".join(out)
+
+
+def gen_offsets(api: Api) -> str:
+    out = ["/* Pins every context member at its ABI offset; compiled as C11 and as C++17 by the tests. */",
+           "#include <stddef.h>",
+           "#ifdef __cplusplus",
+           "#define HPY_LAYOUT_ASSERT(cond, what) static_assert(cond, what)",
+           "#else",
+           "#define HPY_LAYOUT_ASSERT(cond, what) _Static_assert(cond, what)",
+           "#endif", "",
+           f"HPY_LAYOUT_ASSERT(sizeof(struct _HPyContext_s) == {HEADER_SIZE + POINTER_SIZE * len(api.members)}, "
+           "\"sizeof(HPyContext)\");",
+           "HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, name) == 0, \"name\");",
+           "HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, _private) == 8, \"_private\");",
+           "HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, abi_version) == 16, \"abi_version\");"]
+    for m in api.members:
+        off = HEADER_SIZE + POINTER_SIZE * m.index
+        out.append(f"HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, {m.name}) == {off}, \"{m.name}\");")
+    return c_header("tests/abi/context_offsets_gen.h", "HPY_TESTS_CONTEXT_OFFSETS_GEN_H", "\n".join(out))
+
+
+def gen_hpyfunc(api: Api) -> str:
+    out = ["/* Function signatures, slots and the argument blocks trampolines hand to the host. */", "",
+           "typedef enum {"]
+    out += [f"    HPyFunc_{s.name} = {s.number}," for s in api.signatures]
+    out += ["} HPyFunc_Signature;", "", "typedef enum {"]
+    out += [f"    HPy_{s.name} = {s.number}," for s in api.slots]
+    out += ["} HPySlot_Slot;", "",
+            "/* The C type of each signature's implementation. */"]
+    for s in api.signatures:
+        params = (["HPyContext *ctx"] if s.has_ctx else []) + [p.decl for p in s.params]
+        ret = s.ret if s.ret.endswith("*") else s.ret + " "
+        out.append(f"typedef {ret}(*{s.typedef})({', '.join(params)});")
+    out += ["", "/* Declares an implementation function SYM of signature SIG: _HPyFunc_DECLARE_<SIG>(SYM). */"]
+    for s in api.signatures:
+        params = (["HPyContext *ctx"] if s.has_ctx else []) + [p.decl for p in s.params]
+        ret = s.ret if s.ret.endswith("*") else s.ret + " "
+        out.append(f"#define _HPyFunc_DECLARE_HPyFunc_{s.name}(SYM) static {ret}SYM({', '.join(params)})")
+    out += ["", "/* The signature of each slot: _HPySlot_SIG__<slot>. */"]
+    for sl in api.slots:
+        out.append(f"#define _HPySlot_SIG__HPy_{sl.name} HPyFunc_{sl.signature}")
+    out += ["", "/* Argument blocks: a universal trampoline fills one and passes it to the host. */"]
+    for s in api.signatures:
+        if s.block is None:
+            continue
+        out.append("typedef struct {")
+        out += [f"    {p.decl};" for p in s.block]
+        out.append(f"}} _HPyFunc_args_{s.name};")
+    return c_header("include/hpy/hpyfunc_gen.h", "HPY_HPYFUNC_GEN_H", "\n".join(out))
+
+
+def cpy_params(s: Signature) -> list[str]:
+    """The C-side trampoline's parameters (CPython calling convention)."""
+    params = []
+    for p in s.inputs:
+        params.append(f"int {p.name}" if "cpy-int-op" in s.flags and p.ctype.strip() == "HPy_RichCmpOp" else p.decl)
+    if s.name == "NOARGS":
+        params.append("cpy_PyObject *_ignored")
+    return params or ["void"]
+
+
+def cpy_ret(s: Signature) -> str:
+    return s.result.ctype.strip() if s.result else "void"
+
+
+def gen_universal_trampolines(api: Api) -> str:
+    out = ["/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL. */", ""]
+    for s in api.signatures:
+        if s.block is None:
+            continue
+        ret = cpy_ret(s)
+        inputs = []
+        for p in s.inputs:
+            inputs.append(f"(HPy_RichCmpOp){p.name}" if "cpy-int-op" in s.flags and p.ctype.strip() == "HPy_RichCmpOp"
+                          else p.name)
+        if s.result:
+            inputs.append("0")  # the host writes the result
+        init = "{ " + ", ".join(inputs) + " }"
+        out += [f"#define _HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM, IMPL) \\",
+                f"    static {ret} SYM({', '.join(cpy_params(s))}) \\",
+                "    { \\",
+                f"        _HPyFunc_args_{s.name} a = {init}; \\",
+                f"        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_{s.name}, \\",
+                "                                            (HPyCFunction)IMPL, &a); \\"]
+        if s.name == "NOARGS":
+            out.append("        (void)_ignored; \\")
+        out += [f"        {'return a.result; ' if s.result else ''}\\", "    }", ""]
+    return c_header("include/hpy/universal/trampolines_gen.h", "HPY_UNIVERSAL_TRAMPOLINES_GEN_H", "\n".join(out))
+
+
+def impl_call(s: Signature, ctx: str, source: str) -> str:
+    """Calls IMPL with the block's inputs (read from `source`, e.g. "a->" or ""), converted to handles."""
+    args = [ctx] if s.has_ctx else []
+    for p in s.inputs:
+        args.append(f"_py2h({source}{p.name})" if p.ctype.strip() == "cpy_PyObject *" else
+                    (f"(HPy_RichCmpOp){source}{p.name}" if p.ctype.strip() == "HPy_RichCmpOp" else f"{source}{p.name}"))
+    return ", ".join(args)
+
+
+def result_of(s: Signature, call: str) -> str:
+    if s.result is None:
+        return call
+    return f"_h2py({call})" if s.ret == "HPy" else call
+
+
+def gen_cpython_trampolines(api: Api) -> str:
+    out = ["/* CPython ABI: each C-side trampoline calls IMPL directly (handles are the PyObject pointers).",
+           "   The signatures marked special in the description are in cpython/trampolines.h. */", ""]
+    for s in api.signatures:
+        if s.block is None or "special" in s.flags:
+            continue
+        ret = cpy_ret(s)
+        call = result_of(s, f"IMPL({impl_call(s, '_HPyGetContext()', '')})")
+        out += [f"#define _HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM, IMPL) \\",
+                f"    static {ret} SYM({', '.join(cpy_params(s))}) \\",
+                "    { \\"]
+        if s.name == "NOARGS":
+            out.append("        (void)_ignored; \\")
+        out += [f"        {'return ' if s.result else ''}{call}; \\", "    }", ""]
+    return c_header("include/hpy/cpython/trampolines_gen.h", "HPY_CPYTHON_TRAMPOLINES_GEN_H", "\n".join(out))
+
+
+def gen_dispatch(api: Api) -> str:
+    out = [banner("runtime/cpython/dispatch_gen.cpp"),
+           "// The host's side of the universal trampolines: unpack the block, call the implementation.",
+           "#include \"runtime/cpython/dispatch.h\"", "",
+           "extern \"C\" void ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,",
+           "                                                    HPyCFunction func, void *args)",
+           "{",
+           "    switch (sig) {"]
+    for s in api.signatures:
+        out.append(f"    case HPyFunc_{s.name}:")
+        if "special" in s.flags or s.block is None:
+            out.append(f"        hpy::dispatch::call_{s.name.lower()}(ctx, func, args);")
+            out.append("        return;")
+            continue
+        out.append(f"        {{ auto *a = static_cast<_HPyFunc_args_{s.name} *>(args);")
+        call = f"reinterpret_cast<{s.typedef}>(func)({impl_call(s, 'ctx', 'a->')})"
+        call = result_of(s, call)
+        out.append(f"          {'a->result = ' if s.result else ''}{call};")
+        out.append("          return; }")
+    out += ["    }", "    hpy::dispatch::unknown_signature(ctx, sig);", "}", ""]
+    return "\n".join(out)
+
+
+def gen_dispatch_decls(api: Api) -> str:
+    lines = [f"void call_{s.name.lower()}(HPyContext *ctx, HPyCFunction func, void *args);"
+             for s in api.signatures if "special" in s.flags or s.block is None]
+    return "\n".join([banner("runtime/cpython/dispatch_gen.h"),
+                      "// The signatures the host converts by hand (runtime/cpython/dispatch.cpp).",
+                      "#pragma once", "", "namespace hpy::dispatch {", ""] + lines + ["", "}  // namespace hpy::dispatch", ""])
+
+
+OUTPUTS = {
+    "include/hpy/universal/context_gen.h": gen_context,
+    "include/hpy/universal/api_gen.h": gen_universal_api,
+    "include/hpy/universal/trampolines_gen.h": gen_universal_trampolines,
+    "include/hpy/cpython/api_gen.h": gen_cpython_api,
+    "include/hpy/cpython/runtime_gen.h": gen_runtime_decls,
+    "include/hpy/cpython/trampolines_gen.h": gen_cpython_trampolines,
+    "include/hpy/hpyfunc_gen.h": gen_hpyfunc,
+    "runtime/cpython/ctx_inline_gen.cpp": gen_runtime_wrappers,
+    "runtime/cpython/context_init_gen.cpp": gen_context_init,
+    "runtime/cpython/dispatch_gen.cpp": gen_dispatch,
+    "runtime/cpython/dispatch_gen.h": gen_dispatch_decls,
+    "tests/abi/context_offsets_gen.h": gen_offsets,
+}
+
+
+def render(api: Api) -> dict[str, str]:
+    return {path: fn(api) for path, fn in OUTPUTS.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the source tree (default: this checkout)")
+    args = ap.parse_args(argv)
+    files = render(parse())
+    stale = []
+    for rel, text in files.items():
+        path = args.root / rel
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(rel)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+    if stale:
+        print("out of date (run `make generate`):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+/* include/hpy.h: the one header HPy extensions include; picks the ABI and pulls in the rest. */
+#ifndef HPY_H
+#define HPY_H
+
+/* Exactly one ABI: HPY_ABI_CPYTHON (direct CPython calls), HPY_ABI_UNIVERSAL (one binary,
+   every call through the context) or HPY_ABI_HYBRID (universal plus the CPython C API). */
+#if (defined(HPY_ABI_CPYTHON) + defined(HPY_ABI_UNIVERSAL) + defined(HPY_ABI_HYBRID)) != 1
+#  error "Define exactly one of HPY_ABI_CPYTHON, HPY_ABI_UNIVERSAL, HPY_ABI_HYBRID (hpy.devel does it for you)"
+#endif
+
+#if defined(HPY_ABI_UNIVERSAL) && defined(Py_PYTHON_H)
+#  error "It is forbidden to #include <Python.h> when targeting the HPy Universal ABI"
+#endif
+
+/* Universal and hybrid modules call through the context; CPython-ABI ones call CPython. */
+#if defined(HPY_ABI_UNIVERSAL) || defined(HPY_ABI_HYBRID)
+#  define HPY_UNIVERSAL_DISPATCH 1
+#endif
+
+#if defined(HPY_ABI_CPYTHON) || defined(HPY_ABI_HYBRID)
+#  define PY_SSIZE_T_CLEAN
+#  include <Python.h>
+#endif
+
+/* The ABI this header speaks: a host refuses a module whose major differs or whose minor is newer. */
+#define HPY_ABI_VERSION 0
+#define HPY_ABI_VERSION_MINOR 0
+#define HPY_ABI_TAG "hpy0"
+
+#include "hpy/base.h"
+#include "hpy/hpyfunc_gen.h"
+#include "hpy/hpydef.h"
+#include "hpy/hpytype.h"
+#include "hpy/hpymodule.h"
+#include "hpy/universal/context_gen.h"
+
+#ifdef HPY_UNIVERSAL_DISPATCH
+#  include "hpy/universal/hpy_universal.h"
+#else
+#  include "hpy/cpython/hpy_cpython.h"
+#endif
+
+#include "hpy/inline_helpers.h"
+#include "hpy/helpers.h"
+
+#endif /* HPY_H */

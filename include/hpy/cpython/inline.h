@@ -1,0 +1,58 @@
+/* include/hpy/cpython/inline.h: CPython-ABI API functions written by hand (the description's cpython=inline). */
+#ifndef HPY_CPYTHON_INLINE_H
+#define HPY_CPYTHON_INLINE_H
+
+/* A new handle to the same object (HPy_NULL stays HPy_NULL). */
+HPyAPI_FUNC HPy HPy_Dup(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    Py_XINCREF(_h2py(h));
+    return h;
+}
+
+/* Releases a handle; closing HPy_NULL does nothing. */
+HPyAPI_FUNC void HPy_Close(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    Py_XDECREF(_h2py(h));
+}
+
+/* 1 if both handles refer to the same object. */
+HPyAPI_FUNC int HPy_Is(HPyContext *ctx, HPy obj, HPy other)
+{
+    (void)ctx;
+    return _h2py(obj) == _h2py(other);
+}
+
+/* 1 if obj is an instance of type (or of a subtype); type must be a type. */
+HPyAPI_FUNC int HPy_TypeCheck(HPyContext *ctx, HPy obj, HPy type)
+{
+    (void)ctx;
+    return PyObject_TypeCheck(_h2py(obj), (PyTypeObject *)_h2py(type));
+}
+
+/* 1 if an exception is set. */
+HPyAPI_FUNC int HPyErr_Occurred(HPyContext *ctx)
+{
+    (void)ctx;
+    return PyErr_Occurred() != NULL;
+}
+
+/* A new handle to a CPython object (legacy API). */
+HPyAPI_FUNC HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj)
+{
+    (void)ctx;
+    Py_XINCREF(obj);
+    return _py2h(obj);
+}
+
+/* A new reference to the handle's object (legacy API). */
+HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    PyObject *obj = _h2py(h);
+    Py_XINCREF(obj);
+    return obj;
+}
+
+#endif /* HPY_CPYTHON_INLINE_H */

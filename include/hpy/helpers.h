@@ -1,0 +1,44 @@
+/* include/hpy/helpers.h: helper functions compiled into every extension (runtime/helpers), ABI-neutral. */
+#ifndef HPY_HELPERS_H
+#define HPY_HELPERS_H
+
+_HPY_EXTERN_C_BEGIN
+
+/* Adds the type built from `spec` (with `params`, may be NULL) to module `obj` as `name`.
+   Returns 1 on success, 0 with an exception set. */
+HPyAPI_RUNTIME_FUNC int HPyHelpers_AddType(HPyContext *ctx, HPy obj, const char *name, HPyType_Spec *hpyspec,
+                                           HPyType_SpecParam *params);
+
+/* Parses positional arguments by format units (see docs/api.md); 1 on success, 0 with TypeError set.
+   Handles stored through "O" are borrowed from `args`. */
+HPyAPI_RUNTIME_FUNC int HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
+                                     const char *fmt, ...);
+
+/* As HPyArg_Parse, with keyword values after the positional ones and their names in kwnames
+   (vectorcall style); `keywords` is NULL-terminated, "" marks a positional-only argument. */
+HPyAPI_RUNTIME_FUNC int HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
+                                             HPy kwnames, const char *fmt, const char *keywords[], ...);
+
+/* As HPyArg_ParseKeywords, with the keywords in a dict (tp_new / tp_init style). */
+HPyAPI_RUNTIME_FUNC int HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args,
+                                                 HPy_ssize_t nargs, HPy kw, const char *fmt,
+                                                 const char *keywords[], ...);
+
+/* Builds a value from a format (as CPython's Py_BuildValue); a new handle, HPy_NULL on error. */
+HPyAPI_RUNTIME_FUNC HPy HPy_BuildValue(HPyContext *ctx, const char *fmt, ...);
+
+/* A new str from a printf-like format (the units of PyUnicode_FromFormat). */
+HPyAPI_RUNTIME_FUNC HPy HPyUnicode_FromFormat(HPyContext *ctx, const char *fmt, ...);
+HPyAPI_RUNTIME_FUNC HPy HPyUnicode_FromFormatV(HPyContext *ctx, const char *fmt, va_list vargs);
+
+/* Sets exception h_type with a formatted message; always returns HPy_NULL. */
+HPyAPI_RUNTIME_FUNC HPy HPyErr_Format(HPyContext *ctx, HPy h_type, const char *fmt, ...);
+
+/* Splits vectorcall-style (args, nargs, kwnames) into a tuple and a dict (new handles, or HPy_NULL
+   for an empty dict). Returns 1 on success, 0 with an exception set. */
+HPyAPI_RUNTIME_FUNC int HPyHelpers_PackArgsAndKeywords(HPyContext *ctx, const HPy *args, size_t nargs,
+                                                       HPy kwnames, HPy *out_args_tuple, HPy *out_kwd);
+
+_HPY_EXTERN_C_END
+
+#endif /* HPY_HELPERS_H */

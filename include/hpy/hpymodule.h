@@ -1,0 +1,52 @@
+/* include/hpy/hpymodule.h: module definitions (HPyModuleDef) and the HPy_MODINIT entry points. */
+#ifndef HPY_HPYMODULE_H
+#define HPY_HPYMODULE_H
+
+/* What a module holds. `defines` and `globals` are NULL-terminated; module state (size != 0)
+   is not part of HPy 0.9 and hosts refuse it. */
+typedef struct {
+    const char *doc;
+    HPy_ssize_t size;
+    cpy_PyMethodDef *legacy_methods;   /* CPython-ABI and hybrid modules only */
+    HPyDef **defines;
+    HPyGlobal **globals;
+} HPyModuleDef;
+
+#ifdef HPY_UNIVERSAL_DISPATCH
+/* The context every trampoline of this module passes to the host (set by the host at load). */
+_HPY_EXTERN_C_BEGIN
+extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
+_HPY_EXTERN_C_END
+
+/* The four entry points of a universal module (EXT: the last part of the module's name). */
+#define HPy_MODINIT(EXT, MODDEF)                                                  \
+    HPy_EXPORTED_SYMBOL uint32_t get_required_hpy_major_version_##EXT(void)       \
+    {                                                                             \
+        return HPY_ABI_VERSION;                                                   \
+    }                                                                             \
+    HPy_EXPORTED_SYMBOL uint32_t get_required_hpy_minor_version_##EXT(void)       \
+    {                                                                             \
+        return HPY_ABI_VERSION_MINOR;                                             \
+    }                                                                             \
+    _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END \
+    HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
+    {                                                                             \
+        _ctx_for_trampolines = ctx;                                               \
+    }                                                                             \
+    HPy_EXPORTED_SYMBOL HPyModuleDef *HPyInit_##EXT(void)                         \
+    {                                                                             \
+        return &MODDEF;                                                           \
+    }
+#else
+_HPY_EXTERN_C_BEGIN
+HPyAPI_RUNTIME_FUNC PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def, const char *name);
+_HPY_EXTERN_C_END
+/* A CPython-ABI module is an ordinary extension: PyInit_EXT with multi-phase initialisation. */
+#define HPy_MODINIT(EXT, MODDEF)                                                  \
+    PyMODINIT_FUNC PyInit_##EXT(void)                                             \
+    {                                                                             \
+        return _HPyModuleDef_AsPyInit(&MODDEF, #EXT);                             \
+    }
+#endif
+
+#endif /* HPY_HPYMODULE_H */

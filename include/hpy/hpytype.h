@@ -1,0 +1,59 @@
+/* include/hpy/hpytype.h: type specifications (HPyType_Spec) and the per-type helper macros. */
+#ifndef HPY_HPYTYPE_H
+#define HPY_HPYTYPE_H
+
+/* Type flags: the values of CPython's Py_TPFLAGS_* that HPy exposes. */
+#define HPy_TPFLAGS_DEFAULT ((1UL << 9) | (1UL << 18))
+#define HPy_TPFLAGS_BASETYPE (1UL << 10)
+#define HPy_TPFLAGS_HAVE_GC (1UL << 14)
+
+/* How to build a type. `defines` is a NULL-terminated array; `basicsize` is the size of the
+   instance's C struct (without any object header: HPy adds it). */
+typedef struct {
+    const char *name;           /* "module.Name" */
+    int basicsize;
+    int itemsize;
+    unsigned long flags;
+    HPyType_BuiltinShape builtin_shape;
+    void *legacy_slots;         /* PyType_Slot[] (Legacy shape only, not in universal modules) */
+    HPyDef **defines;
+    const char *doc;
+} HPyType_Spec;
+
+typedef enum {
+    HPyType_SpecParam_Base = 1,
+    HPyType_SpecParam_BasesTuple = 2,
+    HPyType_SpecParam_Metaclass = 3
+} HPyType_SpecParam_Kind;
+
+/* Extra parameters of HPyType_FromSpec; the array ends with kind 0. */
+typedef struct {
+    HPyType_SpecParam_Kind kind;
+    HPy object;
+} HPyType_SpecParam;
+
+/* HPyType_HELPERS(TYPE [, SHAPE]) defines TYPE_AsStruct(ctx, h), returning the instance's TYPE
+   struct, and TYPE_SHAPE; SHAPE defaults to HPyType_BuiltinShape_Object. */
+#define HPyType_HELPERS(...) _HPyType_HELPERS_PICK(__VA_ARGS__, HPyType_BuiltinShape_Object, )
+#define _HPyType_HELPERS_PICK(TYPE, SHAPE, ...)                                  \
+    enum { TYPE##_SHAPE = (int)SHAPE };                                           \
+    _HPy_UNUSED static inline TYPE *TYPE##_AsStruct(HPyContext *ctx, HPy h)       \
+    {                                                                             \
+        return (TYPE *)_HPyAsStruct_##SHAPE(ctx, h);                              \
+    }
+/* The same for Legacy-shape types (their struct starts with PyObject_HEAD). */
+#define HPyType_LEGACY_HELPERS(TYPE) HPyType_HELPERS(TYPE, HPyType_BuiltinShape_Legacy)
+
+#define _HPyAsStruct_HPyType_BuiltinShape_Legacy _HPy_AsStruct_Legacy
+#define _HPyAsStruct_HPyType_BuiltinShape_Object _HPy_AsStruct_Object
+#define _HPyAsStruct_HPyType_BuiltinShape_Type _HPy_AsStruct_Type
+#define _HPyAsStruct_HPyType_BuiltinShape_Long _HPy_AsStruct_Long
+#define _HPyAsStruct_HPyType_BuiltinShape_Float _HPy_AsStruct_Float
+#define _HPyAsStruct_HPyType_BuiltinShape_Unicode _HPy_AsStruct_Unicode
+#define _HPyAsStruct_HPyType_BuiltinShape_Tuple _HPy_AsStruct_Tuple
+#define _HPyAsStruct_HPyType_BuiltinShape_List _HPy_AsStruct_List
+
+/* HPy_New(ctx, type, &data): a new instance and a pointer to its zeroed struct. */
+#define HPy_New(ctx, h_type, data) (_HPy_New((ctx), (h_type), (void **)(data)))
+
+#endif /* HPY_HPYTYPE_H */

@@ -1,0 +1,284 @@
+/* runtime/helpers/buildvalue.c: HPy_BuildValue, a Python value (often a tuple) from a format and C values. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hpy.h"
+
+/* Recursion guard: formats are written by hand, nobody nests this deep on purpose. */
+#define MAX_NESTING 100
+
+static const char build_units[] = "iIlkLKnfdsOS";
+
+static int is_sep(char c)
+{
+    return c == ' ' || c == '\t' || c == ',';
+}
+
+static void format_error(HPyContext *ctx, const char *fmt, const char *at, const char *why)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg), "HPy_BuildValue: %s at position %d of format \"%.80s\"", why, (int)(at - fmt), fmt);
+    HPyErr_SetString(ctx, ctx->h_SystemError, msg);
+}
+
+static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end, int depth);
+
+/* Checks one item at *pf and moves past it. */
+static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int depth)
+{
+    const char *f = *pf;
+    char c = *f;
+    if (c == '(' || c == '[' || c == '{') {
+        if (depth >= MAX_NESTING) {
+            format_error(ctx, fmt, f, "brackets nested too deep");
+            return 0;
+        }
+        *pf = f + 1;
+        return check_items(ctx, fmt, pf, f, c == '(' ? ')' : c == '[' ? ']' : '}', depth + 1);
+    }
+    if (c == 'N') {
+        format_error(ctx, fmt, f,
+                     "unit 'N' is not supported (HPy never steals handles: pass the handle with 'O' and "
+                     "close it yourself)");
+        return 0;
+    }
+    if (c == '\0' || strchr(build_units, c) == NULL) {
+        char why[48];
+        if (c == ')' || c == ']' || c == '}' || c == ':')
+            snprintf(why, sizeof(why), "unexpected '%c'", c);
+        else
+            snprintf(why, sizeof(why), "bad format char '%c'", c);
+        format_error(ctx, fmt, f, why);
+        return 0;
+    }
+    *pf = f + 1;
+    return 1;
+}
+
+/* Checks the items up to `end` (and consumes it); in a dict ('}') items go in key:value pairs.
+   `open` is the opening bracket, NULL at the top level. */
+static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end, int depth)
+{
+    const char *f = *pf;
+    for (;;) {
+        while (is_sep(*f))
+            f++;
+        if (*f == end) {
+            *pf = end == '\0' ? f : f + 1;
+            return 1;
+        }
+        if (*f == '\0') {
+            char why[32];
+            snprintf(why, sizeof(why), "unmatched '%c'", *open);
+            format_error(ctx, fmt, open, why);
+            return 0;
+        }
+        if (!check_item(ctx, fmt, &f, depth))
+            return 0;
+        if (end == '}') {
+            while (*f == ' ' || *f == '\t')
+                f++;
+            if (*f != ':') {
+                format_error(ctx, fmt, f, "missing ':' after a dict key");
+                return 0;
+            }
+            f++;
+            while (*f == ' ' || *f == '\t')
+                f++;
+            if (*f == '}' || *f == ',' || *f == '\0') {
+                format_error(ctx, fmt, f, "missing dict value after ':'");
+                return 0;
+            }
+            if (!check_item(ctx, fmt, &f, depth))
+                return 0;
+        }
+    }
+}
+
+/* Number of items before `end` in a format already checked. */
+static HPy_ssize_t count_items(const char *f, char end)
+{
+    HPy_ssize_t n = 0;
+    int level = 0;
+    for (; *f; f++) {
+        char c = *f;
+        if (level == 0 && c == end)
+            break;
+        if (c == '(' || c == '[' || c == '{') {
+            if (level == 0)
+                n++;
+            level++;
+        } else if (c == ')' || c == ']' || c == '}') {
+            level--;
+        } else if (level == 0 && !is_sep(c) && c != ':') {
+            n++;
+        }
+    }
+    return n;
+}
+
+static void skip_seps(const char **pf)
+{
+    while (is_sep(**pf) || **pf == ':')
+        (*pf)++;
+}
+
+static HPy build_item(HPyContext *ctx, const char **pf, va_list *ap);
+
+static HPy build_tuple(HPyContext *ctx, const char **pf, va_list *ap, char end)
+{
+    HPy_ssize_t n = count_items(*pf, end);
+    HPyTupleBuilder tb = HPyTupleBuilder_New(ctx, n);
+    if (tb._tup == 0)
+        return HPy_NULL;
+    for (HPy_ssize_t i = 0; i < n; i++) {
+        skip_seps(pf);
+        HPy item = build_item(ctx, pf, ap);
+        if (HPy_IsNull(item)) {
+            HPyTupleBuilder_Cancel(ctx, tb);
+            return HPy_NULL;
+        }
+        HPyTupleBuilder_Set(ctx, tb, i, item);
+        HPy_Close(ctx, item);
+    }
+    skip_seps(pf);
+    if (end != '\0')
+        (*pf)++;
+    return HPyTupleBuilder_Build(ctx, tb);
+}
+
+static HPy build_list(HPyContext *ctx, const char **pf, va_list *ap)
+{
+    HPy_ssize_t n = count_items(*pf, ']');
+    HPyListBuilder lb = HPyListBuilder_New(ctx, n);
+    if (lb._lst == 0)
+        return HPy_NULL;
+    for (HPy_ssize_t i = 0; i < n; i++) {
+        skip_seps(pf);
+        HPy item = build_item(ctx, pf, ap);
+        if (HPy_IsNull(item)) {
+            HPyListBuilder_Cancel(ctx, lb);
+            return HPy_NULL;
+        }
+        HPyListBuilder_Set(ctx, lb, i, item);
+        HPy_Close(ctx, item);
+    }
+    skip_seps(pf);
+    (*pf)++;
+    return HPyListBuilder_Build(ctx, lb);
+}
+
+static HPy build_dict(HPyContext *ctx, const char **pf, va_list *ap)
+{
+    HPy dict = HPyDict_New(ctx);
+    if (HPy_IsNull(dict))
+        return HPy_NULL;
+    for (;;) {
+        skip_seps(pf);
+        if (**pf == '}')
+            break;
+        HPy key = build_item(ctx, pf, ap);
+        if (HPy_IsNull(key)) {
+            HPy_Close(ctx, dict);
+            return HPy_NULL;
+        }
+        skip_seps(pf);
+        HPy value = build_item(ctx, pf, ap);
+        if (HPy_IsNull(value)) {
+            HPy_Close(ctx, key);
+            HPy_Close(ctx, dict);
+            return HPy_NULL;
+        }
+        int rc = HPy_SetItem(ctx, dict, key, value);
+        HPy_Close(ctx, key);
+        HPy_Close(ctx, value);
+        if (rc < 0) {
+            HPy_Close(ctx, dict);
+            return HPy_NULL;
+        }
+    }
+    (*pf)++;
+    return dict;
+}
+
+/* Builds the item at *pf as a new handle, consuming its C values. */
+static HPy build_item(HPyContext *ctx, const char **pf, va_list *ap)
+{
+    char c = *(*pf)++;
+    switch (c) {
+    case '(':
+        return build_tuple(ctx, pf, ap, ')');
+    case '[':
+        return build_list(ctx, pf, ap);
+    case '{':
+        return build_dict(ctx, pf, ap);
+    case 'i':
+        return HPyLong_FromLong(ctx, (long)va_arg(*ap, int));
+    case 'I':
+        return HPyLong_FromUnsignedLong(ctx, (unsigned long)va_arg(*ap, unsigned int));
+    case 'l':
+        return HPyLong_FromLong(ctx, va_arg(*ap, long));
+    case 'k':
+        return HPyLong_FromUnsignedLong(ctx, va_arg(*ap, unsigned long));
+    case 'L':
+        return HPyLong_FromLongLong(ctx, va_arg(*ap, long long));
+    case 'K':
+        return HPyLong_FromUnsignedLongLong(ctx, va_arg(*ap, unsigned long long));
+    case 'n':
+        return HPyLong_FromSsize_t(ctx, va_arg(*ap, HPy_ssize_t));
+    case 'f': /* a float argument arrives promoted to double */
+    case 'd':
+        return HPyFloat_FromDouble(ctx, va_arg(*ap, double));
+    case 's': {
+        const char *s = va_arg(*ap, const char *);
+        /* As Py_BuildValue: a NULL string is None rather than a crash. */
+        if (s == NULL)
+            return HPy_Dup(ctx, ctx->h_None);
+        return HPyUnicode_FromString(ctx, s);
+    }
+    case 'O':
+    case 'S': {
+        HPy h = va_arg(*ap, HPy);
+        /* HPy_NULL usually means the call that produced it failed: keep that exception. */
+        if (HPy_IsNull(h)) {
+            if (!HPyErr_Occurred(ctx))
+                HPyErr_SetString(ctx, ctx->h_SystemError, "HPy_BuildValue: HPy_NULL passed for 'O' or 'S'");
+            return HPy_NULL;
+        }
+        /* The caller keeps its handle: HPy never steals. */
+        return HPy_Dup(ctx, h);
+    }
+    default:
+        /* check_items let nothing else through. */
+        HPyErr_SetString(ctx, ctx->h_SystemError, "HPy_BuildValue: internal error, unchecked format unit");
+        return HPy_NULL;
+    }
+}
+
+HPy HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
+{
+    if (fmt == NULL) {
+        HPyErr_SetString(ctx, ctx->h_SystemError, "HPy_BuildValue: the format string is NULL");
+        return HPy_NULL;
+    }
+    /* Checking the whole format first means a malformed one fails before any value is built. */
+    const char *f = fmt;
+    if (!check_items(ctx, fmt, &f, NULL, '\0', 0))
+        return HPy_NULL;
+
+    va_list ap;
+    va_start(ap, fmt);
+    HPy result;
+    HPy_ssize_t n = count_items(fmt, '\0');
+    f = fmt;
+    if (n == 0) {
+        result = HPy_Dup(ctx, ctx->h_None);
+    } else if (n == 1) {
+        skip_seps(&f);
+        result = build_item(ctx, &f, &ap);
+    } else {
+        result = build_tuple(ctx, &f, &ap, '\0');
+    }
+    va_end(ap);
+    return result;
+}

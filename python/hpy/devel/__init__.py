@@ -259,11 +259,12 @@ def __bootstrap__():
     import hpy.universal as universal
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), {ext_file!r})
     if hasattr(universal, '_load_bootstrap'):
-        # HPy 0.9 hosts (and ours): picks the mode from the HPY environment variable.
+        # HPy 0.9's hosts (PyPy, GraalPy, HPy's own): the mode comes from os.environ['HPY'].
         m = universal._load_bootstrap({module_name!r}, __name__, __package__, path,
                                       __loader__, __spec__, os.environ)
     else:
-        m = universal.load({module_name!r}, path, __spec__)
+        # unihpy's host: load() reads HPY itself.
+        m = universal.load(__name__, path, __spec__)
     sys.modules[__name__] = m
 
 

@@ -1,0 +1,110 @@
+# proof-of-concept/conftest.py: builds the examples once per HPy ABI (setup.py build_ext) and gives the tests their modules.
+"""By default each test runs once per ABI: the sources are copied to a
+temporary folder and built there with ``setup.py build_ext --inplace
+--hpy-abi=ABI`` (once per ABI and session).
+
+    pytest proof-of-concept                     # cpython, universal and hybrid
+    pytest proof-of-concept --pof-abi=universal # one ABI
+    pytest proof-of-concept --pof-installed     # the pof modules already importable
+                                                # (pip-installed, or built in place)
+"""
+import importlib
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ABIS = ('cpython', 'universal', 'hybrid')
+MODULE_NAMES = ('pof', 'pofcpp', 'pofpackage', 'pofpackage.foo')
+SOURCES = ('setup.py', 'pof.c', 'pofcpp.cpp', 'pofpackage/__init__.py', 'pofpackage/foo.c')
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup('pof')
+    group.addoption('--pof-abi', action='append', choices=ABIS, default=None,
+                    help='build and test only this HPy ABI (repeatable)')
+    group.addoption('--pof-installed', action='store_true', default=False,
+                    help='test the pof modules that are importable already, without building')
+
+
+def pytest_generate_tests(metafunc):
+    if 'hpy_abi' in metafunc.fixturenames:
+        if metafunc.config.getoption('pof_installed'):
+            abis = ['installed']
+        else:
+            abis = metafunc.config.getoption('pof_abi') or list(ABIS)
+        metafunc.parametrize('hpy_abi', abis, scope='session')
+
+
+def _build(hpy_abi, tmp_path_factory):
+    dest = tmp_path_factory.mktemp('pof-' + hpy_abi)
+    for rel in SOURCES:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(HERE / rel, dest / rel)
+    proc = subprocess.run(
+        [sys.executable, 'setup.py', 'build_ext', '--inplace', '--hpy-abi=' + hpy_abi],
+        cwd=dest, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        pytest.fail('building the proof of concept for the %s ABI failed:\n%s'
+                    % (hpy_abi, proc.stdout), pytrace=False)
+    return dest
+
+
+@pytest.fixture(scope='session')
+def pof_build_dir(hpy_abi, tmp_path_factory):
+    """The folder holding the in-place build for ``hpy_abi`` (None when installed)."""
+    if hpy_abi == 'installed':
+        return None
+    return _build(hpy_abi, tmp_path_factory)
+
+
+def _forget_modules():
+    for name in MODULE_NAMES:
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def pof_modules(pof_build_dir):
+    """A namespace with the freshly imported pof, pofcpp and pofpackage.foo."""
+    saved_path = list(sys.path)
+    _forget_modules()
+    if pof_build_dir is not None:
+        sys.path.insert(0, str(pof_build_dir))
+    importlib.invalidate_caches()
+    try:
+        yield types.SimpleNamespace(
+            pof=importlib.import_module('pof'),
+            pofcpp=importlib.import_module('pofcpp'),
+            foo=importlib.import_module('pofpackage.foo'),
+            build_dir=pof_build_dir,
+        )
+    finally:
+        sys.path[:] = saved_path
+        _forget_modules()
+        importlib.invalidate_caches()
+
+
+@pytest.fixture
+def pof(pof_modules):
+    return pof_modules.pof
+
+
+@pytest.fixture
+def pofcpp(pof_modules):
+    return pof_modules.pofcpp
+
+
+@pytest.fixture
+def foo(pof_modules):
+    return pof_modules.foo
+
+
+@pytest.fixture(params=['pof', 'pofcpp'])
+def anypof(request, pof_modules):
+    """The C and the C++ version of pof, in turn."""
+    return getattr(pof_modules, request.param)
+

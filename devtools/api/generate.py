@@ -354,6 +354,9 @@ def gen_hpyfunc(api: Api) -> str:
         params = (["HPyContext *ctx"] if s.has_ctx else []) + [p.decl for p in s.params]
         ret = s.ret if s.ret.endswith("*") else s.ret + " "
         out.append(f"#define _HPyFunc_DECLARE_HPyFunc_{s.name}(SYM) static {ret}SYM({', '.join(params)})")
+    out += ["", "/* Every slot as X(name, number, signature), for code that walks them all. */",
+            "#define _HPY_SLOT_LIST(X) \\"]
+    out += [f"    X({sl.name}, {sl.number}, {sl.signature}) \\" for sl in api.slots]
     out += ["", "/* The signature of each slot: _HPySlot_SIG__<slot>. */"]
     for sl in api.slots:
         out.append(f"#define _HPySlot_SIG__HPy_{sl.name} HPyFunc_{sl.signature}")

@@ -193,6 +193,69 @@ typedef HPy (*HPyFunc_mod_create)(HPyContext *ctx, HPy spec);
 #define _HPyFunc_DECLARE_HPyFunc_VECTORCALLFUNC(SYM) static HPy SYM(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
 #define _HPyFunc_DECLARE_HPyFunc_MOD_CREATE(SYM) static HPy SYM(HPyContext *ctx, HPy spec)
 
+/* Every slot as X(name, number, signature), for code that walks them all. */
+#define _HPY_SLOT_LIST(X) \
+    X(bf_getbuffer, 1, GETBUFFERPROC) \
+    X(bf_releasebuffer, 2, RELEASEBUFFERPROC) \
+    X(mp_ass_subscript, 3, OBJOBJARGPROC) \
+    X(mp_length, 4, LENFUNC) \
+    X(mp_subscript, 5, BINARYFUNC) \
+    X(nb_absolute, 6, UNARYFUNC) \
+    X(nb_add, 7, BINARYFUNC) \
+    X(nb_and, 8, BINARYFUNC) \
+    X(nb_bool, 9, INQUIRY) \
+    X(nb_divmod, 10, BINARYFUNC) \
+    X(nb_float, 11, UNARYFUNC) \
+    X(nb_floor_divide, 12, BINARYFUNC) \
+    X(nb_index, 13, UNARYFUNC) \
+    X(nb_inplace_add, 14, BINARYFUNC) \
+    X(nb_inplace_and, 15, BINARYFUNC) \
+    X(nb_inplace_floor_divide, 16, BINARYFUNC) \
+    X(nb_inplace_lshift, 17, BINARYFUNC) \
+    X(nb_inplace_multiply, 18, BINARYFUNC) \
+    X(nb_inplace_or, 19, BINARYFUNC) \
+    X(nb_inplace_power, 20, TERNARYFUNC) \
+    X(nb_inplace_remainder, 21, BINARYFUNC) \
+    X(nb_inplace_rshift, 22, BINARYFUNC) \
+    X(nb_inplace_subtract, 23, BINARYFUNC) \
+    X(nb_inplace_true_divide, 24, BINARYFUNC) \
+    X(nb_inplace_xor, 25, BINARYFUNC) \
+    X(nb_int, 26, UNARYFUNC) \
+    X(nb_invert, 27, UNARYFUNC) \
+    X(nb_lshift, 28, BINARYFUNC) \
+    X(nb_multiply, 29, BINARYFUNC) \
+    X(nb_negative, 30, UNARYFUNC) \
+    X(nb_or, 31, BINARYFUNC) \
+    X(nb_positive, 32, UNARYFUNC) \
+    X(nb_power, 33, TERNARYFUNC) \
+    X(nb_remainder, 34, BINARYFUNC) \
+    X(nb_rshift, 35, BINARYFUNC) \
+    X(nb_subtract, 36, BINARYFUNC) \
+    X(nb_true_divide, 37, BINARYFUNC) \
+    X(nb_xor, 38, BINARYFUNC) \
+    X(sq_ass_item, 39, SSIZEOBJARGPROC) \
+    X(sq_concat, 40, BINARYFUNC) \
+    X(sq_contains, 41, OBJOBJPROC) \
+    X(sq_inplace_concat, 42, BINARYFUNC) \
+    X(sq_inplace_repeat, 43, SSIZEARGFUNC) \
+    X(sq_item, 44, SSIZEARGFUNC) \
+    X(sq_length, 45, LENFUNC) \
+    X(sq_repeat, 46, SSIZEARGFUNC) \
+    X(tp_call, 50, KEYWORDS) \
+    X(tp_hash, 59, HASHFUNC) \
+    X(tp_init, 60, INITPROC) \
+    X(tp_new, 65, NEWFUNC) \
+    X(tp_repr, 66, REPRFUNC) \
+    X(tp_richcompare, 67, RICHCMPFUNC) \
+    X(tp_str, 70, REPRFUNC) \
+    X(tp_traverse, 71, TRAVERSEPROC) \
+    X(nb_matrix_multiply, 75, BINARYFUNC) \
+    X(nb_inplace_matrix_multiply, 76, BINARYFUNC) \
+    X(tp_finalize, 80, DESTRUCTOR) \
+    X(tp_destroy, 1000, DESTROYFUNC) \
+    X(mod_create, 2000, MOD_CREATE) \
+    X(mod_exec, 2001, INQUIRY) \
+
 /* The signature of each slot: _HPySlot_SIG__<slot>. */
 #define _HPySlot_SIG__HPy_bf_getbuffer HPyFunc_GETBUFFERPROC
 #define _HPySlot_SIG__HPy_bf_releasebuffer HPyFunc_RELEASEBUFFERPROC

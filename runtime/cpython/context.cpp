@@ -1,0 +1,41 @@
+// runtime/cpython/context.cpp: the CPython-ABI context of an extension, and context initialisation shared with the host.
+#include "runtime/cpython/context_init.h"
+
+extern "C" {
+// Hidden: every CPython-ABI extension has its own.
+__attribute__((visibility("hidden"))) struct _HPyContext_s _hpy_cpython_context;
+}
+
+namespace hpy::cpython {
+
+PyObject *builtins_module()
+{
+    static PyObject *builtins = PyImport_ImportModule("builtins");
+    return builtins;
+}
+
+bool init_context(HPyContext *ctx, const char *name)
+{
+    if (builtins_module() == nullptr)
+        return false;
+    ctx->name = name;
+    ctx->_private = nullptr;
+    ctx->abi_version = HPY_ABI_VERSION;
+    fill_handles(ctx);
+    fill_functions(ctx);
+    return true;
+}
+
+}  // namespace hpy::cpython
+
+extern "C" __attribute__((visibility("hidden"))) PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def,
+                                                                                 const char *name)
+{
+    HPyContext *ctx = &_hpy_cpython_context;
+    if (ctx->name == nullptr && !hpy::cpython::init_context(ctx, "HPy CPython ABI"))
+        return nullptr;
+    PyModuleDef *pydef = hpy::cpython::make_module_def(def, name, ctx, /*allow_legacy=*/true);
+    if (pydef == nullptr)
+        return nullptr;
+    return PyModuleDef_Init(pydef);
+}

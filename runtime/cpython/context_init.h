@@ -1,0 +1,38 @@
+// runtime/cpython/context_init.h: building a context over CPython (handles and functions), and the runtime's shared internals.
+#pragma once
+
+#include "hpy.h"
+
+namespace hpy::cpython {
+
+// Generated (context_init_gen.cpp): the objects behind h_None... and the ctx_ function table.
+void fill_handles(HPyContext *ctx);
+void fill_functions(HPyContext *ctx);
+
+// The builtins module, a strong reference kept for the life of the process.
+PyObject *builtins_module();
+
+// A complete context: name, ABI version, handles, functions. Returns false with an exception set.
+bool init_context(HPyContext *ctx, const char *name);
+
+// What the runtime knows about a type it built from an HPyType_Spec.
+struct TypeExtra {
+    HPyType_BuiltinShape shape;
+    Py_ssize_t data_offset;       // where the user's struct starts inside an instance
+    HPyFunc_destroyfunc destroy;  // HPy_tp_destroy, or nullptr
+    HPyFunc_traverseproc traverse;
+    PyObject *weakref;            // to the type; its callback drops this entry
+};
+
+// The TypeExtra of `type` or of its nearest HPy base; nullptr for types not made by HPy.
+const TypeExtra *type_extra(PyTypeObject *type);
+
+// The user's struct inside `obj` (the rules of the object's builtin shape).
+void *instance_data(PyObject *obj);
+
+// Builds the PyModuleDef for an HPyModuleDef; `ctx` is the context its slots run with.
+// `allow_legacy`: legacy_methods are accepted (CPython ABI and hybrid modules).
+// Returns nullptr with SystemError set on an invalid definition.
+PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy);
+
+}  // namespace hpy::cpython

@@ -1,0 +1,274 @@
+// runtime/cpython/ctx_misc.cpp: context functions over CPython that need more than one C-API call.
+#include <climits>
+#include <cstdio>
+
+#include "runtime/cpython/context_init.h"
+
+namespace {
+
+inline PyObject *py(HPy h) { return _h2py(h); }
+inline HPy hpy_of(PyObject *o) { return _py2h(o); }
+
+// An int key for the _i variants; exact lists and tuples skip it (same semantics, no allocation).
+template <typename Op>
+auto with_index_key(HPy_ssize_t idx, Op op) -> decltype(op(nullptr))
+{
+    PyObject *key = PyLong_FromSsize_t(idx);
+    if (key == nullptr)
+        return decltype(op(nullptr))(-1);
+    auto result = op(key);
+    Py_DECREF(key);
+    return result;
+}
+
+template <typename Op>
+auto with_str_key(const char *utf8_key, Op op) -> decltype(op(nullptr))
+{
+    PyObject *key = PyUnicode_FromString(utf8_key);
+    if (key == nullptr)
+        return decltype(op(nullptr))(-1);
+    auto result = op(key);
+    Py_DECREF(key);
+    return result;
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t ctx_Long_AsInt32_t(HPyContext *, HPy h)
+{
+    long v = PyLong_AsLong(py(h));
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (v < INT32_MIN || v > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C int32_t");
+        return -1;
+    }
+    return (int32_t)v;
+}
+
+uint32_t ctx_Long_AsUInt32_t(HPyContext *, HPy h)
+{
+    unsigned long v = PyLong_AsUnsignedLong(py(h));
+    if (v == (unsigned long)-1 && PyErr_Occurred())
+        return (uint32_t)-1;
+    if (v > UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C uint32_t");
+        return (uint32_t)-1;
+    }
+    return (uint32_t)v;
+}
+
+HPy ctx_GetItem_i(HPyContext *, HPy obj, HPy_ssize_t idx)
+{
+    PyObject *o = py(obj);
+    if (PyList_CheckExact(o) && idx >= 0 && idx < PyList_GET_SIZE(o)) {
+        PyObject *item = PyList_GET_ITEM(o, idx);
+        Py_INCREF(item);
+        return hpy_of(item);
+    }
+    PyObject *r = with_index_key(idx, [o](PyObject *k) { return k ? PyObject_GetItem(o, k) : nullptr; });
+    return hpy_of(r);
+}
+
+HPy ctx_GetItem_s(HPyContext *, HPy obj, const char *utf8_key)
+{
+    PyObject *o = py(obj);
+    return hpy_of(with_str_key(utf8_key, [o](PyObject *k) { return k ? PyObject_GetItem(o, k) : nullptr; }));
+}
+
+int ctx_SetItem_i(HPyContext *, HPy obj, HPy_ssize_t idx, HPy value)
+{
+    PyObject *o = py(obj), *v = py(value);
+    return with_index_key(idx, [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
+}
+
+int ctx_SetItem_s(HPyContext *, HPy obj, const char *utf8_key, HPy value)
+{
+    PyObject *o = py(obj), *v = py(value);
+    return with_str_key(utf8_key, [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
+}
+
+int ctx_DelItem_i(HPyContext *, HPy obj, HPy_ssize_t idx)
+{
+    PyObject *o = py(obj);
+    return with_index_key(idx, [o](PyObject *k) { return PyObject_DelItem(o, k); });
+}
+
+int ctx_DelItem_s(HPyContext *, HPy obj, const char *utf8_key)
+{
+    PyObject *o = py(obj);
+    return with_str_key(utf8_key, [o](PyObject *k) { return PyObject_DelItem(o, k); });
+}
+
+HPy ctx_CallTupleDict(HPyContext *, HPy callable, HPy args, HPy kw)
+{
+    PyObject *a = py(args), *k = py(kw);
+    if (a != nullptr && !PyTuple_Check(a)) {
+        PyErr_SetString(PyExc_TypeError, "HPy_CallTupleDict requires args to be a tuple or null handle");
+        return HPy_NULL;
+    }
+    if (k != nullptr && !PyDict_Check(k)) {
+        PyErr_SetString(PyExc_TypeError, "HPy_CallTupleDict requires kw to be a dict or null handle");
+        return HPy_NULL;
+    }
+    if (a == nullptr) {
+        PyObject *empty = PyTuple_New(0);
+        if (empty == nullptr)
+            return HPy_NULL;
+        PyObject *r = PyObject_Call(py(callable), empty, k);
+        Py_DECREF(empty);
+        return hpy_of(r);
+    }
+    return hpy_of(PyObject_Call(py(callable), a, k));
+}
+
+// Handles are object pointers, so the handle array is the vectorcall argument array.
+HPy ctx_Call(HPyContext *, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
+{
+    PyObject *kn = py(kwnames);
+    if (kn != nullptr && !PyTuple_Check(kn)) {
+        PyErr_SetString(PyExc_TypeError, "HPy_Call requires kwnames to be a tuple or null handle");
+        return HPy_NULL;
+    }
+    return hpy_of(PyObject_Vectorcall(py(callable), reinterpret_cast<PyObject *const *>(args), nargs, kn));
+}
+
+HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kwnames)
+{
+    PyObject *kn = py(kwnames);
+    if (kn != nullptr && !PyTuple_Check(kn)) {
+        PyErr_SetString(PyExc_TypeError, "HPy_CallMethod requires kwnames to be a tuple or null handle");
+        return HPy_NULL;
+    }
+    if (nargs == 0) {
+        PyErr_SetString(PyExc_TypeError, "HPy_CallMethod requires the receiver as args[0]");
+        return HPy_NULL;
+    }
+    return hpy_of(PyObject_VectorcallMethod(py(name), reinterpret_cast<PyObject *const *>(args), nargs, kn));
+}
+
+HPy ctx_Tuple_FromArray(HPyContext *, HPy items[], HPy_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    if (t == nullptr)
+        return HPy_NULL;
+    for (HPy_ssize_t i = 0; i < n; i++) {
+        PyObject *item = py(items[i]);
+        Py_INCREF(item);
+        PyTuple_SET_ITEM(t, i, item);
+    }
+    return hpy_of(t);
+}
+
+const char *ctx_Type_GetName(HPyContext *, HPy type)
+{
+    PyObject *t = py(type);
+    if (!PyType_Check(t)) {
+        PyErr_SetString(PyExc_TypeError, "HPyType_GetName: the argument is not a type");
+        return nullptr;
+    }
+    return reinterpret_cast<PyTypeObject *>(t)->tp_name;
+}
+
+int ctx_Type_IsSubtype(HPyContext *, HPy sub, HPy type)
+{
+    PyObject *s = py(sub), *t = py(type);
+    if (!PyType_Check(s) || !PyType_Check(t)) {
+        PyErr_SetString(PyExc_TypeError, "HPyType_IsSubtype: both arguments must be types");
+        return 0;
+    }
+    return PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(s), reinterpret_cast<PyTypeObject *>(t));
+}
+
+void ctx_Dump(HPyContext *, HPy h)
+{
+    PyObject *o = py(h);
+    std::fprintf(stderr, "object address: %p\n", static_cast<void *>(o));
+    if (o == nullptr)
+        return;
+    std::fprintf(stderr, "object type   : %s\n", Py_TYPE(o)->tp_name);
+    PyObject *r = PyObject_Repr(o);
+    const char *text = r ? PyUnicode_AsUTF8(r) : nullptr;
+    std::fprintf(stderr, "object repr   : %s\n", text ? text : "<repr failed>");
+    if (text == nullptr)
+        PyErr_Clear();
+    Py_XDECREF(r);
+}
+
+int ctx_Slice_Unpack(HPyContext *, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
+{
+    return PySlice_Unpack(py(slice), start, stop, step);
+}
+
+HPy ctx_Compile_s(HPyContext *, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
+{
+    int start;
+    switch (kind) {
+    case HPy_SourceKind_Expr: start = Py_eval_input; break;
+    case HPy_SourceKind_File: start = Py_file_input; break;
+    case HPy_SourceKind_Single: start = Py_single_input; break;
+    default:
+        PyErr_SetString(PyExc_SystemError, "HPy_Compile_s: invalid source kind");
+        return HPy_NULL;
+    }
+    return hpy_of(Py_CompileString(utf8_source, utf8_filename, start));
+}
+
+int32_t ctx_ContextVar_Get(HPyContext *, HPy context_var, HPy default_value, HPy *result)
+{
+    PyObject *value = nullptr;
+    int rc = PyContextVar_Get(py(context_var), py(default_value), &value);
+    *result = hpy_of(value);
+    return rc;
+}
+
+HPyThreadState ctx_LeavePythonExecution(HPyContext *)
+{
+    HPyThreadState state;
+    state._i = reinterpret_cast<intptr_t>(PyEval_SaveThread());
+    return state;
+}
+
+void ctx_ReenterPythonExecution(HPyContext *, HPyThreadState state)
+{
+    PyEval_RestoreThread(reinterpret_cast<PyThreadState *>(state._i));
+}
+
+// Fields and globals hold strong references on CPython (the GC sees fields through tp_traverse).
+void ctx_Field_Store(HPyContext *, HPy target_object, HPyField *target_field, HPy h)
+{
+    (void)target_object;
+    PyObject *old = reinterpret_cast<PyObject *>(target_field->_i);
+    PyObject *value = py(h);
+    Py_XINCREF(value);
+    target_field->_i = reinterpret_cast<intptr_t>(value);
+    Py_XDECREF(old);
+}
+
+HPy ctx_Field_Load(HPyContext *, HPy source_object, HPyField source_field)
+{
+    (void)source_object;
+    PyObject *value = reinterpret_cast<PyObject *>(source_field._i);
+    Py_XINCREF(value);
+    return hpy_of(value);
+}
+
+void ctx_Global_Store(HPyContext *, HPyGlobal *global, HPy h)
+{
+    PyObject *old = reinterpret_cast<PyObject *>(global->_i);
+    PyObject *value = py(h);
+    Py_XINCREF(value);
+    global->_i = reinterpret_cast<intptr_t>(value);
+    Py_XDECREF(old);
+}
+
+HPy ctx_Global_Load(HPyContext *, HPyGlobal global)
+{
+    PyObject *value = reinterpret_cast<PyObject *>(global._i);
+    Py_XINCREF(value);
+    return hpy_of(value);
+}
+
+}  // extern "C"

@@ -1,0 +1,131 @@
+// runtime/cpython/ctx_module.cpp: an HPyModuleDef as a multi-phase PyModuleDef (CPython ABI and universal host alike).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "runtime/cpython/context_init.h"
+
+namespace hpy::cpython {
+namespace {
+
+// The PyModuleDef comes first, so the def CPython hands back leads to the rest.
+struct ModuleHolder {
+    PyModuleDef def;
+    HPyContext *ctx;
+    HPyModuleDef *hpydef;
+    std::string name;
+    std::vector<PyMethodDef> methods;
+    std::vector<PyModuleDef_Slot> slots;
+    HPyFunc_mod_create create = nullptr;
+    std::vector<HPyFunc_inquiry> execs;
+};
+static_assert(offsetof(ModuleHolder, def) == 0, "the holder is found from its PyModuleDef");
+
+ModuleHolder *holder_of(PyModuleDef *def) { return reinterpret_cast<ModuleHolder *>(def); }
+
+PyObject *module_create(PyObject *spec, PyModuleDef *def)
+{
+    ModuleHolder *h = holder_of(def);
+    return _h2py(h->create(h->ctx, _py2h(spec)));
+}
+
+int module_exec(PyObject *module)
+{
+    PyModuleDef *def = PyModule_GetDef(module);
+    if (def == nullptr)
+        return -1;
+    ModuleHolder *h = holder_of(def);
+    // Globals start empty at each module initialisation.
+    for (HPyGlobal **g = h->hpydef->globals; g != nullptr && *g != nullptr; ++g)
+        (*g)->_i = 0;
+    for (HPyFunc_inquiry exec : h->execs) {
+        if (exec(h->ctx, _py2h(module)) != 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_SystemError, "HPy_mod_exec of module '%s' failed without an exception",
+                             h->name.c_str());
+            return -1;
+        }
+    }
+    return 0;
+}
+
+PyModuleDef *def_error(const std::string &name, const std::string &cause)
+{
+    PyErr_Format(PyExc_SystemError, "HPy module '%s': %s", name.c_str(), cause.c_str());
+    return nullptr;
+}
+
+}  // namespace
+
+PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy)
+{
+    std::string mod_name = name ? name : "?";
+    if (hpydef == nullptr)
+        return def_error(mod_name, "the module definition is NULL");
+    if (hpydef->size != 0)
+        return def_error(mod_name, "module state is not supported (HPyModuleDef.size must be 0, got " +
+                                       std::to_string(hpydef->size) + ")");
+    if (hpydef->legacy_methods != nullptr && !allow_legacy)
+        return def_error(mod_name, "legacy_methods need the hybrid or CPython ABI, not the universal ABI");
+
+    auto *h = new ModuleHolder{};  // lives as long as the process, like any PyModuleDef
+    h->ctx = ctx;
+    h->hpydef = hpydef;
+    h->name = mod_name;
+    bool has_other_defs = hpydef->doc != nullptr || hpydef->legacy_methods != nullptr || hpydef->globals != nullptr;
+    for (HPyDef **p = hpydef->defines; p != nullptr && *p != nullptr; ++p) {
+        HPyDef *d = *p;
+        if (d->kind == HPyDef_Kind_Meth) {
+            int flags;
+            switch (d->meth.signature) {
+            case HPyFunc_NOARGS: flags = METH_NOARGS; break;
+            case HPyFunc_O: flags = METH_O; break;
+            case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
+            case HPyFunc_KEYWORDS: flags = METH_FASTCALL | METH_KEYWORDS; break;
+            default:
+                delete h;
+                return def_error(mod_name, std::string("function '") + (d->meth.name ? d->meth.name : "?") +
+                                               "' has an unsupported signature " + std::to_string(d->meth.signature));
+            }
+            h->methods.push_back({d->meth.name,
+                                  reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(d->meth.cpy_trampoline)),
+                                  flags, d->meth.doc});
+            has_other_defs = true;
+        } else if (d->kind == HPyDef_Kind_Slot && d->slot.slot == HPy_mod_create) {
+            h->create = reinterpret_cast<HPyFunc_mod_create>(d->slot.impl);
+        } else if (d->kind == HPyDef_Kind_Slot && d->slot.slot == HPy_mod_exec) {
+            h->execs.push_back(reinterpret_cast<HPyFunc_inquiry>(d->slot.impl));
+            has_other_defs = true;
+        } else {
+            int kind = d->kind;
+            int slot = d->kind == HPyDef_Kind_Slot ? static_cast<int>(d->slot.slot) : 0;
+            delete h;
+            if (kind == HPyDef_Kind_Slot)
+                return def_error(mod_name, "slot " + std::to_string(slot) + " is not a module slot");
+            return def_error(mod_name, "only methods and the HPy_mod_create/HPy_mod_exec slots may define a "
+                                       "module (got a definition of kind " + std::to_string(kind) + ")");
+        }
+    }
+    if (h->create != nullptr && has_other_defs) {
+        delete h;
+        return def_error(mod_name, "a module with HPy_mod_create may not have other definitions (doc, "
+                                   "methods, exec slots, globals or legacy methods)");
+    }
+    for (cpy_PyMethodDef *m = hpydef->legacy_methods; m != nullptr && m->ml_name != nullptr; ++m)
+        h->methods.push_back(*m);
+    if (!h->methods.empty())
+        h->methods.push_back({nullptr, nullptr, 0, nullptr});
+    if (h->create != nullptr)
+        h->slots.push_back({Py_mod_create, reinterpret_cast<void *>(module_create)});
+    h->slots.push_back({Py_mod_exec, reinterpret_cast<void *>(module_exec)});
+#if PY_VERSION_HEX >= 0x030C0000
+    h->slots.push_back({Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED});
+#endif
+    h->slots.push_back({0, nullptr});
+
+    h->def = PyModuleDef{PyModuleDef_HEAD_INIT, h->name.c_str(), hpydef->doc, 0,
+                         h->methods.empty() ? nullptr : h->methods.data(), h->slots.data(), nullptr, nullptr, nullptr};
+    return &h->def;
+}
+
+}  // namespace hpy::cpython

@@ -1,0 +1,438 @@
+// runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/cpython/context_init.h"
+#include "structmember.h"
+
+namespace hpy::cpython {
+namespace {
+
+constexpr Py_ssize_t align_up(Py_ssize_t n)
+{
+    constexpr Py_ssize_t a = alignof(std::max_align_t);
+    return (n + a - 1) / a * a;
+}
+
+// Where the user's struct starts for each builtin shape: after the base's C struct, aligned.
+// Variable-size bases (int, str, tuple) have no fixed end, so they cannot carry a struct here.
+bool shape_layout(HPyType_BuiltinShape shape, Py_ssize_t *offset, PyTypeObject **default_base)
+{
+    switch (shape) {
+    case HPyType_BuiltinShape_Legacy: *offset = 0; *default_base = nullptr; return true;
+    case HPyType_BuiltinShape_Object: *offset = align_up(sizeof(PyObject)); *default_base = nullptr; return true;
+    case HPyType_BuiltinShape_Type:
+        *offset = align_up(sizeof(PyHeapTypeObject));
+        *default_base = &PyType_Type;
+        return true;
+    case HPyType_BuiltinShape_Float:
+        *offset = align_up(sizeof(PyFloatObject));
+        *default_base = &PyFloat_Type;
+        return true;
+    case HPyType_BuiltinShape_List:
+        *offset = align_up(sizeof(PyListObject));
+        *default_base = &PyList_Type;
+        return true;
+    case HPyType_BuiltinShape_Long:
+    case HPyType_BuiltinShape_Unicode:
+    case HPyType_BuiltinShape_Tuple:
+        break;
+    }
+    return false;
+}
+
+// Types built here, until they die (a weak reference's callback removes them).
+std::unordered_map<PyTypeObject *, TypeExtra> &registry()
+{
+    static auto *types = new std::unordered_map<PyTypeObject *, TypeExtra>();
+    return *types;
+}
+
+// The callback of the weak reference to a type built here: the type died, drop its entry.
+PyObject *forget_type(PyObject *, PyObject *weakref)
+{
+    auto &types = registry();
+    for (auto it = types.begin(); it != types.end(); ++it) {
+        if (it->second.weakref == weakref) {
+            types.erase(it);
+            break;
+        }
+    }
+    Py_DECREF(weakref);
+    Py_RETURN_NONE;
+}
+
+PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
+
+int clear_field(HPyField *field, void *)
+{
+    PyObject *o = reinterpret_cast<PyObject *>(field->_i);
+    field->_i = 0;
+    Py_XDECREF(o);
+    return 0;
+}
+
+// tp_dealloc of every type built from a spec: HPy_tp_destroy, then the fields, then the memory.
+void hpy_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (PyType_IS_GC(tp))
+        PyObject_GC_UnTrack(self);
+    if (const TypeExtra *extra = type_extra(tp)) {
+        void *data = reinterpret_cast<char *>(self) + extra->data_offset;
+        if (extra->destroy != nullptr)
+            extra->destroy(data);
+        if (extra->traverse != nullptr)
+            extra->traverse(data, clear_field, nullptr);
+    }
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+std::string type_name(const HPyType_Spec *spec)
+{
+    return spec->name ? spec->name : "<unnamed>";
+}
+
+PyObject *spec_error(PyObject *exc, const HPyType_Spec *spec, const std::string &cause)
+{
+    PyErr_Format(exc, "HPyType_FromSpec: type '%s': %s", type_name(spec).c_str(), cause.c_str());
+    return nullptr;
+}
+
+bool is_type_slot(int id)
+{
+    switch (id) {
+#define HPY_CASE(name, number, sig) case number:
+        _HPY_SLOT_LIST(HPY_CASE)
+#undef HPY_CASE
+        return id != HPy_mod_create && id != HPy_mod_exec;
+    default:
+        return false;
+    }
+}
+
+int method_flags(HPyFunc_Signature sig)
+{
+    switch (sig) {
+    case HPyFunc_NOARGS: return METH_NOARGS;
+    case HPyFunc_O: return METH_O;
+    case HPyFunc_VARARGS: return METH_FASTCALL;
+    case HPyFunc_KEYWORDS: return METH_FASTCALL | METH_KEYWORDS;
+    default: return -1;
+    }
+}
+
+// Everything PyType_FromSpec needs, kept alive with the type (CPython keeps pointers into it).
+struct TypeDefs {
+    std::string name;
+    std::vector<PyType_Slot> slots;
+    std::vector<PyMethodDef> methods;
+    std::vector<PyMemberDef> members;
+    std::vector<PyGetSetDef> getsets;
+};
+
+PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params, PyTypeObject *default_base,
+                            PyObject **metaclass)
+{
+    PyObject *bases = nullptr;
+    *metaclass = nullptr;
+    for (HPyType_SpecParam *p = params; p != nullptr && p->kind != 0; ++p) {
+        PyObject *obj = _h2py(p->object);
+        switch (p->kind) {
+        case HPyType_SpecParam_Base:
+            if (!PyType_Check(obj)) {
+                Py_XDECREF(bases);
+                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Base is not a type");
+            }
+            Py_XDECREF(bases);
+            bases = PyTuple_Pack(1, obj);
+            break;
+        case HPyType_SpecParam_BasesTuple:
+            if (!PyTuple_Check(obj)) {
+                Py_XDECREF(bases);
+                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_BasesTuple is not a tuple");
+            }
+            Py_XDECREF(bases);
+            Py_INCREF(obj);
+            bases = obj;
+            break;
+        case HPyType_SpecParam_Metaclass:
+            if (!PyType_Check(obj)) {
+                Py_XDECREF(bases);
+                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a type");
+            }
+            *metaclass = obj;
+            break;
+        default:
+            Py_XDECREF(bases);
+            return spec_error(PyExc_SystemError, spec, "unknown HPyType_SpecParam kind " + std::to_string(p->kind));
+        }
+        if (bases == nullptr && p->kind != HPyType_SpecParam_Metaclass)
+            return nullptr;  // PyTuple_Pack failed
+    }
+    if (bases == nullptr && default_base != nullptr)
+        bases = PyTuple_Pack(1, reinterpret_cast<PyObject *>(default_base));
+    return bases;  // nullptr without an exception: no bases, `object` (CPython fails on an empty tuple)
+}
+
+}  // namespace
+
+const TypeExtra *type_extra(PyTypeObject *type)
+{
+    auto &types = registry();
+    for (PyTypeObject *t = type; t != nullptr; t = t->tp_base) {
+        auto it = types.find(t);
+        if (it != types.end())
+            return &it->second;
+    }
+    return nullptr;
+}
+
+void *instance_data(PyObject *obj)
+{
+    const TypeExtra *extra = type_extra(Py_TYPE(obj));
+    return reinterpret_cast<char *>(obj) + (extra ? extra->data_offset : 0);
+}
+
+namespace {
+
+PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
+{
+    if (spec == nullptr) {
+        PyErr_SetString(PyExc_SystemError, "HPyType_FromSpec: spec is NULL");
+        return nullptr;
+    }
+    if (spec->name == nullptr || spec->name[0] == '\0')
+        return spec_error(PyExc_SystemError, spec, "the spec has an empty name");
+    if (spec->basicsize < 0 || spec->itemsize < 0)
+        return spec_error(PyExc_SystemError, spec, "basicsize and itemsize must not be negative");
+    Py_ssize_t data_offset = 0;
+    PyTypeObject *default_base = nullptr;
+    if (!shape_layout(spec->builtin_shape, &data_offset, &default_base))
+        return spec_error(PyExc_SystemError, spec,
+                          "builtin shape " + std::to_string(spec->builtin_shape) + " is not supported by this host");
+    const bool legacy = spec->builtin_shape == HPyType_BuiltinShape_Legacy;
+    if (spec->legacy_slots != nullptr && !legacy)
+        return spec_error(PyExc_TypeError, spec, "legacy slots require builtin_shape HPyType_BuiltinShape_Legacy");
+
+    auto *defs = new TypeDefs;  // lives as long as the process: CPython keeps pointers into it
+    defs->name = spec->name;
+    TypeExtra extra{spec->builtin_shape, data_offset, nullptr, nullptr, nullptr};
+    bool has_dealloc = false;
+
+    for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
+        HPyDef *d = *p;
+        switch (d->kind) {
+        case HPyDef_Kind_Slot: {
+            int id = d->slot.slot;
+            if (!is_type_slot(id))
+                return spec_error(PyExc_SystemError, spec, "invalid slot id " + std::to_string(id));
+            if (id == HPy_tp_destroy) {
+                extra.destroy = reinterpret_cast<HPyFunc_destroyfunc>(d->slot.impl);
+                continue;
+            }
+            if (id == HPy_tp_call)
+                return spec_error(PyExc_SystemError, spec, "HPy_tp_call is not supported by this host yet");
+            if (id == HPy_tp_traverse)
+                extra.traverse = reinterpret_cast<HPyFunc_traverseproc>(d->slot.impl);
+            defs->slots.push_back({id, d->slot.cpy_trampoline});
+            break;
+        }
+        case HPyDef_Kind_Meth: {
+            int flags = method_flags(d->meth.signature);
+            if (flags < 0)
+                return spec_error(PyExc_SystemError, spec,
+                                  std::string("method '") + (d->meth.name ? d->meth.name : "?") +
+                                      "' has an unsupported signature " + std::to_string(d->meth.signature));
+            defs->methods.push_back({d->meth.name, reinterpret_cast<PyCFunction>(
+                                                       reinterpret_cast<void (*)(void)>(d->meth.cpy_trampoline)),
+                                     flags, d->meth.doc});
+            break;
+        }
+        case HPyDef_Kind_Member: {
+            Py_ssize_t offset = d->member.offset + data_offset;
+            if (d->member.offset < 0 || (!legacy && d->member.offset >= spec->basicsize && spec->basicsize > 0))
+                return spec_error(PyExc_SystemError, spec,
+                                  std::string("member '") + (d->member.name ? d->member.name : "?") +
+                                      "' has an offset outside the struct");
+            defs->members.push_back({d->member.name, static_cast<int>(d->member.type), offset,
+                                     d->member.readonly ? READONLY : 0, d->member.doc});
+            break;
+        }
+        case HPyDef_Kind_GetSet:
+            if (d->getset.getter_cpy_trampoline == nullptr && d->getset.setter_cpy_trampoline == nullptr)
+                return spec_error(PyExc_SystemError, spec,
+                                  std::string("getset '") + (d->getset.name ? d->getset.name : "?") +
+                                      "' has neither a getter nor a setter");
+            defs->getsets.push_back({d->getset.name, d->getset.getter_cpy_trampoline,
+                                     d->getset.setter_cpy_trampoline, d->getset.doc, d->getset.closure});
+            break;
+        default:
+            return spec_error(PyExc_SystemError, spec, "invalid HPyDef kind " + std::to_string(d->kind));
+        }
+    }
+    if (spec->legacy_slots != nullptr) {
+        for (auto *s = static_cast<PyType_Slot *>(spec->legacy_slots); s->slot != 0; ++s) {
+            has_dealloc |= s->slot == Py_tp_dealloc;
+            if (s->slot == Py_tp_methods) {
+                for (auto *m = static_cast<PyMethodDef *>(s->pfunc); m->ml_name != nullptr; ++m)
+                    defs->methods.push_back(*m);
+            } else if (s->slot == Py_tp_members) {
+                for (auto *m = static_cast<PyMemberDef *>(s->pfunc); m->name != nullptr; ++m)
+                    defs->members.push_back(*m);
+            } else if (s->slot == Py_tp_getset) {
+                for (auto *g = static_cast<PyGetSetDef *>(s->pfunc); g->name != nullptr; ++g)
+                    defs->getsets.push_back(*g);
+            } else {
+                defs->slots.push_back(*s);
+            }
+        }
+    }
+    if (!defs->methods.empty()) {
+        defs->methods.push_back({nullptr, nullptr, 0, nullptr});
+        defs->slots.push_back({Py_tp_methods, defs->methods.data()});
+    }
+    if (!defs->members.empty()) {
+        defs->members.push_back({nullptr, 0, 0, 0, nullptr});
+        defs->slots.push_back({Py_tp_members, defs->members.data()});
+    }
+    if (!defs->getsets.empty()) {
+        defs->getsets.push_back({nullptr, nullptr, nullptr, nullptr, nullptr});
+        defs->slots.push_back({Py_tp_getset, defs->getsets.data()});
+    }
+    if (spec->doc != nullptr)
+        defs->slots.push_back({Py_tp_doc, const_cast<char *>(spec->doc)});
+    if (!has_dealloc)
+        defs->slots.push_back({Py_tp_dealloc, reinterpret_cast<void *>(hpy_dealloc)});
+    defs->slots.push_back({0, nullptr});
+
+    PyType_Spec pyspec;
+    pyspec.name = defs->name.c_str();
+    pyspec.basicsize = static_cast<int>(legacy ? spec->basicsize : data_offset + spec->basicsize);
+    pyspec.itemsize = spec->itemsize;
+    pyspec.flags = static_cast<unsigned int>(spec->flags);
+    pyspec.slots = defs->slots.data();
+
+    PyObject *metaclass = nullptr;
+    PyObject *bases = bases_from_params(spec, params, default_base, &metaclass);
+    if (bases == nullptr && PyErr_Occurred())
+        return nullptr;
+    PyObject *type;
+#if PY_VERSION_HEX >= 0x030C0000
+    type = PyType_FromMetaclass(reinterpret_cast<PyTypeObject *>(metaclass), nullptr, &pyspec, bases);
+#else
+    if (metaclass != nullptr) {
+        Py_XDECREF(bases);
+        return spec_error(PyExc_NotImplementedError, spec, "a metaclass needs CPython 3.12 or newer");
+    }
+    type = PyType_FromSpecWithBases(&pyspec, bases);
+#endif
+    Py_XDECREF(bases);
+    if (type == nullptr)
+        return nullptr;
+    static PyObject *forget = PyCFunction_New(&forget_type_def, nullptr);
+    extra.weakref = PyWeakref_NewRef(type, forget);
+    if (extra.weakref == nullptr) {
+        Py_DECREF(type);
+        return nullptr;
+    }
+    registry()[reinterpret_cast<PyTypeObject *>(type)] = extra;
+    return type;
+}
+
+PyObject *new_instance(PyObject *type_obj, void **data)
+{
+    if (!PyType_Check(type_obj)) {
+        PyErr_SetString(PyExc_TypeError, "HPy_New: the first argument is not a type");
+        return nullptr;
+    }
+    auto *type = reinterpret_cast<PyTypeObject *>(type_obj);
+    const TypeExtra *extra = type_extra(type);
+    if (extra == nullptr) {
+        PyErr_Format(PyExc_TypeError, "HPy_New: type '%s' was not created by HPyType_FromSpec", type->tp_name);
+        return nullptr;
+    }
+    PyObject *obj = type->tp_alloc(type, 0);
+    if (obj != nullptr && data != nullptr)
+        *data = reinterpret_cast<char *>(obj) + extra->data_offset;
+    return obj;
+}
+
+}  // namespace
+}  // namespace hpy::cpython
+
+using hpy::cpython::instance_data;
+
+extern "C" {
+
+HPy ctx_Type_FromSpec(HPyContext *, HPyType_Spec *spec, HPyType_SpecParam *params)
+{
+    return _py2h(hpy::cpython::type_from_spec(spec, params));
+}
+
+HPy ctx_New(HPyContext *, HPy h_type, void **data)
+{
+    return _py2h(hpy::cpython::new_instance(_h2py(h_type), data));
+}
+
+HPy ctx_Type_GenericNew(HPyContext *, HPy type, const HPy *, HPy_ssize_t, HPy)
+{
+    auto *tp = reinterpret_cast<PyTypeObject *>(_h2py(type));
+    return _py2h(tp->tp_alloc(tp, 0));
+}
+
+// Object is the common shape: its offset is a constant, so no lookup on this hot path.
+void *ctx_AsStruct_Object(HPyContext *, HPy h)
+{
+    return reinterpret_cast<char *>(_h2py(h)) + hpy::cpython::align_up(sizeof(PyObject));
+}
+
+void *ctx_AsStruct_Legacy(HPyContext *, HPy h) { return _h2py(h); }
+void *ctx_AsStruct_Type(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+void *ctx_AsStruct_Long(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+void *ctx_AsStruct_Float(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+void *ctx_AsStruct_Unicode(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+void *ctx_AsStruct_Tuple(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+void *ctx_AsStruct_List(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+
+HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *, HPy h_type)
+{
+    PyObject *t = _h2py(h_type);
+    if (!PyType_Check(t)) {
+        PyErr_SetString(PyExc_TypeError, "_HPyType_GetBuiltinShape: the argument is not a type");
+        return static_cast<HPyType_BuiltinShape>(-2);
+    }
+    const hpy::cpython::TypeExtra *extra = hpy::cpython::type_extra(reinterpret_cast<PyTypeObject *>(t));
+    return extra ? extra->shape : HPyType_BuiltinShape_Legacy;
+}
+
+int ctx_SetCallFunction(HPyContext *, HPy h, HPyCallFunction *func)
+{
+    (void)h;
+    (void)func;
+    PyErr_SetString(PyExc_SystemError, "HPy_SetCallFunction is not supported by this host yet");
+    return -1;
+}
+
+// The GC sees an HPy object's fields through its HPy traverse function, and its type.
+__attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction impl, PyObject *self,
+                                                                visitproc visit, void *arg)
+{
+    struct Closure {
+        visitproc visit;
+        void *arg;
+    } closure{visit, arg};
+    Py_VISIT(Py_TYPE(self));
+    auto field_visitor = [](HPyField *field, void *c) -> int {
+        auto *cl = static_cast<Closure *>(c);
+        PyObject *o = reinterpret_cast<PyObject *>(field->_i);
+        return o ? cl->visit(o, cl->arg) : 0;
+    };
+    return reinterpret_cast<HPyFunc_traverseproc>(impl)(instance_data(self), field_visitor, &closure);
+}
+
+}  // extern "C"

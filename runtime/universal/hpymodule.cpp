@@ -1,0 +1,267 @@
+// runtime/universal/hpymodule.cpp: the hpy.universal module: loads NAME.hpy0.so files into CPython with the universal context.
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "runtime/cpython/context_init.h"
+#include "runtime/universal/mode.h"
+
+#ifndef UNIHPY_VERSION
+#define UNIHPY_VERSION "0.0.0"
+#endif
+#ifndef UNIHPY_GIT_REVISION
+#define UNIHPY_GIT_REVISION "unknown"
+#endif
+
+namespace hpy::universal {
+namespace {
+
+// The numbers of hpy.universal.MODE_*, as in HPy 0.9.
+constexpr int kModeUniversal = 0;
+constexpr int kModeDebug = 1;
+constexpr int kModeTrace = 2;
+
+struct _HPyContext_s g_universal_ctx;
+
+// A loaded shared object, closed again unless the module was handed its context.
+struct Library {
+    void *handle = nullptr;
+    ~Library()
+    {
+        if (handle != nullptr)
+            dlclose(handle);
+    }
+    void keep_open() { handle = nullptr; }
+};
+
+PyObject *import_error(const std::string &name, const std::string &path, const std::string &cause)
+{
+    std::string message = "cannot load HPy module '" + name + "' from '" + path + "': " + cause;
+    PyObject *msg = PyUnicode_FromString(message.c_str());
+    PyObject *py_name = PyUnicode_FromString(name.c_str());
+    PyObject *py_path = PyUnicode_DecodeFSDefault(path.c_str());
+    if (msg && py_name && py_path)
+        PyErr_SetImportError(msg, py_name, py_path);
+    Py_XDECREF(msg);
+    Py_XDECREF(py_name);
+    Py_XDECREF(py_path);
+    return nullptr;
+}
+
+// The tag in a file name: "x.hpy0.so" (universal) or "x.hpy0-cp311.so" (hybrid).
+struct FileTag {
+    bool found = false;
+    unsigned long major = 0;
+    bool hybrid = false;
+    std::string python_tag;  // "cp311" for hybrid files
+};
+
+FileTag parse_file_tag(const std::string &path)
+{
+    FileTag tag;
+    std::string base = path.substr(path.find_last_of('/') + 1);
+    for (size_t pos = base.find(".hpy"); pos != std::string::npos; pos = base.find(".hpy", pos + 1)) {
+        size_t digits = pos + 4, end = digits;
+        while (end < base.size() && isdigit(static_cast<unsigned char>(base[end])))
+            ++end;
+        if (end == digits || end >= base.size() || (base[end] != '.' && base[end] != '-'))
+            continue;
+        tag.found = true;
+        tag.major = std::stoul(base.substr(digits, end - digits));
+        if (base[end] == '-') {
+            tag.hybrid = true;
+            size_t dot = base.find('.', end + 1);
+            tag.python_tag = base.substr(end + 1, dot == std::string::npos ? std::string::npos : dot - end - 1);
+        }
+        return tag;
+    }
+    return tag;
+}
+
+std::string this_python_tag()
+{
+    return "cp" + std::to_string(PY_MAJOR_VERSION) + std::to_string(PY_MINOR_VERSION);
+}
+
+// The symbol suffix: the last dotted part of the name, '-' read as '_'.
+std::string short_name(const std::string &name)
+{
+    std::string s = name.substr(name.find_last_of('.') + 1);
+    for (char &c : s)
+        if (c == '-')
+            c = '_';
+    return s;
+}
+
+template <typename Fn>
+Fn lookup(void *handle, const std::string &symbol)
+{
+    return reinterpret_cast<Fn>(dlsym(handle, symbol.c_str()));
+}
+
+PyObject *load_module(const std::string &name, const std::string &path, PyObject *spec, int mode)
+{
+    if (mode == kModeDebug || mode == kModeTrace)
+        return import_error(name, path,
+                            std::string("the ") + (mode == kModeDebug ? "debug" : "trace") +
+                                " context is not available in this build of unihpy yet (load it in universal mode)");
+    FileTag tag = parse_file_tag(path);
+    if (!tag.found)
+        return import_error(name, path, "the file name has no '.hpy<major>' ABI tag (expected NAME.hpy0.so)");
+    if (tag.hybrid && tag.python_tag != this_python_tag())
+        return import_error(name, path, "the hybrid module was built for '" + tag.python_tag +
+                                            "', this interpreter is '" + this_python_tag() + "'");
+
+    Library lib;
+    lib.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib.handle == nullptr) {
+        const char *why = dlerror();
+        return import_error(name, path, std::string("not a loadable shared object: ") + (why ? why : "dlopen failed"));
+    }
+    const std::string sn = short_name(name);
+    using VersionFn = uint32_t (*)(void);
+    using InitCtxFn = void (*)(HPyContext *);
+    using InitFn = HPyModuleDef *(*)(void);
+    auto major_fn = lookup<VersionFn>(lib.handle, "get_required_hpy_major_version_" + sn);
+    auto minor_fn = lookup<VersionFn>(lib.handle, "get_required_hpy_minor_version_" + sn);
+    auto init_ctx_fn = lookup<InitCtxFn>(lib.handle, "HPyInitGlobalContext_" + sn);
+    auto init_fn = lookup<InitFn>(lib.handle, "HPyInit_" + sn);
+    const char *missing = !major_fn      ? "get_required_hpy_major_version_"
+                          : !minor_fn    ? "get_required_hpy_minor_version_"
+                          : !init_ctx_fn ? "HPyInitGlobalContext_"
+                          : !init_fn     ? "HPyInit_"
+                                         : nullptr;
+    if (missing != nullptr)
+        return import_error(name, path, std::string("the entry point ") + missing + sn +
+                                            " is missing (is it an HPy universal module named '" + sn + "'?)");
+    uint32_t major = major_fn(), minor = minor_fn();
+    if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR)
+        return import_error(name, path, "the module needs HPy ABI " + std::to_string(major) + "." +
+                                            std::to_string(minor) + ", this host provides " +
+                                            std::to_string(HPY_ABI_VERSION) + "." +
+                                            std::to_string(HPY_ABI_VERSION_MINOR));
+    if (tag.major != major)
+        return import_error(name, path, "the file name says ABI " + std::to_string(tag.major) +
+                                            " but the module was built for ABI " + std::to_string(major));
+
+    HPyContext *ctx = &g_universal_ctx;
+    init_ctx_fn(ctx);
+    lib.keep_open();  // trampolines and types now point into the library
+    HPyModuleDef *hpydef = init_fn();
+    if (hpydef == nullptr) {
+        PyErr_Format(PyExc_SystemError, "HPy module '%s': HPyInit_%s returned NULL", name.c_str(), sn.c_str());
+        return nullptr;
+    }
+    PyModuleDef *pydef = cpython::make_module_def(hpydef, name.c_str(), ctx, /*allow_legacy=*/tag.hybrid);
+    if (pydef == nullptr)
+        return nullptr;
+    PyObject *module = PyModule_FromDefAndSpec(pydef, spec);
+    if (module == nullptr)
+        return nullptr;
+    if (PyModule_Check(module) && PyModule_ExecDef(module, pydef) != 0) {
+        Py_DECREF(module);
+        return nullptr;
+    }
+    return module;
+}
+
+// The mode asked for by HPY (and HPY_LOG) for this module, or -1 with ImportError set.
+int mode_from_environment(const std::string &name, bool *log)
+{
+    std::string error;
+    auto settings = settings_from_environment(&error);
+    if (!settings) {
+        PyErr_Format(PyExc_ImportError, "cannot load HPy module '%s': %s", name.c_str(), error.c_str());
+        return -1;
+    }
+    *log = settings->log;
+    switch (settings->modes.mode_for(name)) {
+    case Mode::Universal: return kModeUniversal;
+    case Mode::Debug: return kModeDebug;
+    case Mode::Trace: return kModeTrace;
+    }
+    return kModeUniversal;
+}
+
+PyObject *py_load(PyObject *, PyObject *args, PyObject *kwargs)
+{
+    static const char *kwlist[] = {"name", "path", "spec", "debug", "mode", nullptr};
+    const char *name;
+    PyObject *path_obj;
+    PyObject *spec;
+    int debug = 0;
+    int mode = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO&O|pi:load", const_cast<char **>(kwlist), &name,
+                                     PyUnicode_FSConverter, &path_obj, &spec, &debug, &mode))
+        return nullptr;
+    std::string path = PyBytes_AS_STRING(path_obj);
+    Py_DECREF(path_obj);
+    bool log = false;
+    if (mode == -1) {
+        mode = debug ? kModeDebug : mode_from_environment(name, &log);
+        if (mode == -1)
+            return nullptr;
+    } else if (mode < kModeUniversal || mode > kModeTrace) {
+        PyErr_Format(PyExc_ValueError, "hpy.universal.load: invalid mode %d (use MODE_UNIVERSAL, MODE_DEBUG or "
+                     "MODE_TRACE)", mode);
+        return nullptr;
+    }
+    if (log)
+        std::fprintf(stderr, "hpy: loading '%s' from '%s' in %s mode\n", name, path.c_str(),
+                     mode_name(mode == kModeDebug ? Mode::Debug : mode == kModeTrace ? Mode::Trace : Mode::Universal));
+    return load_module(name, path, spec, mode);
+}
+
+PyObject *py_get_version(PyObject *, PyObject *)
+{
+    return Py_BuildValue("(ss)", UNIHPY_VERSION, UNIHPY_GIT_REVISION);
+}
+
+PyMethodDef methods[] = {
+    {"load", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_load)), METH_VARARGS | METH_KEYWORDS,
+     "load(name, path, spec, debug=False, mode=-1)\n--\n\nLoads the HPy universal module at `path` as `name`; "
+     "mode -1 means: as the HPY environment variable says."},
+    {"get_version", py_get_version, METH_NOARGS, "get_version()\n--\n\n(version, git revision) of unihpy."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+int module_exec(PyObject *module)
+{
+    if (g_universal_ctx.name == nullptr &&
+        !cpython::init_context(&g_universal_ctx, "HPy Universal ABI (unihpy, CPython backend)"))
+        return -1;
+    if (PyModule_AddIntConstant(module, "MODE_UNIVERSAL", kModeUniversal) < 0 ||
+        PyModule_AddIntConstant(module, "MODE_DEBUG", kModeDebug) < 0 ||
+        PyModule_AddIntConstant(module, "MODE_TRACE", kModeTrace) < 0)
+        return -1;
+    // `import hpy.universal` is enough for `import foo` to find foo.hpy0.so.
+    PyObject *hook = PyImport_ImportModule("hpy._import_hook");
+    if (hook == nullptr)
+        return -1;
+    PyObject *r = PyObject_CallMethod(hook, "install", nullptr);
+    Py_DECREF(hook);
+    if (r == nullptr)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, reinterpret_cast<void *>(module_exec)},
+    {0, nullptr},
+};
+
+PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "hpy.universal", "unihpy's host for HPy universal modules on CPython.",
+    0, methods, slots, nullptr, nullptr, nullptr,
+};
+
+}  // namespace
+}  // namespace hpy::universal
+
+PyMODINIT_FUNC PyInit_universal(void)
+{
+    return PyModuleDef_Init(&hpy::universal::module_def);
+}

@@ -1,0 +1,125 @@
+"""tests/e2e/support.py: compiles a small C module for one ABI and loads it as that ABI loads modules.
+
+Sources use HPy's test shorthand:
+    @EXPORT(sym)              add the HPyDef `sym` to the module
+    @EXPORT_TYPE("Name", spec) add the type built from HPyType_Spec `spec` as module.Name
+    @EXPORT_GLOBAL(g)         list the HPyGlobal `g` in the module definition
+    @INIT                     end of the module: the defines, the HPyModuleDef and HPy_MODINIT
+"""
+import importlib.machinery
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import hpy
+
+ABI_MODES = ("cpython", "universal", "hybrid")
+DEVEL = Path(hpy.__file__).parent / "devel"
+INCLUDE_DIR = DEVEL / "include"
+LIB_DIR = DEVEL / "lib"
+PYTHON_TAG = "cp%d%d" % sys.version_info[:2]
+CFLAGS = ["-std=c11", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden",
+          "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-unused-function"]
+CXXFLAGS = ["-std=c++17"] + CFLAGS[1:]
+
+
+def file_suffix(abi):
+    if abi == "cpython":
+        return sysconfig.get_config_var("EXT_SUFFIX")
+    if abi == "universal":
+        return ".hpy0.so"
+    return ".hpy0-%s.so" % PYTHON_TAG
+
+
+def expand_source(source, name):
+    """Replaces the @ shorthand with plain HPy code."""
+    defines, types, globals_ = [], [], []
+
+    def export(m):
+        defines.append(m.group(1))
+        return ""
+
+    def export_type(m):
+        types.append((m.group(1), m.group(2)))
+        return ""
+
+    def export_global(m):
+        globals_.append(m.group(1))
+        return ""
+
+    source = re.sub(r"@EXPORT\((\w+)\)", export, source)
+    source = re.sub(r'@EXPORT_TYPE\(("[^"]*"),\s*(\w+)\)', export_type, source)
+    source = re.sub(r"@EXPORT_GLOBAL\((\w+)\)", export_global, source)
+    init = []
+    if types:
+        adds = "\n".join(
+            "    if (!HPyHelpers_AddType(ctx, module, %s, &%s, NULL)) return -1;" % t for t in types)
+        init.append("HPyDef_SLOT(_test_add_types, HPy_mod_exec)\n"
+                    "static int _test_add_types_impl(HPyContext *ctx, HPy module)\n{\n%s\n    return 0;\n}\n" % adds)
+        defines.append("_test_add_types")
+    init.append("static HPyDef *_test_defines[] = { %sNULL };" % "".join("&%s, " % d for d in defines))
+    init.append("static HPyGlobal *_test_globals[] = { %sNULL };" % "".join("&%s, " % g for g in globals_))
+    init.append("static HPyModuleDef _test_moduledef = { \"%s test module\", 0, NULL, _test_defines, %s };"
+                % (name, "_test_globals" if globals_ else "NULL"))
+    if not globals_:
+        init[-2] = ""
+    init.append("HPy_MODINIT(%s, _test_moduledef)" % name)
+    if "@INIT" not in source:
+        raise ValueError("test module source has no @INIT")
+    return '#include "hpy.h"\n' + source.replace("@INIT", "\n".join(init)) + "\n"
+
+
+class ExtensionCompiler:
+    """Builds test modules for one ABI in a private folder."""
+
+    def __init__(self, tmp_path, abi):
+        self.tmp_path = Path(tmp_path)
+        self.abi = abi
+        self._count = 0
+
+    def compile_module(self, source, name="mytest", cplusplus=False, extra_source=None):
+        """Compiles the module and returns the path of the shared object (not loaded)."""
+        self._count += 1
+        folder = self.tmp_path / ("build%d" % self._count)
+        folder.mkdir()
+        src = folder / (name + (".cpp" if cplusplus else ".c"))
+        src.write_text(expand_source(source, name) if "@INIT" in source else source)
+        out = folder / (name + file_suffix(self.abi))
+        cmd = ["g++" if cplusplus else "gcc"] + (CXXFLAGS if cplusplus else CFLAGS)
+        cmd += ["-DHPY_ABI_%s" % self.abi.upper(), "-I%s" % INCLUDE_DIR]
+        if self.abi != "universal":
+            cmd.append("-I%s" % sysconfig.get_paths()["include"])
+        cmd += [str(src)] + ([str(extra_source)] if extra_source else [])
+        if self.abi == "cpython":
+            cmd += [str(LIB_DIR / "libhpy-cpython.a"), "-lstdc++"]
+        else:
+            cmd += [str(LIB_DIR / "libhpy-universal.a")]
+        cmd += ["-o", str(out)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise CompileError("%s\n%s%s" % (" ".join(cmd), proc.stdout, proc.stderr))
+        return out
+
+    def load_module(self, name, path):
+        """Loads a compiled module as its ABI does: CPython's extension loader or hpy.universal."""
+        if self.abi == "cpython":
+            loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+            spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
+            module = importlib.util.module_from_spec(spec)
+            loader.exec_module(module)
+            return module
+        import hpy.universal
+
+        spec = importlib.util.spec_from_file_location(name, str(path))
+        return hpy.universal.load(name, str(path), spec)
+
+    def make_module(self, source, name="mytest", cplusplus=False):
+        return self.load_module(name, self.compile_module(source, name, cplusplus))
+
+
+class CompileError(Exception):
+    pass

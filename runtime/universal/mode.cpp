@@ -27,9 +27,12 @@ std::nullopt_t fail(std::string *error, std::string_view text, const std::string
     return std::nullopt;
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s)
+{
+    return "'" + std::string(s) + "'";
+}
 
-} // namespace
+}  // namespace
 
 const char *mode_name(Mode mode)
 {
@@ -71,7 +74,8 @@ std::optional<ModeConfig> ModeConfig::parse(std::string_view text, std::string *
         const std::string_view word = trim(entry.substr(colon == std::string_view::npos ? 0 : colon + 1));
         const std::optional<Mode> mode = parse_mode_name(word);
         if (!mode)
-            return fail(error, text, "unknown mode " + quoted(word) + " in entry " + quoted(entry) + "; " + kAccepted);
+            return fail(error, text,
+                        "unknown mode " + quoted(word) + " in entry " + quoted(entry) + "; " + kAccepted);
 
         if (colon == std::string_view::npos) {
             if (default_word)
@@ -120,4 +124,4 @@ std::optional<Settings> settings_from_environment(std::string *error)
     return Settings{std::move(*modes), parse_log_flag(std::getenv("HPY_LOG"))};
 }
 
-} // namespace hpy::universal
+}  // namespace hpy::universal

@@ -41,7 +41,7 @@ private:
 // What the environment asks for at load time.
 struct Settings {
     ModeConfig modes;
-    bool log = false; // HPY_LOG: print each load's mode to stderr
+    bool log = false;  // HPY_LOG: print each load's mode to stderr
 };
 
 // HPY_LOG's meaning: unset, "" and "0" are off; anything else ("1") is on.
@@ -50,4 +50,4 @@ bool parse_log_flag(const char *value);
 // Reads HPY and HPY_LOG. On a malformed HPY, returns nothing and sets `error` (if given).
 std::optional<Settings> settings_from_environment(std::string *error = nullptr);
 
-} // namespace hpy::universal
+}  // namespace hpy::universal

@@ -29,7 +29,8 @@ HPY_ASSERT_VALUE(HPY_ABI_VERSION, 0);
 HPY_ASSERT_VALUE(HPY_ABI_VERSION_MINOR, 0);
 HPY_LAYOUT_ASSERT(sizeof(HPY_ABI_TAG) == 5, "HPY_ABI_TAG has 4 characters");
 #ifdef __cplusplus /* C cannot index a string literal in a constant expression */
-HPY_LAYOUT_ASSERT(HPY_ABI_TAG[0] == 'h' && HPY_ABI_TAG[1] == 'p' && HPY_ABI_TAG[2] == 'y' && HPY_ABI_TAG[3] == '0',
+HPY_LAYOUT_ASSERT(HPY_ABI_TAG[0] == 'h' && HPY_ABI_TAG[1] == 'p' && HPY_ABI_TAG[2] == 'y' &&
+                      HPY_ABI_TAG[3] == '0',
                   "HPY_ABI_TAG == \"hpy0\"");
 #endif
 
@@ -242,7 +243,7 @@ HPY_ASSERT_VALUE(HPyFunc_CAPSULE_DESTRUCTOR, 37);
 HPY_ASSERT_VALUE(HPyFunc_VECTORCALLFUNC, 38);
 HPY_ASSERT_VALUE(HPyFunc_MOD_CREATE, 39);
 
-/* ------------------------------------------------------------------ slots (CPython's typeslots.h ids + HPy's own) */
+/* ------------------------------------------------------------------ slots (typeslots.h ids + HPy's own) */
 HPY_ASSERT_VALUE(HPy_bf_getbuffer, 1);
 HPY_ASSERT_VALUE(HPy_bf_releasebuffer, 2);
 HPY_ASSERT_VALUE(HPy_mp_ass_subscript, 3);

@@ -6,11 +6,11 @@
  * checked alone (HPY_TEST_STANDALONE). Including twice checks the include guard.
  */
 #ifndef HPY_TEST_HEADER
-#  error "pass -DHPY_TEST_HEADER=<hpy/...h>"
+#    error "pass -DHPY_TEST_HEADER=<hpy/...h>"
 #endif
 
 #ifndef HPY_TEST_STANDALONE
-#  include "hpy.h"
+#    include "hpy.h"
 #endif
 #include HPY_TEST_HEADER
 #include HPY_TEST_HEADER

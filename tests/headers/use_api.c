@@ -142,13 +142,19 @@ static void capsule_destructor_impl(const char *name, void *pointer, void *conte
 }
 
 static HPyDef *Point_defines[] = {
-    &Point_new, &Point_init, &Point_repr, &Point_richcompare, &Point_length, &Point_traverse,
-    &Point_destroy, &Point_getbuffer, &Point_x, &Point_payload, NULL,
+    &Point_new,     &Point_init,      &Point_repr, &Point_richcompare, &Point_length, &Point_traverse,
+    &Point_destroy, &Point_getbuffer, &Point_x,    &Point_payload,     NULL,
 };
 
 static HPyType_Spec Point_spec = {
-    "use_api.Point", (int)sizeof(Point), 0, HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_HAVE_GC,
-    HPyType_BuiltinShape_Object, NULL, Point_defines, "a point",
+    "use_api.Point",
+    (int)sizeof(Point),
+    0,
+    HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_HAVE_GC,
+    HPyType_BuiltinShape_Object,
+    NULL,
+    Point_defines,
+    "a point",
 };
 
 static HPyGlobal point_type;
@@ -156,7 +162,8 @@ static HPyGlobal point_type;
 HPyDef_SLOT(module_exec, HPy_mod_exec)
 static int module_exec_impl(HPyContext *ctx, HPy module)
 {
-    HPyType_SpecParam params[] = {{HPyType_SpecParam_Base, ctx->h_BaseObjectType}, {(HPyType_SpecParam_Kind)0, HPy_NULL}};
+    HPyType_SpecParam params[] = {{HPyType_SpecParam_Base, ctx->h_BaseObjectType},
+                                  {(HPyType_SpecParam_Kind)0, HPy_NULL}};
     HPy type = HPyType_FromSpec(ctx, &Point_spec, params);
     if (HPy_IsNull(type))
         return -1;

@@ -26,7 +26,8 @@ std::string parse_error(const std::string &text)
 {
     std::string error;
     EXPECT_FALSE(ModeConfig::parse(text, &error).has_value()) << "HPY=\"" << text << "\" was accepted";
-    EXPECT_NE(error.find("HPY=\"" + text + "\""), std::string::npos) << "message should quote the value: " << error;
+    EXPECT_NE(error.find("HPY=\"" + text + "\""), std::string::npos)
+        << "message should quote the value: " << error;
     return error;
 }
 
@@ -93,8 +94,8 @@ TEST(ModeConfig, PerModuleByFullDottedName)
     const ModeConfig config = parse_ok("mod:debug,other.mod:trace");
     EXPECT_EQ(config.mode_for("mod"), Mode::Debug);
     EXPECT_EQ(config.mode_for("other.mod"), Mode::Trace);
-    EXPECT_EQ(config.mode_for("other"), Mode::Universal);        // a package is not its submodules
-    EXPECT_EQ(config.mode_for("pkg.mod"), Mode::Universal);      // names match exactly
+    EXPECT_EQ(config.mode_for("other"), Mode::Universal);    // a package is not its submodules
+    EXPECT_EQ(config.mode_for("pkg.mod"), Mode::Universal);  // names match exactly
     EXPECT_EQ(config.mode_for("unlisted"), Mode::Universal);
     EXPECT_EQ(config.default_mode(), Mode::Universal);
 }
@@ -183,4 +184,4 @@ TEST(Environment, MalformedHpyIsReported)
     EXPECT_NE(error.find("invalid HPY=\"ext=debug\""), std::string::npos) << error;
 }
 
-} // namespace
+}  // namespace

@@ -349,7 +349,7 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
     }
     case 'f': {
         float *out = va_arg(*ap, float *);
-        double v;
+        double v = 0.0;
         if (absent)
             return 1;
         if (!as_double(ctx, pf, arg, pos, kwname, &v))
@@ -359,7 +359,7 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
     }
     case 'd': {
         double *out = va_arg(*ap, double *);
-        double v;
+        double v = 0.0;
         if (absent)
             return 1;
         if (!as_double(ctx, pf, arg, pos, kwname, &v))

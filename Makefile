@@ -1,0 +1,68 @@
+# Makefile: every developer and CI task of unihpy. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+CTEST_BUILD := build/ctest
+APT_PACKAGES := g++ libgtest-dev
+PY_PACKAGES := scikit-build-core cmake ninja pytest pytest-xdist setuptools wheel
+PYTEST_FLAGS ?= -q -n auto
+
+.PHONY: all deps venv install generate check-generated ctest test-e2e test-pof test demo format lint clean
+
+all: install
+
+# System packages (as root, where apt-get exists); skipped when already installed.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing"; exit 1; fi; fi
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+venv: $(PY)
+	$(PIP) install -q $(PY_PACKAGES)
+
+# Builds and installs unihpy (host, headers, runtime libraries) into the virtual environment.
+install: deps venv
+	$(PIP) install -q --no-build-isolation -Cbuild-dir=build/pip -Ccmake.define.HPY_WERROR=ON .
+
+generate:
+	$(PYTHON) devtools/api/generate.py
+
+check-generated:
+	$(PYTHON) devtools/api/generate.py --check
+
+# Header, ABI layout, API description, generator and GoogleTest checks.
+ctest: install
+	$(VENV)/bin/cmake -S . -B $(CTEST_BUILD) -G Ninja -DBUILD_TESTING=ON -DHPY_WERROR=ON \
+	  -DPython_EXECUTABLE=$(abspath $(PY)) -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja)
+	$(VENV)/bin/cmake --build $(CTEST_BUILD)
+	$(VENV)/bin/ctest --test-dir $(CTEST_BUILD) --output-on-failure -j2
+
+test-e2e: install
+	$(PY) -m pytest $(PYTEST_FLAGS) tests/e2e
+
+test-pof: install
+	cd proof-of-concept && ../$(PY) -m pytest $(PYTEST_FLAGS) .
+
+test: check-generated ctest test-e2e test-pof
+
+# The proof of concept built once as a universal module and run on every interpreter available.
+demo: install
+	$(PY) devtools/demo.py
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.cpp' '*.h' | grep -v '_gen\.')
+format:
+	clang-format -i $(FORMAT_FILES)
+
+lint:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+	$(PYTHON) devtools/api/generate.py --check
+
+clean:
+	rm -rf build $(VENV)

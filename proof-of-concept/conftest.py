@@ -74,6 +74,11 @@ def pof_modules(pof_build_dir):
     _forget_modules()
     if pof_build_dir is not None:
         sys.path.insert(0, str(pof_build_dir))
+    else:
+        # pytest puts this folder on sys.path; its pofpackage/ (sources only) would
+        # hide the installed one.
+        sys.path[:] = [p for p in sys.path
+                       if Path(p or '.').resolve() != HERE]
     importlib.invalidate_caches()
     try:
         yield types.SimpleNamespace(

@@ -83,6 +83,9 @@ def _write_project(dest):
 
 
 def _run(args, cwd, env=None, check=True):
+    if env is None:
+        # The builds here name their ABI; an HPY_ABI from outside must not change it.
+        env = {k: v for k, v in os.environ.items() if k != 'HPY_ABI'}
     proc = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, env=env)
     if check and proc.returncode != 0:
@@ -92,9 +95,7 @@ def _run(args, cwd, env=None, check=True):
 
 
 def _python(code, cwd, check=True):
-    env = dict(os.environ)
-    env.pop('HPY', None)
-    return _run([sys.executable, '-c', textwrap.dedent(code)], cwd, env=env, check=check)
+    return _run([sys.executable, '-c', textwrap.dedent(code)], cwd, check=check)
 
 
 @pytest.fixture(scope='module')
@@ -351,6 +352,24 @@ def test_build_command(hpy_abi, tmp_path):
     assert (lib / 'pkg' / ('inner' + suffix)).is_file()
     assert (lib / 'pkg' / '__init__.py').is_file()
     assert (lib / 'simple.py').is_file() == (hpy_abi != 'cpython')
+
+
+@pytest.mark.abis('universal', 'hybrid')
+def test_hpy_abi_environment(hpy_abi, tmp_path):
+    """$HPY_ABI picks the ABI when no option does (pip cannot pass setup.py options)."""
+    _write_project(tmp_path)
+    env = dict(os.environ, HPY_ABI=hpy_abi)
+    _run([sys.executable, 'setup.py', 'build_ext', '--inplace'], tmp_path, env=env)
+    assert (tmp_path / ('simple' + _expected_suffix(hpy_abi))).is_file()
+    # An explicit option wins over the environment.
+    _run([sys.executable, 'setup.py', 'build_ext', '--inplace', '--hpy-abi=cpython'], tmp_path, env=env)
+    assert (tmp_path / ('simple' + _expected_suffix('cpython'))).is_file()
+
+
+@pytest.mark.abis('universal', 'hybrid')
+def test_stub_sets_file(built, hpy_abi):
+    out = _python('import simple; print(simple.__file__)', built)
+    assert out.stdout.strip().endswith('simple' + _expected_suffix(hpy_abi))
 
 
 def test_no_static_libs(tmp_path):

@@ -6,6 +6,7 @@
 
     python setup.py build_ext --inplace --hpy-abi=universal   # or cpython, hybrid
     python setup.py --hpy-abi=universal build_ext --inplace   # HPy 0.9 spelling
+    HPY_ABI=universal pip install --no-build-isolation .      # pip passes no setup.py options
 
 ``hpy_ext_modules`` reaches :func:`handle_hpy_ext_modules` through the
 ``distutils.setup_keywords`` entry point that the ``unihpy`` distribution
@@ -44,13 +45,19 @@ __all__ = ['HPyDevel', 'handle_hpy_ext_modules', 'get_include', 'DEFAULT_HPY_ABI
 # (PyPy, GraalPy) to the universal ABI.
 DEFAULT_HPY_ABI = 'cpython' if sys.implementation.name == 'cpython' else 'universal'
 
+
+def _default_abi():
+    """The ABI when no option names one: $HPY_ABI (for builds driven by pip,
+    which cannot pass setup.py options), else DEFAULT_HPY_ABI."""
+    return os.environ.get('HPY_ABI') or DEFAULT_HPY_ABI
+
 # Matches the file names of universal and hybrid modules: NAME.hpy0.so, NAME.hpy0-cp311.so.
 _HPY_FILE_RE = re.compile(r'\.hpy\d+(-[^.]+)?\.[A-Za-z0-9]+$')
 
 _GLOBAL_OPTIONS = [
     ('hpy-abi=', None,
      'HPy ABI to build hpy_ext_modules for: cpython, universal or hybrid '
-     '(default: %s)' % DEFAULT_HPY_ABI),
+     '(default: $HPY_ABI, else %s)' % DEFAULT_HPY_ABI),
     ('hpy-use-static-libs', None,
      'link the prebuilt HPy helper libraries (the default; kept for HPy 0.9 setup.py files)'),
     ('hpy-no-static-libs', None,
@@ -126,8 +133,10 @@ class HPyDevel:
         """Make ``dist`` build its ``hpy_ext_modules``: patch its ``build`` and
         ``build_ext`` commands (keeping any user subclass of them) and bdist_egg."""
         dist.hpydevel = self
-        for name, value in (('hpy_abi', DEFAULT_HPY_ABI), ('hpy_use_static_libs', False),
-                            ('hpy_no_static_libs', False), ('hpy_ext_modules', None)):
+        if 'hpy_abi' not in vars(dist):
+            dist.hpy_abi = _default_abi()
+        for name, value in (('hpy_use_static_libs', False), ('hpy_no_static_libs', False),
+                            ('hpy_ext_modules', None)):
             if not hasattr(dist, name):
                 setattr(dist, name, value)
         _patch_distribution_class(type(dist))
@@ -265,6 +274,8 @@ def __bootstrap__():
     else:
         # unihpy's host: load() reads HPY itself.
         m = universal.load(__name__, path, __spec__)
+    if getattr(m, '__file__', None) is None:
+        m.__file__ = path
     sys.modules[__name__] = m
 
 
@@ -306,7 +317,7 @@ class _BuildExtHPyMixin:
 
     _hpy_user_options = [
         ('hpy-abi=', None, 'HPy ABI: cpython, universal or hybrid (default: %s, '
-                           'or setup.py --hpy-abi)' % DEFAULT_HPY_ABI),
+                           'setup.py --hpy-abi or $HPY_ABI)' % DEFAULT_HPY_ABI),
     ]
 
     # setuptools' and distutils' finalize_options reassign .extensions from
@@ -333,7 +344,7 @@ class _BuildExtHPyMixin:
         dist = self.distribution
         if self.hpy_abi is not None:
             dist.hpy_abi = _check_abi(self.hpy_abi)
-        self.hpy_abi = _check_abi(getattr(dist, 'hpy_abi', None) or DEFAULT_HPY_ABI)
+        self.hpy_abi = _check_abi(getattr(dist, 'hpy_abi', None) or _default_abi())
         use_static = not getattr(dist, 'hpy_no_static_libs', False)
         self._hpy_extensions = list(getattr(dist, 'hpy_ext_modules', None) or [])
         self._extensions = list(dist.ext_modules or []) + self._hpy_extensions

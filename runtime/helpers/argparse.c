@@ -12,9 +12,9 @@ static const char parse_units[] = "bBhHiIlkLKnfdsOp";
 #define SCRATCH_UNITS 16
 
 typedef struct {
-    int n_units;        /* value units, markers excluded */
-    int min_args;       /* units before '|' (or '$') are required */
-    int max_pos;        /* units from '$' on are keyword-only */
+    int n_units;  /* value units, markers excluded */
+    int min_args; /* units before '|' (or '$') are required */
+    int max_pos;  /* units from '$' on are keyword-only */
     int has_O;
     const char *custom; /* the text after ';', replaces argument-error messages */
     char where[216];    /* "name()" for messages: from ':' or "function()" */
@@ -52,7 +52,8 @@ static void set_arg_error(HPyContext *ctx, const ParseFormat *pf, const char *fm
 
 /* Validates the whole format before any argument is touched, so a malformed format fails the
    same way whatever the caller passed. */
-static int scan_format(HPyContext *ctx, const char *fmt, int keywords_allowed, const char *api, ParseFormat *pf)
+static int scan_format(HPyContext *ctx, const char *fmt, int keywords_allowed, const char *api,
+                       ParseFormat *pf)
 {
     int seen_bar = 0, seen_dollar = 0;
     const char *fname = NULL;
@@ -81,8 +82,9 @@ static int scan_format(HPyContext *ctx, const char *fmt, int keywords_allowed, c
             pf->min_args = pf->n_units;
         } else if (c == '$') {
             if (!keywords_allowed) {
-                set_system_error(ctx, "%s: '$' (keyword-only) is only valid with keyword parsing, in format \"%s\"",
-                                 api, fmt);
+                set_system_error(
+                    ctx, "%s: '$' (keyword-only) is only valid with keyword parsing, in format \"%s\"", api,
+                    fmt);
                 return 0;
             }
             if (seen_dollar) {
@@ -155,7 +157,8 @@ static void set_type_error(HPyContext *ctx, const ParseFormat *pf, HPy arg, cons
     const char *sep = pf->named ? " " : "";
     const char *prefix = pf->named ? pf->where : "";
     if (kwname != NULL)
-        set_arg_error(ctx, pf, "%s%sargument '%s' must be %s, not %.50s", prefix, sep, kwname, expected, tname);
+        set_arg_error(ctx, pf, "%s%sargument '%s' must be %s, not %.50s", prefix, sep, kwname, expected,
+                      tname);
     else
         set_arg_error(ctx, pf, "%s%sargument %d must be %s, not %.50s", prefix, sep, pos, expected, tname);
     HPy_Close(ctx, type);
@@ -192,7 +195,8 @@ static int as_mask(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, con
     return 1;
 }
 
-static int as_double(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, const char *kwname, double *out)
+static int as_double(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, const char *kwname,
+                     double *out)
 {
     double v = HPyFloat_AsDouble(ctx, arg);
     if (v == -1.0 && HPyErr_Occurred(ctx))
@@ -209,8 +213,8 @@ static int overflow(HPyContext *ctx, const char *msg)
 
 /* Converts one value; the output pointer is always consumed so that the va_list stays in step,
    and an absent optional argument leaves the caller's default untouched. */
-static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy arg, int pos, const char *kwname,
-                        va_list *ap)
+static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy arg, int pos,
+                        const char *kwname, va_list *ap)
 {
     int absent = HPy_IsNull(arg);
     switch (unit) {
@@ -468,7 +472,8 @@ static int check_positional_count(HPyContext *ctx, const ParseFormat *pf, size_t
     if (n > pf->n_units || n < pf->min_args) {
         int bound = n < pf->min_args ? pf->min_args : pf->n_units;
         const char *how = pf->min_args == pf->n_units ? "exactly" : n < pf->min_args ? "at least" : "at most";
-        set_arg_error(ctx, pf, "%s takes %s %d argument%s (%ld given)", pf->where, how, bound, plural(bound), n);
+        set_arg_error(ctx, pf, "%s takes %s %d argument%s (%ld given)", pf->where, how, bound, plural(bound),
+                      n);
         return 0;
     }
     return 1;
@@ -513,8 +518,8 @@ static int scan_keywords(HPyContext *ctx, const ParseFormat *pf, const char *key
             break;
     }
     if (n != pf->n_units) {
-        set_system_error(ctx, "%s: the format has %d unit%s but the keywords list has %d name%s", api, pf->n_units,
-                         plural(pf->n_units), n, plural(n));
+        set_system_error(ctx, "%s: the format has %d unit%s but the keywords list has %d name%s", api,
+                         pf->n_units, plural(pf->n_units), n, plural(n));
         return -1;
     }
     if (pf->max_pos < npos_only) {
@@ -544,8 +549,8 @@ static int check_counts(HPyContext *ctx, const ParseFormat *pf, size_t nargs, HP
         if (pf->max_pos == 0)
             set_arg_error(ctx, pf, "%s takes no %sarguments (%ld given)", pf->where, kind, n);
         else
-            set_arg_error(ctx, pf, "%s takes at most %d %sargument%s (%ld given)", pf->where, pf->max_pos, kind,
-                          plural(pf->max_pos), n);
+            set_arg_error(ctx, pf, "%s takes at most %d %sargument%s (%ld given)", pf->where, pf->max_pos,
+                          kind, plural(pf->max_pos), n);
         return 0;
     }
     if ((HPy_ssize_t)nargs + nkw > pf->n_units) {
@@ -568,7 +573,8 @@ static int check_missing(HPyContext *ctx, const ParseFormat *pf, const char *key
             set_arg_error(ctx, pf, "%s takes %s %d positional argument%s (%ld given)", pf->where,
                           need < pf->max_pos ? "at least" : "exactly", need, plural(need), (long)nargs);
         } else {
-            set_arg_error(ctx, pf, "%s missing required argument '%s' (pos %d)", pf->where, keywords[i], i + 1);
+            set_arg_error(ctx, pf, "%s missing required argument '%s' (pos %d)", pf->where, keywords[i],
+                          i + 1);
         }
         return 0;
     }
@@ -639,8 +645,8 @@ int HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_
         if (k < 0) {
             invalid_keyword(ctx, &pf, name);
         } else if ((size_t)k < nargs) {
-            set_arg_error(ctx, &pf, "argument for %s given by name ('%s') and position (%d)", pf.where, keywords[k],
-                          k + 1);
+            set_arg_error(ctx, &pf, "argument for %s given by name ('%s') and position (%d)", pf.where,
+                          keywords[k], k + 1);
         } else if (!HPy_IsNull(kwvals[k])) {
             set_arg_error(ctx, &pf, "%s got multiple values for argument '%s'", pf.where, keywords[k]);
         } else {
@@ -703,8 +709,8 @@ static void report_extra_key(HPyContext *ctx, const ParseFormat *pf, const char 
             return;
         }
         if ((size_t)k < nargs) {
-            set_arg_error(ctx, pf, "argument for %s given by name ('%s') and position (%d)", pf->where, keywords[k],
-                          k + 1);
+            set_arg_error(ctx, pf, "argument for %s given by name ('%s') and position (%d)", pf->where,
+                          keywords[k], k + 1);
             HPy_Close(ctx, key);
             HPy_Close(ctx, keys);
             return;

@@ -16,12 +16,13 @@ static int is_sep(char c)
 
 static void format_error(HPyContext *ctx, const char *fmt, const char *at, const char *why)
 {
-    char msg[256];
-    snprintf(msg, sizeof(msg), "HPy_BuildValue: %s at position %d of format \"%.80s\"", why, (int)(at - fmt), fmt);
-    HPyErr_SetString(ctx, ctx->h_SystemError, msg);
+    /* HPyErr_Format, not snprintf: it repairs a format cut inside a UTF-8 sequence. */
+    HPyErr_Format(ctx, ctx->h_SystemError, "HPy_BuildValue: %s at position %d of format \"%.80s\"", why,
+                  (int)(at - fmt), fmt);
 }
 
-static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end, int depth);
+static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
+                       int depth);
 
 /* Checks one item at *pf and moves past it. */
 static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int depth)
@@ -57,7 +58,8 @@ static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int dep
 
 /* Checks the items up to `end` (and consumes it); in a dict ('}') items go in key:value pairs.
    `open` is the opening bracket, NULL at the top level. */
-static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end, int depth)
+static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
+                       int depth)
 {
     const char *f = *pf;
     for (;;) {

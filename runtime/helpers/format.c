@@ -317,9 +317,8 @@ static void bad_format(HPyContext *ctx, const char *spec, const char *why)
     shown[0] = '%';
     memcpy(shown + 1, spec + 1, n);
     shown[n + 1] = '\0';
-    char msg[160];
-    snprintf(msg, sizeof(msg), "HPyUnicode_FromFormat: %s in \"%s\"", why, shown);
-    HPyErr_SetString(ctx, ctx->h_SystemError, msg);
+    /* Through the formatter itself, which repairs a unit cut inside a UTF-8 sequence. */
+    HPyErr_Format(ctx, ctx->h_SystemError, "HPyUnicode_FromFormat: %s in \"%s\"", why, shown);
 }
 
 /* Handles one "%..." unit at *pf; advances *pf past it. */

@@ -683,3 +683,36 @@ def test_pack_args_and_keywords(compiler):
     assert mod.f(1, "x") == ((1, "x"), None)
     assert mod.f(1, b=2, a=3) == ((1,), {"b": 2, "a": 3})
     assert mod.f(a=[]) == ((), {"a": []})
+
+
+def test_add_type(compiler):
+    mod = compiler.make_module("""
+        HPyDef_SLOT(Thing_new, HPy_tp_new)
+        static HPy Thing_new_impl(HPyContext *ctx, HPy cls, const HPy *args, HPy_ssize_t nargs, HPy kw)
+        {
+            return HPyLong_FromLong(ctx, (long)nargs);
+        }
+        static HPyDef *Thing_defines[] = { &Thing_new, NULL };
+        static HPyType_Spec Thing_spec = { .name = "argparse_test.Thing", .flags = HPy_TPFLAGS_DEFAULT,
+                                           .defines = Thing_defines };
+        HPyDef_METH(add, "add", HPyFunc_O)
+        static HPy add_impl(HPyContext *ctx, HPy self, HPy target)
+        {
+            int ok = HPyHelpers_AddType(ctx, target, "Thing", &Thing_spec, NULL);
+            if (!ok && !HPyErr_Occurred(ctx))
+                HPyErr_SetString(ctx, ctx->h_RuntimeError, "AddType failed without an exception");
+            return ok ? HPyLong_FromLong(ctx, ok) : HPy_NULL;
+        }
+        @EXPORT(add)
+        @INIT
+    """)
+
+    class Target:
+        pass
+
+    t = Target()
+    assert mod.add(t) == 1
+    assert isinstance(t.Thing, type) and t.Thing.__name__ == "Thing"
+    assert t.Thing(1, 2) == 2
+    with pytest.raises(AttributeError):   # ints take no attributes: 0 with the exception set
+        mod.add(5)

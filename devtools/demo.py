@@ -38,7 +38,7 @@ def build_universal(dest):
                    cwd=dest, check=True, stdout=subprocess.DEVNULL)
     for stub in ("pof.py", "pofcpp.py", "pofpackage/foo.py"):  # prove the import needs no stub
         (dest / stub).unlink(missing_ok=True)
-    return sorted(str(p.relative_to(dest)) for p in dest.rglob("*.hpy0.so"))
+    return sorted(str(p.relative_to(dest)) for p in dest.rglob("*.hpy0.so") if "build" not in p.parts)
 
 
 def interpreters():

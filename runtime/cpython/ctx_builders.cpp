@@ -6,8 +6,38 @@
 namespace {
 
 // A builder is the list or tuple under construction: its unset items are NULL until Build.
-template <typename Builder>
-PyObject *object_of(Builder b) { return reinterpret_cast<PyObject *>(b); }
+// Lists and tuples differ only in how they are made and where their item array is.
+struct ListKind {
+    static PyObject *make(HPy_ssize_t size) { return PyList_New(size); }
+    static PyObject **items(PyObject *seq) { return reinterpret_cast<PyListObject *>(seq)->ob_item; }
+};
+struct TupleKind {
+    static PyObject *make(HPy_ssize_t size) { return PyTuple_New(size); }
+    static PyObject **items(PyObject *seq) { return reinterpret_cast<PyTupleObject *>(seq)->ob_item; }
+};
+
+template <typename Kind>
+intptr_t builder_new(HPy_ssize_t size)
+{
+    return reinterpret_cast<intptr_t>(Kind::make(size));
+}
+
+template <typename Kind>
+void builder_set(intptr_t builder, HPy_ssize_t index, HPy h_item)
+{
+    auto *seq = reinterpret_cast<PyObject *>(builder);
+    if (seq == nullptr)
+        return;  // New failed: its exception is what Build reports
+    PyObject *item = _h2py(h_item);
+    Py_XINCREF(item);
+    PyObject **slot = &Kind::items(seq)[index];
+    PyObject *old = *slot;
+    *slot = item;
+    Py_XDECREF(old);
+}
+
+HPy builder_build(intptr_t builder) { return _py2h(reinterpret_cast<PyObject *>(builder)); }
+void builder_cancel(intptr_t builder) { Py_XDECREF(reinterpret_cast<PyObject *>(builder)); }
 
 // A tracker: the handles to close together (HPyTracker_Close) or to forget (ForgetAll).
 struct Tracker {
@@ -22,59 +52,21 @@ Tracker *tracker_of(HPyTracker ht) { return reinterpret_cast<Tracker *>(ht._i); 
 
 extern "C" {
 
-HPyListBuilder ctx_ListBuilder_New(HPyContext *, HPy_ssize_t size)
+HPyListBuilder ctx_ListBuilder_New(HPyContext *, HPy_ssize_t size) { return {builder_new<ListKind>(size)}; }
+void ctx_ListBuilder_Set(HPyContext *, HPyListBuilder b, HPy_ssize_t index, HPy h_item)
 {
-    return HPyListBuilder{reinterpret_cast<intptr_t>(PyList_New(size))};
+    builder_set<ListKind>(b._lst, index, h_item);
 }
+HPy ctx_ListBuilder_Build(HPyContext *, HPyListBuilder b) { return builder_build(b._lst); }
+void ctx_ListBuilder_Cancel(HPyContext *, HPyListBuilder b) { builder_cancel(b._lst); }
 
-void ctx_ListBuilder_Set(HPyContext *, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)
+HPyTupleBuilder ctx_TupleBuilder_New(HPyContext *, HPy_ssize_t size) { return {builder_new<TupleKind>(size)}; }
+void ctx_TupleBuilder_Set(HPyContext *, HPyTupleBuilder b, HPy_ssize_t index, HPy h_item)
 {
-    PyObject *list = object_of(builder._lst);
-    if (list == nullptr)
-        return;
-    PyObject *item = _h2py(h_item);
-    Py_XINCREF(item);
-    PyObject *old = PyList_GET_ITEM(list, index);
-    PyList_SET_ITEM(list, index, item);
-    Py_XDECREF(old);
+    builder_set<TupleKind>(b._tup, index, h_item);
 }
-
-HPy ctx_ListBuilder_Build(HPyContext *, HPyListBuilder builder)
-{
-    return _py2h(object_of(builder._lst));
-}
-
-void ctx_ListBuilder_Cancel(HPyContext *, HPyListBuilder builder)
-{
-    Py_XDECREF(object_of(builder._lst));
-}
-
-HPyTupleBuilder ctx_TupleBuilder_New(HPyContext *, HPy_ssize_t size)
-{
-    return HPyTupleBuilder{reinterpret_cast<intptr_t>(PyTuple_New(size))};
-}
-
-void ctx_TupleBuilder_Set(HPyContext *, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)
-{
-    PyObject *tuple = object_of(builder._tup);
-    if (tuple == nullptr)
-        return;
-    PyObject *item = _h2py(h_item);
-    Py_XINCREF(item);
-    PyObject *old = PyTuple_GET_ITEM(tuple, index);
-    PyTuple_SET_ITEM(tuple, index, item);
-    Py_XDECREF(old);
-}
-
-HPy ctx_TupleBuilder_Build(HPyContext *, HPyTupleBuilder builder)
-{
-    return _py2h(object_of(builder._tup));
-}
-
-void ctx_TupleBuilder_Cancel(HPyContext *, HPyTupleBuilder builder)
-{
-    Py_XDECREF(object_of(builder._tup));
-}
+HPy ctx_TupleBuilder_Build(HPyContext *, HPyTupleBuilder b) { return builder_build(b._tup); }
+void ctx_TupleBuilder_Cancel(HPyContext *, HPyTupleBuilder b) { builder_cancel(b._tup); }
 
 HPyTracker ctx_Tracker_New(HPyContext *, HPy_ssize_t size)
 {

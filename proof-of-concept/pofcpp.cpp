@@ -28,7 +28,7 @@ struct PointObject {
     double y;
 };
 
-} // namespace pofcpp
+}  // namespace pofcpp
 
 using pofcpp::OwnedHandle;
 using pofcpp::PointObject;
@@ -86,7 +86,8 @@ HPyDef_SLOT(Point_repr, HPy_tp_repr)
 static HPy Point_repr_impl(HPyContext *ctx, HPy self)
 {
     const PointObject *point = PointObject_AsStruct(ctx, self);
-    return HPyUnicode_FromFormat(ctx, "Point(%d, %d)", static_cast<int>(point->x), static_cast<int>(point->y));
+    return HPyUnicode_FromFormat(ctx, "Point(%d, %d)", static_cast<int>(point->x),
+                                 static_cast<int>(point->y));
 }
 
 HPyDef_MEMBER(Point_x, "x", HPyMember_DOUBLE, offsetof(PointObject, x))
@@ -128,14 +129,14 @@ static HPyDef *Point_defines[] = {
 };
 
 static HPyType_Spec Point_spec = {
-    "pofcpp.Point",                 /* name */
-    sizeof(PointObject),            /* basicsize */
-    0,                              /* itemsize */
-    HPy_TPFLAGS_DEFAULT,            /* flags */
-    HPyType_BuiltinShape_Object,    /* builtin_shape */
-    nullptr,                        /* legacy_slots */
-    Point_defines,                  /* defines */
-    "A point in the plane (C++).",  /* doc */
+    "pofcpp.Point",                /* name */
+    sizeof(PointObject),           /* basicsize */
+    0,                             /* itemsize */
+    HPy_TPFLAGS_DEFAULT,           /* flags */
+    HPyType_BuiltinShape_Object,   /* builtin_shape */
+    nullptr,                       /* legacy_slots */
+    Point_defines,                 /* defines */
+    "A point in the plane (C++).", /* doc */
 };
 
 HPyDef_SLOT(pofcpp_exec, HPy_mod_exec)
@@ -149,11 +150,11 @@ static HPyDef *module_defines[] = {
 };
 
 static HPyModuleDef moduledef = {
-    "HPy proof of concept, in C++",  /* doc */
-    0,                               /* size */
-    nullptr,                         /* legacy_methods */
-    module_defines,                  /* defines */
-    nullptr,                         /* globals */
+    "HPy proof of concept, in C++", /* doc */
+    0,                              /* size */
+    nullptr,                        /* legacy_methods */
+    module_defines,                 /* defines */
+    nullptr,                        /* globals */
 };
 
 HPy_MODINIT(pofcpp, moduledef)

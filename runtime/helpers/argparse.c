@@ -161,7 +161,8 @@ static void set_type_error(HPyContext *ctx, const ParseFormat *pf, HPy arg, cons
                       tname);
     else
         set_arg_error(ctx, pf, "%s%sargument %d must be %s, not %.50s", prefix, sep, pos, expected, tname);
-    HPy_Close(ctx, type);
+    if (!HPy_IsNull(type))
+        HPy_Close(ctx, type);
 }
 
 /* A failed C conversion left an exception; a TypeError there means "wrong kind of object",

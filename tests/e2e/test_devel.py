@@ -372,6 +372,30 @@ def test_stub_sets_file(built, hpy_abi):
     assert out.stdout.strip().endswith('simple' + _expected_suffix(hpy_abi))
 
 
+LEGACY_C = r'''
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "legacy", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_legacy(void) { return PyModule_Create(&def); }
+'''
+
+
+@pytest.mark.abis('universal', 'hybrid')
+def test_with_legacy_ext_modules(hpy_abi, tmp_path):
+    """ext_modules beside hpy_ext_modules stay ordinary CPython extensions."""
+    _write_project(tmp_path)
+    (tmp_path / 'legacy.c').write_text(LEGACY_C)
+    setup_py = SETUP_PY.replace("hpy_ext_modules=", "ext_modules=[Extension('legacy', ['legacy.c'])],\n"
+                                "      hpy_ext_modules=")
+    (tmp_path / 'setup.py').write_text(setup_py)
+    _run([sys.executable, 'setup.py', 'build_ext', '--inplace', '--hpy-abi=' + hpy_abi], tmp_path)
+    assert (tmp_path / ('legacy' + _expected_suffix('cpython'))).is_file()
+    assert not (tmp_path / 'legacy.py').exists()
+    assert (tmp_path / ('simple' + _expected_suffix(hpy_abi))).is_file()
+    out = _python('import legacy, simple; print(legacy.__name__, simple.abi())', tmp_path)
+    assert out.stdout.split() == ['legacy', hpy_abi]
+
+
 def test_no_static_libs(tmp_path):
     """--hpy-no-static-libs compiles the helper sources into the module instead."""
     _write_project(tmp_path)

@@ -117,7 +117,9 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
         h->methods.push_back({nullptr, nullptr, 0, nullptr});
     if (h->create != nullptr)
         h->slots.push_back({Py_mod_create, reinterpret_cast<void *>(module_create)});
-    h->slots.push_back({Py_mod_exec, reinterpret_cast<void *>(module_exec)});
+    // CPython refuses exec slots on a created object that is not a module: add one only when needed.
+    if (!h->execs.empty() || hpydef->globals != nullptr)
+        h->slots.push_back({Py_mod_exec, reinterpret_cast<void *>(module_exec)});
 #if PY_VERSION_HEX >= 0x030C0000
     h->slots.push_back({Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED});
 #endif

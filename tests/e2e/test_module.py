@@ -157,9 +157,6 @@ def test_mod_create_module(compiler):
     assert m.__name__ == "mycreate" and m.created_by == 42
 
 
-@pytest.mark.xfail(reason="make_module_def (runtime/cpython/ctx_module.cpp) always adds a Py_mod_exec slot, so "
-                          "CPython refuses a non-module object from HPy_mod_create: SystemError 'module mycreate "
-                          "specifies execution slots, but did not create a ModuleType instance'", strict=True)
 def test_mod_create_custom_object(compiler):
     src = CREATE_SOURCE % {"factory": "SimpleNamespace", "extra_defs": "", "extra": "", "doc": "NULL",
                            "name": "mycreate"}

@@ -177,11 +177,18 @@ static int conversion_failed(HPyContext *ctx, const ParseFormat *pf, HPy arg, co
     return 0;
 }
 
-static int as_long(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, const char *kwname, long *out)
+/* Signed units: the value must fit the C type; the messages are CPython's, naming the type. */
+static int as_ranged(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, const char *kwname,
+                     long long min, long long max, const char *what, long long *out)
 {
-    long v = HPyLong_AsLong(ctx, arg);
+    long long v = HPyLong_AsLongLong(ctx, arg);
     if (v == -1 && HPyErr_Occurred(ctx))
         return conversion_failed(ctx, pf, arg, "int", pos, kwname);
+    if (v < min || v > max) {
+        HPyErr_Format(ctx, ctx->h_OverflowError, "%s is %s", what,
+                      v < min ? "less than minimum" : "greater than maximum");
+        return 0;
+    }
     *out = v;
     return 1;
 }
@@ -206,11 +213,42 @@ static int as_double(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, c
     return 1;
 }
 
-static int overflow(HPyContext *ctx, const char *msg)
-{
-    HPyErr_SetString(ctx, ctx->h_OverflowError, msg);
-    return 0;
-}
+/* The numeric units differ only in their C type and range. Each takes its output pointer first (so
+   the va_list stays in step) and leaves the caller's default alone when the argument is absent. */
+#define SIGNED_UNIT(CTYPE, MIN, MAX, WHAT)                                                         \
+    {                                                                                              \
+        CTYPE *out = va_arg(*ap, CTYPE *);                                                         \
+        long long v;                                                                               \
+        if (absent)                                                                                \
+            return 1;                                                                              \
+        if (!as_ranged(ctx, pf, arg, pos, kwname, MIN, MAX, WHAT, &v))                             \
+            return 0;                                                                              \
+        *out = (CTYPE)v;                                                                           \
+        return 1;                                                                                  \
+    }
+/* Unsigned units wrap around without an overflow check, as CPython's do. */
+#define MASK_UNIT(CTYPE)                                                                           \
+    {                                                                                              \
+        CTYPE *out = va_arg(*ap, CTYPE *);                                                         \
+        unsigned long long v;                                                                      \
+        if (absent)                                                                                \
+            return 1;                                                                              \
+        if (!as_mask(ctx, pf, arg, pos, kwname, &v))                                               \
+            return 0;                                                                              \
+        *out = (CTYPE)v;                                                                           \
+        return 1;                                                                                  \
+    }
+#define FLOAT_UNIT(CTYPE)                                                                          \
+    {                                                                                              \
+        CTYPE *out = va_arg(*ap, CTYPE *);                                                         \
+        double v = 0.0;                                                                            \
+        if (absent)                                                                                \
+            return 1;                                                                              \
+        if (!as_double(ctx, pf, arg, pos, kwname, &v))                                             \
+            return 0;                                                                              \
+        *out = (CTYPE)v;                                                                           \
+        return 1;                                                                                  \
+    }
 
 /* Converts one value; the output pointer is always consumed so that the va_list stays in step,
    and an absent optional argument leaves the caller's default untouched. */
@@ -219,118 +257,18 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
 {
     int absent = HPy_IsNull(arg);
     switch (unit) {
-    case 'b': {
-        unsigned char *out = va_arg(*ap, unsigned char *);
-        long v;
-        if (absent)
-            return 1;
-        if (!as_long(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        if (v < 0)
-            return overflow(ctx, "unsigned byte integer is less than minimum");
-        if (v > UCHAR_MAX)
-            return overflow(ctx, "unsigned byte integer is greater than maximum");
-        *out = (unsigned char)v;
-        return 1;
-    }
-    case 'B': {
-        unsigned char *out = va_arg(*ap, unsigned char *);
-        unsigned long long v;
-        if (absent)
-            return 1;
-        if (!as_mask(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        *out = (unsigned char)v;
-        return 1;
-    }
-    case 'h': {
-        short *out = va_arg(*ap, short *);
-        long v;
-        if (absent)
-            return 1;
-        if (!as_long(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        if (v < SHRT_MIN)
-            return overflow(ctx, "signed short integer is less than minimum");
-        if (v > SHRT_MAX)
-            return overflow(ctx, "signed short integer is greater than maximum");
-        *out = (short)v;
-        return 1;
-    }
-    case 'H': {
-        unsigned short *out = va_arg(*ap, unsigned short *);
-        unsigned long long v;
-        if (absent)
-            return 1;
-        if (!as_mask(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        *out = (unsigned short)v;
-        return 1;
-    }
-    case 'i': {
-        int *out = va_arg(*ap, int *);
-        long v;
-        if (absent)
-            return 1;
-        if (!as_long(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        if (v > INT_MAX)
-            return overflow(ctx, "signed integer is greater than maximum");
-        if (v < INT_MIN)
-            return overflow(ctx, "signed integer is less than minimum");
-        *out = (int)v;
-        return 1;
-    }
-    case 'I': {
-        unsigned int *out = va_arg(*ap, unsigned int *);
-        unsigned long long v;
-        if (absent)
-            return 1;
-        if (!as_mask(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        *out = (unsigned int)v;
-        return 1;
-    }
-    case 'l': {
-        long *out = va_arg(*ap, long *);
-        long v;
-        if (absent)
-            return 1;
-        if (!as_long(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        *out = v;
-        return 1;
-    }
-    case 'k': {
-        unsigned long *out = va_arg(*ap, unsigned long *);
-        unsigned long long v;
-        if (absent)
-            return 1;
-        if (!as_mask(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        *out = (unsigned long)v;
-        return 1;
-    }
-    case 'L': {
-        long long *out = va_arg(*ap, long long *);
-        if (absent)
-            return 1;
-        long long v = HPyLong_AsLongLong(ctx, arg);
-        if (v == -1 && HPyErr_Occurred(ctx))
-            return conversion_failed(ctx, pf, arg, "int", pos, kwname);
-        *out = v;
-        return 1;
-    }
-    case 'K': {
-        unsigned long long *out = va_arg(*ap, unsigned long long *);
-        unsigned long long v;
-        if (absent)
-            return 1;
-        if (!as_mask(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        *out = v;
-        return 1;
-    }
+    case 'b': SIGNED_UNIT(unsigned char, 0, UCHAR_MAX, "unsigned byte integer")
+    case 'h': SIGNED_UNIT(short, SHRT_MIN, SHRT_MAX, "signed short integer")
+    case 'i': SIGNED_UNIT(int, INT_MIN, INT_MAX, "signed integer")
+    case 'l': SIGNED_UNIT(long, LONG_MIN, LONG_MAX, "signed long integer")
+    case 'L': SIGNED_UNIT(long long, LLONG_MIN, LLONG_MAX, "signed long long integer")
+    case 'B': MASK_UNIT(unsigned char)
+    case 'H': MASK_UNIT(unsigned short)
+    case 'I': MASK_UNIT(unsigned int)
+    case 'k': MASK_UNIT(unsigned long)
+    case 'K': MASK_UNIT(unsigned long long)
+    case 'f': FLOAT_UNIT(float)
+    case 'd': FLOAT_UNIT(double)
     case 'n': {
         HPy_ssize_t *out = va_arg(*ap, HPy_ssize_t *);
         if (absent)
@@ -349,26 +287,6 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
             if (v == -1 && HPyErr_Occurred(ctx))
                 return conversion_failed(ctx, pf, arg, "int", pos, kwname);
         }
-        *out = v;
-        return 1;
-    }
-    case 'f': {
-        float *out = va_arg(*ap, float *);
-        double v = 0.0;
-        if (absent)
-            return 1;
-        if (!as_double(ctx, pf, arg, pos, kwname, &v))
-            return 0;
-        *out = (float)v;
-        return 1;
-    }
-    case 'd': {
-        double *out = va_arg(*ap, double *);
-        double v = 0.0;
-        if (absent)
-            return 1;
-        if (!as_double(ctx, pf, arg, pos, kwname, &v))
-            return 0;
         *out = v;
         return 1;
     }
@@ -414,6 +332,9 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
         return 0;
     }
 }
+#undef SIGNED_UNIT
+#undef MASK_UNIT
+#undef FLOAT_UNIT
 
 /* Walks the format and converts every unit. Unit i takes args[i] if positional, else kwvals[i]
    (HPy_NULL when absent). Dict values are owned: those whose C value borrows from them ('O', 's')

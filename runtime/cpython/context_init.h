@@ -1,6 +1,9 @@
 // runtime/cpython/context_init.h: building a context over CPython (handles and functions), and the runtime's shared internals.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "hpy.h"
 
 namespace hpy::cpython {
@@ -29,6 +32,12 @@ const TypeExtra *type_extra(PyTypeObject *type);
 
 // The user's struct inside `obj` (the rules of the object's builtin shape).
 void *instance_data(PyObject *obj);
+
+// The CPython method of an HPy method definition; nothing for a signature methods cannot have.
+std::optional<PyMethodDef> method_def(const HPyMeth &meth);
+
+// "<what> '<name>' has an unsupported signature <n>", for the SystemError of an invalid method.
+std::string unsupported_signature(const char *what, const HPyMeth &meth);
 
 // Builds the PyModuleDef for an HPyModuleDef; `ctx` is the context its slots run with.
 // `allow_legacy`: legacy_methods are accepted (CPython ABI and hybrid modules).

@@ -1,32 +1,23 @@
 // runtime/cpython/ctx_misc.cpp: context functions over CPython that need more than one C-API call.
 #include <climits>
 #include <cstdio>
+#include <type_traits>
 
 #include "runtime/cpython/context_init.h"
 
 namespace {
 
-inline PyObject *py(HPy h) { return _h2py(h); }
-inline HPy hpy_of(PyObject *o) { return _py2h(o); }
-
-// An int key for the _i variants; exact lists and tuples skip it (same semantics, no allocation).
+// The _i and _s variants: `key` is a new reference (NULL if making it failed), released after `op`.
 template <typename Op>
-auto with_index_key(HPy_ssize_t idx, Op op) -> decltype(op(nullptr))
+auto with_key(PyObject *key, Op op) -> decltype(op(key))
 {
-    PyObject *key = PyLong_FromSsize_t(idx);
-    if (key == nullptr)
-        return decltype(op(nullptr))(-1);
-    auto result = op(key);
-    Py_DECREF(key);
-    return result;
-}
-
-template <typename Op>
-auto with_str_key(const char *utf8_key, Op op) -> decltype(op(nullptr))
-{
-    PyObject *key = PyUnicode_FromString(utf8_key);
-    if (key == nullptr)
-        return decltype(op(nullptr))(-1);
+    using Result = decltype(op(key));
+    if (key == nullptr) {
+        if constexpr (std::is_pointer_v<Result>)
+            return nullptr;
+        else
+            return Result(-1);
+    }
     auto result = op(key);
     Py_DECREF(key);
     return result;
@@ -38,7 +29,7 @@ extern "C" {
 
 int32_t ctx_Long_AsInt32_t(HPyContext *, HPy h)
 {
-    long v = PyLong_AsLong(py(h));
+    long v = PyLong_AsLong(_h2py(h));
     if (v == -1 && PyErr_Occurred())
         return -1;
     if (v < INT32_MIN || v > INT32_MAX) {
@@ -50,7 +41,7 @@ int32_t ctx_Long_AsInt32_t(HPyContext *, HPy h)
 
 uint32_t ctx_Long_AsUInt32_t(HPyContext *, HPy h)
 {
-    unsigned long v = PyLong_AsUnsignedLong(py(h));
+    unsigned long v = PyLong_AsUnsignedLong(_h2py(h));
     if (v == (unsigned long)-1 && PyErr_Occurred())
         return (uint32_t)-1;
     if (v > UINT32_MAX) {
@@ -62,49 +53,49 @@ uint32_t ctx_Long_AsUInt32_t(HPyContext *, HPy h)
 
 HPy ctx_GetItem_i(HPyContext *, HPy obj, HPy_ssize_t idx)
 {
-    PyObject *o = py(obj);
+    PyObject *o = _h2py(obj);
     if (PyList_CheckExact(o) && idx >= 0 && idx < PyList_GET_SIZE(o)) {
         PyObject *item = PyList_GET_ITEM(o, idx);
         Py_INCREF(item);
-        return hpy_of(item);
+        return _py2h(item);
     }
-    PyObject *r = with_index_key(idx, [o](PyObject *k) { return k ? PyObject_GetItem(o, k) : nullptr; });
-    return hpy_of(r);
+    PyObject *r = with_key(PyLong_FromSsize_t(idx), [o](PyObject *k) { return PyObject_GetItem(o, k); });
+    return _py2h(r);
 }
 
 HPy ctx_GetItem_s(HPyContext *, HPy obj, const char *utf8_key)
 {
-    PyObject *o = py(obj);
-    return hpy_of(with_str_key(utf8_key, [o](PyObject *k) { return k ? PyObject_GetItem(o, k) : nullptr; }));
+    PyObject *o = _h2py(obj);
+    return _py2h(with_key(PyUnicode_FromString(utf8_key), [o](PyObject *k) { return PyObject_GetItem(o, k); }));
 }
 
 int ctx_SetItem_i(HPyContext *, HPy obj, HPy_ssize_t idx, HPy value)
 {
-    PyObject *o = py(obj), *v = py(value);
-    return with_index_key(idx, [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
+    PyObject *o = _h2py(obj), *v = _h2py(value);
+    return with_key(PyLong_FromSsize_t(idx), [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
 }
 
 int ctx_SetItem_s(HPyContext *, HPy obj, const char *utf8_key, HPy value)
 {
-    PyObject *o = py(obj), *v = py(value);
-    return with_str_key(utf8_key, [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
+    PyObject *o = _h2py(obj), *v = _h2py(value);
+    return with_key(PyUnicode_FromString(utf8_key), [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
 }
 
 int ctx_DelItem_i(HPyContext *, HPy obj, HPy_ssize_t idx)
 {
-    PyObject *o = py(obj);
-    return with_index_key(idx, [o](PyObject *k) { return PyObject_DelItem(o, k); });
+    PyObject *o = _h2py(obj);
+    return with_key(PyLong_FromSsize_t(idx), [o](PyObject *k) { return PyObject_DelItem(o, k); });
 }
 
 int ctx_DelItem_s(HPyContext *, HPy obj, const char *utf8_key)
 {
-    PyObject *o = py(obj);
-    return with_str_key(utf8_key, [o](PyObject *k) { return PyObject_DelItem(o, k); });
+    PyObject *o = _h2py(obj);
+    return with_key(PyUnicode_FromString(utf8_key), [o](PyObject *k) { return PyObject_DelItem(o, k); });
 }
 
 HPy ctx_CallTupleDict(HPyContext *, HPy callable, HPy args, HPy kw)
 {
-    PyObject *a = py(args), *k = py(kw);
+    PyObject *a = _h2py(args), *k = _h2py(kw);
     if (a != nullptr && !PyTuple_Check(a)) {
         PyErr_SetString(PyExc_TypeError, "HPy_CallTupleDict requires args to be a tuple or null handle");
         return HPy_NULL;
@@ -117,27 +108,27 @@ HPy ctx_CallTupleDict(HPyContext *, HPy callable, HPy args, HPy kw)
         PyObject *empty = PyTuple_New(0);
         if (empty == nullptr)
             return HPy_NULL;
-        PyObject *r = PyObject_Call(py(callable), empty, k);
+        PyObject *r = PyObject_Call(_h2py(callable), empty, k);
         Py_DECREF(empty);
-        return hpy_of(r);
+        return _py2h(r);
     }
-    return hpy_of(PyObject_Call(py(callable), a, k));
+    return _py2h(PyObject_Call(_h2py(callable), a, k));
 }
 
 // Handles are object pointers, so the handle array is the vectorcall argument array.
 HPy ctx_Call(HPyContext *, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
 {
-    PyObject *kn = py(kwnames);
+    PyObject *kn = _h2py(kwnames);
     if (kn != nullptr && !PyTuple_Check(kn)) {
         PyErr_SetString(PyExc_TypeError, "HPy_Call requires kwnames to be a tuple or null handle");
         return HPy_NULL;
     }
-    return hpy_of(PyObject_Vectorcall(py(callable), reinterpret_cast<PyObject *const *>(args), nargs, kn));
+    return _py2h(PyObject_Vectorcall(_h2py(callable), reinterpret_cast<PyObject *const *>(args), nargs, kn));
 }
 
 HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kwnames)
 {
-    PyObject *kn = py(kwnames);
+    PyObject *kn = _h2py(kwnames);
     if (kn != nullptr && !PyTuple_Check(kn)) {
         PyErr_SetString(PyExc_TypeError, "HPy_CallMethod requires kwnames to be a tuple or null handle");
         return HPy_NULL;
@@ -146,7 +137,7 @@ HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kw
         PyErr_SetString(PyExc_TypeError, "HPy_CallMethod requires the receiver as args[0]");
         return HPy_NULL;
     }
-    return hpy_of(PyObject_VectorcallMethod(py(name), reinterpret_cast<PyObject *const *>(args), nargs, kn));
+    return _py2h(PyObject_VectorcallMethod(_h2py(name), reinterpret_cast<PyObject *const *>(args), nargs, kn));
 }
 
 HPy ctx_Tuple_FromArray(HPyContext *, HPy items[], HPy_ssize_t n)
@@ -155,16 +146,16 @@ HPy ctx_Tuple_FromArray(HPyContext *, HPy items[], HPy_ssize_t n)
     if (t == nullptr)
         return HPy_NULL;
     for (HPy_ssize_t i = 0; i < n; i++) {
-        PyObject *item = py(items[i]);
+        PyObject *item = _h2py(items[i]);
         Py_INCREF(item);
         PyTuple_SET_ITEM(t, i, item);
     }
-    return hpy_of(t);
+    return _py2h(t);
 }
 
 const char *ctx_Type_GetName(HPyContext *, HPy type)
 {
-    PyObject *t = py(type);
+    PyObject *t = _h2py(type);
     if (!PyType_Check(t)) {
         PyErr_SetString(PyExc_TypeError, "HPyType_GetName: the argument is not a type");
         return nullptr;
@@ -174,7 +165,7 @@ const char *ctx_Type_GetName(HPyContext *, HPy type)
 
 int ctx_Type_IsSubtype(HPyContext *, HPy sub, HPy type)
 {
-    PyObject *s = py(sub), *t = py(type);
+    PyObject *s = _h2py(sub), *t = _h2py(type);
     if (!PyType_Check(s) || !PyType_Check(t)) {
         PyErr_SetString(PyExc_TypeError, "HPyType_IsSubtype: both arguments must be types");
         return 0;
@@ -184,7 +175,7 @@ int ctx_Type_IsSubtype(HPyContext *, HPy sub, HPy type)
 
 void ctx_Dump(HPyContext *, HPy h)
 {
-    PyObject *o = py(h);
+    PyObject *o = _h2py(h);
     std::fprintf(stderr, "object address: %p\n", static_cast<void *>(o));
     if (o == nullptr)
         return;
@@ -199,7 +190,7 @@ void ctx_Dump(HPyContext *, HPy h)
 
 int ctx_Slice_Unpack(HPyContext *, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
 {
-    return PySlice_Unpack(py(slice), start, stop, step);
+    return PySlice_Unpack(_h2py(slice), start, stop, step);
 }
 
 HPy ctx_Compile_s(HPyContext *, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
@@ -213,14 +204,14 @@ HPy ctx_Compile_s(HPyContext *, const char *utf8_source, const char *utf8_filena
         PyErr_SetString(PyExc_SystemError, "HPy_Compile_s: invalid source kind");
         return HPy_NULL;
     }
-    return hpy_of(Py_CompileString(utf8_source, utf8_filename, start));
+    return _py2h(Py_CompileString(utf8_source, utf8_filename, start));
 }
 
 int32_t ctx_ContextVar_Get(HPyContext *, HPy context_var, HPy default_value, HPy *result)
 {
     PyObject *value = nullptr;
-    int rc = PyContextVar_Get(py(context_var), py(default_value), &value);
-    *result = hpy_of(value);
+    int rc = PyContextVar_Get(_h2py(context_var), _h2py(default_value), &value);
+    *result = _py2h(value);
     return rc;
 }
 
@@ -241,7 +232,7 @@ void ctx_Field_Store(HPyContext *, HPy target_object, HPyField *target_field, HP
 {
     (void)target_object;
     PyObject *old = reinterpret_cast<PyObject *>(target_field->_i);
-    PyObject *value = py(h);
+    PyObject *value = _h2py(h);
     Py_XINCREF(value);
     target_field->_i = reinterpret_cast<intptr_t>(value);
     Py_XDECREF(old);
@@ -252,13 +243,13 @@ HPy ctx_Field_Load(HPyContext *, HPy source_object, HPyField source_field)
     (void)source_object;
     PyObject *value = reinterpret_cast<PyObject *>(source_field._i);
     Py_XINCREF(value);
-    return hpy_of(value);
+    return _py2h(value);
 }
 
 void ctx_Global_Store(HPyContext *, HPyGlobal *global, HPy h)
 {
     PyObject *old = reinterpret_cast<PyObject *>(global->_i);
-    PyObject *value = py(h);
+    PyObject *value = _h2py(h);
     Py_XINCREF(value);
     global->_i = reinterpret_cast<intptr_t>(value);
     Py_XDECREF(old);
@@ -268,7 +259,7 @@ HPy ctx_Global_Load(HPyContext *, HPyGlobal global)
 {
     PyObject *value = reinterpret_cast<PyObject *>(global._i);
     Py_XINCREF(value);
-    return hpy_of(value);
+    return _py2h(value);
 }
 
 }  // extern "C"

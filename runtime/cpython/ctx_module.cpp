@@ -1,5 +1,7 @@
 // runtime/cpython/ctx_module.cpp: an HPyModuleDef as a multi-phase PyModuleDef (CPython ABI and universal host alike).
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +70,8 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
     if (hpydef->legacy_methods != nullptr && !allow_legacy)
         return def_error(mod_name, "legacy_methods need the hybrid or CPython ABI, not the universal ABI");
 
-    auto *h = new ModuleHolder{};  // lives as long as the process, like any PyModuleDef
+    // Freed on an error; on success it lives as long as the process, like any PyModuleDef.
+    auto h = std::make_unique<ModuleHolder>();
     h->ctx = ctx;
     h->hpydef = hpydef;
     h->name = mod_name;
@@ -76,20 +79,10 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
     for (HPyDef **p = hpydef->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
         if (d->kind == HPyDef_Kind_Meth) {
-            int flags;
-            switch (d->meth.signature) {
-            case HPyFunc_NOARGS: flags = METH_NOARGS; break;
-            case HPyFunc_O: flags = METH_O; break;
-            case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
-            case HPyFunc_KEYWORDS: flags = METH_FASTCALL | METH_KEYWORDS; break;
-            default:
-                delete h;
-                return def_error(mod_name, std::string("function '") + (d->meth.name ? d->meth.name : "?") +
-                                               "' has an unsupported signature " + std::to_string(d->meth.signature));
-            }
-            h->methods.push_back({d->meth.name,
-                                  reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(d->meth.cpy_trampoline)),
-                                  flags, d->meth.doc});
+            std::optional<PyMethodDef> method = method_def(d->meth);
+            if (!method)
+                return def_error(mod_name, unsupported_signature("function", d->meth));
+            h->methods.push_back(*method);
             has_other_defs = true;
         } else if (d->kind == HPyDef_Kind_Slot && d->slot.slot == HPy_mod_create) {
             h->create = reinterpret_cast<HPyFunc_mod_create>(d->slot.impl);
@@ -99,7 +92,6 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
         } else {
             int kind = d->kind;
             int slot = d->kind == HPyDef_Kind_Slot ? static_cast<int>(d->slot.slot) : 0;
-            delete h;
             if (kind == HPyDef_Kind_Slot)
                 return def_error(mod_name, "slot " + std::to_string(slot) + " is not a module slot");
             return def_error(mod_name, "only methods and the HPy_mod_create/HPy_mod_exec slots may define a "
@@ -107,7 +99,6 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
         }
     }
     if (h->create != nullptr && has_other_defs) {
-        delete h;
         return def_error(mod_name, "a module with HPy_mod_create may not have other definitions (doc, "
                                    "methods, exec slots, globals or legacy methods)");
     }
@@ -127,7 +118,7 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
 
     h->def = PyModuleDef{PyModuleDef_HEAD_INIT, h->name.c_str(), hpydef->doc, 0,
                          h->methods.empty() ? nullptr : h->methods.data(), h->slots.data(), nullptr, nullptr, nullptr};
-    return &h->def;
+    return &h.release()->def;
 }
 
 }  // namespace hpy::cpython

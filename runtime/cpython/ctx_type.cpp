@@ -1,6 +1,8 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
 #include <cstddef>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -51,17 +53,16 @@ std::unordered_map<PyTypeObject *, TypeExtra> &registry()
     return *types;
 }
 
-// The callback of the weak reference to a type built here: the type died, drop its entry.
-PyObject *forget_type(PyObject *, PyObject *weakref)
+// The callback of the weak reference to a type built here (its `self` is the type's address):
+// the type died, drop its entry.
+PyObject *forget_type(PyObject *type_address, PyObject *)
 {
     auto &types = registry();
-    for (auto it = types.begin(); it != types.end(); ++it) {
-        if (it->second.weakref == weakref) {
-            types.erase(it);
-            break;
-        }
+    auto it = types.find(static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address)));
+    if (it != types.end()) {
+        Py_DECREF(it->second.weakref);
+        types.erase(it);
     }
-    Py_DECREF(weakref);
     Py_RETURN_NONE;
 }
 
@@ -75,7 +76,17 @@ int clear_field(HPyField *field, void *)
     return 0;
 }
 
-// tp_dealloc of every type built from a spec: HPy_tp_destroy, then the fields, then the memory.
+// tp_dealloc of a type with nothing to run at deallocation: no lookup on this path.
+void hpy_dealloc_plain(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (PyType_IS_GC(tp))
+        PyObject_GC_UnTrack(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+// tp_dealloc of a type with HPy_tp_destroy or HPyFields (its own or inherited): those first.
 void hpy_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
@@ -112,17 +123,6 @@ bool is_type_slot(int id)
         return id != HPy_mod_create && id != HPy_mod_exec;
     default:
         return false;
-    }
-}
-
-int method_flags(HPyFunc_Signature sig)
-{
-    switch (sig) {
-    case HPyFunc_NOARGS: return METH_NOARGS;
-    case HPyFunc_O: return METH_O;
-    case HPyFunc_VARARGS: return METH_FASTCALL;
-    case HPyFunc_KEYWORDS: return METH_FASTCALL | METH_KEYWORDS;
-    default: return -1;
     }
 }
 
@@ -181,6 +181,26 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
 
 }  // namespace
 
+std::optional<PyMethodDef> method_def(const HPyMeth &meth)
+{
+    int flags;
+    switch (meth.signature) {
+    case HPyFunc_NOARGS: flags = METH_NOARGS; break;
+    case HPyFunc_O: flags = METH_O; break;
+    case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
+    case HPyFunc_KEYWORDS: flags = METH_FASTCALL | METH_KEYWORDS; break;
+    default: return std::nullopt;
+    }
+    auto trampoline = reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(meth.cpy_trampoline));
+    return PyMethodDef{meth.name, trampoline, flags, meth.doc};
+}
+
+std::string unsupported_signature(const char *what, const HPyMeth &meth)
+{
+    return std::string(what) + " '" + (meth.name ? meth.name : "?") + "' has an unsupported signature " +
+           std::to_string(meth.signature);
+}
+
 const TypeExtra *type_extra(PyTypeObject *type)
 {
     auto &types = registry();
@@ -219,7 +239,8 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     if (spec->legacy_slots != nullptr && !legacy)
         return spec_error(PyExc_TypeError, spec, "legacy slots require builtin_shape HPyType_BuiltinShape_Legacy");
 
-    auto *defs = new TypeDefs;  // lives as long as the process: CPython keeps pointers into it
+    // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
+    auto defs = std::make_unique<TypeDefs>();
     defs->name = spec->name;
     TypeExtra extra{spec->builtin_shape, data_offset, nullptr, nullptr, nullptr};
     bool has_dealloc = false;
@@ -243,14 +264,10 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             break;
         }
         case HPyDef_Kind_Meth: {
-            int flags = method_flags(d->meth.signature);
-            if (flags < 0)
-                return spec_error(PyExc_SystemError, spec,
-                                  std::string("method '") + (d->meth.name ? d->meth.name : "?") +
-                                      "' has an unsupported signature " + std::to_string(d->meth.signature));
-            defs->methods.push_back({d->meth.name, reinterpret_cast<PyCFunction>(
-                                                       reinterpret_cast<void (*)(void)>(d->meth.cpy_trampoline)),
-                                     flags, d->meth.doc});
+            std::optional<PyMethodDef> method = method_def(d->meth);
+            if (!method)
+                return spec_error(PyExc_SystemError, spec, unsupported_signature("method", d->meth));
+            defs->methods.push_back(*method);
             break;
         }
         case HPyDef_Kind_Member: {
@@ -312,7 +329,8 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
 
     PyType_Spec pyspec;
     pyspec.name = defs->name.c_str();
-    pyspec.basicsize = static_cast<int>(legacy ? spec->basicsize : data_offset + spec->basicsize);
+    // 0 inherits the base's size, as in CPython; otherwise the user's struct follows the shape's part.
+    pyspec.basicsize = static_cast<int>(legacy || spec->basicsize == 0 ? spec->basicsize : data_offset + spec->basicsize);
     pyspec.itemsize = spec->itemsize;
     pyspec.flags = static_cast<unsigned int>(spec->flags);
     pyspec.slots = defs->slots.data();
@@ -334,13 +352,25 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     Py_XDECREF(bases);
     if (type == nullptr)
         return nullptr;
-    static PyObject *forget = PyCFunction_New(&forget_type_def, nullptr);
-    extra.weakref = PyWeakref_NewRef(type, forget);
+    auto *tp = reinterpret_cast<PyTypeObject *>(type);
+    // An HPy base's destroy function and fields are this type's too, unless it has its own.
+    if (const TypeExtra *base = type_extra(tp->tp_base)) {
+        extra.destroy = extra.destroy ? extra.destroy : base->destroy;
+        extra.traverse = extra.traverse ? extra.traverse : base->traverse;
+    }
+    if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr)
+        tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
+    PyObject *address = PyLong_FromVoidPtr(tp);
+    PyObject *forget = address ? PyCFunction_New(&forget_type_def, address) : nullptr;
+    Py_XDECREF(address);
+    extra.weakref = forget ? PyWeakref_NewRef(type, forget) : nullptr;
+    Py_XDECREF(forget);
     if (extra.weakref == nullptr) {
         Py_DECREF(type);
         return nullptr;
     }
-    registry()[reinterpret_cast<PyTypeObject *>(type)] = extra;
+    registry()[tp] = extra;
+    defs.release();
     return type;
 }
 

@@ -102,3 +102,79 @@ def test_pure_type(compiler):
     assert type(p).__name__ == "Point"
     assert type(p).__module__ == "mytest"
     del p
+
+
+def test_destroy_runs_for_subclasses(compiler):
+    """HPy_tp_destroy of a base runs for its own instances, an HPy subclass without a destroy of its
+    own, and a Python subclass; a type without destroy or fields is freed without running any."""
+    mod = compiler.make_module("""
+        static long destroyed = 0;
+        typedef struct { long v; } BaseObject;
+
+        HPyDef_SLOT(Base_new, HPy_tp_new)
+        static HPy Base_new_impl(HPyContext *ctx, HPy cls, const HPy *args, HPy_ssize_t nargs, HPy kw)
+        {
+            long v;
+            if (!HPyArg_Parse(ctx, NULL, args, (size_t)nargs, "l", &v))
+                return HPy_NULL;
+            BaseObject *data;
+            HPy h = HPy_New(ctx, cls, &data);
+            if (!HPy_IsNull(h))
+                data->v = v;
+            return h;
+        }
+        HPyDef_SLOT(Base_destroy, HPy_tp_destroy)
+        static void Base_destroy_impl(void *data)
+        {
+            destroyed += ((BaseObject *)data)->v;
+        }
+        static HPyDef *Base_defines[] = { &Base_new, &Base_destroy, NULL };
+        static HPyType_Spec Base_spec = { .name = "mytest.Base", .basicsize = sizeof(BaseObject),
+            .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE, .defines = Base_defines };
+        static HPyType_Spec Sub_spec = { .name = "mytest.Sub", .flags = HPy_TPFLAGS_DEFAULT };
+        static HPyDef *Plain_defines[] = { &Base_new, NULL };
+        static HPyType_Spec Plain_spec = { .name = "mytest.Plain", .basicsize = sizeof(BaseObject),
+            .flags = HPy_TPFLAGS_DEFAULT, .defines = Plain_defines };
+
+        HPyDef_METH(get_destroyed, "get_destroyed", HPyFunc_NOARGS)
+        static HPy get_destroyed_impl(HPyContext *ctx, HPy self)
+        {
+            return HPyLong_FromLong(ctx, destroyed);
+        }
+        HPyDef_SLOT(add_types, HPy_mod_exec)
+        static int add_types_impl(HPyContext *ctx, HPy module)
+        {
+            HPy base = HPyType_FromSpec(ctx, &Base_spec, NULL);
+            if (HPy_IsNull(base))
+                return -1;
+            HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, base }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
+            HPy sub = HPyType_FromSpec(ctx, &Sub_spec, params);
+            int rc = HPy_IsNull(sub) ? -1 : HPy_SetAttr_s(ctx, module, "Sub", sub);
+            if (rc == 0)
+                rc = HPy_SetAttr_s(ctx, module, "Base", base);
+            HPy_Close(ctx, sub);
+            HPy_Close(ctx, base);
+            return rc;
+        }
+        @EXPORT(get_destroyed)
+        @EXPORT(add_types)
+        @EXPORT_TYPE("Plain", Plain_spec)
+        @INIT
+    """)
+    obj = mod.Base(1)
+    del obj
+    assert mod.get_destroyed() == 1
+    obj = mod.Sub(10)
+    assert isinstance(obj, mod.Base)
+    del obj
+    assert mod.get_destroyed() == 11
+
+    class PySub(mod.Base):
+        pass
+
+    obj = PySub(100)
+    del obj
+    assert mod.get_destroyed() == 111
+    obj = mod.Plain(1000)
+    del obj
+    assert mod.get_destroyed() == 111

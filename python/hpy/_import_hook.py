@@ -3,22 +3,29 @@
 Installed at interpreter start by unihpy.pth and again by `import hpy.universal`. The finder sits after
 the standard ones, so a module found by them (a .py stub included) wins; it looks at the files only when
 they found nothing.
+
+It runs in every interpreter start (unihpy.pth), so it imports only what start-up has already loaded:
+finders and loaders are duck-typed, and importlib.abc would pull in typing, pathlib and more (~28 ms).
 """
-import importlib.abc
-import importlib.util
 import os
 import sys
+from importlib.machinery import ModuleSpec
 
-ABI_TAG = "hpy0"
+from hpy._abitag import get_hpy_ext_suffix
 
 
 def _suffixes():
-    """The file suffixes of universal and hybrid modules this interpreter can load."""
-    python_tag = "cp%d%d" % sys.version_info[:2]
-    return (".%s.so" % ABI_TAG, ".%s-%s.so" % (ABI_TAG, python_tag))
+    """The file suffixes of the universal and hybrid modules this interpreter can load."""
+    try:
+        return (get_hpy_ext_suffix("universal"), get_hpy_ext_suffix("hybrid"))
+    except ValueError:  # an EXT_SUFFIX that names no interpreter ABI: universal modules only
+        return (get_hpy_ext_suffix("universal"),)
 
 
-class HPyLoader(importlib.abc.Loader):
+SUFFIXES = _suffixes()
+
+
+class HPyLoader:
     """Creates the module with hpy.universal.load (mode chosen by the HPY environment variable)."""
 
     def create_module(self, spec):
@@ -30,16 +37,18 @@ class HPyLoader(importlib.abc.Loader):
         pass  # load() runs the module's HPy_mod_exec slots
 
 
-class HPyFinder(importlib.abc.MetaPathFinder):
+class HPyFinder:
     def find_spec(self, fullname, path, target=None):
         name = fullname.rpartition(".")[2]
         for entry in sys.path if path is None else path:
             if not isinstance(entry, str):
                 continue
-            for suffix in _suffixes():
+            for suffix in SUFFIXES:
                 filename = os.path.join(entry or ".", name + suffix)
                 if os.path.isfile(filename):
-                    return importlib.util.spec_from_file_location(fullname, filename, loader=HPyLoader())
+                    spec = ModuleSpec(fullname, HPyLoader(), origin=filename)
+                    spec.has_location = True  # so that the module gets __file__
+                    return spec
         return None
 
     def invalidate_caches(self):

@@ -18,11 +18,6 @@
 namespace hpy::universal {
 namespace {
 
-// The numbers of hpy.universal.MODE_*, as in HPy 0.9.
-constexpr int kModeUniversal = 0;
-constexpr int kModeDebug = 1;
-constexpr int kModeTrace = 2;
-
 struct _HPyContext_s g_universal_ctx;
 
 // A loaded shared object, closed again unless the module was handed its context.
@@ -80,9 +75,24 @@ FileTag parse_file_tag(const std::string &path)
     return tag;
 }
 
-std::string this_python_tag()
+// This interpreter's tag in hybrid file names ("cp311", "cp314d"...): read once from hpy._abitag,
+// the module that names the files hpy.devel builds.
+std::string g_python_tag;
+
+bool read_python_tag()
 {
-    return "cp" + std::to_string(PY_MAJOR_VERSION) + std::to_string(PY_MINOR_VERSION);
+    PyObject *abitag = PyImport_ImportModule("hpy._abitag");
+    PyObject *parsed = abitag ? PyObject_CallMethod(abitag, "parse_ext_suffix", nullptr) : nullptr;
+    Py_XDECREF(abitag);
+    const char *tag = parsed && PyTuple_Check(parsed) && PyTuple_GET_SIZE(parsed) == 2
+                          ? PyUnicode_AsUTF8(PyTuple_GET_ITEM(parsed, 0))
+                          : nullptr;
+    if (tag != nullptr)
+        g_python_tag = tag;
+    Py_XDECREF(parsed);
+    if (tag == nullptr && !PyErr_Occurred())
+        PyErr_SetString(PyExc_SystemError, "hpy._abitag.parse_ext_suffix() did not return (tag, ext)");
+    return tag != nullptr;
 }
 
 // The symbol suffix: the last dotted part of the name, '-' read as '_'.
@@ -101,18 +111,18 @@ Fn lookup(void *handle, const std::string &symbol)
     return reinterpret_cast<Fn>(dlsym(handle, symbol.c_str()));
 }
 
-PyObject *load_module(const std::string &name, const std::string &path, PyObject *spec, int mode)
+PyObject *load_module(const std::string &name, const std::string &path, PyObject *spec, Mode mode)
 {
-    if (mode == kModeDebug || mode == kModeTrace)
+    if (mode != Mode::Universal)
         return import_error(name, path,
-                            std::string("the ") + (mode == kModeDebug ? "debug" : "trace") +
+                            std::string("the ") + mode_name(mode) +
                                 " context is not available in this build of unihpy yet (load it in universal mode)");
     FileTag tag = parse_file_tag(path);
     if (!tag.found)
         return import_error(name, path, "the file name has no '.hpy<major>' ABI tag (expected NAME.hpy0.so)");
-    if (tag.hybrid && tag.python_tag != this_python_tag())
+    if (tag.hybrid && tag.python_tag != g_python_tag)
         return import_error(name, path, "the hybrid module was built for '" + tag.python_tag +
-                                            "', this interpreter is '" + this_python_tag() + "'");
+                                            "', this interpreter is '" + g_python_tag + "'");
 
     Library lib;
     lib.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -167,24 +177,6 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     return module;
 }
 
-// The mode asked for by HPY (and HPY_LOG) for this module, or -1 with ImportError set.
-int mode_from_environment(const std::string &name, bool *log)
-{
-    std::string error;
-    auto settings = settings_from_environment(&error);
-    if (!settings) {
-        PyErr_Format(PyExc_ImportError, "cannot load HPy module '%s': %s", name.c_str(), error.c_str());
-        return -1;
-    }
-    *log = settings->log;
-    switch (settings->modes.mode_for(name)) {
-    case Mode::Universal: return kModeUniversal;
-    case Mode::Debug: return kModeDebug;
-    case Mode::Trace: return kModeTrace;
-    }
-    return kModeUniversal;
-}
-
 PyObject *py_load(PyObject *, PyObject *args, PyObject *kwargs)
 {
     static const char *kwlist[] = {"name", "path", "spec", "debug", "mode", nullptr};
@@ -192,25 +184,31 @@ PyObject *py_load(PyObject *, PyObject *args, PyObject *kwargs)
     PyObject *path_obj;
     PyObject *spec;
     int debug = 0;
-    int mode = -1;
+    int mode_arg = -1;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO&O|pi:load", const_cast<char **>(kwlist), &name,
-                                     PyUnicode_FSConverter, &path_obj, &spec, &debug, &mode))
+                                     PyUnicode_FSConverter, &path_obj, &spec, &debug, &mode_arg))
         return nullptr;
     std::string path = PyBytes_AS_STRING(path_obj);
     Py_DECREF(path_obj);
-    bool log = false;
-    if (mode == -1) {
-        mode = debug ? kModeDebug : mode_from_environment(name, &log);
-        if (mode == -1)
-            return nullptr;
-    } else if (mode < kModeUniversal || mode > kModeTrace) {
+    std::string error;
+    auto settings = settings_from_environment(&error);  // HPY and HPY_LOG
+    Mode mode;
+    if (mode_arg < -1 || mode_arg > static_cast<int>(Mode::Trace)) {
         PyErr_Format(PyExc_ValueError, "hpy.universal.load: invalid mode %d (use MODE_UNIVERSAL, MODE_DEBUG or "
-                     "MODE_TRACE)", mode);
+                     "MODE_TRACE)", mode_arg);
+        return nullptr;
+    } else if (mode_arg != -1) {
+        mode = static_cast<Mode>(mode_arg);
+    } else if (debug) {
+        mode = Mode::Debug;
+    } else if (settings) {
+        mode = settings->modes.mode_for(name);
+    } else {
+        PyErr_Format(PyExc_ImportError, "cannot load HPy module '%s': %s", name, error.c_str());
         return nullptr;
     }
-    if (log)
-        std::fprintf(stderr, "hpy: loading '%s' from '%s' in %s mode\n", name, path.c_str(),
-                     mode_name(mode == kModeDebug ? Mode::Debug : mode == kModeTrace ? Mode::Trace : Mode::Universal));
+    if (settings && settings->log)
+        std::fprintf(stderr, "hpy: loading '%s' from '%s' in %s mode\n", name, path.c_str(), mode_name(mode));
     return load_module(name, path, spec, mode);
 }
 
@@ -232,9 +230,11 @@ int module_exec(PyObject *module)
     if (g_universal_ctx.name == nullptr &&
         !cpython::init_context(&g_universal_ctx, "HPy Universal ABI (unihpy, CPython backend)"))
         return -1;
-    if (PyModule_AddIntConstant(module, "MODE_UNIVERSAL", kModeUniversal) < 0 ||
-        PyModule_AddIntConstant(module, "MODE_DEBUG", kModeDebug) < 0 ||
-        PyModule_AddIntConstant(module, "MODE_TRACE", kModeTrace) < 0)
+    if (g_python_tag.empty() && !read_python_tag())
+        return -1;
+    if (PyModule_AddIntConstant(module, "MODE_UNIVERSAL", static_cast<int>(Mode::Universal)) < 0 ||
+        PyModule_AddIntConstant(module, "MODE_DEBUG", static_cast<int>(Mode::Debug)) < 0 ||
+        PyModule_AddIntConstant(module, "MODE_TRACE", static_cast<int>(Mode::Trace)) < 0)
         return -1;
     // `import hpy.universal` is enough for `import foo` to find foo.hpy0.so.
     PyObject *hook = PyImport_ImportModule("hpy._import_hook");

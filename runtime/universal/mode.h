@@ -9,7 +9,8 @@
 namespace hpy::universal {
 
 // The context a universal module is given at load time.
-enum class Mode { Universal, Debug, Trace };
+// The numbers are those of hpy.universal.MODE_UNIVERSAL, MODE_DEBUG and MODE_TRACE (as in HPy 0.9).
+enum class Mode { Universal = 0, Debug = 1, Trace = 2 };
 
 // "universal", "debug" or "trace".
 const char *mode_name(Mode mode);

@@ -8,31 +8,20 @@ Sources use HPy's test shorthand:
 """
 import importlib.machinery
 import importlib.util
-import os
 import re
 import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 
-import hpy
+from hpy.devel import HPyDevel
+from hpy.devel.abitag import get_hpy_ext_suffix
 
 ABI_MODES = ("cpython", "universal", "hybrid")
-DEVEL = Path(hpy.__file__).parent / "devel"
-INCLUDE_DIR = DEVEL / "include"
-LIB_DIR = DEVEL / "lib"
-PYTHON_TAG = "cp%d%d" % sys.version_info[:2]
+DEVEL = HPyDevel()  # where the installed headers and runtime libraries are
+# Tests compile directly (fast); hpy.devel's setuptools path is tested by test_devel.py.
 CFLAGS = ["-std=c11", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden",
           "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-unused-function"]
 CXXFLAGS = ["-std=c++17"] + CFLAGS[1:]
-
-
-def file_suffix(abi):
-    if abi == "cpython":
-        return sysconfig.get_config_var("EXT_SUFFIX")
-    if abi == "universal":
-        return ".hpy0.so"
-    return ".hpy0-%s.so" % PYTHON_TAG
 
 
 def expand_source(source, name):
@@ -62,11 +51,10 @@ def expand_source(source, name):
                     "static int _test_add_types_impl(HPyContext *ctx, HPy module)\n{\n%s\n    return 0;\n}\n" % adds)
         defines.append("_test_add_types")
     init.append("static HPyDef *_test_defines[] = { %sNULL };" % "".join("&%s, " % d for d in defines))
-    init.append("static HPyGlobal *_test_globals[] = { %sNULL };" % "".join("&%s, " % g for g in globals_))
+    if globals_:
+        init.append("static HPyGlobal *_test_globals[] = { %sNULL };" % "".join("&%s, " % g for g in globals_))
     init.append("static HPyModuleDef _test_moduledef = { \"%s test module\", 0, NULL, _test_defines, %s };"
                 % (name, "_test_globals" if globals_ else "NULL"))
-    if not globals_:
-        init[-2] = ""
     init.append("HPy_MODINIT(%s, _test_moduledef)" % name)
     if "@INIT" not in source:
         raise ValueError("test module source has no @INIT")
@@ -88,16 +76,15 @@ class ExtensionCompiler:
         folder.mkdir()
         src = folder / (name + (".cpp" if cplusplus else ".c"))
         src.write_text(expand_source(source, name) if "@INIT" in source else source)
-        out = folder / (name + file_suffix(self.abi))
+        out = folder / (name + get_hpy_ext_suffix(self.abi))
         cmd = ["g++" if cplusplus else "gcc"] + (CXXFLAGS if cplusplus else CFLAGS)
-        cmd += ["-DHPY_ABI_%s" % self.abi.upper(), "-I%s" % INCLUDE_DIR]
+        cmd += ["-DHPY_ABI_%s" % self.abi.upper()] + ["-I%s" % d for d in DEVEL.get_extra_include_dirs()]
         if self.abi != "universal":
             cmd.append("-I%s" % sysconfig.get_paths()["include"])
         cmd += [str(src)] + ([str(extra_source)] if extra_source else [])
+        cmd += DEVEL.get_static_libs(self.abi)
         if self.abi == "cpython":
-            cmd += [str(LIB_DIR / "libhpy-cpython.a"), "-lstdc++"]
-        else:
-            cmd += [str(LIB_DIR / "libhpy-universal.a")]
+            cmd.append("-lstdc++")  # the CPython-ABI runtime is C++
         cmd += ["-o", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:

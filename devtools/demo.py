@@ -12,7 +12,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POF = ROOT / "proof-of-concept"
-SOURCES = ("setup.py", "pof.c", "pofcpp.cpp", "pofpackage/__init__.py", "pofpackage/foo.c")
 
 # Run in each interpreter: a plain `import` of the universal files, no stubs, no hpy.universal import first.
 PROBE = r"""
@@ -29,16 +28,15 @@ print("%-26s %-8s %s  %r  add_ints(2, 3)=%d" % (sys.implementation.name + " " + 
 
 
 def build_universal(dest):
-    for rel in SOURCES:
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(POF / rel, dest / rel)
-    for stub in ("pof.py", "pofcpp.py", "pofpackage/foo.py"):
-        (dest / stub).unlink(missing_ok=True)
+    """Builds the proof of concept in `dest`; returns its universal files, their .py stubs removed."""
+    shutil.copytree(POF, dest, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("build", "__pycache__", "*.so", ".pytest_cache"))
     subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace", "--hpy-abi=universal"],
                    cwd=dest, check=True, stdout=subprocess.DEVNULL)
-    for stub in ("pof.py", "pofcpp.py", "pofpackage/foo.py"):  # prove the import needs no stub
-        (dest / stub).unlink(missing_ok=True)
-    return sorted(str(p.relative_to(dest)) for p in dest.rglob("*.hpy0.so") if "build" not in p.parts)
+    built = sorted(p for p in dest.rglob("*.hpy0.so") if "build" not in p.relative_to(dest).parts)
+    for so in built:  # prove that a plain import needs no stub
+        so.with_name(so.name.split(".")[0] + ".py").unlink(missing_ok=True)
+    return [str(p.relative_to(dest)) for p in built]
 
 
 def interpreters():

@@ -172,10 +172,8 @@ def parse(path: Path = API_FILE) -> Api:
             if m := HANDLE_RE.match(line):
                 members.append(Member(len(members), "handle", m["name"], options=parse_options(m["opts"])))
             elif m := DECL_RE.match(line):
-                ret = " ".join(m["ret"].split())
-                ret = ret if ret.endswith("*") else ret
                 members.append(Member(len(members), "function", member_name_of(m["name"]), api=m["name"],
-                                      ret=ret.replace(" *", " *"), params=parse_params(m["params"]),
+                                      ret=" ".join(m["ret"].split()), params=parse_params(m["params"]),
                                       options=parse_options(m["opts"])))
             else:
                 raise SystemExit(f"{where}: not a member declaration: {line}")

@@ -21,7 +21,6 @@ bool init_context(HPyContext *ctx, const char *name);
 // What the runtime knows about a type it built from an HPyType_Spec.
 struct TypeExtra {
     HPyType_BuiltinShape shape;
-    Py_ssize_t data_offset;       // where the user's struct starts inside an instance
     HPyFunc_destroyfunc destroy;  // HPy_tp_destroy, or nullptr
     HPyFunc_traverseproc traverse;
     PyObject *weakref;            // to the type; its callback drops this entry

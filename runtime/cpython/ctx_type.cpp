@@ -19,31 +19,42 @@ constexpr Py_ssize_t align_up(Py_ssize_t n)
     return (n + a - 1) / a * a;
 }
 
-// Where the user's struct starts for each builtin shape: after the base's C struct, aligned.
-// Variable-size bases (int, str, tuple) have no fixed end, so they cannot carry a struct here.
-bool shape_layout(HPyType_BuiltinShape shape, Py_ssize_t *offset, PyTypeObject **default_base)
+// Where the user's struct starts for each builtin shape: after the base's C struct, aligned; -1 for
+// the variable-size bases (int, str, tuple), which have no fixed end to put a struct after.
+constexpr Py_ssize_t shape_offset(HPyType_BuiltinShape shape)
 {
     switch (shape) {
-    case HPyType_BuiltinShape_Legacy: *offset = 0; *default_base = nullptr; return true;
-    case HPyType_BuiltinShape_Object: *offset = align_up(sizeof(PyObject)); *default_base = nullptr; return true;
-    case HPyType_BuiltinShape_Type:
-        *offset = align_up(sizeof(PyHeapTypeObject));
-        *default_base = &PyType_Type;
-        return true;
-    case HPyType_BuiltinShape_Float:
-        *offset = align_up(sizeof(PyFloatObject));
-        *default_base = &PyFloat_Type;
-        return true;
-    case HPyType_BuiltinShape_List:
-        *offset = align_up(sizeof(PyListObject));
-        *default_base = &PyList_Type;
-        return true;
+    case HPyType_BuiltinShape_Legacy: return 0;
+    case HPyType_BuiltinShape_Object: return align_up(sizeof(PyObject));
+    case HPyType_BuiltinShape_Type: return align_up(sizeof(PyHeapTypeObject));
+    case HPyType_BuiltinShape_Float: return align_up(sizeof(PyFloatObject));
+    case HPyType_BuiltinShape_List: return align_up(sizeof(PyListObject));
     case HPyType_BuiltinShape_Long:
     case HPyType_BuiltinShape_Unicode:
     case HPyType_BuiltinShape_Tuple:
         break;
     }
-    return false;
+    return -1;
+}
+
+// The base a type of this shape gets when the spec names none (nullptr: object).
+PyTypeObject *shape_base(HPyType_BuiltinShape shape)
+{
+    switch (shape) {
+    case HPyType_BuiltinShape_Type: return &PyType_Type;
+    case HPyType_BuiltinShape_Float: return &PyFloat_Type;
+    case HPyType_BuiltinShape_List: return &PyList_Type;
+    default: return nullptr;
+    }
+}
+
+// The user's struct in an instance of a type of shape S: one addition, no lookup.
+template <HPyType_BuiltinShape S>
+void *as_struct(HPy h)
+{
+    constexpr Py_ssize_t offset = shape_offset(S);
+    static_assert(offset >= 0, "a shape with a fixed layout");
+    return reinterpret_cast<char *>(_h2py(h)) + offset;
 }
 
 // Types built here, until they die (a weak reference's callback removes them).
@@ -93,7 +104,7 @@ void hpy_dealloc(PyObject *self)
     if (PyType_IS_GC(tp))
         PyObject_GC_UnTrack(self);
     if (const TypeExtra *extra = type_extra(tp)) {
-        void *data = reinterpret_cast<char *>(self) + extra->data_offset;
+        void *data = reinterpret_cast<char *>(self) + shape_offset(extra->shape);
         if (extra->destroy != nullptr)
             extra->destroy(data);
         if (extra->traverse != nullptr)
@@ -215,7 +226,7 @@ const TypeExtra *type_extra(PyTypeObject *type)
 void *instance_data(PyObject *obj)
 {
     const TypeExtra *extra = type_extra(Py_TYPE(obj));
-    return reinterpret_cast<char *>(obj) + (extra ? extra->data_offset : 0);
+    return reinterpret_cast<char *>(obj) + (extra ? shape_offset(extra->shape) : 0);
 }
 
 namespace {
@@ -230,9 +241,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
         return spec_error(PyExc_SystemError, spec, "the spec has an empty name");
     if (spec->basicsize < 0 || spec->itemsize < 0)
         return spec_error(PyExc_SystemError, spec, "basicsize and itemsize must not be negative");
-    Py_ssize_t data_offset = 0;
-    PyTypeObject *default_base = nullptr;
-    if (!shape_layout(spec->builtin_shape, &data_offset, &default_base))
+    const Py_ssize_t data_offset = shape_offset(spec->builtin_shape);
+    PyTypeObject *default_base = shape_base(spec->builtin_shape);
+    if (data_offset < 0)
         return spec_error(PyExc_SystemError, spec,
                           "builtin shape " + std::to_string(spec->builtin_shape) + " is not supported by this host");
     const bool legacy = spec->builtin_shape == HPyType_BuiltinShape_Legacy;
@@ -242,7 +253,7 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
     defs->name = spec->name;
-    TypeExtra extra{spec->builtin_shape, data_offset, nullptr, nullptr, nullptr};
+    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr};
     bool has_dealloc = false;
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
@@ -388,7 +399,7 @@ PyObject *new_instance(PyObject *type_obj, void **data)
     }
     PyObject *obj = type->tp_alloc(type, 0);
     if (obj != nullptr && data != nullptr)
-        *data = reinterpret_cast<char *>(obj) + extra->data_offset;
+        *data = reinterpret_cast<char *>(obj) + shape_offset(extra->shape);
     return obj;
 }
 
@@ -415,19 +426,16 @@ HPy ctx_Type_GenericNew(HPyContext *, HPy type, const HPy *, HPy_ssize_t, HPy)
     return _py2h(tp->tp_alloc(tp, 0));
 }
 
-// Object is the common shape: its offset is a constant, so no lookup on this hot path.
-void *ctx_AsStruct_Object(HPyContext *, HPy h)
-{
-    return reinterpret_cast<char *>(_h2py(h)) + hpy::cpython::align_up(sizeof(PyObject));
-}
-
-void *ctx_AsStruct_Legacy(HPyContext *, HPy h) { return _h2py(h); }
-void *ctx_AsStruct_Type(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+// The shapes a type can have here have constant offsets: no lookup on these hot paths.
+void *ctx_AsStruct_Object(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Object>(h); }
+void *ctx_AsStruct_Legacy(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Legacy>(h); }
+void *ctx_AsStruct_Type(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Type>(h); }
+void *ctx_AsStruct_Float(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Float>(h); }
+void *ctx_AsStruct_List(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_List>(h); }
+// HPyType_FromSpec refuses these shapes, so no object of them exists yet (issue 3).
 void *ctx_AsStruct_Long(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
-void *ctx_AsStruct_Float(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
 void *ctx_AsStruct_Unicode(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
 void *ctx_AsStruct_Tuple(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
-void *ctx_AsStruct_List(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
 
 HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *, HPy h_type)
 {

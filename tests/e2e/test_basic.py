@@ -178,3 +178,62 @@ def test_destroy_runs_for_subclasses(compiler):
     obj = mod.Plain(1000)
     del obj
     assert mod.get_destroyed() == 111
+
+
+def test_list_and_float_shapes(compiler):
+    """A type with a builtin base keeps its own struct after the base's; AsStruct finds it."""
+    mod = compiler.make_module("""
+        typedef struct { long tag; } TaggedList;
+        HPyType_HELPERS(TaggedList, HPyType_BuiltinShape_List)
+        typedef struct { long tag; } TaggedFloat;
+        HPyType_HELPERS(TaggedFloat, HPyType_BuiltinShape_Float)
+
+        HPyDef_METH(TaggedList_set_tag, "set_tag", HPyFunc_O)
+        static HPy TaggedList_set_tag_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            TaggedList_AsStruct(ctx, self)->tag = HPyLong_AsLong(ctx, arg);
+            return HPy_Dup(ctx, ctx->h_None);
+        }
+        HPyDef_METH(TaggedList_get_tag, "get_tag", HPyFunc_NOARGS)
+        static HPy TaggedList_get_tag_impl(HPyContext *ctx, HPy self)
+        {
+            return HPyLong_FromLong(ctx, TaggedList_AsStruct(ctx, self)->tag);
+        }
+        HPyDef_METH(TaggedFloat_set_tag, "set_tag", HPyFunc_O)
+        static HPy TaggedFloat_set_tag_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            TaggedFloat_AsStruct(ctx, self)->tag = HPyLong_AsLong(ctx, arg);
+            return HPy_Dup(ctx, ctx->h_None);
+        }
+        HPyDef_METH(TaggedFloat_get_tag, "get_tag", HPyFunc_NOARGS)
+        static HPy TaggedFloat_get_tag_impl(HPyContext *ctx, HPy self)
+        {
+            return HPyLong_FromLong(ctx, TaggedFloat_AsStruct(ctx, self)->tag);
+        }
+        HPyDef_METH(shapes, "shapes", HPyFunc_VARARGS)
+        static HPy shapes_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+        {
+            return HPy_BuildValue(ctx, "(ii)", (int)_HPyType_GetBuiltinShape(ctx, args[0]),
+                                  (int)_HPyType_GetBuiltinShape(ctx, args[1]));
+        }
+        static HPyDef *TaggedList_defines[] = { &TaggedList_set_tag, &TaggedList_get_tag, NULL };
+        static HPyType_Spec TaggedList_spec = { .name = "mytest.TaggedList", .basicsize = sizeof(TaggedList),
+            .flags = HPy_TPFLAGS_DEFAULT, .builtin_shape = HPyType_BuiltinShape_List,
+            .defines = TaggedList_defines };
+        static HPyDef *TaggedFloat_defines[] = { &TaggedFloat_set_tag, &TaggedFloat_get_tag, NULL };
+        static HPyType_Spec TaggedFloat_spec = { .name = "mytest.TaggedFloat", .basicsize = sizeof(TaggedFloat),
+            .flags = HPy_TPFLAGS_DEFAULT, .builtin_shape = HPyType_BuiltinShape_Float,
+            .defines = TaggedFloat_defines };
+        @EXPORT(shapes)
+        @EXPORT_TYPE("TaggedList", TaggedList_spec)
+        @EXPORT_TYPE("TaggedFloat", TaggedFloat_spec)
+        @INIT
+    """)
+    lst = mod.TaggedList([1, 2, 3])
+    lst.set_tag(7)
+    lst.extend(range(100))  # the list's own storage grows; the tag stays
+    assert lst.get_tag() == 7 and len(lst) == 103 and isinstance(lst, list)
+    f = mod.TaggedFloat(2.5)
+    f.set_tag(-3)
+    assert f.get_tag() == -3 and f == 2.5 and isinstance(f, float)
+    assert mod.shapes(mod.TaggedList, mod.TaggedFloat) == (6, 3)

@@ -6,7 +6,6 @@ a change of the description cannot silently change what the tests expect."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 import sys
 import sysconfig
@@ -20,15 +19,8 @@ DATA = HERE / "data"
 GENERATE_PY = ROOT / "devtools" / "api" / "generate.py"
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("hpy_api_generate", GENERATE_PY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_generator()
+sys.path.insert(0, str(GENERATE_PY.parent))
+import generate  # noqa: E402  (devtools/api/generate.py)
 
 
 # ---------------------------------------------------------------- reading and normalising C text

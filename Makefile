@@ -8,9 +8,15 @@ APT_PACKAGES := g++ libgtest-dev
 PY_PACKAGES := scikit-build-core cmake ninja pytest pytest-xdist setuptools wheel
 PYTEST_FLAGS ?= -q -n auto
 
-.PHONY: all deps venv install generate check-generated ctest test-e2e test-pof test demo format lint clean
+.PHONY: all deps venv install generate check-generated ctest test-e2e test-pof test demo ci ci-extra format lint clean
 
 all: install
+
+# Each area (hosts, debug, reliability, benchmarks) keeps its targets in mk/AREA.mk and adds to
+# CI_TARGETS (run by `make ci` after `make test`) and DEMO_TARGETS (run by `make demo`).
+CI_TARGETS :=
+DEMO_TARGETS :=
+include $(sort $(wildcard mk/*.mk))
 
 # System packages (as root, where apt-get exists); skipped when already installed.
 deps:
@@ -55,6 +61,13 @@ test: check-generated ctest test-e2e test-pof
 # The proof of concept built once as a universal module and run on every interpreter available.
 demo: install
 	$(PY) devtools/demo.py
+	@for t in $(DEMO_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
+
+# Every area's extra CI target (sanitizers, fuzzing, other hosts...); .ci/run runs it after test and demo.
+ci-extra: install
+	@for t in $(CI_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
+
+ci: test demo ci-extra
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.cpp' '*.h' | grep -v '_gen\.')
 format:

@@ -78,4 +78,4 @@ lint:
 	$(PYTHON) devtools/api/generate.py --check
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) .venv-*

@@ -87,10 +87,20 @@ int clear_field(HPyField *field, void *)
     return 0;
 }
 
+// HPy_tp_finalize (PEP 442) from our tp_dealloc, when the object's own type uses `own` as its dealloc: a
+// Python subclass's dealloc has run the finalizer already before it calls ours. False: the finalizer
+// resurrected the object, which must not be freed.
+bool finalize_from_dealloc(PyObject *self, PyTypeObject *tp, destructor own)
+{
+    return tp->tp_finalize == nullptr || tp->tp_dealloc != own || PyObject_CallFinalizerFromDealloc(self) == 0;
+}
+
 // tp_dealloc of a type with nothing to run at deallocation: no lookup on this path.
 void hpy_dealloc_plain(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
+    if (!finalize_from_dealloc(self, tp, hpy_dealloc_plain))
+        return;
     if (PyType_IS_GC(tp))
         PyObject_GC_UnTrack(self);
     tp->tp_free(self);
@@ -101,6 +111,8 @@ void hpy_dealloc_plain(PyObject *self)
 void hpy_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
+    if (!finalize_from_dealloc(self, tp, hpy_dealloc))
+        return;
     if (PyType_IS_GC(tp))
         PyObject_GC_UnTrack(self);
     if (const TypeExtra *extra = type_extra(tp)) {

@@ -23,7 +23,7 @@ struct TypeExtra {
     HPyType_BuiltinShape shape;
     HPyFunc_destroyfunc destroy;  // HPy_tp_destroy, or nullptr
     HPyFunc_traverseproc traverse;
-    PyObject *weakref;            // to the type; its callback drops this entry
+    const PyMethodDef *methods;   // the type's tp_methods: tells the type from a later one at its address
 };
 
 // The TypeExtra of `type` or of its nearest HPy base; nullptr for types not made by HPy.

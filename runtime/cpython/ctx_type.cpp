@@ -57,27 +57,15 @@ void *as_struct(HPy h)
     return reinterpret_cast<char *>(_h2py(h)) + offset;
 }
 
-// Types built here, until they die (a weak reference's callback removes them).
+// Types built here. Entries stay when a type dies: the collector runs a dying type's weak-reference
+// callbacks before it frees instances that die in the same collection, and their traverse and dealloc
+// still need the entry. A type built later at the same address replaces the entry; any other type
+// there is told apart by `methods` (see type_extra).
 std::unordered_map<PyTypeObject *, TypeExtra> &registry()
 {
     static auto *types = new std::unordered_map<PyTypeObject *, TypeExtra>();
     return *types;
 }
-
-// The callback of the weak reference to a type built here (its `self` is the type's address):
-// the type died, drop its entry.
-PyObject *forget_type(PyObject *type_address, PyObject *)
-{
-    auto &types = registry();
-    auto it = types.find(static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address)));
-    if (it != types.end()) {
-        Py_DECREF(it->second.weakref);
-        types.erase(it);
-    }
-    Py_RETURN_NONE;
-}
-
-PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
 
 int clear_field(HPyField *field, void *)
 {
@@ -228,8 +216,9 @@ const TypeExtra *type_extra(PyTypeObject *type)
 {
     auto &types = registry();
     for (PyTypeObject *t = type; t != nullptr; t = t->tp_base) {
+        // tp_methods of a type built here is its own array, never freed: no other type has it.
         auto it = types.find(t);
-        if (it != types.end())
+        if (it != types.end() && it->second.methods == t->tp_methods)
             return &it->second;
     }
     return nullptr;
@@ -332,10 +321,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             }
         }
     }
-    if (!defs->methods.empty()) {
-        defs->methods.push_back({nullptr, nullptr, 0, nullptr});
-        defs->slots.push_back({Py_tp_methods, defs->methods.data()});
-    }
+    // Always a tp_methods array, even an empty one: it identifies the type in the registry.
+    defs->methods.push_back({nullptr, nullptr, 0, nullptr});
+    defs->slots.push_back({Py_tp_methods, defs->methods.data()});
     if (!defs->members.empty()) {
         defs->members.push_back({nullptr, 0, 0, 0, nullptr});
         defs->slots.push_back({Py_tp_members, defs->members.data()});
@@ -383,15 +371,7 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     }
     if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
-    PyObject *address = PyLong_FromVoidPtr(tp);
-    PyObject *forget = address ? PyCFunction_New(&forget_type_def, address) : nullptr;
-    Py_XDECREF(address);
-    extra.weakref = forget ? PyWeakref_NewRef(type, forget) : nullptr;
-    Py_XDECREF(forget);
-    if (extra.weakref == nullptr) {
-        Py_DECREF(type);
-        return nullptr;
-    }
+    extra.methods = tp->tp_methods;
     registry()[tp] = extra;
     defs.release();
     return type;

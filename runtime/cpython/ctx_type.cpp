@@ -114,6 +114,14 @@ void hpy_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+// tp_clear of a type with HPy_tp_traverse: the collector breaks cycles through HPyFields with it.
+int hpy_clear(PyObject *self)
+{
+    if (const TypeExtra *extra = type_extra(Py_TYPE(self)); extra != nullptr && extra->traverse != nullptr)
+        extra->traverse(reinterpret_cast<char *>(self) + shape_offset(extra->shape), clear_field, nullptr);
+    return 0;
+}
+
 std::string type_name(const HPyType_Spec *spec)
 {
     return spec->name ? spec->name : "<unnamed>";
@@ -270,8 +278,10 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             }
             if (id == HPy_tp_call)
                 return spec_error(PyExc_SystemError, spec, "HPy_tp_call is not supported by this host yet");
-            if (id == HPy_tp_traverse)
+            if (id == HPy_tp_traverse) {
                 extra.traverse = reinterpret_cast<HPyFunc_traverseproc>(d->slot.impl);
+                defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(hpy_clear)});
+            }
             defs->slots.push_back({id, d->slot.cpy_trampoline});
             break;
         }

@@ -122,6 +122,34 @@ int hpy_clear(PyObject *self)
     return 0;
 }
 
+// The size of a member's C value (HPyMember_NONE has none); -1 for a type HPy does not define.
+Py_ssize_t member_size(HPyMember_FieldType type)
+{
+    switch (type) {
+    case HPyMember_SHORT: return sizeof(short);
+    case HPyMember_INT: return sizeof(int);
+    case HPyMember_LONG: return sizeof(long);
+    case HPyMember_FLOAT: return sizeof(float);
+    case HPyMember_DOUBLE: return sizeof(double);
+    case HPyMember_STRING: return sizeof(char *);
+    case HPyMember_OBJECT:
+    case HPyMember_OBJECT_EX: return sizeof(HPyField);
+    case HPyMember_CHAR:
+    case HPyMember_BYTE:
+    case HPyMember_UBYTE:
+    case HPyMember_STRING_INPLACE:  // at least the terminating NUL
+    case HPyMember_BOOL: return 1;
+    case HPyMember_USHORT: return sizeof(unsigned short);
+    case HPyMember_UINT: return sizeof(unsigned int);
+    case HPyMember_ULONG: return sizeof(unsigned long);
+    case HPyMember_LONGLONG: return sizeof(long long);
+    case HPyMember_ULONGLONG: return sizeof(unsigned long long);
+    case HPyMember_HPYSSIZET: return sizeof(HPy_ssize_t);
+    case HPyMember_NONE: return 0;
+    }
+    return -1;
+}
+
 std::string type_name(const HPyType_Spec *spec)
 {
     return spec->name ? spec->name : "<unnamed>";
@@ -293,13 +321,17 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             break;
         }
         case HPyDef_Kind_Member: {
-            Py_ssize_t offset = d->member.offset + data_offset;
-            if (d->member.offset < 0 || (!legacy && d->member.offset >= spec->basicsize && spec->basicsize > 0))
+            const std::string member = std::string("member '") + (d->member.name ? d->member.name : "?") + "'";
+            const Py_ssize_t size = member_size(d->member.type);
+            if (size < 0)
                 return spec_error(PyExc_SystemError, spec,
-                                  std::string("member '") + (d->member.name ? d->member.name : "?") +
-                                      "' has an offset outside the struct");
-            defs->members.push_back({d->member.name, static_cast<int>(d->member.type), offset,
-                                     d->member.readonly ? READONLY : 0, d->member.doc});
+                                  member + " has an unknown type " + std::to_string(d->member.type));
+            const bool none = d->member.type == HPyMember_NONE;  // no storage: the value is always None
+            if (!none && (d->member.offset < 0 ||
+                          (!legacy && spec->basicsize > 0 && d->member.offset + size > spec->basicsize)))
+                return spec_error(PyExc_SystemError, spec, member + " has an offset outside the struct");
+            defs->members.push_back({d->member.name, static_cast<int>(d->member.type), d->member.offset + data_offset,
+                                     d->member.readonly || none ? READONLY : 0, d->member.doc});
             break;
         }
         case HPyDef_Kind_GetSet:

@@ -1,16 +1,27 @@
 // runtime/cpython/ctx_capsule.cpp: capsules over CPython, with HPy destructors.
 #include "runtime/cpython/context_init.h"
 
+namespace {
+
+// An HPy destructor needs both halves; false with ValueError set otherwise. NULL is "no destructor".
+bool valid_destructor(const HPyCapsule_Destructor *d)
+{
+    if (d != nullptr && (d->cpy_trampoline == nullptr || d->impl == nullptr)) {
+        PyErr_SetString(PyExc_ValueError, "Invalid HPyCapsule destructor");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 extern "C" {
 
 HPy ctx_Capsule_New(HPyContext *, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
 {
-    PyCapsule_Destructor d = destructor ? destructor->cpy_trampoline : nullptr;
-    if (destructor != nullptr && (destructor->cpy_trampoline == nullptr || destructor->impl == nullptr)) {
-        PyErr_SetString(PyExc_ValueError, "Invalid HPyCapsule destructor");
+    if (!valid_destructor(destructor))
         return HPy_NULL;
-    }
-    return _py2h(PyCapsule_New(pointer, utf8_name, d));
+    return _py2h(PyCapsule_New(pointer, utf8_name, destructor ? destructor->cpy_trampoline : nullptr));
 }
 
 void *ctx_Capsule_Get(HPyContext *, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
@@ -40,6 +51,8 @@ int ctx_Capsule_Set(HPyContext *, HPy capsule, _HPyCapsule_key key, void *value)
     case HPyCapsule_key_Context: return PyCapsule_SetContext(c, value);
     case HPyCapsule_key_Destructor: {
         auto *d = static_cast<HPyCapsule_Destructor *>(value);
+        if (!valid_destructor(d))
+            return -1;
         return PyCapsule_SetDestructor(c, d ? d->cpy_trampoline : nullptr);
     }
     }

@@ -190,7 +190,12 @@ void ctx_Dump(HPyContext *, HPy h)
 
 int ctx_Slice_Unpack(HPyContext *, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
 {
-    return PySlice_Unpack(_h2py(slice), start, stop, step);
+    PyObject *s = _h2py(slice);
+    if (!PySlice_Check(s)) {  // PySlice_Unpack reads the object as a slice without checking
+        PyErr_Format(PyExc_TypeError, "HPySlice_Unpack: expected a slice, not '%s'", Py_TYPE(s)->tp_name);
+        return -1;
+    }
+    return PySlice_Unpack(s, start, stop, step);
 }
 
 HPy ctx_Compile_s(HPyContext *, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)

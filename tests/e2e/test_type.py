@@ -696,7 +696,7 @@ def test_variable_size_shapes_work_or_refuse_clearly(compiler, shape):
         HPyDef_METH(D_get, "get_tag", HPyFunc_NOARGS)
         static HPy D_get_impl(HPyContext *ctx, HPy self)
         {
-            return HPyLong_FromLong(ctx, D_AsStruct(ctx, self)->tag);
+            return HPyLong_FromLong(ctx, ((D *)_HPy_AsStruct_%(shape)s(ctx, self))->tag);
         }
         static HPyDef *D_defines[] = { &D_set, &D_get, NULL };
         static HPyType_Spec spec = { .name = "mytest.D", .basicsize = sizeof(D), .flags = HPy_TPFLAGS_DEFAULT,

@@ -103,7 +103,7 @@ class HPyDevel:
         """A folder whose ``Python.h`` is a compile error: first on the include
         path of universal builds, so that ``#include <Python.h>`` fails wherever
         it is (``hpy.h`` alone catches it only when it comes first)."""
-        return str(self.include_dir / 'hpy' / 'forbid_python_h')
+        return self.include_dir / 'hpy' / 'forbid_python_h'  # a Path, as in HPy 0.9
 
     def get_extra_sources(self):
         """The ABI-neutral helper sources (argparse, buildvalue, format, helpers, ...).
@@ -376,7 +376,7 @@ class _BuildExtHPyMixin:
         ext.hpy_abi = hpy_abi
         ext.sources += sources
         if hpy_abi == 'universal':
-            ext.include_dirs.insert(0, self.hpydevel.get_include_dir_forbid_python_h())
+            ext.include_dirs.insert(0, str(self.hpydevel.get_include_dir_forbid_python_h()))
         ext.include_dirs += self.hpydevel.get_extra_include_dirs()
         ext.define_macros += [('HPY', None), ('HPY_ABI_' + hpy_abi.upper(), None)]
         ext.extra_objects += objects

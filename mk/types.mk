@@ -7,4 +7,4 @@ e2e-coverage:
 check-e2e-coverage:
 	$(PYTHON) devtools/api/e2e_coverage.py --check
 
-CI_TARGETS += e2e-coverage
+CI_TARGETS += check-e2e-coverage

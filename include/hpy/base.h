@@ -97,6 +97,17 @@ typedef void (*HPyCFunction)(void);
 /* The visitor tp_traverse implementations call on each HPyField of an object. */
 typedef int (*HPyFunc_visitproc)(HPyField *, void *);
 
+/* In a tp_traverse implementation whose parameters are named `visit` and `arg`: visits the field
+   (a pointer to an HPyField) unless it is null, and returns the visitor's result if not 0. */
+#define HPy_VISIT(hpyfield)                                                       \
+    do {                                                                          \
+        if (!HPyField_IsNull(*(hpyfield))) {                                      \
+            int _hpy_visit_result = visit((hpyfield), arg);                       \
+            if (_hpy_visit_result != 0)                                           \
+                return _hpy_visit_result;                                         \
+        }                                                                         \
+    } while (0)
+
 typedef enum { HPy_LT = 0, HPy_LE = 1, HPy_EQ = 2, HPy_NE = 3, HPy_GT = 4, HPy_GE = 5 } HPy_RichCmpOp;
 
 /* For HPy_Compile_s: what the source is. */

@@ -152,6 +152,43 @@ HPyAPI_FUNC void HPyBuffer_Release(HPyContext *ctx, HPy_buffer *view)
     view->obj = HPy_NULL;
 }
 
+/* Capsules, one part at a time (HPyCapsule_Get/HPyCapsule_Set with a key). */
+HPyAPI_FUNC void *HPyCapsule_GetPointer(HPyContext *ctx, HPy capsule, const char *utf8_name)
+{
+    return HPyCapsule_Get(ctx, capsule, HPyCapsule_key_Pointer, utf8_name);
+}
+
+HPyAPI_FUNC const char *HPyCapsule_GetName(HPyContext *ctx, HPy capsule)
+{
+    return (const char *)HPyCapsule_Get(ctx, capsule, HPyCapsule_key_Name, NULL);
+}
+
+HPyAPI_FUNC void *HPyCapsule_GetContext(HPyContext *ctx, HPy capsule)
+{
+    return HPyCapsule_Get(ctx, capsule, HPyCapsule_key_Context, NULL);
+}
+
+HPyAPI_FUNC int HPyCapsule_SetPointer(HPyContext *ctx, HPy capsule, void *pointer)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Pointer, pointer);
+}
+
+HPyAPI_FUNC int HPyCapsule_SetName(HPyContext *ctx, HPy capsule, const char *utf8_name)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Name, (void *)utf8_name);
+}
+
+HPyAPI_FUNC int HPyCapsule_SetContext(HPyContext *ctx, HPy capsule, void *context)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Context, context);
+}
+
+/* NULL removes the destructor. */
+HPyAPI_FUNC int HPyCapsule_SetDestructor(HPyContext *ctx, HPy capsule, HPyCapsule_Destructor *destructor)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Destructor, (void *)destructor);
+}
+
 /* Process ids as Python ints. pid_t has the size of int on every platform HPy targets; pyconfig.h's
    SIZEOF_PID_T (CPython ABI) selects a wider type where it is wider. */
 #if defined(SIZEOF_PID_T) && defined(SIZEOF_LONG) && SIZEOF_PID_T > SIZEOF_LONG

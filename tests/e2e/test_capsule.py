@@ -102,12 +102,26 @@ CAPSULE_SOURCE = r"""
     {
         return HPy_BuildValue(ctx, "(lsllL)", d_calls, d_name, d_pointer, d_context, (long long)d2_calls);
     }
+    /* the one-part helpers: (GetPointer, GetName, GetContext) after SetPointer/SetContext/SetName/SetDestructor */
+    HPyDef_METH(helpers, "helpers", HPyFunc_O)
+    static HPy helpers_impl(HPyContext *ctx, HPy self, HPy capsule)
+    {
+        if (HPyCapsule_SetPointer(ctx, capsule, &payload2) < 0 || HPyCapsule_SetContext(ctx, capsule, &ctx_data) < 0 ||
+            HPyCapsule_SetName(ctx, capsule, "mytest.helpers") < 0 || HPyCapsule_SetDestructor(ctx, capsule, &d2) < 0)
+            return HPy_NULL;
+        void *p = HPyCapsule_GetPointer(ctx, capsule, "mytest.helpers");
+        const char *name = HPyCapsule_GetName(ctx, capsule);
+        void *c = HPyCapsule_GetContext(ctx, capsule);
+        if (HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        return HPy_BuildValue(ctx, "(lsl)", code_of(p), name, code_of(c));
+    }
     HPyDef_METH(capsule_type, "capsule_type", HPyFunc_NOARGS)
     static HPy capsule_type_impl(HPyContext *ctx, HPy self)
     {
         return HPy_Dup(ctx, ctx->h_CapsuleType);
     }
-    @EXPORT(new) @EXPORT(get) @EXPORT(set) @EXPORT(is_valid) @EXPORT(destructor_log) @EXPORT(capsule_type)
+    @EXPORT(new) @EXPORT(get) @EXPORT(set) @EXPORT(is_valid) @EXPORT(destructor_log) @EXPORT(capsule_type) @EXPORT(helpers)
     @INIT
 """
 
@@ -206,6 +220,16 @@ def test_set_destructor(mod):
     mod.set(c, DESTRUCTOR, 1)
     del c
     assert mod.destructor_log()[0] == calls0 + 1
+
+
+def test_one_part_helpers(mod):
+    d2_0 = mod.destructor_log()[4]
+    c = mod.new(1, "x", 0)
+    assert mod.helpers(c) == (2, "mytest.helpers", 3)
+    del c
+    assert mod.destructor_log()[4] == d2_0 + 1
+    with pytest.raises(ValueError):
+        mod.helpers("not a capsule")
 
 
 def test_invalid_destructor(mod):

@@ -325,10 +325,9 @@ MEMBERS_SOURCE = r"""
     static int M_traverse_impl(void *object, HPyFunc_visitproc visit, void *arg)
     {
         M *m = (M *)object;
-        int r = HPyField_IsNull(m->o) ? 0 : visit(&m->o, arg);
-        if (r == 0 && !HPyField_IsNull(m->oex))
-            r = visit(&m->oex, arg);
-        return r;
+        HPy_VISIT(&m->o);
+        HPy_VISIT(&m->oex);
+        return 0;
     }
     HPyDef_METH(M_load_o, "load_o", HPyFunc_NOARGS)
     static HPy M_load_o_impl(HPyContext *ctx, HPy self)

@@ -620,6 +620,10 @@ HPy ctx_New(HPyContext *, HPy h_type, void **data)
 
 HPy ctx_Type_GenericNew(HPyContext *, HPy type, const HPy *, HPy_ssize_t, HPy)
 {
+    if (!PyType_Check(_h2py(type))) {
+        PyErr_SetString(PyExc_TypeError, "HPyType_GenericNew: the first argument is not a type");
+        return HPy_NULL;
+    }
     auto *tp = reinterpret_cast<PyTypeObject *>(_h2py(type));
     PyObject *obj = tp->tp_alloc(tp, 0);
     if (obj != nullptr && hpy::cpython::has_call_protocol(tp))

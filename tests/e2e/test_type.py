@@ -257,6 +257,8 @@ def test_hpy_new_and_generic_new(mod):
         mod.hpy_new(1)
     g = mod.generic_new(mod.Obj, 1, 2)  # the arguments are ignored
     assert type(g) is mod.Obj and g.noargs() == 0
+    with pytest.raises(TypeError, match="^HPyType_GenericNew: the first argument is not a type$"):
+        mod.generic_new(42)
 
 
 def test_refcounts_balanced(mod):

@@ -851,3 +851,14 @@ def test_member_past_the_end(compiler):
     """ + MAKE_TYPE)
     with pytest.raises(SystemError, match="^HPyType_FromSpec: type 'mytest.Bad': member 'tail' has an offset outside"):
         mod.make()
+
+
+def test_gc_flag_without_traverse(compiler):
+    """HPy_TPFLAGS_HAVE_GC needs HPy_tp_traverse: refused with an error naming the type."""
+    mod = compiler.make_module(r"""
+        typedef struct { long x; } S;
+        static HPyType_Spec spec = { .name = "mytest.NoTraverse", .basicsize = sizeof(S),
+            .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_HAVE_GC };
+    """ + MAKE_TYPE)
+    with pytest.raises(SystemError, match="mytest.NoTraverse.*no traverse function"):
+        mod.make()

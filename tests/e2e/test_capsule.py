@@ -4,6 +4,7 @@ import gc
 import sys
 
 import pytest
+from modcache import shared_module
 
 CAPSULE_SOURCE = r"""
     #include <stdio.h>
@@ -130,7 +131,7 @@ POINTER, NAME, CONTEXT, DESTRUCTOR = 0, 1, 2, 3
 
 @pytest.fixture
 def mod(compiler):
-    return compiler.make_module(CAPSULE_SOURCE)
+    return shared_module(compiler, CAPSULE_SOURCE)
 
 
 def test_new_and_get(mod):

@@ -2,6 +2,7 @@
 import contextvars
 
 import pytest
+from modcache import shared_module
 
 CONTEXTVAR_SOURCE = r"""
     /* new(name, default or a missing marker): the marker (Ellipsis) creates a variable without default */
@@ -38,7 +39,7 @@ CONTEXTVAR_SOURCE = r"""
 
 @pytest.fixture
 def mod(compiler):
-    return compiler.make_module(CONTEXTVAR_SOURCE)
+    return shared_module(compiler, CONTEXTVAR_SOURCE)
 
 
 def test_new_and_defaults(mod):

@@ -3,6 +3,7 @@ import sys
 import types
 
 import pytest
+from modcache import shared_module
 
 EVAL_SOURCE = r"""
     /* compile(source, filename, kind) */
@@ -35,7 +36,7 @@ EXPR, FILE, SINGLE = 0, 1, 2
 
 @pytest.fixture
 def mod(compiler):
-    return compiler.make_module(EVAL_SOURCE)
+    return shared_module(compiler, EVAL_SOURCE)
 
 
 def test_kinds(mod):

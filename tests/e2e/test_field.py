@@ -5,6 +5,7 @@ import sys
 import weakref
 
 import pytest
+from modcache import shared_module
 
 FIELD_SOURCE = r"""
     typedef struct { HPyField a; HPyField b; long id; } Node;
@@ -104,7 +105,7 @@ class Thing:
 
 @pytest.fixture
 def mod(compiler):
-    return compiler.make_module(FIELD_SOURCE)
+    return shared_module(compiler, FIELD_SOURCE)
 
 
 def test_store_load(mod):

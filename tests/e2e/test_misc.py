@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from modcache import shared_module
 
 MISC_SOURCE = r"""
     #include <time.h>
@@ -62,7 +63,7 @@ MISC_SOURCE = r"""
 
 @pytest.fixture
 def mod(compiler):
-    return compiler.make_module(MISC_SOURCE)
+    return shared_module(compiler, MISC_SOURCE)
 
 
 def test_leave_python_execution(mod):

@@ -2,6 +2,7 @@
 import sys
 
 import pytest
+from modcache import shared_module
 
 SLICE_SOURCE = r"""
     HPyDef_METH(unpack, "unpack", HPyFunc_O)
@@ -36,7 +37,7 @@ MAX = sys.maxsize
 
 @pytest.fixture
 def mod(compiler):
-    return compiler.make_module(SLICE_SOURCE)
+    return shared_module(compiler, SLICE_SOURCE)
 
 
 def test_unpack(mod):

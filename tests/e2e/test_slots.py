@@ -8,6 +8,7 @@ import operator
 import sys
 
 import pytest
+from modcache import shared_module
 
 BINARY = ["add", "subtract", "multiply", "matrix_multiply", "floor_divide", "true_divide", "remainder",
           "divmod", "lshift", "rshift", "and", "xor", "or"]
@@ -259,15 +260,9 @@ def _number_source():
     return "\n".join(parts)
 
 
-_modules = {}
-
-
 @pytest.fixture
-def mod(compiler, hpy_abi):
-    """One build of the recording module per ABI mode, shared by the tests of this file."""
-    if hpy_abi not in _modules:
-        _modules[hpy_abi] = compiler.make_module(_number_source(), name="slots_num")
-    return _modules[hpy_abi]
+def mod(compiler):
+    return shared_module(compiler, _number_source(), name="slots_num")
 
 
 def test_binary_number_slots(mod):
@@ -508,14 +503,9 @@ OBJECT_SLOTS = r"""
     @INIT
 """
 
-_obj_modules = {}
-
-
 @pytest.fixture
-def objmod(compiler, hpy_abi):
-    if hpy_abi not in _obj_modules:
-        _obj_modules[hpy_abi] = compiler.make_module(OBJECT_SLOTS, name="slots_obj")
-    return _obj_modules[hpy_abi]
+def objmod(compiler):
+    return shared_module(compiler, OBJECT_SLOTS, name="slots_obj")
 
 
 def test_new_and_init(objmod):
@@ -698,33 +688,42 @@ def test_buffer_writable_request_refused(compiler):
     assert b.exports == b.releases == 0
 
 
-def _bad_slot_source(decl):
+BAD_SLOTS = ["12345", "47", "0", "-1", "HPy_mod_exec", "HPy_mod_create"]
+
+
+def _bad_slots_source():
+    """One module: make(i) builds a type whose only definition is bad definition i (a slot id of BAD_SLOTS,
+    then an unknown definition kind)."""
+    decls, cases = [], []
+    for i, slot in enumerate(BAD_SLOTS):
+        decls.append("static HPyDef bad%d = { .kind = HPyDef_Kind_Slot, .slot = { .slot = (HPySlot_Slot)(%s), "
+                     ".impl = (HPyCFunction)impl, .cpy_trampoline = (void *)impl } };" % (i, slot))
+    decls.append("static HPyDef bad%d = { .kind = (HPyDef_Kind)9 };" % len(BAD_SLOTS))
+    for i in range(len(BAD_SLOTS) + 1):
+        decls.append("static HPyDef *defines%d[] = { &bad%d, NULL };" % (i, i))
+        decls.append('static HPyType_Spec spec%d = { .name = "mytest.Bad", .flags = HPy_TPFLAGS_DEFAULT, '
+                     '.defines = defines%d };' % (i, i))
+        cases.append("case %d: return HPyType_FromSpec(ctx, &spec%d, NULL);" % (i, i))
     return r"""
         static HPy impl(HPyContext *ctx, HPy self) { return HPy_Dup(ctx, self); }
         %s
-        static HPyDef *defines[] = { &bad, NULL };
-        static HPyType_Spec spec = { .name = "mytest.Bad", .flags = HPy_TPFLAGS_DEFAULT, .defines = defines };
-        HPyDef_METH(make, "make", HPyFunc_NOARGS)
-        static HPy make_impl(HPyContext *ctx, HPy self)
+        HPyDef_METH(make, "make", HPyFunc_O)
+        static HPy make_impl(HPyContext *ctx, HPy self, HPy arg)
         {
-            return HPyType_FromSpec(ctx, &spec, NULL);
+            switch (HPyLong_AsLong(ctx, arg)) {
+            %s
+            }
+            return HPy_NULL;
         }
         @EXPORT(make)
         @INIT
-    """ % decl
+    """ % ("\n".join(decls), "\n".join(cases))
 
 
-@pytest.mark.parametrize("slot", ["12345", "47", "0", "-1", "HPy_mod_exec", "HPy_mod_create"])
-def test_invalid_slot_ids(compiler, slot):
-    mod = compiler.make_module(_bad_slot_source(
-        "static HPyDef bad = { .kind = HPyDef_Kind_Slot, .slot = { .slot = (HPySlot_Slot)(%s), "
-        ".impl = (HPyCFunction)impl, .cpy_trampoline = (void *)impl } };" % slot))
-    with pytest.raises(SystemError, match=r"^HPyType_FromSpec: type 'mytest.Bad': invalid slot id -?[0-9]+$"):
-        mod.make()
-
-
-def test_invalid_definition_kind(compiler):
-    mod = compiler.make_module(_bad_slot_source(
-        "static HPyDef bad = { .kind = (HPyDef_Kind)9 };"))
+def test_invalid_slot_ids(compiler):
+    mod = compiler.make_module(_bad_slots_source())
+    for i, slot in enumerate(BAD_SLOTS):
+        with pytest.raises(SystemError, match=r"^HPyType_FromSpec: type 'mytest.Bad': invalid slot id -?[0-9]+$"):
+            mod.make(i)
     with pytest.raises(SystemError, match=r"^HPyType_FromSpec: type 'mytest.Bad': invalid HPyDef kind 9$"):
-        mod.make()
+        mod.make(len(BAD_SLOTS))

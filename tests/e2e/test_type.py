@@ -1,10 +1,12 @@
 """tests/e2e/test_type.py: HPyType_FromSpec in full: spec parameters, methods, members of every field type,
 getsets, subclassing, GC, builtin shapes with _HPy_AsStruct_*, the type functions, and the invalid specs."""
 import gc
+import re
 import sys
 import warnings
 
 import pytest
+from modcache import shared_module
 
 MAKE_TYPE = r"""
     /* make(): HPyType_FromSpec(&spec, NULL), for specs a test expects to be refused */
@@ -162,14 +164,9 @@ METHODS_SOURCE = r"""
     @INIT
 """
 
-_modules = {}
-
-
 @pytest.fixture
-def mod(compiler, hpy_abi):
-    if hpy_abi not in _modules:
-        _modules[hpy_abi] = compiler.make_module(METHODS_SOURCE, name="types_meth")
-    return _modules[hpy_abi]
+def mod(compiler):
+    return shared_module(compiler, METHODS_SOURCE, name="types_meth")
 
 
 def test_methods_of_every_signature(mod):
@@ -356,7 +353,7 @@ MEMBERS_SOURCE = r"""
 
 
 def test_members_of_every_field_type(compiler):
-    mod = compiler.make_module("#include <string.h>\n" + MEMBERS_SOURCE)
+    mod = shared_module(compiler, "#include <string.h>\n" + MEMBERS_SOURCE)
     m = mod.M()
     assert gc.is_tracked(m)  # HPy_TPFLAGS_HAVE_GC
     for name, value in [("s", -3), ("i", -70000), ("l", -2**40), ("b", -5), ("ub", 250), ("us", 65000),
@@ -384,7 +381,7 @@ def test_members_of_every_field_type(compiler):
 
 
 def test_object_members_hold_fields(compiler):
-    mod = compiler.make_module("#include <string.h>\n" + MEMBERS_SOURCE)
+    mod = shared_module(compiler, "#include <string.h>\n" + MEMBERS_SOURCE)
     m = mod.M()
     assert m.o is None and m.load_o() == "<null>"  # OBJECT reads NULL as None
     with pytest.raises(AttributeError):
@@ -409,7 +406,7 @@ def test_object_members_hold_fields(compiler):
 
 
 def test_member_errors(compiler):
-    mod = compiler.make_module("#include <string.h>\n" + MEMBERS_SOURCE)
+    mod = shared_module(compiler, "#include <string.h>\n" + MEMBERS_SOURCE)
     m = mod.M()
     for name in ("ro", "str", "inplace", "none"):
         with pytest.raises((AttributeError, TypeError)):
@@ -858,13 +855,40 @@ BAD_SPECS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_SPECS))
-def test_bad_specs(compiler, case):
-    decl, exc, message = BAD_SPECS[case]
-    mod = compiler.make_module(decl + MAKE_TYPE)
-    with pytest.raises(exc) as info:
-        mod.make()
-    assert str(info.value).startswith("HPyType_FromSpec: " + message), str(info.value)
+# the names the declarations of BAD_SPECS use, renamed per case so that all cases fit one module
+_BAD_SPEC_NAMES = ["spec", "defines", "far", "neg", "legacy_slots", "gs", "m", "f"]
+
+
+def _bad_specs_source(cases):
+    parts = []
+    for i, case in enumerate(cases):
+        decl = BAD_SPECS[case][0]
+        for n in _BAD_SPEC_NAMES:  # identifiers only: not field designators (.name) nor strings ("name")
+            decl = re.sub(r'(?<![.\w"])%s\b(?!")' % n, "%s_%d" % (n, i), decl)
+        parts.append(decl)
+    switch = "\n".join("case %d: return HPyType_FromSpec(ctx, &spec_%d, NULL);" % (i, i) for i in range(len(cases)))
+    return "\n".join(parts) + r"""
+        HPyDef_METH(make, "make", HPyFunc_O)
+        static HPy make_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            switch (HPyLong_AsLong(ctx, arg)) {
+            %s
+            }
+            return HPy_NULL;
+        }
+        @EXPORT(make)
+        @INIT
+    """ % switch
+
+
+def test_bad_specs(compiler):
+    cases = sorted(BAD_SPECS)
+    mod = compiler.make_module(_bad_specs_source(cases))
+    for i, case in enumerate(cases):
+        _, exc, message = BAD_SPECS[case]
+        with pytest.raises(exc) as info:
+            mod.make(i)
+        assert str(info.value).startswith("HPyType_FromSpec: " + message), (case, str(info.value))
 
 
 def test_unknown_member_type(compiler):

@@ -653,7 +653,7 @@ BUFFER_SOURCE = r"""
 
 
 def test_buffer_slots(compiler):
-    mod = compiler.make_module(BUFFER_SOURCE)
+    mod = shared_module(compiler, BUFFER_SOURCE)
     b = mod.Buf()
     before = sys.getrefcount(b)
     m = memoryview(b)
@@ -674,7 +674,7 @@ def test_buffer_slots(compiler):
 
 
 def test_buffer_writable_request_refused(compiler):
-    mod = compiler.make_module(BUFFER_SOURCE)
+    mod = shared_module(compiler, BUFFER_SOURCE)
     b = mod.Buf()
     import os
 

@@ -53,6 +53,17 @@ typedef struct {
 #define _HPyAsStruct_HPyType_BuiltinShape_Tuple _HPy_AsStruct_Tuple
 #define _HPyAsStruct_HPyType_BuiltinShape_List _HPy_AsStruct_List
 
+/* Inside an HPy_tp_traverse implementation (parameters named `visit` and `arg`): visits the
+   HPyField at `hpyfield` unless it is NULL, and returns early if the visitor returns non-zero. */
+#define HPy_VISIT(hpyfield)                                                       \
+    do {                                                                          \
+        if (!HPyField_IsNull(*(hpyfield))) {                                      \
+            int _hpy_visit_result = visit((hpyfield), arg);                       \
+            if (_hpy_visit_result != 0)                                           \
+                return _hpy_visit_result;                                         \
+        }                                                                         \
+    } while (0)
+
 /* HPy_New(ctx, type, &data): a new instance and a pointer to its zeroed struct. */
 #define HPy_New(ctx, h_type, data) (_HPy_New((ctx), (h_type), (void **)(data)))
 

@@ -32,18 +32,21 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / 'tests' / 'crossload'
 POF = ROOT / 'proof-of-concept'
 
-# (module name, source, language, extra link flags)
+# (module name, source, language, extra link flags, HPy ABI)
 MODULES = [
-    ('pof', POF / 'pof.c', 'c', ['-lm']),
-    ('pofcpp', POF / 'pofcpp.cpp', 'c++', []),
-    ('pofpackage.foo', POF / 'pofpackage' / 'foo.c', 'c', []),
-    ('xmod', HERE / 'xmod.c', 'c', []),
+    ('pof', POF / 'pof.c', 'c', ['-lm'], 'universal'),
+    ('pofcpp', POF / 'pofcpp.cpp', 'c++', [], 'universal'),
+    ('pofpackage.foo', POF / 'pofpackage' / 'foo.c', 'c', [], 'universal'),
+    ('xmod', HERE / 'xmod.c', 'c', [], 'universal'),
+    # the porting example after its partial port: universal context plus the C API
+    ('vec', POF / 'porting' / 'after' / 'vec.c', 'c', ['-lm'], 'hybrid'),
 ]
 
-COMMON_FLAGS = ['-O2', '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-DHPY', '-DHPY_ABI_UNIVERSAL']
+COMMON_FLAGS = ['-O2', '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-DHPY']
 # unihpy's headers are clean C11 / C++17 with -Wextra -Werror. HPy 0.9's are built as HPy 0.9's
 # setuptools integration builds them: the compiler's default GNU dialect (its inline helpers call
-# alloca(), which strict -std=c11 does not declare) and its forbid_python_h folder first.
+# alloca(), which strict -std=c11 does not declare) and, for universal modules, its
+# forbid_python_h folder first. Hybrid modules see the interpreter's include folder too.
 SIDE_FLAGS = {
     'unihpy': {'c': ['-std=c11', '-Wextra', '-Werror'], 'c++': ['-std=c++17', '-Wextra', '-Werror']},
     'hpy09': {'c': [], 'c++': ['-std=c++17']},
@@ -61,7 +64,7 @@ RUNS = [
 ]
 
 PROBE = r'''
-import json, hpy, hpy.universal
+import json, sysconfig, hpy, hpy.universal
 from hpy.devel import HPyDevel
 d = HPyDevel()
 forbid = getattr(d, 'get_include_dir_forbid_python_h', None)
@@ -71,6 +74,7 @@ print(json.dumps({
     'include_dirs': [str(p) for p in d.get_extra_include_dirs()],
     'forbid_python_h': str(forbid()) if forbid else None,
     'sources': [str(p) for p in d.get_extra_sources()],
+    'python_include': sysconfig.get_paths()['include'],
 }))
 '''
 
@@ -100,39 +104,54 @@ def run(cmd, log, **kwargs):
         sys.exit('crossload: command failed:\n%s\n%s%s' % (' '.join(map(str, cmd)), proc.stdout, proc.stderr))
 
 
-def write_stub(stub, ext_file):
+def write_stub(stub, ext_file, abi):
     """The loader stub beside a universal module: the same one hpy.devel writes, which speaks to
     both hosts (HPy 0.9's _load_bootstrap, unihpy's load)."""
     from hpy.devel import _write_hpy_stub
-    _write_hpy_stub(str(stub), str(ext_file), 'universal')
+    _write_hpy_stub(str(stub), str(ext_file), abi)
 
 
 def build_side(side, info, out, log):
     """Compiles every module with `side`'s headers and helpers into out/side; returns that folder."""
+    from hpy.devel.abitag import get_hpy_ext_suffix
+
     dest = out / side
     objdir = out / ('obj-' + side)
     for d in (dest, objdir):
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
-    includes = ['-I' + d for d in info['include_dirs']]
-    if side == 'hpy09' and info['forbid_python_h']:
-        includes = ['-I' + info['forbid_python_h']] + includes
     log.write('\n# %s: headers and helper sources of %s (hpy %s)\n'
               % (side, info['hpy_package'], info['version'][0]))
-    helper_objs = []
-    for src in info['sources']:
-        obj = objdir / (Path(src).stem + '.o')
-        run(['gcc'] + SIDE_FLAGS[side]['c'] + COMMON_FLAGS + includes + ['-c', src, '-o', obj], log)
-        helper_objs.append(obj)
-    for name, src, lang, libs in MODULES:
+
+    def flags(lang, abi):
+        includes = ['-I' + d for d in info['include_dirs']]
+        if abi == 'universal' and side == 'hpy09' and info['forbid_python_h']:
+            includes = ['-I' + info['forbid_python_h']] + includes
+        if abi == 'hybrid':
+            includes.append('-I' + info['python_include'])
+        return SIDE_FLAGS[side][lang] + COMMON_FLAGS + ['-DHPY_ABI_' + abi.upper()] + includes
+
+    helper_objs = {}  # per ABI: the helper sources compiled for it
+
+    def helpers(abi):
+        if abi not in helper_objs:
+            (objdir / abi).mkdir()
+            helper_objs[abi] = []
+            for src in info['sources']:
+                obj = objdir / abi / (Path(src).stem + '.o')
+                run(['gcc'] + flags('c', abi) + ['-c', src, '-o', obj], log)
+                helper_objs[abi].append(obj)
+        return helper_objs[abi]
+
+    for name, src, lang, libs, abi in MODULES:
         parts = name.split('.')
-        target = dest.joinpath(*parts[:-1]) / (parts[-1] + '.hpy0.so')
+        target = dest.joinpath(*parts[:-1]) / (parts[-1] + get_hpy_ext_suffix(abi))
         target.parent.mkdir(parents=True, exist_ok=True)
         obj = objdir / (parts[-1] + '.o')
         compiler = 'g++' if lang == 'c++' else 'gcc'
-        run([compiler] + SIDE_FLAGS[side][lang] + COMMON_FLAGS + includes + ['-c', src, '-o', obj], log)
-        run([compiler, '-shared', obj] + helper_objs + libs + ['-o', target], log)
-        write_stub(target.with_name(parts[-1] + '.py'), target)
+        run([compiler] + flags(lang, abi) + ['-c', src, '-o', obj], log)
+        run([compiler, '-shared', obj] + helpers(abi) + libs + ['-o', target], log)
+        write_stub(target.with_name(parts[-1] + '.py'), target, abi)
     shutil.copy2(POF / 'pofpackage' / '__init__.py', dest / 'pofpackage' / '__init__.py')
     return dest
 
@@ -143,10 +162,12 @@ def run_tests(host, python, build_dir, built_by, mode):
            str(POF / 'test_pof.py'), '--pof-installed',
            # the file names of a build are checked by crossload.py itself (it wrote them)
            '--deselect', 'proof-of-concept/test_pof.py::test_built_file_names', '-rs',
-           str(HERE / 'test_xmod.py')]
+           str(HERE / 'test_xmod.py'),
+           str(POF / 'porting' / 'test_porting.py')]
     env = clean_env([build_dir])
     env['HPY_TEST_HOST'] = host
     env['HPY_TEST_HELPERS'] = 'hpy-0.9.0' if built_by == 'hpy09' else 'unihpy'
+    env['HPY_TEST_VEC_DIR'] = str(build_dir)  # test_porting.py: test this hybrid build of vec
     env['HPY'] = mode  # read by both hosts' loaders (the stub passes os.environ to HPy 0.9's)
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(build_dir))

@@ -118,6 +118,18 @@ static int is_vec(HPyContext *ctx, HPy obj)
     return r;
 }
 
+/* Raises TypeError with `fmt`, whose one %S is the name of obj's type; returns HPy_NULL. */
+static HPy type_error(HPyContext *ctx, const char *fmt, HPy obj)
+{
+    HPy type = HPy_Type(ctx, obj);
+    HPy name = HPy_GetAttr_s(ctx, type, "__name__");
+    if (!HPy_IsNull(name))
+        HPyErr_Format(ctx, ctx->h_TypeError, fmt, name);
+    HPy_Close(ctx, name);
+    HPy_Close(ctx, type);
+    return HPy_NULL;
+}
+
 HPyDef_SLOT(Vec_new, HPy_tp_new)
 static HPy Vec_new_impl(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
 {
@@ -159,15 +171,8 @@ static HPy Vec_dot_impl(HPyContext *ctx, HPy self, HPy other)
     PyObject *py_other = HPy_AsPyObject(ctx, other);
     int ok = Vec_Check(py_other);
     Py_DECREF(py_other);
-    if (!ok) {
-        HPy type = HPy_Type(ctx, other);
-        HPy name = HPy_GetAttr_s(ctx, type, "__name__");
-        if (!HPy_IsNull(name))
-            HPyErr_Format(ctx, ctx->h_TypeError, "dot() needs a Vec, not %S", name);
-        HPy_Close(ctx, name);
-        HPy_Close(ctx, type);
-        return HPy_NULL;
-    }
+    if (!ok)
+        return type_error(ctx, "dot() needs a Vec, not %S", other);
     VecObject *u = VecObject_AsStruct(ctx, self), *v = VecObject_AsStruct(ctx, other);
     return HPyFloat_FromDouble(ctx, u->x * v->x + u->y * v->y);
 }
@@ -194,15 +199,8 @@ static HPy vec_sum_impl(HPyContext *ctx, HPy module, const HPy *args, size_t nar
     (void)module;
     double x = 0.0, y = 0.0;
     for (size_t i = 0; i < nargs; i++) {
-        if (!is_vec(ctx, args[i])) {
-            HPy type = HPy_Type(ctx, args[i]);
-            HPy name = HPy_GetAttr_s(ctx, type, "__name__");
-            if (!HPy_IsNull(name))
-                HPyErr_Format(ctx, ctx->h_TypeError, "sum() needs Vec arguments, not %S", name);
-            HPy_Close(ctx, name);
-            HPy_Close(ctx, type);
-            return HPy_NULL;
-        }
+        if (!is_vec(ctx, args[i]))
+            return type_error(ctx, "sum() needs Vec arguments, not %S", args[i]);
         VecObject *v = VecObject_AsStruct(ctx, args[i]);
         x += v->x;
         y += v->y;

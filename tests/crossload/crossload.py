@@ -45,8 +45,9 @@ MODULES = [
 COMMON_FLAGS = ['-O2', '-g', '-fPIC', '-fvisibility=hidden', '-Wall', '-DHPY']
 # unihpy's headers are clean C11 / C++17 with -Wextra -Werror. HPy 0.9's are built as HPy 0.9's
 # setuptools integration builds them: the compiler's default GNU dialect (its inline helpers call
-# alloca(), which strict -std=c11 does not declare) and, for universal modules, its
-# forbid_python_h folder first. Hybrid modules see the interpreter's include folder too.
+# alloca(), which strict -std=c11 does not declare). Universal modules get each side's
+# forbid_python_h folder first, as each hpy.devel does; hybrid modules see the interpreter's
+# include folder instead.
 SIDE_FLAGS = {
     'unihpy': {'c': ['-std=c11', '-Wextra', '-Werror'], 'c++': ['-std=c++17', '-Wextra', '-Werror']},
     'hpy09': {'c': [], 'c++': ['-std=c++17']},
@@ -125,7 +126,7 @@ def build_side(side, info, out, log):
 
     def flags(lang, abi):
         includes = ['-I' + d for d in info['include_dirs']]
-        if abi == 'universal' and side == 'hpy09' and info['forbid_python_h']:
+        if abi == 'universal' and info['forbid_python_h'] and os.path.isdir(info['forbid_python_h']):
             includes = ['-I' + info['forbid_python_h']] + includes
         if abi == 'hybrid':
             includes.append('-I' + info['python_include'])

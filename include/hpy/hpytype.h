@@ -64,6 +64,23 @@ typedef struct {
         }                                                                         \
     } while (0)
 
+/* In an HPy_tp_richcompare implementation: returns True or False (new handles) from comparing
+   val1 with val2 by `op`; an invalid op is a fatal error. */
+#define HPy_RETURN_RICHCOMPARE(ctx, val1, val2, op)                               \
+    do {                                                                          \
+        int _hpy_cmp = 0;                                                         \
+        switch (op) {                                                             \
+        case HPy_LT: _hpy_cmp = (val1) < (val2); break;                           \
+        case HPy_LE: _hpy_cmp = (val1) <= (val2); break;                          \
+        case HPy_EQ: _hpy_cmp = (val1) == (val2); break;                          \
+        case HPy_NE: _hpy_cmp = (val1) != (val2); break;                          \
+        case HPy_GT: _hpy_cmp = (val1) > (val2); break;                           \
+        case HPy_GE: _hpy_cmp = (val1) >= (val2); break;                          \
+        default: HPy_FatalError((ctx), "HPy_RETURN_RICHCOMPARE: invalid HPy_RichCmpOp"); \
+        }                                                                         \
+        return HPy_Dup((ctx), _hpy_cmp ? (ctx)->h_True : (ctx)->h_False);         \
+    } while (0)
+
 /* HPy_New(ctx, type, &data): a new instance and a pointer to its zeroed struct. */
 #define HPy_New(ctx, h_type, data) (_HPy_New((ctx), (h_type), (void **)(data)))
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/crossload/crossload.py: builds universal modules with unihpy's and HPy 0.9's headers and runs each build in both hosts.
+# tests/crossload/crossload.py: builds HPy modules with unihpy's and HPy 0.9's headers and runs each build in both hosts.
 """Cross-loading check: the HPy 0.9 universal ABI is the same in unihpy and in HPy 0.9.
 
 Two sides, each an interpreter with its own ``hpy`` package:
@@ -7,12 +7,14 @@ Two sides, each an interpreter with its own ``hpy`` package:
   hpy09   .venv-hpy09 with PyPI's hpy==0.9.0 (its headers, helper sources and host).
 
 For each side, the proof of concept (pof.c, pofcpp.cpp, pofpackage/foo.c) and xmod.c are compiled
-with gcc/g++ directly into NAME.hpy0.so, with that side's include folder and helper sources (found
-through that side's ``hpy.devel.HPyDevel``). Then each build is tested in each host:
+with gcc/g++ directly into NAME.hpy0.so, and the porting example's after/vec.c into the hybrid
+vec.hpy0-cp311.so, with that side's include folder and helper sources (found through that side's
+``hpy.devel.HPyDevel``). Then each build is tested in each host:
   built by unihpy -> run in hpy09   (a: our modules in HPy 0.9's host)
   built by hpy09  -> run in unihpy  (b: HPy 0.9's modules in our host)
-the unihpy build once more in HPy 0.9's debug mode, and the two native pairs as the reference. The tests are the same files everywhere:
-proof-of-concept/test_pof.py (with --pof-installed) and tests/crossload/test_xmod.py.
+then the unihpy build once more in HPy 0.9's debug mode, and the two native pairs as the
+reference. The tests are the same files everywhere: proof-of-concept/test_pof.py (with
+--pof-installed), tests/crossload/test_xmod.py and proof-of-concept/porting/test_porting.py.
 
     python tests/crossload/crossload.py [--hpy09-python .venv-hpy09/bin/python] [--out build/crossload]
 

@@ -12,7 +12,7 @@ vec.hpy0-cp311.so, with that side's include folder and helper sources (found thr
 ``hpy.devel.HPyDevel``). Then each build is tested in each host:
   built by unihpy -> run in hpy09   (a: our modules in HPy 0.9's host)
   built by hpy09  -> run in unihpy  (b: HPy 0.9's modules in our host)
-then the unihpy build once more in HPy 0.9's debug mode, and the two native pairs as the
+then the unihpy build in HPy 0.9's debug and trace modes, and the two native pairs as the
 reference. The tests are the same files everywhere: proof-of-concept/test_pof.py (with
 --pof-installed), tests/crossload/test_xmod.py and proof-of-concept/porting/test_porting.py.
 
@@ -56,12 +56,13 @@ SIDE_FLAGS = {
 }
 
 # (modules built by, host that runs them, HPY mode): (a) and (b), then HPy 0.9's debug context
-# (its handles are not object pointers, the strictest check of our headers), then the two
-# native pairs as the reference.
+# (its handles are not object pointers, the strictest check of our headers) and trace context,
+# then the two native pairs as the reference.
 RUNS = [
     ('unihpy', 'hpy09', 'universal'),
     ('hpy09', 'unihpy', 'universal'),
     ('unihpy', 'hpy09', 'debug'),
+    ('unihpy', 'hpy09', 'trace'),
     ('unihpy', 'unihpy', 'universal'),
     ('hpy09', 'hpy09', 'universal'),
 ]

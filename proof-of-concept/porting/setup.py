@@ -10,14 +10,16 @@ from setuptools import Extension, setup
 
 STEP = os.environ.get('VEC_STEP', 'after')
 LIBM = [] if os.name == 'nt' else ['m']
+# Only the extension: no package discovery over before/, after/ and the test file.
+NO_PY = dict(packages=[], py_modules=[])
 
 if STEP == 'before':
-    setup(name='vec-before', version='0.1.0', zip_safe=False,
+    setup(name='vec-before', version='0.1.0', zip_safe=False, **NO_PY,
           ext_modules=[Extension('vec', sources=['before/vec.c'], libraries=LIBM)])
 elif STEP == 'after':
     import hpy.devel  # noqa: F401  (fails clearly when unihpy is not installed)
 
-    setup(name='vec-after', version='0.1.0', zip_safe=False,
+    setup(name='vec-after', version='0.1.0', zip_safe=False, **NO_PY,
           hpy_ext_modules=[Extension('vec', sources=['after/vec.c'], libraries=LIBM)])
 else:
     raise SystemExit('VEC_STEP must be before or after, not %r' % STEP)

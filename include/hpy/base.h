@@ -38,6 +38,9 @@ typedef intptr_t HPy_ssize_t;
 typedef intptr_t HPy_hash_t;
 typedef uint32_t HPy_UCS4;
 #endif
+/* The range of HPy_ssize_t (the same as Py_ssize_t's). */
+#define HPY_SSIZE_T_MAX INTPTR_MAX
+#define HPY_SSIZE_T_MIN INTPTR_MIN
 
 /* CPython types as the universal ABI sees them: opaque, never dereferenced by extensions. */
 #ifdef Py_PYTHON_H
@@ -91,22 +94,16 @@ typedef struct _HPyContext_s HPyContext;
 #define HPy_IsNull(h) ((h)._i == 0)
 #define HPyField_IsNull(f) ((f)._i == 0)
 
+/* A handle as an opaque pointer and back, e.g. to pass it through a C library's `void *` argument.
+   The pointer is not an object: only HPy_FromVoidP gives it meaning again. */
+static inline void *HPy_AsVoidP(HPy h) { return (void *)h._i; }
+static inline HPy HPy_FromVoidP(void *p) { return _hconv(p); }
+
 /* The type of function pointers stored in definitions; cast to the real signature before a call. */
 typedef void (*HPyCFunction)(void);
 
 /* The visitor tp_traverse implementations call on each HPyField of an object. */
 typedef int (*HPyFunc_visitproc)(HPyField *, void *);
-
-/* In a tp_traverse implementation whose parameters are named `visit` and `arg`: visits the field
-   (a pointer to an HPyField) unless it is null, and returns the visitor's result if not 0. */
-#define HPy_VISIT(hpyfield)                                                       \
-    do {                                                                          \
-        if (!HPyField_IsNull(*(hpyfield))) {                                      \
-            int _hpy_visit_result = visit((hpyfield), arg);                       \
-            if (_hpy_visit_result != 0)                                           \
-                return _hpy_visit_result;                                         \
-        }                                                                         \
-    } while (0)
 
 typedef enum { HPy_LT = 0, HPy_LE = 1, HPy_EQ = 2, HPy_NE = 3, HPy_GT = 4, HPy_GE = 5 } HPy_RichCmpOp;
 

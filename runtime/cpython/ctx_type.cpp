@@ -1,4 +1,5 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -185,10 +186,13 @@ void hpy_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
-// tp_clear of a type with HPy_tp_traverse: the collector breaks cycles through HPyFields with it.
+// tp_clear of a type with HPy_tp_traverse: the GC breaks a cycle that runs through HPyFields by
+// clearing them (a cycle of HPy objects alone, such as an object whose field holds itself, has no
+// other object whose tp_clear could break it).
 int hpy_clear(PyObject *self)
 {
-    if (const TypeExtra *extra = type_extra(Py_TYPE(self)); extra != nullptr && extra->traverse != nullptr)
+    const TypeExtra *extra = type_extra(Py_TYPE(self));
+    if (extra != nullptr && extra->traverse != nullptr)
         extra->traverse(reinterpret_cast<char *>(self) + data_offset_of(extra->shape), clear_field, nullptr);
     return 0;
 }
@@ -427,10 +431,8 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
                 extra.default_call = reinterpret_cast<vectorcallfunc>(d->slot.cpy_trampoline);
                 continue;
             }
-            if (id == HPy_tp_traverse) {
+            if (id == HPy_tp_traverse)
                 extra.traverse = reinterpret_cast<HPyFunc_traverseproc>(d->slot.impl);
-                defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(hpy_clear)});
-            }
             defs->slots.push_back({id, d->slot.cpy_trampoline});
             break;
         }
@@ -491,6 +493,11 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             }
         }
     }
+    // A type with its own HPy_tp_traverse gets the tp_clear that goes with it (unless a legacy slot
+    // gives one); a subtype without either inherits both from its base.
+    if (extra.traverse != nullptr &&
+        std::none_of(defs->slots.begin(), defs->slots.end(), [](const PyType_Slot &s) { return s.slot == Py_tp_clear; }))
+        defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(hpy_clear)});
 
     PyObject *metaclass = nullptr;
     PyObject *bases = bases_from_params(spec, params, default_base, &metaclass);

@@ -84,7 +84,7 @@ def test_leaving_lets_other_threads_run(mod):
 
     def wakeups_inside(leave):
         start = time.perf_counter()
-        mod.spin(0.4, leave)
+        mod.spin(0.6, leave)
         end = time.perf_counter()
         return sum(1 for t in list(stamps) if start + 0.1 < t < end - 0.1)
 

@@ -522,7 +522,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     pyspec.name = defs->name.c_str();
     pyspec.basicsize = static_cast<int>(basicsize);
     pyspec.itemsize = spec->itemsize;
-    pyspec.flags = static_cast<unsigned int>(spec->flags) | (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
+    // HPy_TPFLAGS_HAVE_VECTORCALL in a spec says nothing by itself: the call protocol decides.
+    pyspec.flags = (static_cast<unsigned int>(spec->flags) & ~Py_TPFLAGS_HAVE_VECTORCALL) |
+                   (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
     pyspec.slots = defs->slots.data();
 
     PyObject *type;

@@ -336,7 +336,11 @@ void close_handle(Handle *h, const char *function, bool close_universal)
     } else {
         h->closed_type[0] = 0;
     }
-    if (h->raw.base != nullptr) {
+    // The copy becomes inaccessible when the data's owner is gone for the program: an argument at the
+    // end of its call, or an object this handle held the last reference to. An object still referenced
+    // elsewhere (a dict value the argument parser read) keeps its copy readable until the slot is reused.
+    bool last_reference = h->owns && Py_REFCNT(_h2py(h->uh)) <= 1;
+    if (h->raw.base != nullptr && (!h->owns || last_reference)) {
         mprotect(h->raw.base, h->raw.mapped, PROT_NONE);
         g.protected_total += h->raw.mapped;
         note_region(h, true);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 
 namespace hpy::debug {
 namespace {
@@ -571,14 +572,52 @@ std::string describe_object(const Handle *h)
     return s;
 }
 
+// The name of a static function (which dladdr cannot see) from the file's symbol table, through
+// addr2line when it is installed; "" otherwise. Only reports pay for it.
+std::string static_symbol(const char *file, long offset)
+{
+    static std::unordered_map<std::string, std::string> cache;
+    std::string key = std::string(file) + "@" + std::to_string(offset);
+    auto it = cache.find(key);
+    if (it != cache.end())
+        return it->second;
+    std::string name;
+    std::string cmd = "addr2line -f -i -e '" + std::string(file) + "' 0x" + [&] {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lx", offset - 1);  // the call instruction, not the return address
+        return std::string(buf);
+    }() + " 2>/dev/null";
+    if (strchr(file, '\'') == nullptr) {
+        if (FILE *p = popen(cmd.c_str(), "r")) {
+            // -i: the chain of inlined functions, innermost first; the last one is the real frame.
+            char buf[512];
+            for (int line_no = 0; fgets(buf, sizeof buf, p) != nullptr; ++line_no) {
+                if (line_no % 2 != 0)
+                    continue;  // file:line
+                std::string fn = buf;
+                while (!fn.empty() && (fn.back() == '\n' || fn.back() == '\r'))
+                    fn.pop_back();
+                if (fn != "??")
+                    name = fn;
+            }
+            pclose(p);
+        }
+    }
+    return cache[key] = name;
+}
+
 std::string describe_stack(const Handle *h)
 {
     if (h == nullptr || !h->stack || h->stack->empty())
         return "";
     std::string out = "opened at:\n";
+    Dl_info self;
+    dladdr(reinterpret_cast<void *>(&describe_stack), &self);
     for (void *pc : *h->stack) {
         Dl_info info;
         char line[512];
+        if (dladdr(pc, &info) && info.dli_fname && info.dli_fbase == self.dli_fbase)
+            continue;  // the host's own frames
         if (dladdr(pc, &info) && info.dli_fname) {
             const char *file = strrchr(info.dli_fname, '/');
             file = file ? file + 1 : info.dli_fname;
@@ -586,7 +625,9 @@ std::string describe_stack(const Handle *h)
                 snprintf(line, sizeof line, "    %s(%s+0x%lx) [%p]\n", file, info.dli_sname,
                          static_cast<unsigned long>(static_cast<char *>(pc) - static_cast<char *>(info.dli_saddr)), pc);
             else
-                snprintf(line, sizeof line, "    %s(+0x%lx) [%p]\n", file,
+                snprintf(line, sizeof line, "    %s(%s) [+0x%lx] [%p]\n", file,
+                         static_symbol(info.dli_fname, static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase))
+                             .c_str(),
                          static_cast<unsigned long>(static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase)), pc);
         } else {
             snprintf(line, sizeof line, "    [%p]\n", pc);

@@ -14,15 +14,16 @@ def hpy_debug():
         yield detector
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     if "hpy_debug" in getattr(item, "fixturenames", ()):
-        yield  # the fixture already watches this test
-        return
+        return (yield)  # the fixture already watches this test
     detector = LeakDetector()
     detector.start()
-    outcome = yield
-    if outcome.excinfo is None:
-        detector.stop()  # HPyLeakError fails the test
-    else:
-        detector.generation = None
+    try:
+        result = yield
+    except BaseException:
+        detector.generation = None  # the test's own failure comes first
+        raise
+    detector.stop()  # HPyLeakError fails the test
+    return result

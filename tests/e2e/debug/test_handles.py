@@ -53,9 +53,8 @@ DOUBLE_CLOSE = """
 """
 
 
+@pytest.mark.debug_only("a double close frees the string twice in universal mode: not run there")
 def test_double_close(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("a double close frees the string twice in universal mode: not run there")
     mod = misuse.make_module(DOUBLE_CLOSE)
     assert_report(debug_error(mod.f), "double-close", "HPy_Close", "str")
 
@@ -95,9 +94,8 @@ CLOSE_ARGUMENT = """
 """
 
 
+@pytest.mark.debug_only("closing an argument drops the caller's reference in universal mode: not run there")
 def test_close_argument(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("closing an argument drops the caller's reference in universal mode: not run there")
     mod = misuse.make_module(CLOSE_ARGUMENT)
     x = ["mine"]
     assert_report(debug_error(mod.f, x), "close-argument", "HPy_Close", "list")
@@ -179,17 +177,15 @@ INVALID = """
 """
 
 
+@pytest.mark.debug_only("universal mode dereferences the bogus handle: not run there")
 def test_invalid_handle_not_dereferenced(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("universal mode dereferences the bogus handle: not run there")
     mod = misuse.make_module(INVALID)
     err = debug_error(mod.f)
     assert (err.check, err.function, err.obj_type) == ("invalid-handle", "HPy_Repr", None)
 
 
+@pytest.mark.debug_only("the hook is part of debug mode")
 def test_on_invalid_handle_hook(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("the hook is part of debug mode")
     mod = misuse.make_module(USE_AFTER_CLOSE)
     calls = []
     _debug.set_on_invalid_handle(lambda: calls.append(1))
@@ -202,9 +198,8 @@ def test_on_invalid_handle_hook(misuse):
     assert calls == [1]
 
 
+@pytest.mark.debug_only("reactions are part of debug mode")
 def test_reaction_hook(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("reactions are part of debug mode")
     mod = misuse.make_module(RETURNS)
     seen = []
     _debug.set_reaction("hook", seen.append)
@@ -216,9 +211,8 @@ def test_reaction_hook(misuse):
     assert _debug.get_reaction() == "raise"
 
 
+@pytest.mark.debug_only("reactions are part of debug mode")
 def test_reaction_abort(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("reactions are part of debug mode")
     proc = misuse.run_script(RETURNS, """
         from hpy.universal import _debug
         _debug.set_reaction("abort")
@@ -228,9 +222,8 @@ def test_reaction_abort(misuse):
     assert "hpy.debug: [return-constant] return: the function returned the context constant h_None" in proc.stderr
 
 
+@pytest.mark.debug_only("the queue is part of debug mode")
 def test_closed_handles_queue(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("the queue is part of debug mode")
     mod = misuse.make_module(LEAK)
     old = _debug.get_closed_handles_queue_max_size()
     _debug.set_closed_handles_queue_max_size(5)
@@ -247,9 +240,8 @@ def test_closed_handles_queue(misuse):
         _debug.set_closed_handles_queue_max_size(0)
 
 
+@pytest.mark.debug_only("stack traces are part of debug mode")
 def test_stack_traces(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("stack traces are part of debug mode")
     import hpy.debug
     mod = misuse.make_module(LEAK)
     hpy.debug.set_handle_stack_trace_limit(16)

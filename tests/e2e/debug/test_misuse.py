@@ -146,9 +146,8 @@ BUILDERS = """
 """
 
 
+@pytest.mark.debug_only("builder misuse corrupts memory in universal mode: not run there")
 def test_builder_misuse(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("builder misuse corrupts memory in universal mode: not run there")
     mod = misuse.make_module(BUILDERS)
     assert report_of(debug_error(mod.build_twice)) == ("builder-misuse", "HPyListBuilder_Build", None)
     err = debug_error(mod.set_after_cancel)
@@ -186,9 +185,8 @@ TRACKER = """
 """
 
 
+@pytest.mark.debug_only("tracker misuse corrupts memory in universal mode: not run there")
 def test_tracker_misuse(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("tracker misuse corrupts memory in universal mode: not run there")
     mod = misuse.make_module(TRACKER)
     assert report_of(debug_error(mod.add_after_close)) == ("tracker-misuse", "HPyTracker_Add", None)
     assert report_of(debug_error(mod.closed_twice)) == ("tracker-misuse", "HPyTracker_Close", "str")
@@ -268,8 +266,7 @@ NO_GIL = """
 """
 
 
+@pytest.mark.debug_only("calling CPython without the GIL is undefined behaviour: not run in universal mode")
 def test_call_without_gil(misuse):
-    if misuse.mode == "universal":
-        pytest.skip("calling CPython without the GIL is undefined behaviour: not run in universal mode")
     mod = misuse.make_module(NO_GIL)
     assert report_of(debug_error(mod.f)) == ("no-gil", "HPyLong_FromInt64_t", None)

@@ -420,17 +420,20 @@ Call::Call()
     cc->info.thread = pthread_self();
     ctx_ = &cc->ctx;
     info_ = &cc->info;
-    args_.reserve(4);
 }
 
 Call::~Call() { finish(); }
 
 const HPy *Call::args(PyObject *const *a, size_t n)
 {
-    array_.resize(n);
+    HPy *out = inline_array_;
+    if (n > kInline) {
+        array_.resize(n);
+        out = array_.data();
+    }
     for (size_t i = 0; i < n; ++i)
-        array_[i] = arg(a[i]);
-    return array_.data();
+        out[i] = arg(a[i]);
+    return out;
 }
 
 PyObject *Call::owned(HPy h)
@@ -476,9 +479,14 @@ void Call::finish()
     if (finished_)
         return;
     finished_ = true;
-    for (Handle *h : args_)
+    auto end_arg = [](Handle *h) {
         if (h->state == HandleState::Open && h->is_arg)
             close_handle(h, "the end of the call", false);
+    };
+    for (size_t i = 0; i < nargs_; ++i)
+        end_arg(inline_args_[i]);
+    for (Handle *h : more_args_)
+        end_arg(h);
     info_->valid = false;
     --t_calls.depth;
 }
@@ -590,15 +598,20 @@ std::string static_symbol(const char *file, long offset)
     if (strchr(file, '\'') == nullptr) {
         if (FILE *p = popen(cmd.c_str(), "r")) {
             // -i: the chain of inlined functions, innermost first; the last one is the real frame.
+            // Lines come in pairs: function, then file:line (with -g).
             char buf[512];
+            std::string fn;
             for (int line_no = 0; fgets(buf, sizeof buf, p) != nullptr; ++line_no) {
-                if (line_no % 2 != 0)
-                    continue;  // file:line
-                std::string fn = buf;
-                while (!fn.empty() && (fn.back() == '\n' || fn.back() == '\r'))
-                    fn.pop_back();
-                if (fn != "??")
-                    name = fn;
+                std::string text = buf;
+                while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+                    text.pop_back();
+                if (line_no % 2 == 0) {
+                    fn = text;
+                } else if (fn != "??") {
+                    const char *base = strrchr(text.c_str(), '/');
+                    std::string where = base ? base + 1 : text;
+                    name = where.rfind("??", 0) == 0 ? fn : fn + " at " + where;
+                }
             }
             pclose(p);
         }

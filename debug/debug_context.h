@@ -174,7 +174,10 @@ public:
         if (o == nullptr)
             return HPy{0};
         Handle *h = open_handle(_py2h(o), false, true);
-        args_.push_back(h);
+        if (nargs_ < kInline)
+            inline_args_[nargs_++] = h;
+        else
+            more_args_.push_back(h);
         return encode(h);
     }
     const HPy *args(PyObject *const *a, size_t n);
@@ -199,9 +202,13 @@ public:
 
 private:
     void finish();
+    static constexpr size_t kInline = 6;  // most calls have few arguments: no allocation for them
     HPyContext *ctx_;
     CallInfo *info_;
-    std::vector<Handle *> args_;
+    Handle *inline_args_[kInline];
+    size_t nargs_ = 0;
+    std::vector<Handle *> more_args_;
+    HPy inline_array_[kInline];
     std::vector<HPy> array_;
     bool finished_ = false;
 };

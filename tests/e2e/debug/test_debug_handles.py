@@ -1,4 +1,4 @@
-"""tests/e2e/debug/test_handles.py: handle misuse: each bug class reported with its check, function and object."""
+"""tests/e2e/debug/test_debug_handles.py: handle misuse: each bug class reported with its check, function and object."""
 import pytest
 
 from hpy.debug import HPyDebugError, HPyLeakError, LeakDetector

@@ -1,4 +1,4 @@
-"""tests/e2e/debug/test_misuse.py: context, raw data, builder, tracker, shape, type and GIL misuse."""
+"""tests/e2e/debug/test_debug_misuse.py: context, raw data, builder, tracker, shape, type and GIL misuse."""
 import signal
 
 import pytest

@@ -1,4 +1,4 @@
-"""tests/e2e/debug/test_trace.py: the trace context counts and times every context call; HPY selects modes."""
+"""tests/e2e/debug/test_debug_trace.py: the trace context counts and times every context call; HPY selects modes."""
 import os
 import subprocess
 import sys

@@ -125,14 +125,64 @@ Builder *builder_finish(Api &api, intptr_t key, Builder::State to)
     return b;
 }
 
-// Unset items are NULL in the wrapped builder: None keeps the result a valid object.
-template <typename Set>
-void fill_unset(Builder *b, Set set)
-{
-    for (size_t i = 0; i < b->set.size(); ++i)
-        if (!b->set[i])
-            set(static_cast<HPy_ssize_t>(i));
-}
+// The wrapped context's list or tuple builder functions, and the API names reports use.
+struct ListOps {
+    using B = HPyListBuilder;
+    static B wrap(intptr_t i) { return {i}; }
+    static intptr_t raw(B b) { return b._lst; }
+    static constexpr auto New = &HPyContext::ctx_ListBuilder_New;
+    static constexpr auto Set = &HPyContext::ctx_ListBuilder_Set;
+    static constexpr auto Build = &HPyContext::ctx_ListBuilder_Build;
+    static constexpr auto Cancel = &HPyContext::ctx_ListBuilder_Cancel;
+    static constexpr const char *names[4] = {"HPyListBuilder_New", "HPyListBuilder_Set",
+                                             "HPyListBuilder_Build", "HPyListBuilder_Cancel"};
+};
+struct TupleOps {
+    using B = HPyTupleBuilder;
+    static B wrap(intptr_t i) { return {i}; }
+    static intptr_t raw(B b) { return b._tup; }
+    static constexpr auto New = &HPyContext::ctx_TupleBuilder_New;
+    static constexpr auto Set = &HPyContext::ctx_TupleBuilder_Set;
+    static constexpr auto Build = &HPyContext::ctx_TupleBuilder_Build;
+    static constexpr auto Cancel = &HPyContext::ctx_TupleBuilder_Cancel;
+    static constexpr const char *names[4] = {"HPyTupleBuilder_New", "HPyTupleBuilder_Set",
+                                             "HPyTupleBuilder_Build", "HPyTupleBuilder_Cancel"};
+};
+
+// One implementation of the debug builders for lists and tuples.
+template <typename Ops>
+struct BuilderOps {
+    static intptr_t make(HPyContext *ctx, HPy_ssize_t size)
+    {
+        Api api(ctx, Ops::names[0]);
+        return builder_new(api, Ops::raw((api.u->*Ops::New)(api.u, size)), size);
+    }
+    static void set(HPyContext *ctx, intptr_t key, HPy_ssize_t index, HPy h_item)
+    {
+        Api api(ctx, Ops::names[1]);
+        HPy u_item;
+        if (Builder *b = builder_set(api, key, index, h_item, &u_item))
+            (api.u->*Ops::Set)(api.u, Ops::wrap(b->inner), index, u_item);
+    }
+    static HPy build(HPyContext *ctx, intptr_t key)
+    {
+        Api api(ctx, Ops::names[2]);
+        Builder *b = builder_finish(api, key, Builder::State::Built);
+        if (b == nullptr)
+            return HPy{0};
+        // Unset items are NULL in the wrapped builder: None keeps the result a valid object.
+        for (size_t i = 0; i < b->set.size(); ++i)
+            if (!b->set[i])
+                (api.u->*Ops::Set)(api.u, Ops::wrap(b->inner), static_cast<HPy_ssize_t>(i), api.u->h_None);
+        return api.wrap((api.u->*Ops::Build)(api.u, Ops::wrap(b->inner)));
+    }
+    static void cancel(HPyContext *ctx, intptr_t key)
+    {
+        Api api(ctx, Ops::names[3]);
+        if (Builder *b = builder_finish(api, key, Builder::State::Cancelled))
+            (api.u->*Ops::Cancel)(api.u, Ops::wrap(b->inner));
+    }
+};
 
 Tracker *open_tracker(Api &api, HPyTracker ht)
 {
@@ -153,14 +203,22 @@ Tracker *open_tracker(Api &api, HPyTracker ht)
 const char *shape_name(HPyType_BuiltinShape s)
 {
     switch (s) {
-    case HPyType_BuiltinShape_Legacy: return "Legacy";
-    case HPyType_BuiltinShape_Object: return "Object";
-    case HPyType_BuiltinShape_Type: return "Type";
-    case HPyType_BuiltinShape_Long: return "Long";
-    case HPyType_BuiltinShape_Float: return "Float";
-    case HPyType_BuiltinShape_Unicode: return "Unicode";
-    case HPyType_BuiltinShape_Tuple: return "Tuple";
-    case HPyType_BuiltinShape_List: return "List";
+    case HPyType_BuiltinShape_Legacy:
+        return "Legacy";
+    case HPyType_BuiltinShape_Object:
+        return "Object";
+    case HPyType_BuiltinShape_Type:
+        return "Type";
+    case HPyType_BuiltinShape_Long:
+        return "Long";
+    case HPyType_BuiltinShape_Float:
+        return "Float";
+    case HPyType_BuiltinShape_Unicode:
+        return "Unicode";
+    case HPyType_BuiltinShape_Tuple:
+        return "Tuple";
+    case HPyType_BuiltinShape_List:
+        return "List";
     }
     return "?";
 }
@@ -238,10 +296,12 @@ void debug_ctx_Close(HPyContext *ctx, HPy h)
     case hpy::debug::Lookup::Open:
         if (f.h->const_name != nullptr) {
             hpy::debug::report("close-constant", "HPy_Close", f.h,
-                               std::string("the context constant ") + f.h->const_name + " must not be closed");
+                               std::string("the context constant ") + f.h->const_name +
+                                   " must not be closed");
         } else if (f.h->is_arg) {
-            hpy::debug::report("close-argument", "HPy_Close", f.h,
-                               "an argument handle belongs to the caller and must not be closed by the callee");
+            hpy::debug::report(
+                "close-argument", "HPy_Close", f.h,
+                "an argument handle belongs to the caller and must not be closed by the callee");
         } else {
             hpy::debug::close_handle(f.h, "HPy_Close");
         }
@@ -277,18 +337,19 @@ HPy debug_ctx_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ss
     Api api(ctx, "HPyType_GenericNew");
     HPy u_type = api.arg(type, "type");
     api.require_type(u_type, "type");
-    std::vector<HPy> u_args = hpy::debug::unwrap_array(api, args, nargs > 0 ? static_cast<size_t>(nargs) : 0, "args");
+    std::vector<HPy> u_args =
+        hpy::debug::unwrap_array(api, args, nargs > 0 ? static_cast<size_t>(nargs) : 0, "args");
     HPy u_kw = api.arg(kw, "kw");
     if (api.failed())
         return HPy{0};
     return api.wrap(api.u->ctx_Type_GenericNew(api.u, u_type, u_args.data(), nargs, u_kw));
 }
 
-#define HPY_DEBUG_AS_STRUCT(NAME, SHAPE)                                                                      \
-    void *debug_ctx_AsStruct_##NAME(HPyContext *ctx, HPy h)                                                   \
-    {                                                                                                         \
-        return hpy::debug::as_struct<HPyType_BuiltinShape_##SHAPE>(ctx, h, "_HPy_AsStruct_" #NAME,            \
-                                                                   &HPyContext::ctx_AsStruct_##NAME);         \
+#define HPY_DEBUG_AS_STRUCT(NAME, SHAPE)                                                              \
+    void *debug_ctx_AsStruct_##NAME(HPyContext *ctx, HPy h)                                           \
+    {                                                                                                 \
+        return hpy::debug::as_struct<HPyType_BuiltinShape_##SHAPE>(ctx, h, "_HPy_AsStruct_" #NAME,    \
+                                                                   &HPyContext::ctx_AsStruct_##NAME); \
     }
 HPY_DEBUG_AS_STRUCT(Object, Object)
 HPY_DEBUG_AS_STRUCT(Legacy, Legacy)
@@ -350,7 +411,8 @@ const char *debug_ctx_Type_GetName(HPyContext *ctx, HPy type)
 HPy debug_ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
 {
     Api api(ctx, "HPyTuple_FromArray");
-    std::vector<HPy> u_items = hpy::debug::unwrap_array(api, items, n > 0 ? static_cast<size_t>(n) : 0, "items");
+    std::vector<HPy> u_items =
+        hpy::debug::unwrap_array(api, items, n > 0 ? static_cast<size_t>(n) : 0, "items");
     if (api.failed())
         return HPy{0};
     return api.wrap(api.u->ctx_Tuple_FromArray(api.u, u_items.data(), n));
@@ -375,68 +437,36 @@ cpy_PyObject *debug_ctx_AsPyObject(HPyContext *ctx, HPy h)
 
 HPyListBuilder debug_ctx_ListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
-    Api api(ctx, "HPyListBuilder_New");
-    return {hpy::debug::builder_new(api, api.u->ctx_ListBuilder_New(api.u, size)._lst, size)};
+    return {hpy::debug::BuilderOps<hpy::debug::ListOps>::make(ctx, size)};
 }
-
 void debug_ctx_ListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)
 {
-    Api api(ctx, "HPyListBuilder_Set");
-    HPy u_item;
-    if (hpy::debug::Builder *b = hpy::debug::builder_set(api, builder._lst, index, h_item, &u_item))
-        api.u->ctx_ListBuilder_Set(api.u, {b->inner}, index, u_item);
+    hpy::debug::BuilderOps<hpy::debug::ListOps>::set(ctx, builder._lst, index, h_item);
 }
-
 HPy debug_ctx_ListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
 {
-    Api api(ctx, "HPyListBuilder_Build");
-    hpy::debug::Builder *b = hpy::debug::builder_finish(api, builder._lst, hpy::debug::Builder::State::Built);
-    if (b == nullptr)
-        return HPy{0};
-    hpy::debug::fill_unset(
-        b, [&](HPy_ssize_t i) { api.u->ctx_ListBuilder_Set(api.u, {b->inner}, i, api.u->h_None); });
-    return api.wrap(api.u->ctx_ListBuilder_Build(api.u, {b->inner}));
+    return hpy::debug::BuilderOps<hpy::debug::ListOps>::build(ctx, builder._lst);
 }
-
 void debug_ctx_ListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
 {
-    Api api(ctx, "HPyListBuilder_Cancel");
-    if (hpy::debug::Builder *b =
-            hpy::debug::builder_finish(api, builder._lst, hpy::debug::Builder::State::Cancelled))
-        api.u->ctx_ListBuilder_Cancel(api.u, {b->inner});
+    hpy::debug::BuilderOps<hpy::debug::ListOps>::cancel(ctx, builder._lst);
 }
 
 HPyTupleBuilder debug_ctx_TupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
-    Api api(ctx, "HPyTupleBuilder_New");
-    return {hpy::debug::builder_new(api, api.u->ctx_TupleBuilder_New(api.u, size)._tup, size)};
+    return {hpy::debug::BuilderOps<hpy::debug::TupleOps>::make(ctx, size)};
 }
-
 void debug_ctx_TupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)
 {
-    Api api(ctx, "HPyTupleBuilder_Set");
-    HPy u_item;
-    if (hpy::debug::Builder *b = hpy::debug::builder_set(api, builder._tup, index, h_item, &u_item))
-        api.u->ctx_TupleBuilder_Set(api.u, {b->inner}, index, u_item);
+    hpy::debug::BuilderOps<hpy::debug::TupleOps>::set(ctx, builder._tup, index, h_item);
 }
-
 HPy debug_ctx_TupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
 {
-    Api api(ctx, "HPyTupleBuilder_Build");
-    hpy::debug::Builder *b = hpy::debug::builder_finish(api, builder._tup, hpy::debug::Builder::State::Built);
-    if (b == nullptr)
-        return HPy{0};
-    hpy::debug::fill_unset(
-        b, [&](HPy_ssize_t i) { api.u->ctx_TupleBuilder_Set(api.u, {b->inner}, i, api.u->h_None); });
-    return api.wrap(api.u->ctx_TupleBuilder_Build(api.u, {b->inner}));
+    return hpy::debug::BuilderOps<hpy::debug::TupleOps>::build(ctx, builder._tup);
 }
-
 void debug_ctx_TupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
 {
-    Api api(ctx, "HPyTupleBuilder_Cancel");
-    if (hpy::debug::Builder *b =
-            hpy::debug::builder_finish(api, builder._tup, hpy::debug::Builder::State::Cancelled))
-        api.u->ctx_TupleBuilder_Cancel(api.u, {b->inner});
+    hpy::debug::BuilderOps<hpy::debug::TupleOps>::cancel(ctx, builder._tup);
 }
 
 // ---------------------------------------------------------------- trackers
@@ -483,10 +513,12 @@ void debug_ctx_Tracker_Close(HPyContext *ctx, HPyTracker ht)
         if (f.what == hpy::debug::Lookup::Open && f.h->const_name == nullptr && !f.h->is_arg)
             hpy::debug::close_handle(f.h, "HPyTracker_Close");
         else if (f.what == hpy::debug::Lookup::Open)
-            hpy::debug::report("tracker-misuse", "HPyTracker_Close", f.h,
-                               "the tracker holds an argument or a context constant, which it must not close");
+            hpy::debug::report(
+                "tracker-misuse", "HPyTracker_Close", f.h,
+                "the tracker holds an argument or a context constant, which it must not close");
         else
-            hpy::debug::report("tracker-misuse", "HPyTracker_Close", f.what == hpy::debug::Lookup::Closed ? f.h : nullptr,
+            hpy::debug::report("tracker-misuse", "HPyTracker_Close",
+                               f.what == hpy::debug::Lookup::Closed ? f.h : nullptr,
                                "a handle added to the tracker was closed before HPyTracker_Close");
     }
 }
@@ -509,7 +541,8 @@ HPy debug_ctx_Field_Load(HPyContext *ctx, HPy source_object, HPyField source_fie
     if (obj == nullptr)
         return HPy{0};
     if (source_field._i == 0) {
-        hpy::debug::report("unset-field", "HPyField_Load", obj, "the field was never stored (it is HPyField_NULL)");
+        hpy::debug::report("unset-field", "HPyField_Load", obj,
+                           "the field was never stored (it is HPyField_NULL)");
         return HPy{0};
     }
     return api.wrap(api.u->ctx_Field_Load(api.u, obj->uh, source_field));
@@ -566,7 +599,8 @@ HPy debug_ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs,
     HPy u_kwnames = api.arg(kwnames, "kwnames");
     if (api.failed())
         return HPy{0};
-    std::vector<HPy> u_args = hpy::debug::unwrap_array(api, args, nargs + hpy::debug::kwnames_count(u_kwnames), "args");
+    std::vector<HPy> u_args =
+        hpy::debug::unwrap_array(api, args, nargs + hpy::debug::kwnames_count(u_kwnames), "args");
     if (api.failed())
         return HPy{0};
     return api.wrap(api.u->ctx_Call(api.u, u_callable, u_args.data(), nargs, u_kwnames));
@@ -579,7 +613,8 @@ HPy debug_ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t narg
     HPy u_kwnames = api.arg(kwnames, "kwnames");
     if (api.failed())
         return HPy{0};
-    std::vector<HPy> u_args = hpy::debug::unwrap_array(api, args, nargs + hpy::debug::kwnames_count(u_kwnames), "args");
+    std::vector<HPy> u_args =
+        hpy::debug::unwrap_array(api, args, nargs + hpy::debug::kwnames_count(u_kwnames), "args");
     if (api.failed())
         return HPy{0};
     return api.wrap(api.u->ctx_CallMethod(api.u, u_name, u_args.data(), nargs, u_kwnames));

@@ -48,7 +48,10 @@ struct ThreadCalls {
 };
 thread_local ThreadCalls t_calls;
 
-Handle &slot(uint32_t index) { return g.chunks[index >> kChunkBits][index & (kChunkSize - 1)]; }
+Handle &slot(uint32_t index)
+{
+    return g.chunks[index >> kChunkBits][index & (kChunkSize - 1)];
+}
 
 Handle *new_slot()
 {
@@ -100,7 +103,10 @@ FaultRegion g_regions[kFaultRegions];
 struct sigaction g_old_segv;
 bool g_handler_installed = false;
 
-void write_str(const char *s) { (void)!write(2, s, strlen(s)); }
+void write_str(const char *s)
+{
+    (void)!write(2, s, strlen(s));
+}
 
 void write_num(uint64_t v)
 {
@@ -127,7 +133,8 @@ void on_segv(int sig, siginfo_t *info, void *uctx)
         if (r.begin <= addr && addr < r.end) {
             write_str("hpy.debug: ");
             if (r.closed) {
-                write_str(is_write ? "raw-data-after-close: a write into" : "raw-data-after-close: a read of");
+                write_str(is_write ? "raw-data-after-close: a write into"
+                                   : "raw-data-after-close: a read of");
                 write_str(" the raw data returned by ");
                 write_str(r.function);
                 write_str(" for a handle (id ");
@@ -185,18 +192,19 @@ void forget_region(const Handle *h)
 
 // ---------------------------------------------------------------- reports
 
-PyObject *g_error_type = nullptr;   // hpy.debug.HPyDebugError
-PyObject *g_pending = nullptr;      // the first unraised report
-PyObject *g_on_report = nullptr;    // settings().reaction == Hook
+PyObject *g_error_type = nullptr;  // hpy.debug.HPyDebugError
+PyObject *g_pending = nullptr;     // the first unraised report
+PyObject *g_on_report = nullptr;   // settings().reaction == Hook
 PyObject *g_on_invalid_handle = nullptr;
 PyObject *g_on_invalid_builder = nullptr;
-PyObject *g_recent = nullptr;       // a list of the last reports
+PyObject *g_recent = nullptr;  // a list of the last reports
 uint64_t g_report_count = 0;
 constexpr Py_ssize_t kRecentMax = 64;
 
 bool is_handle_check(const char *check)
 {
-    return !strcmp(check, "invalid-handle") || !strcmp(check, "use-after-close") || !strcmp(check, "double-close");
+    return !strcmp(check, "invalid-handle") || !strcmp(check, "use-after-close") ||
+           !strcmp(check, "double-close");
 }
 
 void call_hook(PyObject *hook, PyObject *arg)
@@ -379,7 +387,10 @@ const char *protect_raw_data(Handle *h, const char *data, size_t size, const cha
 
 // ---------------------------------------------------------------- contexts
 
-HPyContext *wrapped() { return g.uctx; }
+HPyContext *wrapped()
+{
+    return g.uctx;
+}
 
 HPyContext *context(HPyContext *uctx)
 {
@@ -395,11 +406,26 @@ HPyContext *context(HPyContext *uctx)
     return &g.dctx;
 }
 
-Settings &settings() { return g.settings; }
-uint64_t new_generation() { return ++g.generation; }
-uint64_t current_generation() { return g.generation; }
-const HandleList &open_handles() { return g.open; }
-const HandleList &closed_handles() { return g.closed; }
+Settings &settings()
+{
+    return g.settings;
+}
+uint64_t new_generation()
+{
+    return ++g.generation;
+}
+uint64_t current_generation()
+{
+    return g.generation;
+}
+const HandleList &open_handles()
+{
+    return g.open;
+}
+const HandleList &closed_handles()
+{
+    return g.closed;
+}
 
 Call::Call()
 {
@@ -422,7 +448,10 @@ Call::Call()
     info_ = &cc->info;
 }
 
-Call::~Call() { finish(); }
+Call::~Call()
+{
+    finish();
+}
 
 const HPy *Call::args(PyObject *const *a, size_t n)
 {
@@ -452,7 +481,8 @@ PyObject *Call::owned(HPy h)
             return o;
         }
         if (f.h->is_arg) {
-            report("return-argument", "return", f.h, "the function returned one of its arguments without HPy_Dup");
+            report("return-argument", "return", f.h,
+                   "the function returned one of its arguments without HPy_Dup");
             PyObject *o = _h2py(f.h->uh);
             Py_INCREF(o);
             return o;
@@ -503,7 +533,8 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
     if (gil == CheckGil && !PyGILState_Check()) {
         gil_state_ = PyGILState_Ensure();  // for the report, and so the call itself is safe
         gil_taken_ = true;
-        report("no-gil", function_, nullptr, "an HPy function was called by a thread that does not hold the GIL");
+        report("no-gil", function_, nullptr,
+               "an HPy function was called by a thread that does not hold the GIL");
     }
     if (info->global && t_calls.depth == 0) {
         report("context-outside-call", function_, nullptr,
@@ -543,7 +574,8 @@ Handle *Api::handle(HPy h, const char *param)
         return f.h;
     if (f.what == Lookup::Null) {
         failed_ = true;
-        report_error("invalid-handle", function_, nullptr, std::string("argument '") + param + "' is HPy_NULL");
+        report_error("invalid-handle", function_, nullptr,
+                     std::string("argument '") + param + "' is HPy_NULL");
         return nullptr;
     }
     bad_arg(f, param);
@@ -574,7 +606,8 @@ std::string describe_object(const Handle *h)
         PyObject *o = _h2py(h->uh);
         return std::string("a '") + Py_TYPE(o)->tp_name + "' object: " + bounded_repr(o);
     }
-    std::string s = h->closed_type[0] ? std::string("a '") + h->closed_type + "' object" : std::string("an object");
+    std::string s =
+        h->closed_type[0] ? std::string("a '") + h->closed_type + "' object" : std::string("an object");
     if (h->closed_by != nullptr)
         s += std::string(", closed by ") + h->closed_by;
     return s;
@@ -635,13 +668,18 @@ std::string describe_stack(const Handle *h)
             const char *file = strrchr(info.dli_fname, '/');
             file = file ? file + 1 : info.dli_fname;
             if (info.dli_sname)
-                snprintf(line, sizeof line, "    %s(%s+0x%lx) [%p]\n", file, info.dli_sname,
-                         static_cast<unsigned long>(static_cast<char *>(pc) - static_cast<char *>(info.dli_saddr)), pc);
+                snprintf(
+                    line, sizeof line, "    %s(%s+0x%lx) [%p]\n", file, info.dli_sname,
+                    static_cast<unsigned long>(static_cast<char *>(pc) - static_cast<char *>(info.dli_saddr)),
+                    pc);
             else
-                snprintf(line, sizeof line, "    %s(%s) [+0x%lx] [%p]\n", file,
-                         static_symbol(info.dli_fname, static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase))
-                             .c_str(),
-                         static_cast<unsigned long>(static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase)), pc);
+                snprintf(
+                    line, sizeof line, "    %s(%s) [+0x%lx] [%p]\n", file,
+                    static_symbol(info.dli_fname,
+                                  static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase))
+                        .c_str(),
+                    static_cast<unsigned long>(static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase)),
+                    pc);
         } else {
             snprintf(line, sizeof line, "    [%p]\n", pc);
         }
@@ -669,20 +707,21 @@ void report(const char *check, const char *function, const Handle *h, const std:
     PyErr_Fetch(&type, &value, &tb);
     PyObject *exc = PyObject_CallOneArg(g_error_type, PyUnicode_FromString(message.c_str()));
     if (exc != nullptr) {
-        PyObject *type_name = h == nullptr ? Py_NewRef(Py_None)
-                              : h->state == HandleState::Open
-                                  ? PyUnicode_FromString(Py_TYPE(_h2py(h->uh))->tp_name)
-                                  : (h->closed_type[0] ? PyUnicode_FromString(h->closed_type) : Py_NewRef(Py_None));
+        PyObject *type_name =
+            h == nullptr ? Py_NewRef(Py_None)
+            : h->state == HandleState::Open
+                ? PyUnicode_FromString(Py_TYPE(_h2py(h->uh))->tp_name)
+                : (h->closed_type[0] ? PyUnicode_FromString(h->closed_type) : Py_NewRef(Py_None));
         PyObject *repr = h != nullptr && h->state == HandleState::Open
                              ? PyUnicode_FromString(bounded_repr(_h2py(h->uh)).c_str())
                              : Py_NewRef(Py_None);
-        PyObject *attrs[][2] = {{PyUnicode_FromString("check"), PyUnicode_FromString(check)},
-                                {PyUnicode_FromString("function"), PyUnicode_FromString(function)},
-                                {PyUnicode_FromString("obj_type"), type_name},
-                                {PyUnicode_FromString("obj_repr"), repr},
-                                {PyUnicode_FromString("handle_id"),
-                                 h ? PyLong_FromUnsignedLongLong(h->id) : Py_NewRef(Py_None)},
-                                {PyUnicode_FromString("stack"), PyUnicode_FromString(stack.c_str())}};
+        PyObject *attrs[][2] = {
+            {PyUnicode_FromString("check"), PyUnicode_FromString(check)},
+            {PyUnicode_FromString("function"), PyUnicode_FromString(function)},
+            {PyUnicode_FromString("obj_type"), type_name},
+            {PyUnicode_FromString("obj_repr"), repr},
+            {PyUnicode_FromString("handle_id"), h ? PyLong_FromUnsignedLongLong(h->id) : Py_NewRef(Py_None)},
+            {PyUnicode_FromString("stack"), PyUnicode_FromString(stack.c_str())}};
         for (auto &kv : attrs) {
             if (kv[0] && kv[1])
                 PyObject_SetAttr(exc, kv[0], kv[1]);
@@ -695,9 +734,9 @@ void report(const char *check, const char *function, const Handle *h, const std:
                 PySequence_DelItem(g_recent, 0);
             PyList_Append(g_recent, exc);
         }
-        PyObject *specific = is_handle_check(check) ? g_on_invalid_handle
+        PyObject *specific = is_handle_check(check)          ? g_on_invalid_handle
                              : !strncmp(check, "builder", 7) ? g_on_invalid_builder
-                                                              : nullptr;
+                                                             : nullptr;
         if (specific != nullptr) {
             call_hook(specific, nullptr);
         } else if (g.settings.reaction == Settings::Reaction::Hook && g_on_report != nullptr) {
@@ -735,18 +774,36 @@ bool raise_pending()
 // ---------------------------------------------------------------- state for the Python API
 
 namespace detail {
-PyObject *&error_type() { return g_error_type; }
-PyObject *&on_report() { return g_on_report; }
-PyObject *&on_invalid_handle() { return g_on_invalid_handle; }
-PyObject *&on_invalid_builder() { return g_on_invalid_builder; }
-PyObject *&recent_reports() { return g_recent; }
-uint64_t report_count() { return g_report_count; }
+PyObject *&error_type()
+{
+    return g_error_type;
+}
+PyObject *&on_report()
+{
+    return g_on_report;
+}
+PyObject *&on_invalid_handle()
+{
+    return g_on_invalid_handle;
+}
+PyObject *&on_invalid_builder()
+{
+    return g_on_invalid_builder;
+}
+PyObject *&recent_reports()
+{
+    return g_recent;
+}
+uint64_t report_count()
+{
+    return g_report_count;
+}
 }  // namespace detail
 
 }  // namespace hpy::debug
 
-extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_Signature sig, HPyCFunction func,
-                                                          void *args)
+extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_Signature sig,
+                                                         HPyCFunction func, void *args)
 {
     hpy::debug::Call call;
     hpy::dispatch::call(call, sig, func, args);

@@ -32,14 +32,14 @@ struct RawData {
 };
 
 struct Handle {
-    HPy uh{0};               // the wrapped context's handle
-    uint64_t id = 0;         // serial number, never reused
+    HPy uh{0};        // the wrapped context's handle
+    uint64_t id = 0;  // serial number, never reused
     uint64_t generation = 0;
     uint32_t index = 0;
-    uint32_t reuse = 0;      // how often this slot has been issued
+    uint32_t reuse = 0;  // how often this slot has been issued
     HandleState state = HandleState::Free;
-    bool owns = false;       // closing it closes `uh`
-    bool is_arg = false;     // an argument of a running call: not the callee's to close or return
+    bool owns = false;                 // closing it closes `uh`
+    bool is_arg = false;               // an argument of a running call: not the callee's to close or return
     const char *const_name = nullptr;  // a context constant (h_None...): never closed
     Handle *prev = nullptr, *next = nullptr;
     RawData raw;
@@ -67,7 +67,8 @@ struct CallInfo {
 // Returns `value` as an opened debug handle.
 inline HPy encode(const Handle *h)
 {
-    return HPy{static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
+    return HPy{
+        static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
 }
 
 // What a handle value turned out to be.
@@ -117,7 +118,8 @@ public:
     Api(HPyContext *ctx, const char *function, GilCheck gil = CheckGil) : function_(function)
     {
         auto *info = static_cast<CallInfo *>(ctx->_private);
-        if (!(info->valid && pthread_equal(info->thread, pthread_self())) || (gil == CheckGil && !PyGILState_Check()))
+        if (!(info->valid && pthread_equal(info->thread, pthread_self())) ||
+            (gil == CheckGil && !PyGILState_Check()))
             enter_slow(ctx, info, gil);
         u = wrapped();
     }

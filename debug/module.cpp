@@ -17,8 +17,7 @@ namespace {
 
 // A snapshot of one debug handle.
 struct DebugHandleObject {
-    PyObject_HEAD
-    PyObject *obj;  // the object while the handle is open, else None
+    PyObject_HEAD PyObject *obj;  // the object while the handle is open, else None
     unsigned long long id;
     unsigned long long generation;
     char is_closed;
@@ -49,8 +48,10 @@ PyObject *handle_repr(PyObject *self)
 PyMemberDef handle_members[] = {
     {"obj", T_OBJECT, offsetof(DebugHandleObject, obj), READONLY, "the object (None once closed)"},
     {"id", T_ULONGLONG, offsetof(DebugHandleObject, id), READONLY, "a serial number, unique in the process"},
-    {"generation", T_ULONGLONG, offsetof(DebugHandleObject, generation), READONLY, "the generation it opened in"},
-    {"is_closed", T_BOOL, offsetof(DebugHandleObject, is_closed), READONLY, "closed (in the queue of closed handles)"},
+    {"generation", T_ULONGLONG, offsetof(DebugHandleObject, generation), READONLY,
+     "the generation it opened in"},
+    {"is_closed", T_BOOL, offsetof(DebugHandleObject, is_closed), READONLY,
+     "closed (in the queue of closed handles)"},
     {"raw_data_size", T_PYSSIZET, offsetof(DebugHandleObject, raw_data_size), READONLY,
      "bytes of protected raw data (UTF-8, bytes...) handed out for it, -1 if none"},
     {"stack", T_OBJECT, offsetof(DebugHandleObject, stack), READONLY,
@@ -66,8 +67,8 @@ PyType_Slot handle_slots[] = {
     {0, nullptr},
 };
 
-PyType_Spec handle_spec = {"hpy.universal._debug.DebugHandle", sizeof(DebugHandleObject), 0, Py_TPFLAGS_DEFAULT,
-                           handle_slots};
+PyType_Spec handle_spec = {"hpy.universal._debug.DebugHandle", sizeof(DebugHandleObject), 0,
+                           Py_TPFLAGS_DEFAULT, handle_slots};
 
 PyObject *snapshot(const Handle *h)
 {
@@ -106,24 +107,40 @@ PyObject *list_handles(const HandleList &list, PyObject *args)
     return out;
 }
 
-PyObject *py_new_generation(PyObject *, PyObject *) { return PyLong_FromUnsignedLongLong(new_generation()); }
-PyObject *py_get_open_handles(PyObject *, PyObject *args) { return list_handles(open_handles(), args); }
-PyObject *py_get_closed_handles(PyObject *, PyObject *args) { return list_handles(closed_handles(), args); }
+PyObject *py_new_generation(PyObject *, PyObject *)
+{
+    return PyLong_FromUnsignedLongLong(new_generation());
+}
+PyObject *py_get_open_handles(PyObject *, PyObject *args)
+{
+    return list_handles(open_handles(), args);
+}
+PyObject *py_get_closed_handles(PyObject *, PyObject *args)
+{
+    return list_handles(closed_handles(), args);
+}
 
-PyObject *py_get_queue_max(PyObject *, PyObject *) { return PyLong_FromSize_t(settings().closed_queue_max); }
+PyObject *py_get_queue_max(PyObject *, PyObject *)
+{
+    return PyLong_FromSize_t(settings().closed_queue_max);
+}
 PyObject *py_set_queue_max(PyObject *, PyObject *arg)
 {
     Py_ssize_t n = PyLong_AsSsize_t(arg);
     if (n == -1 && PyErr_Occurred())
         return nullptr;
     if (n < 1)
-        return PyErr_Format(PyExc_ValueError, "the queue of closed handles needs a size of at least 1, got %zd", n);
+        return PyErr_Format(PyExc_ValueError,
+                            "the queue of closed handles needs a size of at least 1, got %zd", n);
     settings().closed_queue_max = static_cast<size_t>(n);
     trim_closed_queue();
     Py_RETURN_NONE;
 }
 
-PyObject *py_get_raw_max(PyObject *, PyObject *) { return PyLong_FromSize_t(settings().protected_raw_data_max); }
+PyObject *py_get_raw_max(PyObject *, PyObject *)
+{
+    return PyLong_FromSize_t(settings().protected_raw_data_max);
+}
 PyObject *py_set_raw_max(PyObject *, PyObject *arg)
 {
     Py_ssize_t n = PyLong_AsSsize_t(arg);
@@ -159,7 +176,8 @@ PyObject *py_set_handle_stack_trace_limit(PyObject *, PyObject *arg)
     if (n == -1 && PyErr_Occurred())
         return nullptr;
     if (n < 0 || n > 256)
-        return PyErr_Format(PyExc_ValueError, "the stack trace limit must be in 0..256 (or None), got %ld", n);
+        return PyErr_Format(PyExc_ValueError, "the stack trace limit must be in 0..256 (or None), got %ld",
+                            n);
     settings().stack_limit = static_cast<int>(n);
     Py_RETURN_NONE;
 }
@@ -187,14 +205,20 @@ PyObject *py_set_reaction(PyObject *, PyObject *args)
 PyObject *py_get_reaction(PyObject *, PyObject *)
 {
     switch (settings().reaction) {
-    case Settings::Reaction::Raise: return PyUnicode_FromString("raise");
-    case Settings::Reaction::Abort: return PyUnicode_FromString("abort");
-    case Settings::Reaction::Hook: break;
+    case Settings::Reaction::Raise:
+        return PyUnicode_FromString("raise");
+    case Settings::Reaction::Abort:
+        return PyUnicode_FromString("abort");
+    case Settings::Reaction::Hook:
+        break;
     }
     return PyUnicode_FromString("hook");
 }
 
-PyObject *py_get_report_count(PyObject *, PyObject *) { return PyLong_FromUnsignedLongLong(detail::report_count()); }
+PyObject *py_get_report_count(PyObject *, PyObject *)
+{
+    return PyLong_FromUnsignedLongLong(detail::report_count());
+}
 
 PyObject *py_pop_reports(PyObject *, PyObject *)
 {
@@ -206,7 +230,8 @@ PyObject *py_pop_reports(PyObject *, PyObject *)
 
 PyMethodDef methods[] = {
     {"new_generation", py_new_generation, METH_NOARGS,
-     "new_generation()\n--\n\nStarts a generation; returns its number (handles opened from now on belong to it)."},
+     "new_generation()\n--\n\nStarts a generation; returns its number (handles opened from now on belong to "
+     "it)."},
     {"get_open_handles", py_get_open_handles, METH_VARARGS,
      "get_open_handles(generation=0)\n--\n\nThe open handles opened in `generation` or later."},
     {"get_closed_handles", py_get_closed_handles, METH_VARARGS,
@@ -216,11 +241,13 @@ PyMethodDef methods[] = {
     {"get_protected_raw_data_max_size", py_get_raw_max, METH_NOARGS, nullptr},
     {"set_protected_raw_data_max_size", py_set_raw_max, METH_O, nullptr},
     {"set_on_invalid_handle", py_set_on_invalid_handle, METH_O,
-     "set_on_invalid_handle(callback)\n--\n\nCalls callback() instead of raising on a closed or invalid handle."},
+     "set_on_invalid_handle(callback)\n--\n\nCalls callback() instead of raising on a closed or invalid "
+     "handle."},
     {"set_on_invalid_builder_handle", py_set_on_invalid_builder_handle, METH_O,
      "set_on_invalid_builder_handle(callback)\n--\n\nCalls callback() instead of raising on builder misuse."},
     {"set_handle_stack_trace_limit", py_set_handle_stack_trace_limit, METH_O,
-     "set_handle_stack_trace_limit(n)\n--\n\nRecord n C frames where each handle is opened (0 or None: off)."},
+     "set_handle_stack_trace_limit(n)\n--\n\nRecord n C frames where each handle is opened (0 or None: "
+     "off)."},
     {"set_reaction", py_set_reaction, METH_VARARGS,
      "set_reaction(how, hook=None)\n--\n\n'raise': HPyDebugError at the next return to Python (default); "
      "'hook': hook(error) for each report; 'abort': print the report and abort."},
@@ -231,9 +258,15 @@ PyMethodDef methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "hpy.universal._debug",
-                          "The debug context's low-level API (see hpy.debug).", -1, methods,
-                          nullptr, nullptr, nullptr, nullptr};
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                          "hpy.universal._debug",
+                          "The debug context's low-level API (see hpy.debug).",
+                          -1,
+                          methods,
+                          nullptr,
+                          nullptr,
+                          nullptr,
+                          nullptr};
 
 }  // namespace
 
@@ -246,10 +279,11 @@ PyObject *make_python_module()
         g_handle_type = reinterpret_cast<PyTypeObject *>(PyType_FromSpec(&handle_spec));
     PyObject *&error = detail::error_type();
     if (error == nullptr)
-        error = PyErr_NewExceptionWithDoc("hpy.debug.HPyDebugError",
-                                          "A misuse of the HPy API found by the debug context. Attributes: check "
-                                          "(its class), function, obj_type, obj_repr, handle_id, stack.",
-                                          nullptr, nullptr);
+        error =
+            PyErr_NewExceptionWithDoc("hpy.debug.HPyDebugError",
+                                      "A misuse of the HPy API found by the debug context. Attributes: check "
+                                      "(its class), function, obj_type, obj_repr, handle_id, stack.",
+                                      nullptr, nullptr);
     if (detail::recent_reports() == nullptr)
         detail::recent_reports() = PyList_New(0);
     if (g_handle_type == nullptr || error == nullptr || detail::recent_reports() == nullptr ||

@@ -11,7 +11,10 @@ namespace {
 int g_dispatch_index = 0;  // the position of ctx_CallRealFunctionFromTrampoline
 }
 
-int dispatch_index() { return g_dispatch_index; }
+int dispatch_index()
+{
+    return g_dispatch_index;
+}
 
 void call_hook(PyObject *hook, int index)
 {
@@ -30,7 +33,8 @@ HPyContext *context(HPyContext *uctx)
 {
     if (g_state.uctx == nullptr) {
         g_state.uctx = uctx;
-        memcpy(&g_state.tctx, uctx, sizeof(HPyContext));  // the same handles: a trace handle is a universal one
+        memcpy(&g_state.tctx, uctx,
+               sizeof(HPyContext));  // the same handles: a trace handle is a universal one
         g_state.tctx.name = "HPy Trace Mode ABI (unihpy, over the universal context)";
         g_state.tctx._private = nullptr;
         fill_trace_functions(&g_state.tctx);
@@ -57,9 +61,18 @@ PyObject *table(const uint64_t *values, bool counts_only_nonzero)
     return d;
 }
 
-PyObject *py_get_call_counts(PyObject *, PyObject *) { return table(g_state.counts, false); }
-PyObject *py_get_durations(PyObject *, PyObject *) { return table(g_state.nanoseconds, false); }
-PyObject *py_get_frequency(PyObject *, PyObject *) { return PyLong_FromLong(1000000000L); }
+PyObject *py_get_call_counts(PyObject *, PyObject *)
+{
+    return table(g_state.counts, false);
+}
+PyObject *py_get_durations(PyObject *, PyObject *)
+{
+    return table(g_state.nanoseconds, false);
+}
+PyObject *py_get_frequency(PyObject *, PyObject *)
+{
+    return PyLong_FromLong(1000000000L);
+}
 
 PyObject *py_reset(PyObject *, PyObject *)
 {
@@ -72,12 +85,13 @@ PyObject *py_set_trace_functions(PyObject *, PyObject *args, PyObject *kwargs)
 {
     static const char *kwlist[] = {"on_enter", "on_exit", nullptr};
     PyObject *on_enter = Py_None, *on_exit = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:set_trace_functions", const_cast<char **>(kwlist), &on_enter,
-                                     &on_exit))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:set_trace_functions", const_cast<char **>(kwlist),
+                                     &on_enter, &on_exit))
         return nullptr;
     for (PyObject *f : {on_enter, on_exit})
         if (f != Py_None && !PyCallable_Check(f))
-            return PyErr_Format(PyExc_TypeError, "set_trace_functions: expected callables or None, got %R", f);
+            return PyErr_Format(PyExc_TypeError, "set_trace_functions: expected callables or None, got %R",
+                                f);
     Py_XSETREF(g_state.on_enter, on_enter == Py_None ? nullptr : Py_NewRef(on_enter));
     Py_XSETREF(g_state.on_exit, on_exit == Py_None ? nullptr : Py_NewRef(on_exit));
     Py_RETURN_NONE;
@@ -88,27 +102,39 @@ PyMethodDef methods[] = {
      "get_call_counts()\n--\n\n{context function name: calls} for every function of the context."},
     {"get_durations", py_get_durations, METH_NOARGS,
      "get_durations()\n--\n\n{context function name: accumulated time in units of 1/get_frequency() s}."},
-    {"get_frequency", py_get_frequency, METH_NOARGS, "get_frequency()\n--\n\nTime units per second of durations."},
+    {"get_frequency", py_get_frequency, METH_NOARGS,
+     "get_frequency()\n--\n\nTime units per second of durations."},
     {"reset", py_reset, METH_NOARGS, "reset()\n--\n\nSets every count and duration to zero."},
-    {"set_trace_functions", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_set_trace_functions)),
+    {"set_trace_functions",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_set_trace_functions)),
      METH_VARARGS | METH_KEYWORDS,
-     "set_trace_functions(on_enter=None, on_exit=None)\n--\n\nCallables called with the function's name around "
+     "set_trace_functions(on_enter=None, on_exit=None)\n--\n\nCallables called with the function's name "
+     "around "
      "each traced call."},
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "hpy.universal._trace",
-                          "The trace context's low-level API (see hpy.trace).", -1, methods,
-                          nullptr, nullptr, nullptr, nullptr};
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                          "hpy.universal._trace",
+                          "The trace context's low-level API (see hpy.trace).",
+                          -1,
+                          methods,
+                          nullptr,
+                          nullptr,
+                          nullptr,
+                          nullptr};
 
 }  // namespace
 
-PyObject *make_python_module() { return PyModule_Create(&module_def); }
+PyObject *make_python_module()
+{
+    return PyModule_Create(&module_def);
+}
 
 }  // namespace hpy::trace
 
 extern "C" void trace_host_ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
-                                                               HPyCFunction func, void *args)
+                                                              HPyCFunction func, void *args)
 {
     hpy::trace::Scope scope(hpy::trace::dispatch_index());
     hpy::dispatch::UniversalPolicy p{ctx};

@@ -9,7 +9,7 @@
 #include "runtime/cpython/dispatch.h"
 
 extern "C" void trace_host_ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
-                                                               HPyCFunction func, void *args);
+                                                              HPyCFunction func, void *args);
 
 namespace hpy::trace {
 
@@ -23,7 +23,10 @@ struct State {
 };
 extern State g_state;
 
-inline HPyContext *wrapped(HPyContext *) { return g_state.uctx; }
+inline HPyContext *wrapped(HPyContext *)
+{
+    return g_state.uctx;
+}
 
 void call_hook(PyObject *hook, int index);
 

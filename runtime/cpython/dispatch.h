@@ -94,7 +94,8 @@ void call_varargs(P &p, HPyCFunction func, void *args)
 {
     auto *a = static_cast<_HPyFunc_args_VARARGS *>(args);
     size_t n = static_cast<size_t>(a->nargs);
-    a->result = p.ret(reinterpret_cast<HPyFunc_varargs>(func)(p.ctx(), p.arg(a->self), p.args(a->args, n), n));
+    a->result =
+        p.ret(reinterpret_cast<HPyFunc_varargs>(func)(p.ctx(), p.arg(a->self), p.args(a->args, n), n));
 }
 
 template <class P>
@@ -103,8 +104,8 @@ void call_keywords(P &p, HPyCFunction func, void *args)
     auto *a = static_cast<_HPyFunc_args_KEYWORDS *>(args);
     size_t n = static_cast<size_t>(PyVectorcall_NARGS(a->nargsf));
     size_t all = n + (a->kwnames ? static_cast<size_t>(PyTuple_GET_SIZE(a->kwnames)) : 0);
-    a->result = p.ret(reinterpret_cast<HPyFunc_keywords>(func)(p.ctx(), p.arg(a->self), p.args(a->args, all), n,
-                                                               p.arg(a->kwnames)));
+    a->result = p.ret(reinterpret_cast<HPyFunc_keywords>(func)(p.ctx(), p.arg(a->self), p.args(a->args, all),
+                                                               n, p.arg(a->kwnames)));
 }
 
 template <class P>

@@ -270,3 +270,47 @@ NO_GIL = """
 def test_call_without_gil(misuse):
     mod = misuse.make_module(NO_GIL)
     assert report_of(debug_error(mod.f)) == ("no-gil", "HPyLong_FromInt64_t", None)
+
+
+FIELD = """
+    typedef struct { HPyField f; } BoxObject;
+    HPyType_HELPERS(BoxObject)
+    HPyDef_SLOT(Box_traverse, HPy_tp_traverse)
+    static int Box_traverse_impl(void *self, HPyFunc_visitproc visit, void *arg)
+    {
+        return visit(&((BoxObject *)self)->f, arg);
+    }
+    HPyDef_METH(Box_get, "get", HPyFunc_NOARGS)
+    static HPy Box_get_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = HPyField_Load(ctx, self, BoxObject_AsStruct(ctx, self)->f);   /* maybe never stored */
+        if (HPy_IsNull(h))
+            return HPy_Dup(ctx, ctx->h_None);
+        return h;
+    }
+    HPyDef_METH(Box_set, "set", HPyFunc_O)
+    static HPy Box_set_impl(HPyContext *ctx, HPy self, HPy value)
+    {
+        HPyField_Store(ctx, self, &BoxObject_AsStruct(ctx, self)->f, value);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    static HPyDef *Box_defines[] = { &Box_traverse, &Box_get, &Box_set, NULL };
+    static HPyType_Spec Box_spec = { .name = "misuse.Box", .basicsize = sizeof(BoxObject),
+                                     .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_HAVE_GC,
+                                     .builtin_shape = HPyType_BuiltinShape_Object, .defines = Box_defines };
+    @EXPORT_TYPE("Box", Box_spec)
+    @INIT
+"""
+
+
+def test_unset_field(misuse):
+    mod = misuse.make_module(FIELD)
+    box = mod.Box()
+    box.set([1])
+    assert box.get() == [1]  # stored, then loaded: fine in every mode
+    empty = mod.Box()
+    if misuse.mode == "universal":
+        assert empty.get() is None
+        return
+    err = debug_error(empty.get)
+    assert report_of(err) == ("unset-field", "HPyField_Load", "misuse.Box")

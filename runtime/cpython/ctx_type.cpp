@@ -136,12 +136,15 @@ std::unordered_map<PyTypeObject *, TypeExtra> &registry()
 }
 
 // The callback of the weak reference to a type built here (its `self` is the type's address):
-// the type died, drop its entry.
-PyObject *forget_type(PyObject *type_address, PyObject *)
+// the type died, drop its entry. The GC also calls it for a type in unreachable garbage that a
+// finalizer may still resurrect (its refcount is not 0 then): that entry stays, and a new type
+// built at the same address later replaces it.
+PyObject *forget_type(PyObject *type_address, PyObject *weakref)
 {
     auto &types = registry();
-    auto it = types.find(static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address)));
-    if (it != types.end()) {
+    auto *tp = static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address));
+    auto it = types.find(tp);
+    if (it != types.end() && it->second.weakref == weakref && Py_REFCNT(tp) == 0) {
         Py_DECREF(it->second.weakref);
         types.erase(it);
     }
@@ -535,7 +538,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
         Py_DECREF(type);
         return nullptr;
     }
-    registry()[tp] = extra;
+    TypeExtra &entry = registry()[tp];
+    Py_XDECREF(entry.weakref);  // a dead type's, whose callback has not run: it never will now
+    entry = extra;
     defs.release();
     return type;
 }

@@ -253,3 +253,33 @@ def test_stack_traces(misuse):
         hpy.debug.disable_handle_stack_traces()
     text = str(info.value)
     assert "opened at:" in text and "f_impl" in text  # symbolized: the function that opened it
+
+
+RAW_LEAK = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = HPyUnicode_FromString(ctx, "twelve chars");
+        HPy_ssize_t n;
+        HPyUnicode_AsUTF8AndSize(ctx, h, &n);      /* h is never closed */
+        return HPyLong_FromSsize_t(ctx, n);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("DebugHandle is part of debug mode")
+def test_debug_handle_attributes(misuse):
+    mod = misuse.make_module(RAW_LEAK)
+    gen = _debug.new_generation()
+    assert mod.f() == 12
+    (h,) = _debug.get_open_handles(gen)
+    assert isinstance(h, _debug.DebugHandle)
+    assert (h.obj, h.is_closed, h.raw_data_size, h.generation) == ("twelve chars", False, 13, gen)
+    assert repr(h) == "<DebugHandle %d for 'twelve chars'>" % h.id
+    assert _debug.get_protected_raw_data_max_size() > 0
+    old = _debug.get_protected_raw_data_max_size()
+    _debug.set_protected_raw_data_max_size(0)
+    assert _debug.get_protected_raw_data_max_size() == 0
+    _debug.set_protected_raw_data_max_size(old)

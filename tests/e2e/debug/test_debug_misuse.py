@@ -314,3 +314,18 @@ def test_unset_field(misuse):
         return
     err = debug_error(empty.get)
     assert report_of(err) == ("unset-field", "HPyField_Load", "misuse.Box")
+
+
+@pytest.mark.debug_only("the hook is part of debug mode")
+def test_on_invalid_builder_handle_hook(misuse):
+    from hpy.universal import _debug
+
+    mod = misuse.make_module(BUILDERS)
+    calls = []
+    _debug.set_on_invalid_builder_handle(lambda: calls.append(1))
+    try:
+        with pytest.raises(Exception):  # the call still fails: the builder is gone
+            mod.build_twice()
+    finally:
+        _debug.set_on_invalid_builder_handle(None)
+    assert calls == [1]

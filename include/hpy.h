@@ -51,5 +51,6 @@
 
 #include "hpy/inline_helpers.h"
 #include "hpy/helpers.h"
+#include "hpy/source_compat.h"
 
 #endif /* HPY_H */

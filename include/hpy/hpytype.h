@@ -6,6 +6,15 @@
 #define HPy_TPFLAGS_DEFAULT ((1UL << 9) | (1UL << 18))
 #define HPy_TPFLAGS_BASETYPE (1UL << 10)
 #define HPy_TPFLAGS_HAVE_GC (1UL << 14)
+/* Set by the host itself on types with the HPy call protocol (HPy_tp_call or a '__vectorcalloffset__'
+   member); a spec may name it, and it means nothing more there. */
+#define HPy_TPFLAGS_HAVE_VECTORCALL (1UL << 11)
+
+/* A call function paired with its trampoline, as HPy 0.9 declares it (no API takes it). */
+typedef struct {
+    cpy_vectorcallfunc cpy_trampoline;
+    HPyCallFunction impl;
+} HPyType_Vectorcall;
 
 /* How to build a type. `defines` is a NULL-terminated array; `basicsize` is the size of the
    instance's C struct (without any object header: HPy adds it). */

@@ -23,7 +23,7 @@ struct TypeExtra {
     HPyType_BuiltinShape shape;
     HPyFunc_destroyfunc destroy;  // HPy_tp_destroy, or nullptr
     HPyFunc_traverseproc traverse;
-    const PyMethodDef *methods;   // the type's tp_methods: tells the type from a later one at its address
+    PyObject *weakref;            // to the type; its callback drops this entry
     vectorcallfunc default_call;  // HPy_tp_call's trampoline (own or inherited), or nullptr
 };
 

@@ -129,14 +129,44 @@ void *as_struct(HPy h)
     return reinterpret_cast<char *>(_h2py(h)) + offset;
 }
 
-// Types built here. Entries stay when a type dies: the collector runs a dying type's weak-reference
-// callbacks before it frees instances that die in the same collection, and their traverse and dealloc
-// still need the entry. A type built later at the same address replaces the entry; any other type
-// there is told apart by `methods` (see type_extra).
+// Types built here, until they die (a weak reference's callback removes them).
 std::unordered_map<PyTypeObject *, TypeExtra> &registry()
 {
     static auto *types = new std::unordered_map<PyTypeObject *, TypeExtra>();
     return *types;
+}
+
+PyObject *forget_type(PyObject *type_address, PyObject *weakref);
+PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
+
+// The weak reference to `tp` whose callback drops its entry; nullptr with an exception set.
+PyObject *watch_type(PyTypeObject *tp, PyObject *type_address)
+{
+    PyObject *forget = PyCFunction_New(&forget_type_def, type_address);
+    PyObject *ref = forget ? PyWeakref_NewRef(reinterpret_cast<PyObject *>(tp), forget) : nullptr;
+    Py_XDECREF(forget);
+    return ref;
+}
+
+// The callback of the weak reference to a type built here (its `self` is the type's address):
+// the type died, drop its entry. The GC also calls it for a type in unreachable garbage, which a
+// finalizer may still resurrect (its refcount is not 0 then): the entry stays, watched by a new
+// weak reference whose callback runs when the type is really freed.
+PyObject *forget_type(PyObject *type_address, PyObject *weakref)
+{
+    auto &types = registry();
+    auto *tp = static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address));
+    auto it = types.find(tp);
+    if (it == types.end() || it->second.weakref != weakref)
+        Py_RETURN_NONE;
+    PyObject *again = Py_REFCNT(tp) > 0 ? watch_type(tp, type_address) : nullptr;
+    PyErr_Clear();
+    Py_DECREF(it->second.weakref);
+    if (again != nullptr)
+        it->second.weakref = again;
+    else
+        types.erase(it);
+    Py_RETURN_NONE;
 }
 
 int clear_field(HPyField *field, void *)
@@ -331,9 +361,8 @@ const TypeExtra *type_extra(PyTypeObject *type)
 {
     auto &types = registry();
     for (PyTypeObject *t = type; t != nullptr; t = t->tp_base) {
-        // tp_methods of a type built here is its own array, never freed: no other type has it.
         auto it = types.find(t);
-        if (it != types.end() && it->second.methods == t->tp_methods)
+        if (it != types.end())
             return &it->second;
     }
     return nullptr;
@@ -556,9 +585,10 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     if (call_protocol)
         defs->slots.push_back({Py_tp_call, reinterpret_cast<void *>(hpy_call)});
 
-    // Always a tp_methods array, even an empty one: it identifies the type in the registry.
-    defs->methods.push_back({nullptr, nullptr, 0, nullptr});
-    defs->slots.push_back({Py_tp_methods, defs->methods.data()});
+    if (!defs->methods.empty()) {
+        defs->methods.push_back({nullptr, nullptr, 0, nullptr});
+        defs->slots.push_back({Py_tp_methods, defs->methods.data()});
+    }
     if (!defs->members.empty()) {
         defs->members.push_back({nullptr, 0, 0, 0, nullptr});
         defs->slots.push_back({Py_tp_members, defs->members.data()});
@@ -600,15 +630,16 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     }
     if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
-    // The entry goes to the type that carries this spec's tp_methods: the type itself, or the type made
-    // from the spec that a metaclass's type derives from (before CPython 3.12, type_with_metaclass).
-    PyTypeObject *owner = tp;
-    while (owner->tp_base != nullptr && owner->tp_methods != defs->methods.data())
-        owner = owner->tp_base;
-    if (owner->tp_methods != defs->methods.data())
-        owner = tp;
-    extra.methods = owner->tp_methods;
-    registry()[owner] = extra;
+    PyObject *address = PyLong_FromVoidPtr(tp);
+    extra.weakref = address ? watch_type(tp, address) : nullptr;
+    Py_XDECREF(address);
+    if (extra.weakref == nullptr) {
+        Py_DECREF(type);
+        return nullptr;
+    }
+    TypeExtra &entry = registry()[tp];
+    Py_XDECREF(entry.weakref);  // a dead type's, whose callback has not run: it never will now
+    entry = extra;
     defs.release();
     return type;
 }

@@ -64,10 +64,19 @@ std::unordered_map<PyTypeObject *, TypeExtra> &registry()
     return *types;
 }
 
+// The last type found in the registry itself, for allocation and deallocation loops (HPy_New and
+// tp_dealloc look up the same type again and again); forget_type clears it before an entry goes.
+struct LastType {
+    PyTypeObject *type = nullptr;
+    const TypeExtra *extra = nullptr;
+};
+LastType last_type;
+
 // The callback of the weak reference to a type built here (its `self` is the type's address):
 // the type died, drop its entry.
 PyObject *forget_type(PyObject *type_address, PyObject *)
 {
+    last_type = LastType{};
     auto &types = registry();
     auto it = types.find(static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address)));
     if (it != types.end()) {
@@ -214,11 +223,17 @@ std::string unsupported_signature(const char *what, const HPyMeth &meth)
 
 const TypeExtra *type_extra(PyTypeObject *type)
 {
+    if (type == last_type.type)
+        return last_type.extra;
     auto &types = registry();
     for (PyTypeObject *t = type; t != nullptr; t = t->tp_base) {
         auto it = types.find(t);
-        if (it != types.end())
+        if (it != types.end()) {
+            // Only a type of the registry is remembered: it cannot die without forget_type running.
+            if (t == type)
+                last_type = LastType{type, &it->second};
             return &it->second;
+        }
     }
     return nullptr;
 }

@@ -382,8 +382,29 @@ def cpy_ret(s: Signature) -> str:
     return s.result.ctype.strip() if s.result else "void"
 
 
+# The direct calls of the special signatures a universal trampoline can make without the host: the
+# argument array is already a handle array; the others (tuple arguments, buffers) always go to the host.
+DIRECT_SPECIAL = {
+    "VARARGS": "_hpy_direct_h(self), (const HPy *)args, (size_t)nargs",
+    "KEYWORDS": "_hpy_direct_h(self), (const HPy *)args, _HPY_VECTORCALL_NARGS(nargsf), _hpy_direct_h(kwnames)",
+}
+
+
+def direct_call(s: Signature):
+    """The universal trampoline's call of IMPL when handles are the PyObject pointers; None: never."""
+    if "special" in s.flags:
+        args = DIRECT_SPECIAL.get(s.name)
+        if args is None:
+            return None
+        call = f"IMPL(_ctx_for_trampolines, {args})"
+    else:
+        call = f"IMPL({impl_call(s, '_ctx_for_trampolines', '')})".replace("_py2h(", "_hpy_direct_h(")
+    return f"_hpy_direct_o({call})" if s.ret == "HPy" else call
+
+
 def gen_universal_trampolines(api: Api) -> str:
-    out = ["/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL. */", ""]
+    out = ["/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL; on a host",
+           "   that said its handles are the PyObject pointers (_HPY_DIRECT_CALLS), it calls IMPL itself. */", ""]
     for s in api.signatures:
         if s.block is None:
             continue
@@ -397,8 +418,14 @@ def gen_universal_trampolines(api: Api) -> str:
         init = "{ " + ", ".join(inputs) + " }"
         out += [f"#define _HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM, IMPL) \\",
                 f"    static {ret} SYM({', '.join(cpy_params(s))}) \\",
-                "    { \\",
-                f"        _HPyFunc_args_{s.name} a = {init}; \\",
+                "    { \\"]
+        direct = direct_call(s)
+        if direct is not None:
+            out += ["        if (_HPY_DIRECT_CALLS()) { \\",
+                    "            " + ("(void)_ignored; " if s.name == "NOARGS" else "") +
+                    (f"return {direct}; \\" if s.result else f"{direct}; return; \\"),
+                    "        } \\"]
+        out += [f"        _HPyFunc_args_{s.name} a = {init}; \\",
                 f"        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_{s.name}, \\",
                 "                                            (HPyCFunction)IMPL, &a); \\"]
         if s.name == "NOARGS":

@@ -13,9 +13,12 @@ typedef struct {
 } HPyModuleDef;
 
 #ifdef HPY_UNIVERSAL_DISPATCH
-/* The context every trampoline of this module passes to the host (set by the host at load). */
+/* The context every trampoline of this module passes to the host (set by the host at load), and the
+   context, if any, whose handles are the PyObject pointers themselves: with it the trampolines call
+   the implementation directly instead of through the host (see universal/hpy_universal.h). */
 _HPY_EXTERN_C_BEGIN
 extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
+extern _HPy_HIDDEN HPyContext *_ctx_direct_calls;
 _HPY_EXTERN_C_END
 
 /* The four entry points of a universal module (EXT: the last part of the module's name). */
@@ -29,9 +32,16 @@ _HPY_EXTERN_C_END
         return HPY_ABI_VERSION_MINOR;                                             \
     }                                                                             \
     _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END \
+    _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_direct_calls; _HPY_EXTERN_C_END \
     HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
     {                                                                             \
         _ctx_for_trampolines = ctx;                                               \
+    }                                                                             \
+    /* Optional, beyond HPy 0.9: a host whose handles are PyObject pointers */    \
+    /* passes the context it gave HPyInitGlobalContext (other hosts never call). */ \
+    HPy_EXPORTED_SYMBOL void _HPyInitDirectCalls_##EXT(HPyContext *ctx)          \
+    {                                                                             \
+        _ctx_direct_calls = ctx;                                                  \
     }                                                                             \
     HPy_EXPORTED_SYMBOL HPyModuleDef *HPyInit_##EXT(void)                         \
     {                                                                             \

@@ -158,6 +158,11 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
 
     HPyContext *ctx = &g_universal_ctx;
     init_ctx_fn(ctx);
+    // Modules built with unihpy's headers may call their implementations directly while they run
+    // with a context whose handles are the PyObject pointers: the universal one (never debug/trace).
+    if (ctx == &g_universal_ctx)
+        if (auto direct_fn = lookup<InitCtxFn>(lib.handle, "_HPyInitDirectCalls_" + sn))
+            direct_fn(ctx);
     lib.keep_open();  // trampolines and types now point into the library
     HPyModuleDef *hpydef = init_fn();
     if (hpydef == nullptr) {

@@ -4,11 +4,15 @@
 #ifndef HPY_UNIVERSAL_TRAMPOLINES_GEN_H
 #define HPY_UNIVERSAL_TRAMPOLINES_GEN_H
 
-/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL. */
+/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL; on a host
+   that said its handles are the PyObject pointers (_HPY_DIRECT_CALLS), it calls IMPL itself. */
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(self), (const HPy *)args, (size_t)nargs)); \
+        } \
         _HPyFunc_args_VARARGS a = { self, args, nargs, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_VARARGS, \
                                             (HPyCFunction)IMPL, &a); \
@@ -18,6 +22,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(self), (const HPy *)args, _HPY_VECTORCALL_NARGS(nargsf), _hpy_direct_h(kwnames))); \
+        } \
         _HPyFunc_args_KEYWORDS a = { self, args, nargsf, kwnames, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_KEYWORDS, \
                                             (HPyCFunction)IMPL, &a); \
@@ -27,6 +34,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *_ignored) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            (void)_ignored; return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(self))); \
+        } \
         _HPyFunc_args_NOARGS a = { self, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_NOARGS, \
                                             (HPyCFunction)IMPL, &a); \
@@ -37,6 +47,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *arg) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(self), _hpy_direct_h(arg))); \
+        } \
         _HPyFunc_args_O a = { self, arg, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_O, \
                                             (HPyCFunction)IMPL, &a); \
@@ -64,6 +77,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0))); \
+        } \
         _HPyFunc_args_UNARYFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_UNARYFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -73,6 +89,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_BINARYFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1))); \
+        } \
         _HPyFunc_args_BINARYFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_BINARYFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -82,6 +101,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_TERNARYFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2))); \
+        } \
         _HPyFunc_args_TERNARYFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_TERNARYFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -91,6 +113,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_INQUIRY(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0)); \
+        } \
         _HPyFunc_args_INQUIRY a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_INQUIRY, \
                                             (HPyCFunction)IMPL, &a); \
@@ -100,6 +125,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_LENFUNC(SYM, IMPL) \
     static HPy_ssize_t SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0)); \
+        } \
         _HPyFunc_args_LENFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_LENFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -109,6 +137,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEARGFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, HPy_ssize_t arg1) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), arg1)); \
+        } \
         _HPyFunc_args_SSIZEARGFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZEARGFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -118,6 +149,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEARGFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), arg1, arg2)); \
+        } \
         _HPyFunc_args_SSIZESSIZEARGFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZESSIZEARGFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -127,6 +161,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEOBJARGPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, cpy_PyObject *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), arg1, _hpy_direct_h(arg2)); \
+        } \
         _HPyFunc_args_SSIZEOBJARGPROC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZEOBJARGPROC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -136,6 +173,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEOBJARGPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, cpy_PyObject *arg3) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), arg1, arg2, _hpy_direct_h(arg3)); \
+        } \
         _HPyFunc_args_SSIZESSIZEOBJARGPROC a = { arg0, arg1, arg2, arg3, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZESSIZEOBJARGPROC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -145,6 +185,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJARGPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2)); \
+        } \
         _HPyFunc_args_OBJOBJARGPROC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_OBJOBJARGPROC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -154,6 +197,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_FREEFUNC(SYM, IMPL) \
     static void SYM(void *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            IMPL(_ctx_for_trampolines, arg0); return; \
+        } \
         _HPyFunc_args_FREEFUNC a = { arg0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_FREEFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -163,6 +209,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTRFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, char *arg1) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), arg1)); \
+        } \
         _HPyFunc_args_GETATTRFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETATTRFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -172,6 +221,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTROFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1))); \
+        } \
         _HPyFunc_args_GETATTROFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETATTROFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -181,6 +233,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTRFUNC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, char *arg1, cpy_PyObject *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), arg1, _hpy_direct_h(arg2)); \
+        } \
         _HPyFunc_args_SETATTRFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SETATTRFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -190,6 +245,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTROFUNC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2)); \
+        } \
         _HPyFunc_args_SETATTROFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SETATTROFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -199,6 +257,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_REPRFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0))); \
+        } \
         _HPyFunc_args_REPRFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_REPRFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -208,6 +269,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_HASHFUNC(SYM, IMPL) \
     static HPy_hash_t SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0)); \
+        } \
         _HPyFunc_args_HASHFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_HASHFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -217,6 +281,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_RICHCMPFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, int arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1), (HPy_RichCmpOp)arg2)); \
+        } \
         _HPyFunc_args_RICHCMPFUNC a = { arg0, arg1, (HPy_RichCmpOp)arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_RICHCMPFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -226,6 +293,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETITERFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0))); \
+        } \
         _HPyFunc_args_GETITERFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETITERFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -235,6 +305,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_ITERNEXTFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0))); \
+        } \
         _HPyFunc_args_ITERNEXTFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_ITERNEXTFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -244,6 +317,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRGETFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2))); \
+        } \
         _HPyFunc_args_DESCRGETFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_DESCRGETFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -253,6 +329,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRSETFUNC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2)); \
+        } \
         _HPyFunc_args_DESCRSETFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_DESCRSETFUNC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -280,6 +359,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, void *arg1) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), arg1)); \
+        } \
         _HPyFunc_args_GETTER a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETTER, \
                                             (HPyCFunction)IMPL, &a); \
@@ -289,6 +371,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, void *arg2) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1), arg2); \
+        } \
         _HPyFunc_args_SETTER a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SETTER, \
                                             (HPyCFunction)IMPL, &a); \
@@ -298,6 +383,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0), _hpy_direct_h(arg1)); \
+        } \
         _HPyFunc_args_OBJOBJPROC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_OBJOBJPROC, \
                                             (HPyCFunction)IMPL, &a); \
@@ -316,6 +404,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESTRUCTOR(SYM, IMPL) \
     static void SYM(cpy_PyObject *arg0) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            IMPL(_ctx_for_trampolines, _hpy_direct_h(arg0)); return; \
+        } \
         _HPyFunc_args_DESTRUCTOR a = { arg0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_DESTRUCTOR, \
                                             (HPyCFunction)IMPL, &a); \
@@ -325,6 +416,9 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_MOD_CREATE(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *spec) \
     { \
+        if (_HPY_DIRECT_CALLS()) { \
+            return _hpy_direct_o(IMPL(_ctx_for_trampolines, _hpy_direct_h(spec))); \
+        } \
         _HPyFunc_args_MOD_CREATE a = { spec, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_MOD_CREATE, \
                                             (HPyCFunction)IMPL, &a); \

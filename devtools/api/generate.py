@@ -449,6 +449,11 @@ def result_of(s: Signature, call: str) -> str:
     return f"_h2py({call})" if s.ret == "HPy" else call
 
 
+# Arguments CPython never passes as NULL to these signatures: telling the compiler lets it drop the
+# NULL tests of HPy_Dup/HPy_Close on them once IMPL is inlined into the trampoline.
+NONNULL_ARGS = {"NOARGS": ("self",), "O": ("self", "arg")}
+
+
 def gen_cpython_trampolines(api: Api) -> str:
     out = ["/* CPython ABI: each C-side trampoline calls IMPL directly (handles are the PyObject pointers).",
            "   The signatures marked special in the description are in cpython/trampolines.h. */", ""]
@@ -462,6 +467,8 @@ def gen_cpython_trampolines(api: Api) -> str:
                 "    { \\"]
         if s.name == "NOARGS":
             out.append("        (void)_ignored; \\")
+        for p in NONNULL_ARGS.get(s.name, ()):
+            out.append(f"        _HPY_ASSUME({p} != NULL); \\")
         out += [f"        {'return ' if s.result else ''}{call}; \\", "    }", ""]
     return c_header("include/hpy/cpython/trampolines_gen.h", "HPY_CPYTHON_TRAMPOLINES_GEN_H", "\n".join(out))
 

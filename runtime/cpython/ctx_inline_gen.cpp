@@ -416,6 +416,16 @@ int ctx_Is(HPyContext *ctx, HPy obj, HPy other)
     return HPy_Is(ctx, obj, other);
 }
 
+void *ctx_AsStruct_Object(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Object(ctx, h);
+}
+
+void *ctx_AsStruct_Legacy(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Legacy(ctx, h);
+}
+
 HPy ctx_Repr(HPyContext *ctx, HPy obj)
 {
     return HPy_Repr(ctx, obj);
@@ -634,6 +644,11 @@ HPy ctx_Dict_Keys(HPyContext *ctx, HPy h)
 HPy ctx_Dict_Copy(HPyContext *ctx, HPy h)
 {
     return HPyDict_Copy(ctx, h);
+}
+
+HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
+{
+    return HPy_Call(ctx, callable, args, nargs, kwnames);
 }
 
 }  // extern "C"

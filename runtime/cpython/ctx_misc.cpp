@@ -116,16 +116,6 @@ HPy ctx_CallTupleDict(HPyContext *, HPy callable, HPy args, HPy kw)
 }
 
 // Handles are object pointers, so the handle array is the vectorcall argument array.
-HPy ctx_Call(HPyContext *, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
-{
-    PyObject *kn = _h2py(kwnames);
-    if (kn != nullptr && !PyTuple_Check(kn)) {
-        PyErr_SetString(PyExc_TypeError, "HPy_Call requires kwnames to be a tuple or null handle");
-        return HPy_NULL;
-    }
-    return _py2h(PyObject_Vectorcall(_h2py(callable), reinterpret_cast<PyObject *const *>(args), nargs, kn));
-}
-
 HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kwnames)
 {
     PyObject *kn = _h2py(kwnames);

@@ -442,8 +442,8 @@ HPy ctx_Type_GenericNew(HPyContext *, HPy type, const HPy *, HPy_ssize_t, HPy)
 }
 
 // The shapes a type can have here have constant offsets: no lookup on these hot paths.
-void *ctx_AsStruct_Object(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Object>(h); }
-void *ctx_AsStruct_Legacy(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Legacy>(h); }
+// Object and Legacy are inline in the CPython ABI (cpython/inline.h), with this same offset.
+static_assert(hpy::cpython::shape_offset(HPyType_BuiltinShape_Object) == _HPy_OBJECT_SHAPE_OFFSET);
 void *ctx_AsStruct_Type(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Type>(h); }
 void *ctx_AsStruct_Float(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Float>(h); }
 void *ctx_AsStruct_List(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_List>(h); }

@@ -21,6 +21,13 @@ _HPY_EXTERN_C_END
 
 HPyAPI_FUNC HPyContext *_HPyGetContext(void) { return &_hpy_cpython_context; }
 
+/* A fact the compiler may rely on (trampolines: arguments CPython never passes as NULL). */
+#if defined(__GNUC__) || defined(__clang__)
+#  define _HPY_ASSUME(cond) do { if (!(cond)) __builtin_unreachable(); } while (0)
+#else
+#  define _HPY_ASSUME(cond) ((void)0)
+#endif
+
 #include "hpy/cpython/runtime_gen.h"
 #include "hpy/cpython/inline.h"
 #include "hpy/cpython/api_gen.h"

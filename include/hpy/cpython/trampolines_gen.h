@@ -11,12 +11,15 @@
     static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *_ignored) \
     { \
         (void)_ignored; \
+        _HPY_ASSUME(self != NULL); \
         return _h2py(IMPL(_HPyGetContext(), _py2h(self))); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *arg) \
     { \
+        _HPY_ASSUME(self != NULL); \
+        _HPY_ASSUME(arg != NULL); \
         return _h2py(IMPL(_HPyGetContext(), _py2h(self), _py2h(arg))); \
     }
 

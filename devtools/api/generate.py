@@ -387,6 +387,8 @@ def cpy_ret(s: Signature) -> str:
 DIRECT_SPECIAL = {
     "VARARGS": "_hpy_direct_h(self), (const HPy *)args, (size_t)nargs",
     "KEYWORDS": "_hpy_direct_h(self), (const HPy *)args, _HPY_VECTORCALL_NARGS(nargsf), _hpy_direct_h(kwnames)",
+    "NEWFUNC": "_hpy_direct_h(self), _HPY_DIRECT_TUPLE_ITEMS(args), _HPY_DIRECT_TUPLE_SIZE(args), _hpy_direct_h(kw)",
+    "INITPROC": "_hpy_direct_h(self), _HPY_DIRECT_TUPLE_ITEMS(args), _HPY_DIRECT_TUPLE_SIZE(args), _hpy_direct_h(kw)",
 }
 
 
@@ -396,15 +398,16 @@ def direct_call(s: Signature):
         args = DIRECT_SPECIAL.get(s.name)
         if args is None:
             return None
-        call = f"IMPL(_ctx_for_trampolines, {args})"
+        call = f"IMPL(_ctx_direct_calls, {args})"
     else:
-        call = f"IMPL({impl_call(s, '_ctx_for_trampolines', '')})".replace("_py2h(", "_hpy_direct_h(")
+        call = f"IMPL({impl_call(s, '_ctx_direct_calls', '')})".replace("_py2h(", "_hpy_direct_h(")
     return f"_hpy_direct_o({call})" if s.ret == "HPy" else call
 
 
 def gen_universal_trampolines(api: Api) -> str:
     out = ["/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL; on a host",
-           "   that said its handles are the PyObject pointers (_HPY_DIRECT_CALLS), it calls IMPL itself. */", ""]
+           "   that said its handles are the PyObject pointers (_HPY_DIRECT_CALLS), it calls IMPL itself and",
+           "   the host's path is a separate cold function (SYM_host), so the direct path needs no frame. */", ""]
     for s in api.signatures:
         if s.block is None:
             continue
@@ -416,21 +419,29 @@ def gen_universal_trampolines(api: Api) -> str:
         if s.result:
             inputs.append("0")  # the host writes the result
         init = "{ " + ", ".join(inputs) + " }"
-        out += [f"#define _HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM, IMPL) \\",
-                f"    static {ret} SYM({', '.join(cpy_params(s))}) \\",
-                "    { \\"]
+        params = ", ".join(cpy_params(s))
         direct = direct_call(s)
-        if direct is not None:
-            out += ["        if (_HPY_DIRECT_CALLS()) { \\",
-                    "            " + ("(void)_ignored; " if s.name == "NOARGS" else "") +
-                    (f"return {direct}; \\" if s.result else f"{direct}; return; \\"),
-                    "        } \\"]
-        out += [f"        _HPyFunc_args_{s.name} a = {init}; \\",
+        name = "SYM##_host" if direct is not None else "SYM"
+        out += [f"#define _HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM, IMPL) \\",
+                f"    {'_HPY_COLD ' if direct is not None else ''}static {ret} {name}({params}) \\",
+                "    { \\",
+                f"        _HPyFunc_args_{s.name} a = {init}; \\",
                 f"        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_{s.name}, \\",
                 "                                            (HPyCFunction)IMPL, &a); \\"]
         if s.name == "NOARGS":
             out.append("        (void)_ignored; \\")
-        out += [f"        {'return a.result; ' if s.result else ''}\\", "    }", ""]
+        out += [f"        {'return a.result; ' if s.result else ''}\\", "    }" + (" \\" if direct else "")]
+        if direct is not None:
+            names = [p.name for p in s.inputs] + (["_ignored"] if s.name == "NOARGS" else [])
+            host_call = f"SYM##_host({', '.join(names)})"
+            out += [f"    static {ret} SYM({params}) \\",
+                    "    { \\",
+                    "        if (_HPY_DIRECT_CALLS()) \\",
+                    f"            {'return ' if s.result else ''}{direct}; \\",
+                    *([f"        else \\", f"            {host_call}; \\"] if not s.result else
+                      [f"        return {host_call}; \\"]),
+                    "    }"]
+        out.append("")
     return c_header("include/hpy/universal/trampolines_gen.h", "HPY_UNIVERSAL_TRAMPOLINES_GEN_H", "\n".join(out))
 
 

@@ -36,6 +36,7 @@ _HPY_EXTERN_C_END
     HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
     {                                                                             \
         _ctx_for_trampolines = ctx;                                               \
+        _ctx_direct_calls = NULL; /* until the host says otherwise, right after */ \
     }                                                                             \
     /* Optional, beyond HPy 0.9: a host whose handles are PyObject pointers */    \
     /* passes the context it gave HPyInitGlobalContext (other hosts never call). */ \

@@ -15,7 +15,7 @@ def _ratio(values, key, case):
 
 
 def _fmt_ratio(r):
-    return "-" if r is None else "%.2fx" % r
+    return "-" if r is None else "%.3fx" % r
 
 
 def _routes(data):

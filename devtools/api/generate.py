@@ -462,14 +462,17 @@ def result_of(s: Signature, call: str) -> str:
 
 # Arguments CPython never passes as NULL to these signatures: telling the compiler lets it drop the
 # NULL tests of HPy_Dup/HPy_Close on them once IMPL is inlined into the trampoline.
-NONNULL_ARGS = {"NOARGS": ("self",), "O": ("self", "arg")}
+NONNULL_ARGS = {"O": ("self", "arg"), "BINARYFUNC": ("arg0", "arg1")}
+# Written by hand in cpython/trampolines.h although the host converts them generically: NOARGS is
+# METH_FASTCALL in the CPython ABI.
+CPYTHON_MANUAL_TRAMPOLINES = {"NOARGS"}
 
 
 def gen_cpython_trampolines(api: Api) -> str:
     out = ["/* CPython ABI: each C-side trampoline calls IMPL directly (handles are the PyObject pointers).",
            "   The signatures marked special in the description are in cpython/trampolines.h. */", ""]
     for s in api.signatures:
-        if s.block is None or "special" in s.flags:
+        if s.block is None or "special" in s.flags or s.name in CPYTHON_MANUAL_TRAMPOLINES:
             continue
         ret = cpy_ret(s)
         call = result_of(s, f"IMPL({impl_call(s, '_HPyGetContext()', '')})")

@@ -591,6 +591,11 @@ int ctx_Tuple_Check(HPyContext *ctx, HPy h)
     return HPyTuple_Check(ctx, h);
 }
 
+HPy ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
+{
+    return HPyTuple_FromArray(ctx, items, n);
+}
+
 HPy ctx_Import_ImportModule(HPyContext *ctx, const char *utf8_name)
 {
     return HPyImport_ImportModule(ctx, utf8_name);

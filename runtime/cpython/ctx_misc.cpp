@@ -130,18 +130,6 @@ HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kw
     return _py2h(PyObject_VectorcallMethod(_h2py(name), reinterpret_cast<PyObject *const *>(args), nargs, kn));
 }
 
-HPy ctx_Tuple_FromArray(HPyContext *, HPy items[], HPy_ssize_t n)
-{
-    PyObject *t = PyTuple_New(n);
-    if (t == nullptr)
-        return HPy_NULL;
-    for (HPy_ssize_t i = 0; i < n; i++) {
-        PyObject *item = _h2py(items[i]);
-        Py_INCREF(item);
-        PyTuple_SET_ITEM(t, i, item);
-    }
-    return _py2h(t);
-}
 
 const char *ctx_Type_GetName(HPyContext *, HPy type)
 {

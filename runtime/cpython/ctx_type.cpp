@@ -201,11 +201,11 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
 
 }  // namespace
 
-std::optional<PyMethodDef> method_def(const HPyMeth &meth)
+std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext *ctx)
 {
     int flags;
     switch (meth.signature) {
-    case HPyFunc_NOARGS: flags = METH_NOARGS; break;
+    case HPyFunc_NOARGS: flags = ctx == &_hpy_cpython_context ? METH_FASTCALL : METH_NOARGS; break;
     case HPyFunc_O: flags = METH_O; break;
     case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
     case HPyFunc_KEYWORDS: flags = METH_FASTCALL | METH_KEYWORDS; break;
@@ -246,7 +246,7 @@ void *instance_data(PyObject *obj)
 
 namespace {
 
-PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
+PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
     if (spec == nullptr) {
         PyErr_SetString(PyExc_SystemError, "HPyType_FromSpec: spec is NULL");
@@ -290,7 +290,7 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             break;
         }
         case HPyDef_Kind_Meth: {
-            std::optional<PyMethodDef> method = method_def(d->meth);
+            std::optional<PyMethodDef> method = method_def(d->meth, ctx);
             if (!method)
                 return spec_error(PyExc_SystemError, spec, unsupported_signature("method", d->meth));
             defs->methods.push_back(*method);
@@ -436,9 +436,9 @@ using hpy::cpython::instance_data;
 
 extern "C" {
 
-HPy ctx_Type_FromSpec(HPyContext *, HPyType_Spec *spec, HPyType_SpecParam *params)
+HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
-    return _py2h(hpy::cpython::type_from_spec(spec, params));
+    return _py2h(hpy::cpython::type_from_spec(ctx, spec, params));
 }
 
 HPy ctx_New(HPyContext *, HPy h_type, void **data)
@@ -480,6 +480,30 @@ int ctx_SetCallFunction(HPyContext *, HPy h, HPyCallFunction *func)
     (void)func;
     PyErr_SetString(PyExc_SystemError, "HPy_SetCallFunction is not supported by this host yet");
     return -1;
+}
+
+// The TypeError of a CPython-ABI NOARGS method (METH_FASTCALL) called with arguments, naming the
+// method as CPython would: found from its trampoline in the module's or the type's method table.
+__attribute__((visibility("hidden"))) PyObject *_HPy_NoArgsError(PyObject *self, void (*trampoline)(void),
+                                                                 Py_ssize_t nargs)
+{
+    auto matches = [trampoline](const PyMethodDef *m) {
+        return reinterpret_cast<void (*)(void)>(m->ml_meth) == trampoline;
+    };
+    const char *name = nullptr;
+    if (PyModule_Check(self)) {
+        PyModuleDef *def = PyModule_GetDef(self);
+        for (PyMethodDef *m = def ? def->m_methods : nullptr; m && m->ml_name && !name; ++m)
+            if (matches(m))
+                name = m->ml_name;
+    } else {
+        for (PyTypeObject *t = Py_TYPE(self); t && !name; t = t->tp_base)
+            for (PyMethodDef *m = t->tp_methods; m && m->ml_name && !name; ++m)
+                if (matches(m))
+                    name = m->ml_name;
+    }
+    PyErr_Format(PyExc_TypeError, "%s() takes no arguments (%zd given)", name ? name : "function", nargs);
+    return nullptr;
 }
 
 // The GC sees an HPy object's fields through its HPy traverse function, and its type.

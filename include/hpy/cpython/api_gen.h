@@ -716,11 +716,6 @@ HPyAPI_FUNC int HPyTuple_Check(HPyContext *ctx, HPy h)
     return (int)PyTuple_Check(_h2py(h));
 }
 
-HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
-{
-    return ctx_Tuple_FromArray(ctx, items, n);
-}
-
 HPyAPI_FUNC HPy HPyImport_ImportModule(HPyContext *ctx, const char *utf8_name)
 {
     (void)ctx;

@@ -17,6 +17,8 @@ HPyAPI_RUNTIME_FUNC void _HPy_CallReleaseBufferProc(HPyContext *ctx, HPyCFunctio
                                                     Py_buffer *view);
 HPyAPI_RUNTIME_FUNC int _HPy_CallTraverseProc(HPyCFunction impl, PyObject *self, visitproc visit, void *arg);
 HPyAPI_RUNTIME_FUNC void _HPy_CallCapsuleDestructor(HPyCFunction impl, PyObject *capsule);
+/* Raises the TypeError of a NOARGS method called with nargs arguments; returns NULL. */
+HPyAPI_RUNTIME_FUNC PyObject *_HPy_NoArgsError(PyObject *self, void (*trampoline)(void), Py_ssize_t nargs);
 _HPY_EXTERN_C_END
 
 HPyAPI_FUNC HPyContext *_HPyGetContext(void) { return &_hpy_cpython_context; }

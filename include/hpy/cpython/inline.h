@@ -55,6 +55,21 @@ HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
     return obj;
 }
 
+/* A new tuple of the n items (each gets a new reference); HPy_NULL on error. */
+HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
+{
+    (void)ctx;
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return HPy_NULL;
+    for (HPy_ssize_t i = 0; i < n; i++) {
+        PyObject *item = _h2py(items[i]);
+        Py_INCREF(item);
+        PyTuple_SET_ITEM(t, i, item);
+    }
+    return _py2h(t);
+}
+
 /* Where the user's struct starts in an instance of a pure (Object-shape) type: after the object
    header, aligned as max_align_t (runtime/cpython/ctx_type.cpp asserts the same offset). */
 #define _HPy_OBJECT_SHAPE_OFFSET (((sizeof(PyObject) + 15) / 16) * 16)

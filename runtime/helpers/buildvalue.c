@@ -7,7 +7,17 @@
 /* Recursion guard: formats are written by hand, nobody nests this deep on purpose. */
 #define MAX_NESTING 100
 
-static const char build_units[] = "iIlkLKnfdsOS";
+/* The value units (a switch: called once per unit of every format, it is on the hot path). */
+static int is_build_unit(char c)
+{
+    switch (c) {
+    case 'i': case 'I': case 'l': case 'k': case 'L': case 'K': case 'n':
+    case 'f': case 'd': case 's': case 'O': case 'S':
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static int is_sep(char c)
 {
@@ -22,7 +32,7 @@ static void format_error(HPyContext *ctx, const char *fmt, const char *at, const
 }
 
 static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
-                       int depth);
+                       int depth, HPy_ssize_t *count);
 
 /* Checks one item at *pf and moves past it. */
 static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int depth)
@@ -35,7 +45,8 @@ static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int dep
             return 0;
         }
         *pf = f + 1;
-        return check_items(ctx, fmt, pf, f, c == '(' ? ')' : c == '[' ? ']' : '}', depth + 1);
+        HPy_ssize_t inner;
+        return check_items(ctx, fmt, pf, f, c == '(' ? ')' : c == '[' ? ']' : '}', depth + 1, &inner);
     }
     if (c == 'N') {
         format_error(ctx, fmt, f,
@@ -43,7 +54,7 @@ static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int dep
                      "close it yourself)");
         return 0;
     }
-    if (c == '\0' || strchr(build_units, c) == NULL) {
+    if (!is_build_unit(c)) {
         char why[48];
         if (c == ')' || c == ']' || c == '}' || c == ':')
             snprintf(why, sizeof(why), "unexpected '%c'", c);
@@ -56,12 +67,13 @@ static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int dep
     return 1;
 }
 
-/* Checks the items up to `end` (and consumes it); in a dict ('}') items go in key:value pairs.
-   `open` is the opening bracket, NULL at the top level. */
+/* Checks the items up to `end` (and consumes it) and counts them (a dict's key:value pair counts 2);
+   in a dict ('}') items go in key:value pairs. `open` is the opening bracket, NULL at the top level. */
 static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
-                       int depth)
+                       int depth, HPy_ssize_t *count)
 {
     const char *f = *pf;
+    *count = 0;
     for (;;) {
         while (is_sep(*f))
             f++;
@@ -77,6 +89,7 @@ static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const 
         }
         if (!check_item(ctx, fmt, &f, depth))
             return 0;
+        ++*count;
         if (end == '}') {
             while (*f == ' ' || *f == '\t')
                 f++;
@@ -93,6 +106,7 @@ static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const 
             }
             if (!check_item(ctx, fmt, &f, depth))
                 return 0;
+            ++*count;
         }
     }
 }
@@ -127,9 +141,9 @@ static void skip_seps(const char **pf)
 
 static HPy build_item(HPyContext *ctx, const char **pf, va_list *ap);
 
-static HPy build_tuple(HPyContext *ctx, const char **pf, va_list *ap, char end)
+/* A tuple of the n items at *pf (n: counted by the caller); consumes `end` unless it is '\0'. */
+static HPy build_tuple_n(HPyContext *ctx, const char **pf, va_list *ap, char end, HPy_ssize_t n)
 {
-    HPy_ssize_t n = count_items(*pf, end);
     HPyTupleBuilder tb = HPyTupleBuilder_New(ctx, n);
     if (tb._tup == 0)
         return HPy_NULL;
@@ -147,6 +161,11 @@ static HPy build_tuple(HPyContext *ctx, const char **pf, va_list *ap, char end)
     if (end != '\0')
         (*pf)++;
     return HPyTupleBuilder_Build(ctx, tb);
+}
+
+static HPy build_tuple(HPyContext *ctx, const char **pf, va_list *ap, char end)
+{
+    return build_tuple_n(ctx, pf, ap, end, count_items(*pf, end));
 }
 
 static HPy build_list(HPyContext *ctx, const char **pf, va_list *ap)
@@ -265,13 +284,13 @@ HPy HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
     }
     /* Checking the whole format first means a malformed one fails before any value is built. */
     const char *f = fmt;
-    if (!check_items(ctx, fmt, &f, NULL, '\0', 0))
+    HPy_ssize_t n;
+    if (!check_items(ctx, fmt, &f, NULL, '\0', 0, &n))
         return HPy_NULL;
 
     va_list ap;
     va_start(ap, fmt);
     HPy result;
-    HPy_ssize_t n = count_items(fmt, '\0');
     f = fmt;
     if (n == 0) {
         result = HPy_Dup(ctx, ctx->h_None);
@@ -279,7 +298,7 @@ HPy HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
         skip_seps(&f);
         result = build_item(ctx, &f, &ap);
     } else {
-        result = build_tuple(ctx, &f, &ap, '\0');
+        result = build_tuple_n(ctx, &f, &ap, '\0', n);
     }
     va_end(ap);
     return result;

@@ -69,6 +69,8 @@ std::unordered_map<PyTypeObject *, TypeExtra> &registry()
 struct LastType {
     PyTypeObject *type = nullptr;
     const TypeExtra *extra = nullptr;
+    Py_ssize_t data_offset = 0;  // where the user's struct starts in its instances
+    bool plain_alloc = false;    // fixed size, outside the GC, PyType_GenericAlloc: HPy_New's fast path
 };
 LastType last_type;
 
@@ -231,7 +233,9 @@ const TypeExtra *type_extra(PyTypeObject *type)
         if (it != types.end()) {
             // Only a type of the registry is remembered: it cannot die without forget_type running.
             if (t == type)
-                last_type = LastType{type, &it->second};
+                last_type = LastType{type, &it->second, shape_offset(it->second.shape),
+                                     type->tp_alloc == PyType_GenericAlloc && type->tp_itemsize == 0 &&
+                                         !PyType_IS_GC(type)};
             return &it->second;
         }
     }
@@ -412,18 +416,7 @@ PyObject *new_instance(PyObject *type_obj, void **data)
         PyErr_Format(PyExc_TypeError, "HPy_New: type '%s' was not created by HPyType_FromSpec", type->tp_name);
         return nullptr;
     }
-    PyObject *obj;
-    if (type->tp_alloc == PyType_GenericAlloc && type->tp_itemsize == 0 && !PyType_IS_GC(type)) {
-        // What PyType_GenericAlloc does for a fixed-size object outside the GC, without its
-        // general cases: the common pure type allocates with a third fewer instructions.
-        obj = static_cast<PyObject *>(PyObject_Malloc(type->tp_basicsize));
-        if (obj == nullptr)
-            return PyErr_NoMemory();
-        std::memset(obj, 0, type->tp_basicsize);
-        PyObject_Init(obj, type);
-    } else {
-        obj = type->tp_alloc(type, 0);
-    }
+    PyObject *obj = type->tp_alloc(type, 0);
     if (obj != nullptr && data != nullptr)
         *data = reinterpret_cast<char *>(obj) + shape_offset(extra->shape);
     return obj;
@@ -443,6 +436,20 @@ HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *pa
 
 HPy ctx_New(HPyContext *, HPy h_type, void **data)
 {
+    using hpy::cpython::last_type;
+    PyTypeObject *type = reinterpret_cast<PyTypeObject *>(_h2py(h_type));
+    if (type == last_type.type && last_type.plain_alloc) {
+        // The type allocated last time (the usual loop): what PyType_GenericAlloc does for a
+        // fixed-size object outside the GC, without the general cases or the lookup.
+        auto *obj = static_cast<PyObject *>(PyObject_Malloc(type->tp_basicsize));
+        if (obj == nullptr)
+            return _py2h(PyErr_NoMemory());
+        std::memset(obj, 0, type->tp_basicsize);
+        PyObject_Init(obj, type);
+        if (data != nullptr)
+            *data = reinterpret_cast<char *>(obj) + last_type.data_offset;
+        return _py2h(obj);
+    }
     return _py2h(hpy::cpython::new_instance(_h2py(h_type), data));
 }
 

@@ -5,7 +5,6 @@ under callgrind, instructions per call (two iteration counts, the difference).
     python bench/ffi_bench.py callgrind ARTIFACTS_JSON N1 N2   (the worker run under valgrind)
 """
 import ctypes
-import importlib.machinery
 import importlib.util
 import json
 import os
@@ -17,6 +16,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "micro"))
+import cgdump  # noqa: E402
+from worker import load_extension  # noqa: E402
+
 FIB_N = 20
 ROUTES = [
     ("capi", "C API extension"),
@@ -29,19 +33,11 @@ ROUTES = [
 ]
 
 
-def _load_ext(name, path):
-    loader = importlib.machinery.ExtensionFileLoader(name, path)
-    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
 def functions(art):
     """{route: fib callable} and {route: why unavailable}."""
     fns, missing = {}, {}
-    fns["capi"] = _load_ext("fibcapi", art["fibcapi"]).fib
-    fns["cpython"] = _load_ext("fibhpy", art["fibhpy-cpython"]).fib
+    fns["capi"] = load_extension("fibcapi", art["fibcapi"]).fib
+    fns["cpython"] = load_extension("fibhpy", art["fibhpy-cpython"]).fib
     import hpy.universal
 
     spec = importlib.util.spec_from_file_location("fibhpy_u", art["fibhpy-universal"])
@@ -50,7 +46,7 @@ def functions(art):
         import cffi
 
         if art.get("fibcffi"):
-            fns["cffi-api"] = _load_ext("_fibcffi", art["fibcffi"]).lib.fib
+            fns["cffi-api"] = load_extension("_fibcffi", art["fibcffi"]).lib.fib
         else:
             missing["cffi-api"] = "the cffi API-mode module did not build"
         abi = cffi.FFI()
@@ -104,26 +100,14 @@ def run(art, quick=False, callgrind=False):
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.out" % tmp, sys.executable,
                    __file__, "callgrind", json.dumps(art), str(n1), str(n2)]
             proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"))
-            counts = {}
-            for f in Path(tmp).glob("cg.out*"):
-                label = total = None
-                for line in f.read_text(errors="replace").splitlines():
-                    if line.startswith("desc: Trigger: Client Request: ffi="):
-                        label = line.split("ffi=", 1)[1]
-                    elif line.startswith("totals:") or line.startswith("summary:"):
-                        total = int(line.split()[1])
-                if label and total is not None:
-                    k, n = label.rsplit("|n=", 1)
-                    counts[(k, int(n))] = total
             if proc.returncode == 0:
-                result["instructions"] = {k: (counts[(k, n2)] - counts[(k, n1)]) / (n2 - n1)
-                                          for k in keys if (k, n2) in counts}
+                result["instructions"] = cgdump.per_iteration(cgdump.read_dumps(tmp, "ffi="), keys, n1, n2)
     return result
 
 
 def callgrind_main(art, n1, n2):
     fns, _ = functions(art)
-    cgmark = _load_ext("cgmark", art["cgmark"])
+    cgmark = load_extension("cgmark", art["cgmark"])
     for k, _ in ROUTES:
         if k not in fns:
             continue

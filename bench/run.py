@@ -32,6 +32,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "micro"))
 import build  # noqa: E402
+import cgdump  # noqa: E402
 import ffi_bench  # noqa: E402
 import report  # noqa: E402
 from cases import CASES, QUICK  # noqa: E402
@@ -152,21 +153,11 @@ def callgrind_route(route, names, n1, n2, tmp):
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if not first_line(route, (proc.stdout.splitlines() or [""])[0]):
         return None
-    counts = {}
-    for f in out.glob("cg.out*"):
-        label, total = None, None
-        for line in f.read_text(errors="replace").splitlines():
-            if line.startswith("desc: Trigger: Client Request: case="):
-                label = line.split("case=", 1)[1]
-            elif line.startswith("totals:") or line.startswith("summary:"):
-                total = int(line.split()[1])
-        if label and total is not None:
-            case, n = label.rsplit("|n=", 1)
-            counts[(case, int(n))] = total
+    counts = cgdump.read_dumps(out, "case=")
     if proc.returncode != 0 or not counts:
         route.unavailable = "callgrind run failed: %s" % (proc.stderr.strip().splitlines()[-1:] or ["?"])[0]
         return None
-    per_iter = {c: (counts[(c, n2)] - counts[(c, n1)]) / (n2 - n1) for c in names if (c, n2) in counts}
+    per_iter = cgdump.per_iteration(counts, names, n1, n2)
     loop = per_iter.get("loop", 0.0)
     return {c: v - loop for c, v in per_iter.items() if c != "loop"}
 
@@ -255,7 +246,7 @@ def main(argv=None):
 
     art = build.build_all(args.build)
     names = [c[0] for c in CASES if not args.quick or c[0] in QUICK]
-    n1, n2 = (1000, 3000) if args.quick else (5000, 25000)
+    n1, n2 = (300, 900) if args.quick else (5000, 25000)
     tn, repeats = (2000, 3) if args.quick else (20000, 15)
 
     routes = micro_routes(art, args)
@@ -274,7 +265,9 @@ def main(argv=None):
                 print("instructions: %s %s" % (key, "done" if res is not None else "unavailable"), flush=True)
     cpu = time_routes(routes, names, tn, repeats)
     print("thread CPU time: done", flush=True)
-    ffi = ffi_bench.run(art, quick=args.quick, callgrind=not args.no_callgrind and shutil.which("valgrind"))
+    # quick mode: fib by CPU time only (one valgrind run less)
+    ffi = ffi_bench.run(art, quick=args.quick,
+                        callgrind=not (args.quick or args.no_callgrind) and shutil.which("valgrind") is not None)
     print("ffi: done", flush=True)
 
     data = {"machine": machine_info(), "quick": args.quick, "cases": [c for c in CASES if c[0] in names],

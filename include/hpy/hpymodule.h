@@ -15,11 +15,22 @@ typedef struct {
 #ifdef HPY_UNIVERSAL_DISPATCH
 /* The context every trampoline of this module passes to the host (set by the host at load), and the
    context, if any, whose handles are the PyObject pointers themselves: with it the trampolines call
-   the implementation directly instead of through the host (see universal/hpy_universal.h). */
+   the implementation directly instead of through the host (see universal/hpy_universal.h).
+   With HPY_EMBEDDED_MODULES defined, several modules share one binary: each keeps them in static
+   variables, which HPY_MOD_EMBEDDABLE(name) declares before the module's first HPyDef (all of a
+   module's definitions are then in one C file). Without it, HPY_MOD_EMBEDDABLE does nothing. */
+#ifdef HPY_EMBEDDED_MODULES
+#  define HPY_MOD_EMBEDDABLE(EXT) static HPyContext *_ctx_for_trampolines; static HPyContext *_ctx_direct_calls;
+#  define _HPY_CTX_DEFINITION /* HPY_MOD_EMBEDDABLE defined them */
+#else
+#  define HPY_MOD_EMBEDDABLE(EXT)
+#  define _HPY_CTX_DEFINITION _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; \
+                              _HPy_HIDDEN HPyContext *_ctx_direct_calls; _HPY_EXTERN_C_END
 _HPY_EXTERN_C_BEGIN
 extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
 extern _HPy_HIDDEN HPyContext *_ctx_direct_calls;
 _HPY_EXTERN_C_END
+#endif
 
 /* The four entry points of a universal module (EXT: the last part of the module's name). */
 #define HPy_MODINIT(EXT, MODDEF)                                                  \
@@ -31,8 +42,7 @@ _HPY_EXTERN_C_END
     {                                                                             \
         return HPY_ABI_VERSION_MINOR;                                             \
     }                                                                             \
-    _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END \
-    _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_direct_calls; _HPY_EXTERN_C_END \
+    _HPY_CTX_DEFINITION                                                           \
     HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
     {                                                                             \
         _ctx_for_trampolines = ctx;                                               \
@@ -49,6 +59,8 @@ _HPY_EXTERN_C_END
         return &MODDEF;                                                           \
     }
 #else
+/* CPython-ABI modules have no module context variable: nothing to declare. */
+#define HPY_MOD_EMBEDDABLE(EXT)
 _HPY_EXTERN_C_BEGIN
 HPyAPI_RUNTIME_FUNC PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def, const char *name);
 _HPY_EXTERN_C_END

@@ -1,4 +1,5 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -197,6 +198,17 @@ void hpy_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+// tp_clear of a type with HPy_tp_traverse: the GC breaks a cycle that runs through HPyFields by
+// clearing them (a cycle of HPy objects alone, such as an object whose field holds itself, has no
+// other object whose tp_clear could break it).
+int hpy_clear(PyObject *self)
+{
+    const TypeExtra *extra = type_extra(Py_TYPE(self));
+    if (extra != nullptr && extra->traverse != nullptr)
+        extra->traverse(reinterpret_cast<char *>(self) + data_offset_of(extra->shape), clear_field, nullptr);
+    return 0;
+}
+
 std::string type_name(const HPyType_Spec *spec)
 {
     return spec->name ? spec->name : "<unnamed>";
@@ -258,6 +270,10 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
             if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
                 Py_XDECREF(bases);
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
+            }
+            if (*metaclass != nullptr) {
+                Py_XDECREF(bases);
+                return spec_error(PyExc_ValueError, spec, "HPyType_SpecParam_Metaclass is given more than once");
             }
             *metaclass = obj;
             break;
@@ -375,7 +391,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     if (spec->basicsize < 0 || spec->itemsize < 0)
         return spec_error(PyExc_SystemError, spec, "basicsize and itemsize must not be negative");
     if (spec->builtin_shape < HPyType_BuiltinShape_Legacy || spec->builtin_shape > HPyType_BuiltinShape_List)
-        return spec_error(PyExc_SystemError, spec, "invalid builtin shape " + std::to_string(spec->builtin_shape));
+        return spec_error(PyExc_ValueError, spec, "invalid builtin shape " + std::to_string(spec->builtin_shape));
     // int, str and tuple objects have variable size on CPython: no fixed place for a C struct.
     const bool struct_free_shape = shape_offset(spec->builtin_shape) < 0;
     if (struct_free_shape && spec->basicsize != 0)
@@ -394,7 +410,9 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     defs->name = spec->name;
     TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr};
     bool has_dealloc = false;
-    bool explicit_call_offset = false;  // a '__vectorcalloffset__' member: the struct holds the call function
+    bool explicit_call_offset = false;
+    bool legacy_traverse = false;       // a Py_tp_traverse among the legacy slots
+    bool legacy_clear = false;  // a '__vectorcalloffset__' member: the struct holds the call function
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
@@ -454,6 +472,8 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     if (spec->legacy_slots != nullptr) {
         for (auto *s = static_cast<PyType_Slot *>(spec->legacy_slots); s->slot != 0; ++s) {
             has_dealloc |= s->slot == Py_tp_dealloc;
+            legacy_traverse |= s->slot == Py_tp_traverse;
+            legacy_clear |= s->slot == Py_tp_clear;
             if (s->slot == Py_tp_methods) {
                 for (auto *m = static_cast<PyMethodDef *>(s->pfunc); m->ml_name != nullptr; ++m)
                     defs->methods.push_back(*m);
@@ -470,6 +490,11 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             }
         }
     }
+    // A type with its own HPy_tp_traverse gets the tp_clear that goes with it (unless a legacy slot
+    // gives one); a subtype without either inherits both from its base.
+    if (extra.traverse != nullptr &&
+        std::none_of(defs->slots.begin(), defs->slots.end(), [](const PyType_Slot &s) { return s.slot == Py_tp_clear; }))
+        defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(hpy_clear)});
 
     PyObject *metaclass = nullptr;
     PyObject *bases = bases_from_params(spec, params, default_base, &metaclass);
@@ -479,6 +504,22 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     PyObject *first = bases != nullptr && PyTuple_GET_SIZE(bases) > 0 ? PyTuple_GET_ITEM(bases, 0) : nullptr;
     PyTypeObject *first_base = first != nullptr && PyType_Check(first) ? reinterpret_cast<PyTypeObject *>(first)
                                                                        : &PyBaseObject_Type;
+
+    // The user's struct starts where the shape says; a base that is not an HPy type must end there.
+    if (!legacy && spec->basicsize > 0 && type_extra(first_base) == nullptr && first_base->tp_basicsize > data_offset)
+        return spec_error(PyExc_TypeError, spec,
+                          std::string("the struct would overlap the C fields of its base '") + first_base->tp_name +
+                              "' (give the type the builtin shape of its base)");
+    // The collector must be able to see what an object holds: its own traverse or its base's.
+    if ((spec->flags & HPy_TPFLAGS_HAVE_GC) && extra.traverse == nullptr && !legacy_traverse &&
+        !PyType_IS_GC(first_base))
+        return spec_error(PyExc_ValueError, spec, "HPy_TPFLAGS_HAVE_GC needs an HPy_tp_traverse slot");
+    if ((spec->flags & HPy_TPFLAGS_HAVE_GC) && extra.traverse == nullptr && !legacy_traverse) {
+        // CPython wants the slots of a collected type in its spec, even when the base has them.
+        defs->slots.push_back({Py_tp_traverse, reinterpret_cast<void *>(first_base->tp_traverse)});
+        if (first_base->tp_clear != nullptr && !legacy_clear)
+            defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(first_base->tp_clear)});
+    }
 
     // 0 inherits the base's size, as in CPython; otherwise the user's struct follows the shape's part.
     Py_ssize_t basicsize = legacy || spec->basicsize == 0 ? spec->basicsize : data_offset + spec->basicsize;
@@ -526,7 +567,9 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     pyspec.name = defs->name.c_str();
     pyspec.basicsize = static_cast<int>(basicsize);
     pyspec.itemsize = spec->itemsize;
-    pyspec.flags = static_cast<unsigned int>(spec->flags) | (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
+    // HPy_TPFLAGS_HAVE_VECTORCALL in a spec says nothing by itself: the call protocol decides.
+    pyspec.flags = (static_cast<unsigned int>(spec->flags) & ~Py_TPFLAGS_HAVE_VECTORCALL) |
+                   (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
     pyspec.slots = defs->slots.data();
 
     PyObject *type;

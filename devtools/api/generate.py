@@ -382,8 +382,32 @@ def cpy_ret(s: Signature) -> str:
     return s.result.ctype.strip() if s.result else "void"
 
 
+# The direct calls of the special signatures a universal trampoline can make without the host: the
+# argument array is already a handle array; the others (tuple arguments, buffers) always go to the host.
+DIRECT_SPECIAL = {
+    "VARARGS": "_hpy_direct_h(self), (const HPy *)args, (size_t)nargs",
+    "KEYWORDS": "_hpy_direct_h(self), (const HPy *)args, _HPY_VECTORCALL_NARGS(nargsf), _hpy_direct_h(kwnames)",
+    "NEWFUNC": "_hpy_direct_h(self), _HPY_DIRECT_TUPLE_ITEMS(args), _HPY_DIRECT_TUPLE_SIZE(args), _hpy_direct_h(kw)",
+    "INITPROC": "_hpy_direct_h(self), _HPY_DIRECT_TUPLE_ITEMS(args), _HPY_DIRECT_TUPLE_SIZE(args), _hpy_direct_h(kw)",
+}
+
+
+def direct_call(s: Signature):
+    """The universal trampoline's call of IMPL when handles are the PyObject pointers; None: never."""
+    if "special" in s.flags:
+        args = DIRECT_SPECIAL.get(s.name)
+        if args is None:
+            return None
+        call = f"IMPL(_ctx_direct_calls, {args})"
+    else:
+        call = f"IMPL({impl_call(s, '_ctx_direct_calls', '')})".replace("_py2h(", "_hpy_direct_h(")
+    return f"_hpy_direct_o({call})" if s.ret == "HPy" else call
+
+
 def gen_universal_trampolines(api: Api) -> str:
-    out = ["/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL. */", ""]
+    out = ["/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL; on a host",
+           "   that said its handles are the PyObject pointers (_HPY_DIRECT_CALLS), it calls IMPL itself and",
+           "   the host's path is a separate cold function (SYM_host), so the direct path needs no frame. */", ""]
     for s in api.signatures:
         if s.block is None:
             continue
@@ -395,15 +419,29 @@ def gen_universal_trampolines(api: Api) -> str:
         if s.result:
             inputs.append("0")  # the host writes the result
         init = "{ " + ", ".join(inputs) + " }"
+        params = ", ".join(cpy_params(s))
+        direct = direct_call(s)
+        name = "SYM##_host" if direct is not None else "SYM"
         out += [f"#define _HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM, IMPL) \\",
-                f"    static {ret} SYM({', '.join(cpy_params(s))}) \\",
+                f"    {'_HPY_COLD ' if direct is not None else ''}static {ret} {name}({params}) \\",
                 "    { \\",
                 f"        _HPyFunc_args_{s.name} a = {init}; \\",
                 f"        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_{s.name}, \\",
                 "                                            (HPyCFunction)IMPL, &a); \\"]
         if s.name == "NOARGS":
             out.append("        (void)_ignored; \\")
-        out += [f"        {'return a.result; ' if s.result else ''}\\", "    }", ""]
+        out += [f"        {'return a.result; ' if s.result else ''}\\", "    }" + (" \\" if direct else "")]
+        if direct is not None:
+            names = [p.name for p in s.inputs] + (["_ignored"] if s.name == "NOARGS" else [])
+            host_call = f"SYM##_host({', '.join(names)})"
+            out += [f"    static {ret} SYM({params}) \\",
+                    "    { \\",
+                    "        if (_HPY_DIRECT_CALLS()) \\",
+                    f"            {'return ' if s.result else ''}{direct}; \\",
+                    *([f"        else \\", f"            {host_call}; \\"] if not s.result else
+                      [f"        return {host_call}; \\"]),
+                    "    }"]
+        out.append("")
     return c_header("include/hpy/universal/trampolines_gen.h", "HPY_UNIVERSAL_TRAMPOLINES_GEN_H", "\n".join(out))
 
 
@@ -422,11 +460,19 @@ def result_of(s: Signature, call: str) -> str:
     return f"_h2py({call})" if s.ret == "HPy" else call
 
 
+# Arguments CPython never passes as NULL to these signatures: telling the compiler lets it drop the
+# NULL tests of HPy_Dup/HPy_Close on them once IMPL is inlined into the trampoline.
+NONNULL_ARGS = {"O": ("self", "arg"), "BINARYFUNC": ("arg0", "arg1")}
+# Written by hand in cpython/trampolines.h although the host converts them generically: NOARGS is
+# METH_FASTCALL in the CPython ABI.
+CPYTHON_MANUAL_TRAMPOLINES = {"NOARGS"}
+
+
 def gen_cpython_trampolines(api: Api) -> str:
     out = ["/* CPython ABI: each C-side trampoline calls IMPL directly (handles are the PyObject pointers).",
            "   The signatures marked special in the description are in cpython/trampolines.h. */", ""]
     for s in api.signatures:
-        if s.block is None or "special" in s.flags:
+        if s.block is None or "special" in s.flags or s.name in CPYTHON_MANUAL_TRAMPOLINES:
             continue
         ret = cpy_ret(s)
         call = result_of(s, f"IMPL({impl_call(s, '_HPyGetContext()', '')})")
@@ -435,6 +481,8 @@ def gen_cpython_trampolines(api: Api) -> str:
                 "    { \\"]
         if s.name == "NOARGS":
             out.append("        (void)_ignored; \\")
+        for p in NONNULL_ARGS.get(s.name, ()):
+            out.append(f"        _HPY_ASSUME({p} != NULL); \\")
         out += [f"        {'return ' if s.result else ''}{call}; \\", "    }", ""]
     return c_header("include/hpy/cpython/trampolines_gen.h", "HPY_CPYTHON_TRAMPOLINES_GEN_H", "\n".join(out))
 

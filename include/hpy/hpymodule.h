@@ -13,18 +13,22 @@ typedef struct {
 } HPyModuleDef;
 
 #ifdef HPY_UNIVERSAL_DISPATCH
-/* The context every trampoline of this module passes to the host (set by the host at load).
-   With HPY_EMBEDDED_MODULES defined, several modules share one binary: each keeps it in a static
-   variable, which HPY_MOD_EMBEDDABLE(name) declares before the module's first HPyDef (all of a
+/* The context every trampoline of this module passes to the host (set by the host at load), and the
+   context, if any, whose handles are the PyObject pointers themselves: with it the trampolines call
+   the implementation directly instead of through the host (see universal/hpy_universal.h).
+   With HPY_EMBEDDED_MODULES defined, several modules share one binary: each keeps them in static
+   variables, which HPY_MOD_EMBEDDABLE(name) declares before the module's first HPyDef (all of a
    module's definitions are then in one C file). Without it, HPY_MOD_EMBEDDABLE does nothing. */
 #ifdef HPY_EMBEDDED_MODULES
-#  define HPY_MOD_EMBEDDABLE(EXT) static HPyContext *_ctx_for_trampolines;
-#  define _HPY_CTX_DEFINITION /* HPY_MOD_EMBEDDABLE defined it */
+#  define HPY_MOD_EMBEDDABLE(EXT) static HPyContext *_ctx_for_trampolines; static HPyContext *_ctx_direct_calls;
+#  define _HPY_CTX_DEFINITION /* HPY_MOD_EMBEDDABLE defined them */
 #else
 #  define HPY_MOD_EMBEDDABLE(EXT)
-#  define _HPY_CTX_DEFINITION _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END
+#  define _HPY_CTX_DEFINITION _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; \
+                              _HPy_HIDDEN HPyContext *_ctx_direct_calls; _HPY_EXTERN_C_END
 _HPY_EXTERN_C_BEGIN
 extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
+extern _HPy_HIDDEN HPyContext *_ctx_direct_calls;
 _HPY_EXTERN_C_END
 #endif
 
@@ -42,6 +46,13 @@ _HPY_EXTERN_C_END
     HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
     {                                                                             \
         _ctx_for_trampolines = ctx;                                               \
+        _ctx_direct_calls = NULL; /* until the host says otherwise, right after */ \
+    }                                                                             \
+    /* Optional, beyond HPy 0.9: a host whose handles are PyObject pointers */    \
+    /* passes the context it gave HPyInitGlobalContext (other hosts never call). */ \
+    HPy_EXPORTED_SYMBOL void _HPyInitDirectCalls_##EXT(HPyContext *ctx)          \
+    {                                                                             \
+        _ctx_direct_calls = ctx;                                                  \
     }                                                                             \
     HPy_EXPORTED_SYMBOL HPyModuleDef *HPyInit_##EXT(void)                         \
     {                                                                             \

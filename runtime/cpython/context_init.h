@@ -34,7 +34,9 @@ const TypeExtra *type_extra(PyTypeObject *type);
 void *instance_data(PyObject *obj);
 
 // The CPython method of an HPy method definition; nothing for a signature methods cannot have.
-std::optional<PyMethodDef> method_def(const HPyMeth &meth);
+// `ctx` is the context the method runs with: the CPython ABI's NOARGS trampolines are METH_FASTCALL
+// (CPython specialises those calls, not METH_NOARGS ones), the universal ones METH_NOARGS.
+std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext *ctx);
 
 // "<what> '<name>' has an unsupported signature <n>", for the SystemError of an invalid method.
 std::string unsupported_signature(const char *what, const HPyMeth &meth);

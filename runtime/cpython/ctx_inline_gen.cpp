@@ -416,6 +416,16 @@ int ctx_Is(HPyContext *ctx, HPy obj, HPy other)
     return HPy_Is(ctx, obj, other);
 }
 
+void *ctx_AsStruct_Object(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Object(ctx, h);
+}
+
+void *ctx_AsStruct_Legacy(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Legacy(ctx, h);
+}
+
 HPy ctx_Repr(HPyContext *ctx, HPy obj)
 {
     return HPy_Repr(ctx, obj);
@@ -581,6 +591,11 @@ int ctx_Tuple_Check(HPyContext *ctx, HPy h)
     return HPyTuple_Check(ctx, h);
 }
 
+HPy ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
+{
+    return HPyTuple_FromArray(ctx, items, n);
+}
+
 HPy ctx_Import_ImportModule(HPyContext *ctx, const char *utf8_name)
 {
     return HPyImport_ImportModule(ctx, utf8_name);
@@ -634,6 +649,11 @@ HPy ctx_Dict_Keys(HPyContext *ctx, HPy h)
 HPy ctx_Dict_Copy(HPyContext *ctx, HPy h)
 {
     return HPyDict_Copy(ctx, h);
+}
+
+HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
+{
+    return HPy_Call(ctx, callable, args, nargs, kwnames);
 }
 
 }  // extern "C"

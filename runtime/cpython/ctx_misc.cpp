@@ -116,16 +116,6 @@ HPy ctx_CallTupleDict(HPyContext *, HPy callable, HPy args, HPy kw)
 }
 
 // Handles are object pointers, so the handle array is the vectorcall argument array.
-HPy ctx_Call(HPyContext *, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
-{
-    PyObject *kn = _h2py(kwnames);
-    if (kn != nullptr && !PyTuple_Check(kn)) {
-        PyErr_SetString(PyExc_TypeError, "HPy_Call requires kwnames to be a tuple or null handle");
-        return HPy_NULL;
-    }
-    return _py2h(PyObject_Vectorcall(_h2py(callable), reinterpret_cast<PyObject *const *>(args), nargs, kn));
-}
-
 HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kwnames)
 {
     PyObject *kn = _h2py(kwnames);
@@ -140,18 +130,6 @@ HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kw
     return _py2h(PyObject_VectorcallMethod(_h2py(name), reinterpret_cast<PyObject *const *>(args), nargs, kn));
 }
 
-HPy ctx_Tuple_FromArray(HPyContext *, HPy items[], HPy_ssize_t n)
-{
-    PyObject *t = PyTuple_New(n);
-    if (t == nullptr)
-        return HPy_NULL;
-    for (HPy_ssize_t i = 0; i < n; i++) {
-        PyObject *item = _h2py(items[i]);
-        Py_INCREF(item);
-        PyTuple_SET_ITEM(t, i, item);
-    }
-    return _py2h(t);
-}
 
 const char *ctx_Type_GetName(HPyContext *, HPy type)
 {

@@ -85,7 +85,7 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
     for (HPyDef **p = hpydef->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
         if (d->kind == HPyDef_Kind_Meth) {
-            std::optional<PyMethodDef> method = method_def(d->meth);
+            std::optional<PyMethodDef> method = method_def(d->meth, ctx);
             if (!method)
                 return def_error(mod_name, unsupported_signature("function", d->meth));
             h->methods.push_back(*method);

@@ -136,6 +136,17 @@ std::unordered_map<PyTypeObject *, TypeExtra> &registry()
     return *types;
 }
 
+// The last type found in the registry itself, for allocation and deallocation loops (HPy_New and
+// tp_dealloc look up the same type again and again); forget_type clears it before an entry goes.
+struct LastType {
+    PyTypeObject *type = nullptr;
+    const TypeExtra *extra = nullptr;
+    Py_ssize_t data_offset = 0;  // where the user's struct starts in its instances
+    bool plain_alloc = false;    // a struct, fixed size, outside the GC, PyType_GenericAlloc, no call
+                                 // function to set: HPy_New's fast path
+};
+LastType last_type;
+
 PyObject *forget_type(PyObject *type_address, PyObject *weakref);
 PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
 
@@ -162,10 +173,12 @@ PyObject *forget_type(PyObject *type_address, PyObject *weakref)
     PyObject *again = Py_REFCNT(tp) > 0 ? watch_type(tp, type_address) : nullptr;
     PyErr_Clear();
     Py_DECREF(it->second.weakref);
-    if (again != nullptr)
+    if (again != nullptr) {
         it->second.weakref = again;
-    else
+    } else {
+        last_type = LastType{};
         types.erase(it);
+    }
     Py_RETURN_NONE;
 }
 
@@ -337,11 +350,11 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
 
 }  // namespace
 
-std::optional<PyMethodDef> method_def(const HPyMeth &meth)
+std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext *ctx)
 {
     int flags;
     switch (meth.signature) {
-    case HPyFunc_NOARGS: flags = METH_NOARGS; break;
+    case HPyFunc_NOARGS: flags = ctx == &_hpy_cpython_context ? METH_FASTCALL : METH_NOARGS; break;
     case HPyFunc_O: flags = METH_O; break;
     case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
     case HPyFunc_KEYWORDS: flags = METH_FASTCALL | METH_KEYWORDS; break;
@@ -359,11 +372,20 @@ std::string unsupported_signature(const char *what, const HPyMeth &meth)
 
 const TypeExtra *type_extra(PyTypeObject *type)
 {
+    if (type == last_type.type)
+        return last_type.extra;
     auto &types = registry();
     for (PyTypeObject *t = type; t != nullptr; t = t->tp_base) {
         auto it = types.find(t);
-        if (it != types.end())
+        if (it != types.end()) {
+            // Only a type of the registry is remembered: it cannot die without forget_type running.
+            if (t == type)
+                last_type = LastType{type, &it->second, data_offset_of(it->second.shape),
+                                     shape_offset(it->second.shape) >= 0 && it->second.default_call == nullptr &&
+                                         type->tp_alloc == PyType_GenericAlloc && type->tp_itemsize == 0 &&
+                                         !PyType_IS_GC(type)};
             return &it->second;
+        }
     }
     return nullptr;
 }
@@ -417,7 +439,7 @@ PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyO
 }
 #endif
 
-PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
+PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
     if (spec == nullptr) {
         PyErr_SetString(PyExc_SystemError, "HPyType_FromSpec: spec is NULL");
@@ -472,7 +494,7 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             break;
         }
         case HPyDef_Kind_Meth: {
-            std::optional<PyMethodDef> method = method_def(d->meth);
+            std::optional<PyMethodDef> method = method_def(d->meth, ctx);
             if (!method)
                 return spec_error(PyExc_SystemError, spec, unsupported_signature("method", d->meth));
             defs->methods.push_back(*method);
@@ -672,13 +694,27 @@ using hpy::cpython::instance_data;
 
 extern "C" {
 
-HPy ctx_Type_FromSpec(HPyContext *, HPyType_Spec *spec, HPyType_SpecParam *params)
+HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
-    return _py2h(hpy::cpython::type_from_spec(spec, params));
+    return _py2h(hpy::cpython::type_from_spec(ctx, spec, params));
 }
 
 HPy ctx_New(HPyContext *, HPy h_type, void **data)
 {
+    using hpy::cpython::last_type;
+    PyTypeObject *type = reinterpret_cast<PyTypeObject *>(_h2py(h_type));
+    if (type == last_type.type && last_type.plain_alloc) {
+        // The type allocated last time (the usual loop): what PyType_GenericAlloc does for a
+        // fixed-size object outside the GC, without the general cases or the lookup.
+        auto *obj = static_cast<PyObject *>(PyObject_Malloc(type->tp_basicsize));
+        if (obj == nullptr)
+            return _py2h(PyErr_NoMemory());
+        std::memset(obj, 0, type->tp_basicsize);
+        PyObject_Init(obj, type);
+        if (data != nullptr)
+            *data = reinterpret_cast<char *>(obj) + last_type.data_offset;
+        return _py2h(obj);
+    }
     return _py2h(hpy::cpython::new_instance(_h2py(h_type), data));
 }
 
@@ -697,8 +733,8 @@ HPy ctx_Type_GenericNew(HPyContext *, HPy type, const HPy *, HPy_ssize_t, HPy)
 }
 
 // The shapes a type can have here have constant offsets: no lookup on these hot paths.
-void *ctx_AsStruct_Object(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Object>(h); }
-void *ctx_AsStruct_Legacy(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Legacy>(h); }
+// Object and Legacy are inline in the CPython ABI (cpython/inline.h), with this same offset.
+static_assert(hpy::cpython::shape_offset(HPyType_BuiltinShape_Object) == _HPy_OBJECT_SHAPE_OFFSET);
 void *ctx_AsStruct_Type(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Type>(h); }
 void *ctx_AsStruct_Float(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Float>(h); }
 void *ctx_AsStruct_List(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_List>(h); }
@@ -734,6 +770,30 @@ int ctx_SetCallFunction(HPyContext *, HPy h, HPyCallFunction *func)
     }
     *hpy::cpython::call_slot(obj) = func->cpy_trampoline;
     return 0;
+}
+
+// The TypeError of a CPython-ABI NOARGS method (METH_FASTCALL) called with arguments, naming the
+// method as CPython would: found from its trampoline in the module's or the type's method table.
+__attribute__((visibility("hidden"))) PyObject *_HPy_NoArgsError(PyObject *self, void (*trampoline)(void),
+                                                                 Py_ssize_t nargs)
+{
+    auto matches = [trampoline](const PyMethodDef *m) {
+        return reinterpret_cast<void (*)(void)>(m->ml_meth) == trampoline;
+    };
+    const char *name = nullptr;
+    if (PyModule_Check(self)) {
+        PyModuleDef *def = PyModule_GetDef(self);
+        for (PyMethodDef *m = def ? def->m_methods : nullptr; m && m->ml_name && !name; ++m)
+            if (matches(m))
+                name = m->ml_name;
+    } else {
+        for (PyTypeObject *t = Py_TYPE(self); t && !name; t = t->tp_base)
+            for (PyMethodDef *m = t->tp_methods; m && m->ml_name && !name; ++m)
+                if (matches(m))
+                    name = m->ml_name;
+    }
+    PyErr_Format(PyExc_TypeError, "%s() takes no arguments (%zd given)", name ? name : "function", nargs);
+    return nullptr;
 }
 
 // The GC sees an HPy object's fields through its HPy traverse function, and its type.

@@ -7,7 +7,32 @@
 /* Recursion guard: formats are written by hand, nobody nests this deep on purpose. */
 #define MAX_NESTING 100
 
-static const char build_units[] = "iIlkLKnfdsOS";
+/* The item counts of the first brackets of a format, in the order they open: the check pass records
+   them, the build pass reads them instead of scanning each bracket again. */
+#define RECORDED_BRACKETS 16
+typedef struct {
+    HPy_ssize_t counts[RECORDED_BRACKETS];
+    int recorded; /* brackets seen by the check pass */
+    int next;     /* brackets opened by the build pass */
+} BracketCounts;
+
+/* What the build pass carries: the C values and the recorded counts. */
+typedef struct {
+    va_list *ap;
+    BracketCounts *brackets;
+} Build;
+
+/* The value units (a switch: called once per unit of every format, it is on the hot path). */
+static int is_build_unit(char c)
+{
+    switch (c) {
+    case 'i': case 'I': case 'l': case 'k': case 'L': case 'K': case 'n':
+    case 'f': case 'd': case 's': case 'O': case 'S':
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static int is_sep(char c)
 {
@@ -22,10 +47,10 @@ static void format_error(HPyContext *ctx, const char *fmt, const char *at, const
 }
 
 static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
-                       int depth);
+                       int depth, HPy_ssize_t *count, BracketCounts *bc);
 
 /* Checks one item at *pf and moves past it. */
-static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int depth)
+static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int depth, BracketCounts *bc)
 {
     const char *f = *pf;
     char c = *f;
@@ -35,7 +60,13 @@ static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int dep
             return 0;
         }
         *pf = f + 1;
-        return check_items(ctx, fmt, pf, f, c == '(' ? ')' : c == '[' ? ']' : '}', depth + 1);
+        HPy_ssize_t inner;
+        int index = bc->recorded++;
+        if (!check_items(ctx, fmt, pf, f, c == '(' ? ')' : c == '[' ? ']' : '}', depth + 1, &inner, bc))
+            return 0;
+        if (index < RECORDED_BRACKETS)
+            bc->counts[index] = inner;
+        return 1;
     }
     if (c == 'N') {
         format_error(ctx, fmt, f,
@@ -43,7 +74,7 @@ static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int dep
                      "close it yourself)");
         return 0;
     }
-    if (c == '\0' || strchr(build_units, c) == NULL) {
+    if (!is_build_unit(c)) {
         char why[48];
         if (c == ')' || c == ']' || c == '}' || c == ':')
             snprintf(why, sizeof(why), "unexpected '%c'", c);
@@ -56,12 +87,13 @@ static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int dep
     return 1;
 }
 
-/* Checks the items up to `end` (and consumes it); in a dict ('}') items go in key:value pairs.
-   `open` is the opening bracket, NULL at the top level. */
+/* Checks the items up to `end` (and consumes it) and counts them (a dict's key:value pair counts 2);
+   in a dict ('}') items go in key:value pairs. `open` is the opening bracket, NULL at the top level. */
 static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
-                       int depth)
+                       int depth, HPy_ssize_t *count, BracketCounts *bc)
 {
     const char *f = *pf;
+    *count = 0;
     for (;;) {
         while (is_sep(*f))
             f++;
@@ -75,8 +107,9 @@ static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const 
             format_error(ctx, fmt, open, why);
             return 0;
         }
-        if (!check_item(ctx, fmt, &f, depth))
+        if (!check_item(ctx, fmt, &f, depth, bc))
             return 0;
+        ++*count;
         if (end == '}') {
             while (*f == ' ' || *f == '\t')
                 f++;
@@ -91,8 +124,9 @@ static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const 
                 format_error(ctx, fmt, f, "missing dict value after ':'");
                 return 0;
             }
-            if (!check_item(ctx, fmt, &f, depth))
+            if (!check_item(ctx, fmt, &f, depth, bc))
                 return 0;
+            ++*count;
         }
     }
 }
@@ -125,17 +159,46 @@ static void skip_seps(const char **pf)
         (*pf)++;
 }
 
-static HPy build_item(HPyContext *ctx, const char **pf, va_list *ap);
+static HPy build_item(HPyContext *ctx, const char **pf, Build *b);
 
-static HPy build_tuple(HPyContext *ctx, const char **pf, va_list *ap, char end)
+/* The item count of the bracket the build pass opens now: recorded by the check pass, or counted. */
+static HPy_ssize_t bracket_count(Build *b, const char *f, char end)
 {
-    HPy_ssize_t n = count_items(*pf, end);
+    int index = b->brackets->next++;
+    return index < RECORDED_BRACKETS ? b->brackets->counts[index] : count_items(f, end);
+}
+
+/* Tuples up to this size are built from an array on the stack, larger ones with a tuple builder. */
+#define SMALL_TUPLE 8
+
+/* A tuple of the n items at *pf (n: counted by the caller); consumes `end` unless it is '\0'. */
+static HPy build_tuple_n(HPyContext *ctx, const char **pf, Build *b, char end, HPy_ssize_t n)
+{
+    if (n <= SMALL_TUPLE) {
+        HPy items[SMALL_TUPLE];
+        for (HPy_ssize_t i = 0; i < n; i++) {
+            skip_seps(pf);
+            items[i] = build_item(ctx, pf, b);
+            if (HPy_IsNull(items[i])) {
+                while (i > 0)
+                    HPy_Close(ctx, items[--i]);
+                return HPy_NULL;
+            }
+        }
+        skip_seps(pf);
+        if (end != '\0')
+            (*pf)++;
+        HPy result = HPyTuple_FromArray(ctx, items, n);
+        for (HPy_ssize_t i = 0; i < n; i++)
+            HPy_Close(ctx, items[i]);
+        return result;
+    }
     HPyTupleBuilder tb = HPyTupleBuilder_New(ctx, n);
     if (tb._tup == 0)
         return HPy_NULL;
     for (HPy_ssize_t i = 0; i < n; i++) {
         skip_seps(pf);
-        HPy item = build_item(ctx, pf, ap);
+        HPy item = build_item(ctx, pf, b);
         if (HPy_IsNull(item)) {
             HPyTupleBuilder_Cancel(ctx, tb);
             return HPy_NULL;
@@ -149,15 +212,20 @@ static HPy build_tuple(HPyContext *ctx, const char **pf, va_list *ap, char end)
     return HPyTupleBuilder_Build(ctx, tb);
 }
 
-static HPy build_list(HPyContext *ctx, const char **pf, va_list *ap)
+static HPy build_tuple(HPyContext *ctx, const char **pf, Build *b, char end)
 {
-    HPy_ssize_t n = count_items(*pf, ']');
+    return build_tuple_n(ctx, pf, b, end, bracket_count(b, *pf, end));
+}
+
+static HPy build_list(HPyContext *ctx, const char **pf, Build *b)
+{
+    HPy_ssize_t n = bracket_count(b, *pf, ']');
     HPyListBuilder lb = HPyListBuilder_New(ctx, n);
     if (lb._lst == 0)
         return HPy_NULL;
     for (HPy_ssize_t i = 0; i < n; i++) {
         skip_seps(pf);
-        HPy item = build_item(ctx, pf, ap);
+        HPy item = build_item(ctx, pf, b);
         if (HPy_IsNull(item)) {
             HPyListBuilder_Cancel(ctx, lb);
             return HPy_NULL;
@@ -170,7 +238,7 @@ static HPy build_list(HPyContext *ctx, const char **pf, va_list *ap)
     return HPyListBuilder_Build(ctx, lb);
 }
 
-static HPy build_dict(HPyContext *ctx, const char **pf, va_list *ap)
+static HPy build_dict(HPyContext *ctx, const char **pf, Build *b)
 {
     HPy dict = HPyDict_New(ctx);
     if (HPy_IsNull(dict))
@@ -179,13 +247,13 @@ static HPy build_dict(HPyContext *ctx, const char **pf, va_list *ap)
         skip_seps(pf);
         if (**pf == '}')
             break;
-        HPy key = build_item(ctx, pf, ap);
+        HPy key = build_item(ctx, pf, b);
         if (HPy_IsNull(key)) {
             HPy_Close(ctx, dict);
             return HPy_NULL;
         }
         skip_seps(pf);
-        HPy value = build_item(ctx, pf, ap);
+        HPy value = build_item(ctx, pf, b);
         if (HPy_IsNull(value)) {
             HPy_Close(ctx, key);
             HPy_Close(ctx, dict);
@@ -204,35 +272,36 @@ static HPy build_dict(HPyContext *ctx, const char **pf, va_list *ap)
 }
 
 /* Builds the item at *pf as a new handle, consuming its C values. */
-static HPy build_item(HPyContext *ctx, const char **pf, va_list *ap)
+static HPy build_item(HPyContext *ctx, const char **pf, Build *b)
 {
     char c = *(*pf)++;
     switch (c) {
     case '(':
-        return build_tuple(ctx, pf, ap, ')');
+        return build_tuple(ctx, pf, b, ')');
     case '[':
-        return build_list(ctx, pf, ap);
+        return build_list(ctx, pf, b);
     case '{':
-        return build_dict(ctx, pf, ap);
+        b->brackets->next++; /* a dict needs no count, but it is a bracket: keep the order */
+        return build_dict(ctx, pf, b);
     case 'i':
-        return HPyLong_FromLong(ctx, (long)va_arg(*ap, int));
+        return HPyLong_FromLong(ctx, (long)va_arg(*b->ap, int));
     case 'I':
-        return HPyLong_FromUnsignedLong(ctx, (unsigned long)va_arg(*ap, unsigned int));
+        return HPyLong_FromUnsignedLong(ctx, (unsigned long)va_arg(*b->ap, unsigned int));
     case 'l':
-        return HPyLong_FromLong(ctx, va_arg(*ap, long));
+        return HPyLong_FromLong(ctx, va_arg(*b->ap, long));
     case 'k':
-        return HPyLong_FromUnsignedLong(ctx, va_arg(*ap, unsigned long));
+        return HPyLong_FromUnsignedLong(ctx, va_arg(*b->ap, unsigned long));
     case 'L':
-        return HPyLong_FromLongLong(ctx, va_arg(*ap, long long));
+        return HPyLong_FromLongLong(ctx, va_arg(*b->ap, long long));
     case 'K':
-        return HPyLong_FromUnsignedLongLong(ctx, va_arg(*ap, unsigned long long));
+        return HPyLong_FromUnsignedLongLong(ctx, va_arg(*b->ap, unsigned long long));
     case 'n':
-        return HPyLong_FromSsize_t(ctx, va_arg(*ap, HPy_ssize_t));
+        return HPyLong_FromSsize_t(ctx, va_arg(*b->ap, HPy_ssize_t));
     case 'f': /* a float argument arrives promoted to double */
     case 'd':
-        return HPyFloat_FromDouble(ctx, va_arg(*ap, double));
+        return HPyFloat_FromDouble(ctx, va_arg(*b->ap, double));
     case 's': {
-        const char *s = va_arg(*ap, const char *);
+        const char *s = va_arg(*b->ap, const char *);
         /* As Py_BuildValue: a NULL string is None rather than a crash. */
         if (s == NULL)
             return HPy_Dup(ctx, ctx->h_None);
@@ -240,7 +309,7 @@ static HPy build_item(HPyContext *ctx, const char **pf, va_list *ap)
     }
     case 'O':
     case 'S': {
-        HPy h = va_arg(*ap, HPy);
+        HPy h = va_arg(*b->ap, HPy);
         /* HPy_NULL usually means the call that produced it failed: keep that exception. */
         if (HPy_IsNull(h)) {
             if (!HPyErr_Occurred(ctx))
@@ -265,21 +334,24 @@ HPy HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
     }
     /* Checking the whole format first means a malformed one fails before any value is built. */
     const char *f = fmt;
-    if (!check_items(ctx, fmt, &f, NULL, '\0', 0))
+    HPy_ssize_t n;
+    BracketCounts brackets;
+    brackets.recorded = brackets.next = 0;
+    if (!check_items(ctx, fmt, &f, NULL, '\0', 0, &n, &brackets))
         return HPy_NULL;
 
     va_list ap;
     va_start(ap, fmt);
+    Build b = {&ap, &brackets};
     HPy result;
-    HPy_ssize_t n = count_items(fmt, '\0');
     f = fmt;
     if (n == 0) {
         result = HPy_Dup(ctx, ctx->h_None);
     } else if (n == 1) {
         skip_seps(&f);
-        result = build_item(ctx, &f, &ap);
+        result = build_item(ctx, &f, &b);
     } else {
-        result = build_tuple(ctx, &f, &ap, '\0');
+        result = build_tuple_n(ctx, &f, &b, '\0', n);
     }
     va_end(ap);
     return result;

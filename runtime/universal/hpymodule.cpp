@@ -160,6 +160,17 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
                       : mode == Mode::Trace ? trace::context(&g_universal_ctx)
                                             : &g_universal_ctx;
     init_ctx_fn(ctx);
+    // Modules built with unihpy's headers may call their implementations directly while they run
+    // with a context whose handles are the PyObject pointers: the universal one (never debug/trace),
+    // on a build whose tuples have the layout the direct tp_new/tp_init trampolines read.
+#ifndef Py_GIL_DISABLED
+    static_assert(offsetof(PyTupleObject, ob_item) == 3 * sizeof(void *) &&
+                      offsetof(PyVarObject, ob_size) == 2 * sizeof(void *),
+                  "the tuple layout of include/hpy/universal/hpy_universal.h");
+    if (ctx == &g_universal_ctx)
+        if (auto direct_fn = lookup<InitCtxFn>(lib.handle, "_HPyInitDirectCalls_" + sn))
+            direct_fn(ctx);
+#endif
     lib.keep_open();  // trampolines and types now point into the library
     HPyModuleDef *hpydef = init_fn();
     if (hpydef == nullptr) {

@@ -513,16 +513,6 @@ HPyAPI_FUNC HPy HPy_Type(HPyContext *ctx, HPy obj)
     return _py2h(PyObject_Type(_h2py(obj)));
 }
 
-HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
-{
-    return ctx_AsStruct_Object(ctx, h);
-}
-
-HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
-{
-    return ctx_AsStruct_Legacy(ctx, h);
-}
-
 HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 {
     return ctx_New(ctx, h_type, data);
@@ -724,11 +714,6 @@ HPyAPI_FUNC int HPyTuple_Check(HPyContext *ctx, HPy h)
 {
     (void)ctx;
     return (int)PyTuple_Check(_h2py(h));
-}
-
-HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
-{
-    return ctx_Tuple_FromArray(ctx, items, n);
 }
 
 HPyAPI_FUNC HPy HPyImport_ImportModule(HPyContext *ctx, const char *utf8_name)
@@ -973,11 +958,6 @@ HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, 
 HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
 {
     return ctx_SetCallFunction(ctx, h, func);
-}
-
-HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
-{
-    return ctx_Call(ctx, callable, args, nargs, kwnames);
 }
 
 HPyAPI_FUNC HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames)

@@ -17,9 +17,18 @@ HPyAPI_RUNTIME_FUNC void _HPy_CallReleaseBufferProc(HPyContext *ctx, HPyCFunctio
                                                     Py_buffer *view);
 HPyAPI_RUNTIME_FUNC int _HPy_CallTraverseProc(HPyCFunction impl, PyObject *self, visitproc visit, void *arg);
 HPyAPI_RUNTIME_FUNC void _HPy_CallCapsuleDestructor(HPyCFunction impl, PyObject *capsule);
+/* Raises the TypeError of a NOARGS method called with nargs arguments; returns NULL. */
+HPyAPI_RUNTIME_FUNC PyObject *_HPy_NoArgsError(PyObject *self, void (*trampoline)(void), Py_ssize_t nargs);
 _HPY_EXTERN_C_END
 
 HPyAPI_FUNC HPyContext *_HPyGetContext(void) { return &_hpy_cpython_context; }
+
+/* A fact the compiler may rely on (trampolines: arguments CPython never passes as NULL). */
+#if defined(__GNUC__) || defined(__clang__)
+#  define _HPY_ASSUME(cond) do { if (!(cond)) __builtin_unreachable(); } while (0)
+#else
+#  define _HPY_ASSUME(cond) ((void)0)
+#endif
 
 #include "hpy/cpython/runtime_gen.h"
 #include "hpy/cpython/inline.h"

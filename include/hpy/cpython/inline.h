@@ -55,4 +55,50 @@ HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
     return obj;
 }
 
+/* A new tuple of the n items (each gets a new reference); HPy_NULL on error. */
+HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
+{
+    (void)ctx;
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return HPy_NULL;
+    for (HPy_ssize_t i = 0; i < n; i++) {
+        PyObject *item = _h2py(items[i]);
+        Py_INCREF(item);
+        PyTuple_SET_ITEM(t, i, item);
+    }
+    return _py2h(t);
+}
+
+/* Where the user's struct starts in an instance of a pure (Object-shape) type: after the object
+   header, aligned as max_align_t (runtime/cpython/ctx_type.cpp asserts the same offset). */
+#define _HPy_OBJECT_SHAPE_OFFSET (((sizeof(PyObject) + 15) / 16) * 16)
+
+/* The instance struct of a pure type's object: one addition, as in hand-written C-API code. */
+HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return (char *)_h2py(h) + _HPy_OBJECT_SHAPE_OFFSET;
+}
+
+/* A Legacy-shape type's struct starts with PyObject_HEAD: it is the object itself. */
+HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return _h2py(h);
+}
+
+/* Calls `callable` with vectorcall arguments (keyword values after the positional ones, their names
+   in the tuple kwnames, or HPy_NULL); a new handle, HPy_NULL on error. */
+HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
+{
+    (void)ctx;
+    PyObject *kn = _h2py(kwnames);
+    if (kn != NULL && !PyTuple_Check(kn)) {
+        PyErr_SetString(PyExc_TypeError, "HPy_Call requires kwnames to be a tuple or null handle");
+        return HPy_NULL;
+    }
+    return _py2h(PyObject_Vectorcall(_h2py(callable), (PyObject *const *)args, nargs, kn));
+}
+
 #endif /* HPY_CPYTHON_INLINE_H */

@@ -2,6 +2,18 @@
 #ifndef HPY_CPYTHON_TRAMPOLINES_H
 #define HPY_CPYTHON_TRAMPOLINES_H
 
+/* NOARGS is METH_FASTCALL in the CPython ABI (the runtime's method_def): CPython's interpreter
+   specialises calls of METH_FASTCALL functions and not of METH_NOARGS ones. */
+#define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL)                             \
+    static PyObject *SYM(PyObject *self, PyObject *const *args, Py_ssize_t nargs) \
+    {                                                                             \
+        (void)args;                                                               \
+        if (nargs != 0)                                                           \
+            return _HPy_NoArgsError(self, (void (*)(void))SYM, nargs);            \
+        _HPY_ASSUME(self != NULL);                                                \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(self)));                        \
+    }
+
 /* METH_FASTCALL: the argument array is already an array of handles. */
 #define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL)                            \
     static PyObject *SYM(PyObject *self, PyObject *const *args, Py_ssize_t nargs) \

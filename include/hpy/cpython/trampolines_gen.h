@@ -7,16 +7,11 @@
 /* CPython ABI: each C-side trampoline calls IMPL directly (handles are the PyObject pointers).
    The signatures marked special in the description are in cpython/trampolines.h. */
 
-#define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *_ignored) \
-    { \
-        (void)_ignored; \
-        return _h2py(IMPL(_HPyGetContext(), _py2h(self))); \
-    }
-
 #define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *arg) \
     { \
+        _HPY_ASSUME(self != NULL); \
+        _HPY_ASSUME(arg != NULL); \
         return _h2py(IMPL(_HPyGetContext(), _py2h(self), _py2h(arg))); \
     }
 
@@ -29,6 +24,8 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_BINARYFUNC(SYM, IMPL) \
     static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
+        _HPY_ASSUME(arg0 != NULL); \
+        _HPY_ASSUME(arg1 != NULL); \
         return _h2py(IMPL(_HPyGetContext(), _py2h(arg0), _py2h(arg1))); \
     }
 

@@ -9,6 +9,27 @@
 #  define _HPY_LEGACY_ONLY(message) __attribute__((error(message)))
 #endif
 
+/* Direct calls. A host whose handles are the PyObject pointers themselves and whose tuples have
+   CPython's usual layout (unihpy's CPython host in universal mode) calls _HPyInitDirectCalls_NAME
+   with the context it just gave HPyInitGlobalContext_NAME (which resets it). While it is set, the
+   module's trampolines convert arguments and result themselves, as the host would, and call the
+   implementation without the round trip through ctx_CallRealFunctionFromTrampoline. Every other
+   host and context (HPy 0.9, PyPy, debug and trace modes) takes the host's path. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define _HPY_DIRECT_CALLS() (__builtin_expect(_ctx_direct_calls != NULL, 1))
+#  define _HPY_COLD __attribute__((noinline, cold))
+#else
+#  define _HPY_DIRECT_CALLS() (_ctx_direct_calls != NULL)
+#  define _HPY_COLD
+#endif
+#define _hpy_direct_h(o) _hconv(o)
+#define _hpy_direct_o(h) ((cpy_PyObject *)(h)._i)
+/* A tuple's size and item array (PyObject_VAR_HEAD then the items): tp_new and tp_init arguments. */
+#define _HPY_DIRECT_TUPLE_SIZE(t) (*(const HPy_ssize_t *)((const char *)(t) + 2 * sizeof(void *)))
+#define _HPY_DIRECT_TUPLE_ITEMS(t) ((const HPy *)((const char *)(t) + 3 * sizeof(void *)))
+/* The positional count of a vectorcall nargsf (CPython's PY_VECTORCALL_ARGUMENTS_OFFSET is the top bit). */
+#define _HPY_VECTORCALL_NARGS(nargsf) ((size_t)(nargsf) & ~((size_t)1 << (8 * sizeof(size_t) - 1)))
+
 #include "hpy/universal/api_gen.h"
 #include "hpy/universal/trampolines_gen.h"
 

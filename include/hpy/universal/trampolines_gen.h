@@ -4,43 +4,69 @@
 #ifndef HPY_UNIVERSAL_TRAMPOLINES_GEN_H
 #define HPY_UNIVERSAL_TRAMPOLINES_GEN_H
 
-/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL. */
+/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL; on a host
+   that said its handles are the PyObject pointers (_HPY_DIRECT_CALLS), it calls IMPL itself and
+   the host's path is a separate cold function (SYM_host), so the direct path needs no frame. */
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
     { \
         _HPyFunc_args_VARARGS a = { self, args, nargs, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_VARARGS, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(self), (const HPy *)args, (size_t)nargs)); \
+        return SYM##_host(self, args, nargs); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
     { \
         _HPyFunc_args_KEYWORDS a = { self, args, nargsf, kwnames, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_KEYWORDS, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(self), (const HPy *)args, _HPY_VECTORCALL_NARGS(nargsf), _hpy_direct_h(kwnames))); \
+        return SYM##_host(self, args, nargsf, kwnames); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *_ignored) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *_ignored) \
     { \
         _HPyFunc_args_NOARGS a = { self, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_NOARGS, \
                                             (HPyCFunction)IMPL, &a); \
         (void)_ignored; \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *_ignored) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(self))); \
+        return SYM##_host(self, _ignored); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *arg) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *arg) \
     { \
         _HPyFunc_args_O a = { self, arg, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_O, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *arg) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(self), _hpy_direct_h(arg))); \
+        return SYM##_host(self, arg); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETBUFFERPROC(SYM, IMPL) \
@@ -62,246 +88,409 @@
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_UNARYFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_UNARYFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_UNARYFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0))); \
+        return SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_BINARYFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
         _HPyFunc_args_BINARYFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_BINARYFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1))); \
+        return SYM##_host(arg0, arg1); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_TERNARYFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         _HPyFunc_args_TERNARYFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_TERNARYFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2))); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_INQUIRY(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_INQUIRY a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_INQUIRY, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0)); \
+        return SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_LENFUNC(SYM, IMPL) \
-    static HPy_ssize_t SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static HPy_ssize_t SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_LENFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_LENFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static HPy_ssize_t SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0)); \
+        return SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEARGFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, HPy_ssize_t arg1) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, HPy_ssize_t arg1) \
     { \
         _HPyFunc_args_SSIZEARGFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZEARGFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, HPy_ssize_t arg1) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), arg1)); \
+        return SYM##_host(arg0, arg1); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEARGFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
     { \
         _HPyFunc_args_SSIZESSIZEARGFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZESSIZEARGFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), arg1, arg2)); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZEOBJARGPROC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, cpy_PyObject *arg2) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, HPy_ssize_t arg1, cpy_PyObject *arg2) \
     { \
         _HPyFunc_args_SSIZEOBJARGPROC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZEOBJARGPROC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, cpy_PyObject *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), arg1, _hpy_direct_h(arg2)); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SSIZESSIZEOBJARGPROC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, cpy_PyObject *arg3) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, cpy_PyObject *arg3) \
     { \
         _HPyFunc_args_SSIZESSIZEOBJARGPROC a = { arg0, arg1, arg2, arg3, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SSIZESSIZEOBJARGPROC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, HPy_ssize_t arg1, HPy_ssize_t arg2, cpy_PyObject *arg3) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), arg1, arg2, _hpy_direct_h(arg3)); \
+        return SYM##_host(arg0, arg1, arg2, arg3); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJARGPROC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         _HPyFunc_args_OBJOBJARGPROC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_OBJOBJARGPROC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2)); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_FREEFUNC(SYM, IMPL) \
-    static void SYM(void *arg0) \
+    _HPY_COLD static void SYM##_host(void *arg0) \
     { \
         _HPyFunc_args_FREEFUNC a = { arg0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_FREEFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         \
+    } \
+    static void SYM(void *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            IMPL(_ctx_direct_calls, arg0); \
+        else \
+            SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTRFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, char *arg1) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, char *arg1) \
     { \
         _HPyFunc_args_GETATTRFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETATTRFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, char *arg1) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), arg1)); \
+        return SYM##_host(arg0, arg1); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETATTROFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
         _HPyFunc_args_GETATTROFUNC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETATTROFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1))); \
+        return SYM##_host(arg0, arg1); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTRFUNC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, char *arg1, cpy_PyObject *arg2) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, char *arg1, cpy_PyObject *arg2) \
     { \
         _HPyFunc_args_SETATTRFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SETATTRFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, char *arg1, cpy_PyObject *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), arg1, _hpy_direct_h(arg2)); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETATTROFUNC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         _HPyFunc_args_SETATTROFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SETATTROFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2)); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_REPRFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_REPRFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_REPRFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0))); \
+        return SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_HASHFUNC(SYM, IMPL) \
-    static HPy_hash_t SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static HPy_hash_t SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_HASHFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_HASHFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static HPy_hash_t SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0)); \
+        return SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_RICHCMPFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, int arg2) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1, int arg2) \
     { \
         _HPyFunc_args_RICHCMPFUNC a = { arg0, arg1, (HPy_RichCmpOp)arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_RICHCMPFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, int arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1), (HPy_RichCmpOp)arg2)); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETITERFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_GETITERFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETITERFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0))); \
+        return SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_ITERNEXTFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_ITERNEXTFUNC a = { arg0, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_ITERNEXTFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0))); \
+        return SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRGETFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         _HPyFunc_args_DESCRGETFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_DESCRGETFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2))); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESCRSETFUNC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
     { \
         _HPyFunc_args_DESCRSETFUNC a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_DESCRSETFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, cpy_PyObject *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1), _hpy_direct_h(arg2)); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_INITPROC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
     { \
         _HPyFunc_args_INITPROC a = { self, args, kw, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_INITPROC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(self), _HPY_DIRECT_TUPLE_ITEMS(args), _HPY_DIRECT_TUPLE_SIZE(args), _hpy_direct_h(kw)); \
+        return SYM##_host(self, args, kw); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NEWFUNC(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
     { \
         _HPyFunc_args_NEWFUNC a = { self, args, kw, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_NEWFUNC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(self), _HPY_DIRECT_TUPLE_ITEMS(args), _HPY_DIRECT_TUPLE_SIZE(args), _hpy_direct_h(kw))); \
+        return SYM##_host(self, args, kw); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *arg0, void *arg1) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *arg0, void *arg1) \
     { \
         _HPyFunc_args_GETTER a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_GETTER, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *arg0, void *arg1) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), arg1)); \
+        return SYM##_host(arg0, arg1); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, void *arg2) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1, void *arg2) \
     { \
         _HPyFunc_args_SETTER a = { arg0, arg1, arg2, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_SETTER, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1, void *arg2) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1), arg2); \
+        return SYM##_host(arg0, arg1, arg2); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_OBJOBJPROC(SYM, IMPL) \
-    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
+    _HPY_COLD static int SYM##_host(cpy_PyObject *arg0, cpy_PyObject *arg1) \
     { \
         _HPyFunc_args_OBJOBJPROC a = { arg0, arg1, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_OBJOBJPROC, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static int SYM(cpy_PyObject *arg0, cpy_PyObject *arg1) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return IMPL(_ctx_direct_calls, _hpy_direct_h(arg0), _hpy_direct_h(arg1)); \
+        return SYM##_host(arg0, arg1); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_TRAVERSEPROC(SYM, IMPL) \
@@ -314,21 +503,34 @@
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESTRUCTOR(SYM, IMPL) \
-    static void SYM(cpy_PyObject *arg0) \
+    _HPY_COLD static void SYM##_host(cpy_PyObject *arg0) \
     { \
         _HPyFunc_args_DESTRUCTOR a = { arg0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_DESTRUCTOR, \
                                             (HPyCFunction)IMPL, &a); \
         \
+    } \
+    static void SYM(cpy_PyObject *arg0) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            IMPL(_ctx_direct_calls, _hpy_direct_h(arg0)); \
+        else \
+            SYM##_host(arg0); \
     }
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_MOD_CREATE(SYM, IMPL) \
-    static cpy_PyObject * SYM(cpy_PyObject *spec) \
+    _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *spec) \
     { \
         _HPyFunc_args_MOD_CREATE a = { spec, 0 }; \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_MOD_CREATE, \
                                             (HPyCFunction)IMPL, &a); \
         return a.result; \
+    } \
+    static cpy_PyObject * SYM(cpy_PyObject *spec) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(spec))); \
+        return SYM##_host(spec); \
     }
 
 #endif /* HPY_UNIVERSAL_TRAMPOLINES_GEN_H */

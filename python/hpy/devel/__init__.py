@@ -404,7 +404,7 @@ class _BuildExtHPyMixin:
         short = ext.name.split('.')[-1]
         return ['HPyInit_' + short, 'HPyInitGlobalContext_' + short,
                 'get_required_hpy_major_version_' + short,
-                'get_required_hpy_minor_version_' + short]
+                'get_required_hpy_minor_version_' + short, '_HPyInitDirectCalls_' + short]
 
     def _hpy_needs_stub(self, ext):
         return ext in self._hpy_extensions and self.hpy_abi != 'cpython'

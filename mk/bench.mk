@@ -1,0 +1,22 @@
+# mk/bench.mk: the benchmarks side by side (bench/, docs/benchmarks.md). Numbers are reported, never asserted.
+# `make bench` writes bench/results/micro.{md,json,png}; `make bench-quick` (CI smoke, < 2 minutes)
+# writes bench/results/micro-quick.*. BENCH_ARGS passes more options, e.g. --host pypy=CMD@CHROOT.
+BENCH_PY_PACKAGES := cffi matplotlib
+BENCH_ARGS ?=
+
+.PHONY: bench bench-quick bench-deps
+CI_TARGETS += bench-quick
+
+# valgrind (callgrind) from Debian when root; without it the run reports CPU time only.
+bench-deps: install hpy09-venv
+	@if ! command -v valgrind >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; \
+	  else echo "valgrind not installed: instruction counts will be skipped"; fi; fi
+	$(PIP) install -q $(BENCH_PY_PACKAGES)
+
+bench: bench-deps
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: bench-deps
+	$(PY) bench/run.py --quick $(BENCH_ARGS)

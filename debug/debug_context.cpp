@@ -185,6 +185,8 @@ void note_region(const Handle *h, bool closed)
 
 void forget_region(const Handle *h)
 {
+    if (h->raw.base == nullptr)  // most handles never had raw data: nothing to scan for
+        return;
     for (FaultRegion &r : g_regions)
         if (r.begin == reinterpret_cast<uintptr_t>(h->raw.base))
             r = FaultRegion{0, 0, 0, nullptr, false};
@@ -341,7 +343,11 @@ void close_handle(Handle *h, const char *function, bool close_universal)
     h->is_arg = false;
     if (h->owns || h->raw.base != nullptr) {
         PyObject *o = _h2py(h->uh);
-        snprintf(h->closed_type, sizeof h->closed_type, "%s", Py_TYPE(o)->tp_name);
+        // A bounded copy on every close of an owned handle: no printf machinery on this path.
+        const char *name = Py_TYPE(o)->tp_name;
+        size_t n = strnlen(name, sizeof h->closed_type - 1);
+        memcpy(h->closed_type, name, n);
+        h->closed_type[n] = 0;
     } else {
         h->closed_type[0] = 0;
     }

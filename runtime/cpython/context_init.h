@@ -1,8 +1,10 @@
 // runtime/cpython/context_init.h: building a context over CPython (handles and functions), and the runtime's shared internals.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hpy.h"
 
@@ -42,5 +44,16 @@ std::string unsupported_signature(const char *what, const HPyMeth &meth);
 // `allow_legacy`: legacy_methods are accepted (CPython ABI and hybrid modules).
 // Returns nullptr with SystemError set on an invalid definition.
 PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy);
+
+// Owns `p` for the rest of the process and returns it: for what CPython keeps pointers into
+// (module and type definitions). Owned, not released, so that the object stays reachable and a
+// leak checker tells it from a leak. Called with the GIL held.
+template <typename T>
+T *keep_for_process(std::unique_ptr<T> p)
+{
+    static auto *kept = new std::vector<std::unique_ptr<T>>();
+    kept->push_back(std::move(p));
+    return kept->back().get();
+}
 
 }  // namespace hpy::cpython

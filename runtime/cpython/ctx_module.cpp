@@ -118,7 +118,7 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
 
     h->def = PyModuleDef{PyModuleDef_HEAD_INIT, h->name.c_str(), hpydef->doc, 0,
                          h->methods.empty() ? nullptr : h->methods.data(), h->slots.data(), nullptr, nullptr, nullptr};
-    return &h.release()->def;
+    return &keep_for_process(std::move(h))->def;
 }
 
 }  // namespace hpy::cpython

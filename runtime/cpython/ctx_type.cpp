@@ -381,7 +381,7 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
         return nullptr;
     }
     registry()[tp] = extra;
-    defs.release();
+    keep_for_process(std::move(defs));
     return type;
 }
 

@@ -48,6 +48,8 @@ PyObject *import_error(const std::string &name, const std::string &path, const s
 // The tag in a file name: "x.hpy0.so" (universal) or "x.hpy0-cp311.so" (hybrid).
 struct FileTag {
     bool found = false;
+    std::string text;  // ".hpy0"
+    bool valid = true;  // false when the major version does not fit in 32 bits
     unsigned long major = 0;
     bool hybrid = false;
     std::string python_tag;  // "cp311" for hybrid files
@@ -64,7 +66,9 @@ FileTag parse_file_tag(const std::string &path)
         if (end == digits || end >= base.size() || (base[end] != '.' && base[end] != '-'))
             continue;
         tag.found = true;
-        tag.major = std::stoul(base.substr(digits, end - digits));
+        tag.text = base.substr(pos, end - pos);
+        tag.valid = end - digits <= 9;  // std::stoul would throw on an overflow
+        tag.major = tag.valid ? std::stoul(base.substr(digits, end - digits)) : 0;
         if (base[end] == '-') {
             tag.hybrid = true;
             size_t dot = base.find('.', end + 1);
@@ -120,6 +124,8 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     FileTag tag = parse_file_tag(path);
     if (!tag.found)
         return import_error(name, path, "the file name has no '.hpy<major>' ABI tag (expected NAME.hpy0.so)");
+    if (!tag.valid)
+        return import_error(name, path, "the ABI tag '" + tag.text + "' in the file name is not a valid version");
     if (tag.hybrid && tag.python_tag != g_python_tag)
         return import_error(name, path, "the hybrid module was built for '" + tag.python_tag +
                                             "', this interpreter is '" + g_python_tag + "'");

@@ -44,3 +44,56 @@ test-asan-pof: asan-install
 test-asan: test-asan-unit test-asan-e2e test-asan-pof
 
 CI_TARGETS += test-asan
+
+# Fuzzing (tests/fuzz): libFuzzer drivers built with Debian's clang under ASan and UBSan.
+# `make fuzz-ci` runs each for FUZZ_CI_SECONDS (CI), `make fuzz` for FUZZ_SECONDS each. Each run
+# starts from the checked-in corpus and regression inputs; new corpus entries stay in build/fuzz.
+FUZZERS := argparse argparse_kw buildvalue format loader
+FUZZ_BUILD := build/fuzz
+FUZZ_CLANG_PACKAGES := clang-14 libclang-rt-14-dev
+FUZZ_CI_SECONDS ?= 30
+FUZZ_SECONDS ?= 600
+# The loader keeps every accepted definition for the process (by design), so libFuzzer's
+# per-input leak check would fire on each: leaks are checked by test-asan instead.
+FUZZ_OPTS_loader := -detect_leaks=0
+
+.PHONY: fuzz-deps fuzz-build fuzz-ci fuzz
+
+fuzz-deps:
+	@missing=""; for p in $(FUZZ_CLANG_PACKAGES) python3-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing"; exit 1; fi; fi
+
+fuzz-build: fuzz-deps venv
+	$(VENV)/bin/cmake -S tests/fuzz -B $(FUZZ_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang-14 \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DPython_EXECUTABLE=$(abspath $(PY)) \
+	  -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) >/dev/null
+	$(VENV)/bin/cmake --build $(FUZZ_BUILD)
+
+# fuzz-run SECONDS: every fuzzer in turn; prints executions and executions per second.
+define fuzz-run
+	@set -e; for f in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$f; \
+	  regressions=$$(ls -d tests/fuzz/regressions/$$f/* 2>/dev/null || true); \
+	  if [ -n "$$regressions" ]; then \
+	    PYTHONMALLOC=malloc $(FUZZ_BUILD)/fuzz_$$f $(FUZZ_OPTS_$$f) $$regressions >$(FUZZ_BUILD)/$$f.regressions.log 2>&1 \
+	      || { cat $(FUZZ_BUILD)/$$f.regressions.log; echo "fuzz_$$f: a regression input fails"; exit 1; }; fi; \
+	  PYTHONMALLOC=malloc ASAN_OPTIONS=allocator_may_return_null=1 $(FUZZ_BUILD)/fuzz_$$f $(FUZZ_OPTS_$$f) \
+	    -max_total_time=$(1) -max_len=256 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$f- \
+	    $(FUZZ_BUILD)/corpus/$$f tests/fuzz/corpus/$$f >$(FUZZ_BUILD)/$$f.log 2>&1 \
+	    || { tail -60 $(FUZZ_BUILD)/$$f.log; echo "fuzz_$$f: crash, input in $(FUZZ_BUILD)/crash-$$f-*"; exit 1; }; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/$$f.log); \
+	  speed=$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_BUILD)/$$f.log); \
+	  echo "fuzz_$$f: $$runs executions in $(1) s ($$speed exec/s), no crash"; \
+	done
+endef
+
+fuzz-ci: fuzz-build
+	$(call fuzz-run,$(FUZZ_CI_SECONDS))
+
+fuzz: fuzz-build
+	$(call fuzz-run,$(FUZZ_SECONDS))
+
+CI_TARGETS += fuzz-ci

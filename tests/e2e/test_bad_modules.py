@@ -101,7 +101,7 @@ def hand_written_module(name, major="HPY_ABI_VERSION", minor="HPY_ABI_VERSION_MI
         HPyDef_METH(f, "f", HPyFunc_NOARGS)
         static HPy f_impl(HPyContext *ctx, HPy self) { return HPyLong_FromLong(ctx, 42); }
         static HPyDef *defines[] = { &f, NULL };
-        static HPyModuleDef moddef = { "entry points written by hand", 0, NULL, defines, NULL };
+        HPyModuleDef moddef = { "entry points written by hand", 0, NULL, defines, NULL };
         _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END
     """ + eps + "\n"
 
@@ -187,14 +187,19 @@ def test_not_an_hpy_module(compiler, load_isolated, kind, tmp_path):
 
 
 @host_modes
-@pytest.mark.parametrize("content", ["truncated", "empty", "text"])
-def test_not_a_shared_object(compiler, load_isolated, content):
+@pytest.mark.parametrize("content, cause", [
+    ("half", r"the file is truncated"),          # the end (section headers) missing
+    ("headers-only", r"the file is truncated"),  # loadable segments missing: dlopen would map them anyway
+    ("empty", r""),
+    ("text", r""),
+])
+def test_not_a_shared_object(compiler, load_isolated, content, cause):
     built = compiler.compile_module(hand_written_module("bad"), name="bad")
     data = built.read_bytes()
-    built.write_bytes({"truncated": data[:len(data) // 2], "empty": b"",
+    built.write_bytes({"half": data[:len(data) // 2], "headers-only": data[:1024], "empty": b"",
                        "text": b"this is not an ELF file\n"}[content])
     expect(load_isolated("bad", built), "ImportError",
-           r"^cannot load HPy module 'bad' .*: not a loadable shared object: ")
+           r"^cannot load HPy module 'bad' .*: not a loadable shared object: " + cause)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -219,7 +224,7 @@ def test_null_defines_is_an_empty_module(compiler):
 
 def test_defines_not_terminated(compiler, load_isolated):
     # The array lacks its NULL: the host reads on and must refuse what follows as a definition.
-    extra = "static HPyDef junk = { (HPyDef_Kind)77 };\nstatic HPyDef *defines[] = { &f, &junk };"
+    extra = "static HPyDef junk = { .kind = (HPyDef_Kind)77 };\nstatic HPyDef *defines[] = { &f, &junk };"
     path = compiler.compile_module(module_with('{ "doc", 0, NULL, defines, NULL }', extra), name="bad")
     expect(load_isolated("bad", path), "SystemError", r"^HPy module 'bad': .*kind 77")
 
@@ -231,12 +236,14 @@ def test_unknown_module_slot(compiler, load_isolated):
     expect(load_isolated("bad", path), "SystemError", r"^HPy module 'bad': slot 9999 is not a module slot$")
 
 
-def test_unknown_function_signature(compiler, load_isolated):
+@pytest.mark.parametrize("signature", ["77", "-2"])
+def test_unknown_function_signature(compiler, load_isolated, signature):
+    # -2: outside the enumeration's range, which the host must read without undefined behaviour.
     extra = ("static HPyDef g = { .kind = HPyDef_Kind_Meth, .meth = { .name = \"g\", .impl = (HPyCFunction)f_impl, "
-             ".signature = (HPyFunc_Signature)77 } };\nstatic HPyDef *defines[] = { &f, &g, NULL };")
+             ".signature = (HPyFunc_Signature)%s } };\nstatic HPyDef *defines[] = { &f, &g, NULL };" % signature)
     path = compiler.compile_module(module_with('{ "doc", 0, NULL, defines, NULL }', extra), name="bad")
     expect(load_isolated("bad", path), "SystemError",
-           r"^HPy module 'bad': function 'g' has an unsupported signature 77$")
+           r"^HPy module 'bad': function 'g' has an unsupported signature %s$" % signature)
 
 
 def test_module_state(compiler, load_isolated):
@@ -309,7 +316,7 @@ def test_unknown_method_signature(compiler, load_isolated):
 
 
 def test_type_defines_not_terminated(compiler, load_isolated):
-    extra = "static HPyDef junk = { (HPyDef_Kind)77 };"
+    extra = "static HPyDef junk = { .kind = (HPyDef_Kind)77 };"
     src = type_module('.name = "bad.T"', "&m, &junk,", extra).replace(" NULL };\n        static HPyType_Spec",
                                                                       " };\n        static HPyType_Spec")
     path = compiler.compile_module(src, name="bad")
@@ -341,3 +348,29 @@ def test_member_at_the_end_of_the_struct_is_fine(compiler):
     t = mod.T()
     t.y = 7
     assert t.y == 7
+
+
+# Found by fuzzing the loader (tests/fuzz/regressions/loader): specs that corrupted memory.
+
+def member_def(name, member_type, offset):
+    return ("static HPyDef x = { .kind = HPyDef_Kind_Member, .member = { .name = \"%s\", .type = %s, "
+            ".offset = %s } };" % (name, member_type, offset))
+
+
+@pytest.mark.parametrize("fields, defines, extra, pattern", [
+    ('.name = "bad.T", .flags = ~0UL', "", "", r"unknown flags 0x"),
+    ('.name = "bad.T", .builtin_shape = HPyType_BuiltinShape_Legacy, .basicsize = 8', "", "",
+     r"basicsize 8 is smaller than the base type's \(16\)"),
+    ('.name = "bad.T", .builtin_shape = HPyType_BuiltinShape_Legacy, .basicsize = 64', "&x,",
+     member_def("x", "HPyMember_STRING_INPLACE", "8"), r"member 'x' at offset 8 lies in the object header"),
+    ('.name = "bad.T", .basicsize = 8, .itemsize = 8', "&x,", member_def("x", "HPyMember_STRING", "108"),
+     r"member 'x' \(8 bytes at offset 108\) lies outside the struct"),
+    ('.name = "bad.T", .basicsize = 16', "&x,", member_def("__vectorcalloffset__", "HPyMember_STRING", "0"),
+     r"member '__vectorcalloffset__' must have the type HPyMember_HPYSSIZET"),
+    ('.name = "bad.T", .basicsize = 16', "&x,", member_def("x", "(HPyMember_FieldType)15", "0"),
+     r"member 'x' has an unknown type 15"),
+], ids=["flags", "legacy-basicsize", "member-in-header", "member-past-varsize", "vectorcalloffset-type",
+        "member-type"])
+def test_type_spec_that_corrupted_memory(compiler, load_isolated, fields, defines, extra, pattern):
+    path = compiler.compile_module(type_module(fields, defines, extra), name="bad")
+    expect(load_isolated("bad", path), "SystemError", r"^HPyType_FromSpec: type 'bad\.T': " + pattern)

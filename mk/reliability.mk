@@ -45,6 +45,17 @@ test-asan: test-asan-unit test-asan-e2e test-asan-pof
 
 CI_TARGETS += test-asan
 
+# Stress (tests/stress): 1e6 calls and 1e5 allocations with flat memory, 8 threads. CI runs a tenth.
+STRESS_SCALE ?= 1
+.PHONY: test-stress test-stress-ci
+test-stress: install
+	HPY_STRESS_SCALE=$(STRESS_SCALE) $(PY) -m pytest -q -p no:cacheprovider -rA tests/stress
+
+test-stress-ci: install
+	HPY_STRESS_SCALE=0.1 $(PY) -m pytest -q -p no:cacheprovider tests/stress
+
+CI_TARGETS += test-stress-ci
+
 # Fuzzing (tests/fuzz): libFuzzer drivers built with Debian's clang under ASan and UBSan.
 # `make fuzz-ci` runs each for FUZZ_CI_SECONDS (CI), `make fuzz` for FUZZ_SECONDS each. Each run
 # starts from the checked-in corpus and regression inputs; new corpus entries stay in build/fuzz.

@@ -108,3 +108,19 @@ fuzz: fuzz-build
 	$(call fuzz-run,$(FUZZ_SECONDS))
 
 CI_TARGETS += fuzz-ci
+
+# Valgrind (memcheck): the proof of concept, built once as a universal module, under the universal
+# host; fails on definite leaks and memory errors whose stack passes through unihpy.
+VALGRIND_LOG := build/valgrind/memcheck.log
+.PHONY: test-valgrind
+test-valgrind: install
+	@command -v valgrind >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; \
+	  else echo "please install valgrind"; exit 1; fi; }
+	mkdir -p build/valgrind
+	PYTHONMALLOC=malloc valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
+	  --num-callers=40 --log-file=$(VALGRIND_LOG) \
+	  $(PY) -m pytest -q -p no:cacheprovider proof-of-concept --pof-abi=universal
+	$(PY) tests/sanitize/valgrind_report.py $(VALGRIND_LOG)
+
+CI_TARGETS += test-valgrind

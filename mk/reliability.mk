@@ -86,12 +86,12 @@ fuzz-build: fuzz-deps venv
 # fuzz-run SECONDS: every fuzzer in turn; prints executions and executions per second.
 define fuzz-run
 	@set -e; for f in $(FUZZERS); do \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$f; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$f; opts=""; [ $$f != loader ] || opts="$(FUZZ_OPTS_loader)"; \
 	  regressions=$$(ls -d tests/fuzz/regressions/$$f/* 2>/dev/null || true); \
 	  if [ -n "$$regressions" ]; then \
-	    PYTHONMALLOC=malloc $(FUZZ_BUILD)/fuzz_$$f $(FUZZ_OPTS_$$f) $$regressions >$(FUZZ_BUILD)/$$f.regressions.log 2>&1 \
+	    PYTHONMALLOC=malloc $(FUZZ_BUILD)/fuzz_$$f $$opts $$regressions >$(FUZZ_BUILD)/$$f.regressions.log 2>&1 \
 	      || { cat $(FUZZ_BUILD)/$$f.regressions.log; echo "fuzz_$$f: a regression input fails"; exit 1; }; fi; \
-	  PYTHONMALLOC=malloc ASAN_OPTIONS=allocator_may_return_null=1 $(FUZZ_BUILD)/fuzz_$$f $(FUZZ_OPTS_$$f) \
+	  PYTHONMALLOC=malloc ASAN_OPTIONS=allocator_may_return_null=1 $(FUZZ_BUILD)/fuzz_$$f $$opts \
 	    -max_total_time=$(1) -max_len=256 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$f- \
 	    $(FUZZ_BUILD)/corpus/$$f tests/fuzz/corpus/$$f >$(FUZZ_BUILD)/$$f.log 2>&1 \
 	    || { tail -60 $(FUZZ_BUILD)/$$f.log; echo "fuzz_$$f: crash, input in $(FUZZ_BUILD)/crash-$$f-*"; exit 1; }; \

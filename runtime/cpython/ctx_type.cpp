@@ -1,4 +1,5 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -186,6 +187,17 @@ void hpy_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+// tp_clear of a type with HPy_tp_traverse: the GC breaks a cycle that runs through HPyFields by
+// clearing them (a cycle of HPy objects alone, such as an object whose field holds itself, has no
+// other object whose tp_clear could break it).
+int hpy_clear(PyObject *self)
+{
+    const TypeExtra *extra = type_extra(Py_TYPE(self));
+    if (extra != nullptr && extra->traverse != nullptr)
+        extra->traverse(reinterpret_cast<char *>(self) + data_offset_of(extra->shape), clear_field, nullptr);
+    return 0;
+}
+
 std::string type_name(const HPyType_Spec *spec)
 {
     return spec->name ? spec->name : "<unnamed>";
@@ -244,9 +256,9 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
             bases = obj;
             break;
         case HPyType_SpecParam_Metaclass:
-            if (!PyType_Check(obj)) {
+            if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
                 Py_XDECREF(bases);
-                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a type");
+                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
             }
             *metaclass = obj;
             break;
@@ -325,6 +337,45 @@ Py_ssize_t member_size(int type)
     default: return -1;
     }
 }
+
+#if PY_VERSION_HEX < 0x030C0000
+// CPython before 3.12 builds types from specs with `type` as their metaclass only. The type is built
+// that way first, then the metaclass is called to make the final type, with the first one as its
+// only base and nothing of its own (`__slots__ = ()`): its instances have the same layout and
+// behaviour, and `type(T)` is the metaclass. The one visible difference: `T.__mro__` lists the
+// inner type too (under the same name).
+PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyObject *bases, PyTypeObject *meta)
+{
+    if (meta->tp_new != PyType_Type.tp_new)
+        return spec_error(PyExc_TypeError, spec, "metaclasses with a custom tp_new are not supported");
+    const unsigned int flags = pyspec->flags;
+    pyspec->flags |= Py_TPFLAGS_BASETYPE;  // the final type derives from it
+    PyObjectPtr inner(PyType_FromSpecWithBases(pyspec, bases));
+    pyspec->flags = flags;
+    if (inner == nullptr)
+        return nullptr;
+    const char *dot = std::strrchr(pyspec->name, '.');
+    const char *short_name = dot ? dot + 1 : pyspec->name;
+    PyObjectPtr ns(PyDict_New());
+    PyObjectPtr slots(PyTuple_New(0));
+    PyObjectPtr module(dot ? PyUnicode_FromStringAndSize(pyspec->name, dot - pyspec->name) : nullptr);
+    PyObject *doc = PyDict_GetItemString(reinterpret_cast<PyTypeObject *>(inner.get())->tp_dict, "__doc__");
+    if (ns == nullptr || slots == nullptr || (dot && module == nullptr) ||
+        PyDict_SetItemString(ns.get(), "__slots__", slots.get()) < 0 ||
+        (module && PyDict_SetItemString(ns.get(), "__module__", module.get()) < 0) ||
+        (doc && PyDict_SetItemString(ns.get(), "__doc__", doc) < 0))
+        return nullptr;
+    PyObject *type = PyObject_CallFunction(reinterpret_cast<PyObject *>(meta), "s(O)O", short_name, inner.get(),
+                                           ns.get());
+    if (type != nullptr) {
+        auto *tp = reinterpret_cast<PyTypeObject *>(type);
+        if (!(flags & Py_TPFLAGS_BASETYPE))
+            tp->tp_flags &= ~Py_TPFLAGS_BASETYPE;
+        tp->tp_flags |= flags & Py_TPFLAGS_HAVE_VECTORCALL;  // not inherited before 3.12
+    }
+    return type;
+}
+#endif
 
 PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
 {
@@ -451,6 +502,11 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             }
         }
     }
+    // A type with its own HPy_tp_traverse gets the tp_clear that goes with it (unless a legacy slot
+    // gives one); a subtype without either inherits both from its base.
+    if (extra.traverse != nullptr &&
+        std::none_of(defs->slots.begin(), defs->slots.end(), [](const PyType_Slot &s) { return s.slot == Py_tp_clear; }))
+        defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(hpy_clear)});
 
     PyObject *metaclass = nullptr;
     PyObject *bases = bases_from_params(spec, params, default_base, &metaclass);
@@ -529,16 +585,18 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     pyspec.name = defs->name.c_str();
     pyspec.basicsize = static_cast<int>(basicsize);
     pyspec.itemsize = spec->itemsize;
-    pyspec.flags = static_cast<unsigned int>(spec->flags) | (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
+    // HPy_TPFLAGS_HAVE_VECTORCALL in a spec says nothing by itself: the call protocol decides.
+    pyspec.flags = (static_cast<unsigned int>(spec->flags) & ~Py_TPFLAGS_HAVE_VECTORCALL) |
+                   (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
     pyspec.slots = defs->slots.data();
 
     PyObject *type;
 #if PY_VERSION_HEX >= 0x030C0000
     type = PyType_FromMetaclass(reinterpret_cast<PyTypeObject *>(metaclass), nullptr, &pyspec, bases);
 #else
-    if (metaclass != nullptr)
-        return spec_error(PyExc_NotImplementedError, spec, "a metaclass needs CPython 3.12 or newer");
-    type = PyType_FromSpecWithBases(&pyspec, bases);
+    type = metaclass != nullptr
+               ? type_with_metaclass(spec, &pyspec, bases, reinterpret_cast<PyTypeObject *>(metaclass))
+               : PyType_FromSpecWithBases(&pyspec, bases);
 #endif
     if (type == nullptr)
         return nullptr;

@@ -35,11 +35,23 @@ test-asan-unit: asan-install
 	$(ASAN_VENV)/bin/cmake --build $(ASAN_BUILD)/ctest --target hpy_unit_tests
 	$(ASAN_VENV)/bin/ctest --test-dir $(ASAN_BUILD)/ctest --output-on-failure -j2 -R '^unit\.'
 
+# A report printed by a process whose exit status nobody checks (an xdist worker, at its exit)
+# fails the target too: the output is kept and searched.
+SAN_REPORT := 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
+define asan-check-log
+	@if grep -Eq $(SAN_REPORT) $(1); then echo "sanitizer reports in $(1):"; \
+	  grep -E -A30 $(SAN_REPORT) $(1) | head -120; exit 1; fi
+endef
+
 test-asan-e2e: asan-install
-	$(ASAN_ENV) $(ASAN_PY) -m pytest $(ASAN_PYTEST_FLAGS) tests/e2e
+	$(ASAN_ENV) $(ASAN_PY) -m pytest $(ASAN_PYTEST_FLAGS) tests/e2e >$(ASAN_BUILD)/e2e.log 2>&1; \
+	  status=$$?; cat $(ASAN_BUILD)/e2e.log; exit $$status
+	$(call asan-check-log,$(ASAN_BUILD)/e2e.log)
 
 test-asan-pof: asan-install
-	cd proof-of-concept && $(ASAN_ENV) ../$(ASAN_PY) -m pytest $(ASAN_PYTEST_FLAGS) .
+	cd proof-of-concept && $(ASAN_ENV) ../$(ASAN_PY) -m pytest $(ASAN_PYTEST_FLAGS) . >../$(ASAN_BUILD)/pof.log 2>&1; \
+	  status=$$?; cat ../$(ASAN_BUILD)/pof.log; exit $$status
+	$(call asan-check-log,$(ASAN_BUILD)/pof.log)
 
 test-asan: test-asan-unit test-asan-e2e test-asan-pof
 

@@ -390,7 +390,8 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     // Other Py_TPFLAGS_* bits describe layouts and behaviours CPython trusts without checking
     // (a managed dict, a type subclass...): set by a spec, they corrupt memory.
     constexpr unsigned long known_flags =
-        HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC | (1UL << 8) /* INTERNAL_PURE */;
+        HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC | HPy_TPFLAGS_HAVE_VECTORCALL |
+        (1UL << 8) /* INTERNAL_PURE */;
     if ((spec->flags & ~known_flags) != 0) {
         char hex[32];
         std::snprintf(hex, sizeof(hex), "0x%lx", spec->flags & ~known_flags);

@@ -137,20 +137,38 @@ std::unordered_map<PyTypeObject *, TypeExtra> &registry()
     return *types;
 }
 
-// The callback of the weak reference to a type built here (its `self` is the type's address):
-// the type died, drop its entry.
-PyObject *forget_type(PyObject *type_address, PyObject *)
+PyObject *forget_type(PyObject *type_address, PyObject *weakref);
+PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
+
+// The weak reference to `tp` whose callback drops its entry; nullptr with an exception set.
+PyObject *watch_type(PyTypeObject *tp, PyObject *type_address)
 {
-    auto &types = registry();
-    auto it = types.find(static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address)));
-    if (it != types.end()) {
-        Py_DECREF(it->second.weakref);
-        types.erase(it);
-    }
-    Py_RETURN_NONE;
+    PyObject *forget = PyCFunction_New(&forget_type_def, type_address);
+    PyObject *ref = forget ? PyWeakref_NewRef(reinterpret_cast<PyObject *>(tp), forget) : nullptr;
+    Py_XDECREF(forget);
+    return ref;
 }
 
-PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
+// The callback of the weak reference to a type built here (its `self` is the type's address):
+// the type died, drop its entry. The GC also calls it for a type in unreachable garbage, which a
+// finalizer may still resurrect (its refcount is not 0 then): the entry stays, watched by a new
+// weak reference whose callback runs when the type is really freed.
+PyObject *forget_type(PyObject *type_address, PyObject *weakref)
+{
+    auto &types = registry();
+    auto *tp = static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address));
+    auto it = types.find(tp);
+    if (it == types.end() || it->second.weakref != weakref)
+        Py_RETURN_NONE;
+    PyObject *again = Py_REFCNT(tp) > 0 ? watch_type(tp, type_address) : nullptr;
+    PyErr_Clear();
+    Py_DECREF(it->second.weakref);
+    if (again != nullptr)
+        it->second.weakref = again;
+    else
+        types.erase(it);
+    Py_RETURN_NONE;
+}
 
 int clear_field(HPyField *field, void *)
 {
@@ -259,6 +277,10 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
             if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
                 Py_XDECREF(bases);
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
+            }
+            if (*metaclass != nullptr) {
+                Py_XDECREF(bases);
+                return spec_error(PyExc_ValueError, spec, "HPyType_SpecParam_Metaclass is given more than once");
             }
             *metaclass = obj;
             break;
@@ -399,7 +421,7 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     }
     const int shape = enum_value(spec->builtin_shape);
     if (shape < HPyType_BuiltinShape_Legacy || shape > HPyType_BuiltinShape_List)
-        return spec_error(PyExc_SystemError, spec, "invalid builtin shape " + std::to_string(shape));
+        return spec_error(PyExc_ValueError, spec, "invalid builtin shape " + std::to_string(shape));
     // int, str and tuple objects have variable size on CPython: no fixed place for a C struct.
     const bool struct_free_shape = shape_offset(spec->builtin_shape) < 0;
     if (struct_free_shape && spec->basicsize != 0)
@@ -418,7 +440,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     defs->name = spec->name;
     TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr};
     bool has_dealloc = false;
-    bool explicit_call_offset = false;  // a '__vectorcalloffset__' member: the struct holds the call function
+    bool explicit_call_offset = false;
+    bool legacy_traverse = false;       // a Py_tp_traverse among the legacy slots
+    bool legacy_clear = false;  // a '__vectorcalloffset__' member: the struct holds the call function
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
@@ -487,6 +511,8 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     if (spec->legacy_slots != nullptr) {
         for (auto *s = static_cast<PyType_Slot *>(spec->legacy_slots); s->slot != 0; ++s) {
             has_dealloc |= s->slot == Py_tp_dealloc;
+            legacy_traverse |= s->slot == Py_tp_traverse;
+            legacy_clear |= s->slot == Py_tp_clear;
             if (s->slot == Py_tp_methods) {
                 for (auto *m = static_cast<PyMethodDef *>(s->pfunc); m->ml_name != nullptr; ++m)
                     defs->methods.push_back(*m);
@@ -517,6 +543,22 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     PyObject *first = bases != nullptr && PyTuple_GET_SIZE(bases) > 0 ? PyTuple_GET_ITEM(bases, 0) : nullptr;
     PyTypeObject *first_base = first != nullptr && PyType_Check(first) ? reinterpret_cast<PyTypeObject *>(first)
                                                                        : &PyBaseObject_Type;
+
+    // The user's struct starts where the shape says; a base that is not an HPy type must end there.
+    if (!legacy && spec->basicsize > 0 && type_extra(first_base) == nullptr && first_base->tp_basicsize > data_offset)
+        return spec_error(PyExc_TypeError, spec,
+                          std::string("the struct would overlap the C fields of its base '") + first_base->tp_name +
+                              "' (give the type the builtin shape of its base)");
+    // The collector must be able to see what an object holds: its own traverse or its base's.
+    if ((spec->flags & HPy_TPFLAGS_HAVE_GC) && extra.traverse == nullptr && !legacy_traverse &&
+        !PyType_IS_GC(first_base))
+        return spec_error(PyExc_ValueError, spec, "HPy_TPFLAGS_HAVE_GC needs an HPy_tp_traverse slot");
+    if ((spec->flags & HPy_TPFLAGS_HAVE_GC) && extra.traverse == nullptr && !legacy_traverse) {
+        // CPython wants the slots of a collected type in its spec, even when the base has them.
+        defs->slots.push_back({Py_tp_traverse, reinterpret_cast<void *>(first_base->tp_traverse)});
+        if (first_base->tp_clear != nullptr && !legacy_clear)
+            defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(first_base->tp_clear)});
+    }
 
     // 0 inherits the base's size, as in CPython; otherwise the user's struct follows the shape's part.
     Py_ssize_t basicsize = legacy || spec->basicsize == 0 ? spec->basicsize : data_offset + spec->basicsize;
@@ -610,15 +652,15 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
     PyObject *address = PyLong_FromVoidPtr(tp);
-    PyObject *forget = address ? PyCFunction_New(&forget_type_def, address) : nullptr;
+    extra.weakref = address ? watch_type(tp, address) : nullptr;
     Py_XDECREF(address);
-    extra.weakref = forget ? PyWeakref_NewRef(type, forget) : nullptr;
-    Py_XDECREF(forget);
     if (extra.weakref == nullptr) {
         Py_DECREF(type);
         return nullptr;
     }
-    registry()[tp] = extra;
+    TypeExtra &entry = registry()[tp];
+    Py_XDECREF(entry.weakref);  // a dead type's, whose callback has not run: it never will now
+    entry = extra;
     keep_for_process(std::move(defs));
     return type;
 }

@@ -11,11 +11,29 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     if "hpy_abi" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("abis")
-        modes = marker.args if marker else ABI_MODES
+        modes = list(marker.args if marker else ABI_MODES)
+        # Debug mode loads the universal build: every test that loads modules through the compiler
+        # fixture in universal mode runs in debug mode too; other tests do not know the mode.
+        if "compiler" in metafunc.fixturenames and "universal" in modes and "debug" not in modes:
+            modes.append("debug")
+        elif "compiler" not in metafunc.fixturenames and "debug" in modes:
+            modes.remove("debug")
         metafunc.parametrize("hpy_abi", modes)
 
 
 @pytest.fixture
 def compiler(tmp_path, hpy_abi):
-    """Builds and loads test modules in the ABI mode of this parametrisation."""
-    return ExtensionCompiler(tmp_path, hpy_abi)
+    """Builds and loads test modules in the ABI mode of this parametrisation.
+
+    In debug mode the test runs inside a LeakDetector and must make no debug report."""
+    if hpy_abi != "debug":
+        yield ExtensionCompiler(tmp_path, hpy_abi)
+        return
+    from hpy.debug import LeakDetector
+    from hpy.universal import _debug
+
+    reports_before = _debug.get_report_count()
+    _debug.pop_reports()
+    with LeakDetector():
+        yield ExtensionCompiler(tmp_path, hpy_abi)
+    assert _debug.get_report_count() == reports_before, _debug.pop_reports()

@@ -18,7 +18,8 @@ from pathlib import Path
 from hpy.devel import HPyDevel
 from hpy.devel.abitag import get_hpy_ext_suffix
 
-ABI_MODES = ("cpython", "universal", "hybrid")
+# "debug": the universal build, loaded under the debug context (hpy.universal.MODE_DEBUG).
+ABI_MODES = ("cpython", "universal", "hybrid", "debug")
 DEVEL = HPyDevel()  # where the installed headers and runtime libraries are
 # Tests compile directly (fast); hpy.devel's setuptools path is tested by test_devel.py.
 CFLAGS = ["-std=c11", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden",
@@ -70,7 +71,8 @@ class ExtensionCompiler:
 
     def __init__(self, tmp_path, abi):
         self.tmp_path = Path(tmp_path)
-        self.abi = abi
+        self.load_mode = abi
+        self.abi = "universal" if abi == "debug" else abi  # what the module is built for
         self._count = 0
 
     def compile_module(self, source, name="mytest", cplusplus=False, extra_source=None):
@@ -106,7 +108,8 @@ class ExtensionCompiler:
         import hpy.universal
 
         spec = importlib.util.spec_from_file_location(name, str(path))
-        return hpy.universal.load(name, str(path), spec)
+        mode = hpy.universal.MODE_DEBUG if self.load_mode == "debug" else hpy.universal.MODE_UNIVERSAL
+        return hpy.universal.load(name, str(path), spec, mode=mode)
 
     def make_module(self, source, name="mytest", cplusplus=False):
         return self.load_module(name, self.compile_module(source, name, cplusplus))

@@ -1,8 +1,11 @@
 // runtime/cpython/context_init.h: building a context over CPython (handles and functions), and the runtime's shared internals.
 #pragma once
 
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hpy.h"
 
@@ -45,5 +48,28 @@ std::string unsupported_signature(const char *what, const HPyMeth &meth);
 // `allow_legacy`: legacy_methods are accepted (CPython ABI and hybrid modules).
 // Returns nullptr with SystemError set on an invalid definition.
 PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy);
+
+// The number in an enum field of a user's struct (a kind, slot id, signature, member type, shape).
+// Read as an int: loading a value outside the enumeration as the C++ enum type is undefined
+// behaviour, and such values are exactly what the checks must refuse.
+template <typename E>
+int enum_value(const E &field)
+{
+    static_assert(sizeof(E) == sizeof(int), "an enum stored as an int");
+    int v;
+    std::memcpy(&v, &field, sizeof(v));
+    return v;
+}
+
+// Owns `p` for the rest of the process and returns it: for what CPython keeps pointers into
+// (module and type definitions). Owned, not released, so that the object stays reachable and a
+// leak checker tells it from a leak. Called with the GIL held.
+template <typename T>
+T *keep_for_process(std::unique_ptr<T> p)
+{
+    static auto *kept = new std::vector<std::unique_ptr<T>>();
+    kept->push_back(std::move(p));
+    return kept->back().get();
+}
 
 }  // namespace hpy::cpython

@@ -84,20 +84,20 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
     bool has_other_defs = hpydef->doc != nullptr || hpydef->legacy_methods != nullptr || hpydef->globals != nullptr;
     for (HPyDef **p = hpydef->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
-        if (d->kind == HPyDef_Kind_Meth) {
+        const int kind = enum_value(d->kind);
+        const int slot = kind == HPyDef_Kind_Slot ? enum_value(d->slot.slot) : 0;
+        if (kind == HPyDef_Kind_Meth) {
             std::optional<PyMethodDef> method = method_def(d->meth, ctx);
             if (!method)
                 return def_error(mod_name, unsupported_signature("function", d->meth));
             h->methods.push_back(*method);
             has_other_defs = true;
-        } else if (d->kind == HPyDef_Kind_Slot && d->slot.slot == HPy_mod_create) {
+        } else if (kind == HPyDef_Kind_Slot && slot == HPy_mod_create) {
             h->create = reinterpret_cast<HPyFunc_mod_create>(d->slot.impl);
-        } else if (d->kind == HPyDef_Kind_Slot && d->slot.slot == HPy_mod_exec) {
+        } else if (kind == HPyDef_Kind_Slot && slot == HPy_mod_exec) {
             h->execs.push_back(reinterpret_cast<HPyFunc_inquiry>(d->slot.impl));
             has_other_defs = true;
         } else {
-            int kind = d->kind;
-            int slot = d->kind == HPyDef_Kind_Slot ? static_cast<int>(d->slot.slot) : 0;
             if (kind == HPyDef_Kind_Slot)
                 return def_error(mod_name, "slot " + std::to_string(slot) + " is not a module slot");
             return def_error(mod_name, "only methods and the HPy_mod_create/HPy_mod_exec slots may define a "
@@ -124,7 +124,7 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
 
     h->def = PyModuleDef{PyModuleDef_HEAD_INIT, h->name.c_str(), hpydef->doc, 0,
                          h->methods.empty() ? nullptr : h->methods.data(), h->slots.data(), nullptr, nullptr, nullptr};
-    return &h.release()->def;
+    return &keep_for_process(std::move(h))->def;
 }
 
 }  // namespace hpy::cpython

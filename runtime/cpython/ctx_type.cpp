@@ -1,6 +1,7 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -240,34 +241,6 @@ int hpy_clear(PyObject *self)
     return 0;
 }
 
-// The size of a member's C value (HPyMember_NONE has none); -1 for a type HPy does not define.
-Py_ssize_t member_size(HPyMember_FieldType type)
-{
-    switch (type) {
-    case HPyMember_SHORT: return sizeof(short);
-    case HPyMember_INT: return sizeof(int);
-    case HPyMember_LONG: return sizeof(long);
-    case HPyMember_FLOAT: return sizeof(float);
-    case HPyMember_DOUBLE: return sizeof(double);
-    case HPyMember_STRING: return sizeof(char *);
-    case HPyMember_OBJECT:
-    case HPyMember_OBJECT_EX: return sizeof(HPyField);
-    case HPyMember_CHAR:
-    case HPyMember_BYTE:
-    case HPyMember_UBYTE:
-    case HPyMember_STRING_INPLACE:  // at least the terminating NUL
-    case HPyMember_BOOL: return 1;
-    case HPyMember_USHORT: return sizeof(unsigned short);
-    case HPyMember_UINT: return sizeof(unsigned int);
-    case HPyMember_ULONG: return sizeof(unsigned long);
-    case HPyMember_LONGLONG: return sizeof(long long);
-    case HPyMember_ULONGLONG: return sizeof(unsigned long long);
-    case HPyMember_HPYSSIZET: return sizeof(HPy_ssize_t);
-    case HPyMember_NONE: return 0;
-    }
-    return -1;
-}
-
 std::string type_name(const HPyType_Spec *spec)
 {
     return spec->name ? spec->name : "<unnamed>";
@@ -305,9 +278,9 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
 {
     PyObject *bases = nullptr;
     *metaclass = nullptr;
-    for (HPyType_SpecParam *p = params; p != nullptr && p->kind != 0; ++p) {
+    for (HPyType_SpecParam *p = params; p != nullptr && enum_value(p->kind) != 0; ++p) {
         PyObject *obj = _h2py(p->object);
-        switch (p->kind) {
+        switch (enum_value(p->kind)) {
         case HPyType_SpecParam_Base:
             if (!PyType_Check(obj)) {
                 Py_XDECREF(bases);
@@ -338,7 +311,7 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
             break;
         default:
             Py_XDECREF(bases);
-            return spec_error(PyExc_SystemError, spec, "unknown HPyType_SpecParam kind " + std::to_string(p->kind));
+            return spec_error(PyExc_SystemError, spec, "unknown HPyType_SpecParam kind " + std::to_string(enum_value(p->kind)));
         }
         if (bases == nullptr && p->kind != HPyType_SpecParam_Metaclass)
             return nullptr;  // PyTuple_Pack failed
@@ -353,7 +326,7 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
 std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext *ctx)
 {
     int flags;
-    switch (meth.signature) {
+    switch (enum_value(meth.signature)) {
     case HPyFunc_NOARGS: flags = ctx == &_hpy_cpython_context ? METH_FASTCALL : METH_NOARGS; break;
     case HPyFunc_O: flags = METH_O; break;
     case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
@@ -367,7 +340,7 @@ std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext *ctx)
 std::string unsupported_signature(const char *what, const HPyMeth &meth)
 {
     return std::string(what) + " '" + (meth.name ? meth.name : "?") + "' has an unsupported signature " +
-           std::to_string(meth.signature);
+           std::to_string(enum_value(meth.signature));
 }
 
 const TypeExtra *type_extra(PyTypeObject *type)
@@ -399,6 +372,27 @@ void *instance_data(PyObject *obj)
 namespace {
 
 constexpr const char *CALL_OFFSET_MEMBER = "__vectorcalloffset__";
+
+// The bytes a member of this type occupies in the struct; -1 for a type that is not a member type.
+Py_ssize_t member_size(int type)
+{
+    switch (type) {
+    case HPyMember_CHAR: case HPyMember_BYTE: case HPyMember_UBYTE: case HPyMember_BOOL:
+    case HPyMember_STRING_INPLACE:  // at least its terminating NUL
+        return 1;
+    case HPyMember_SHORT: case HPyMember_USHORT: return sizeof(short);
+    case HPyMember_INT: case HPyMember_UINT: return sizeof(int);
+    case HPyMember_LONG: case HPyMember_ULONG: return sizeof(long);
+    case HPyMember_FLOAT: return sizeof(float);
+    case HPyMember_DOUBLE: return sizeof(double);
+    case HPyMember_STRING: return sizeof(char *);
+    case HPyMember_OBJECT: case HPyMember_OBJECT_EX: return sizeof(PyObject *);
+    case HPyMember_LONGLONG: case HPyMember_ULONGLONG: return sizeof(long long);
+    case HPyMember_HPYSSIZET: return sizeof(HPy_ssize_t);
+    case HPyMember_NONE: return 0;
+    default: return -1;
+    }
+}
 
 #if PY_VERSION_HEX < 0x030C0000
 // CPython before 3.12 builds types from specs with `type` as their metaclass only. The type is built
@@ -449,8 +443,19 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         return spec_error(PyExc_SystemError, spec, "the spec has an empty name");
     if (spec->basicsize < 0 || spec->itemsize < 0)
         return spec_error(PyExc_SystemError, spec, "basicsize and itemsize must not be negative");
-    if (spec->builtin_shape < HPyType_BuiltinShape_Legacy || spec->builtin_shape > HPyType_BuiltinShape_List)
-        return spec_error(PyExc_ValueError, spec, "invalid builtin shape " + std::to_string(spec->builtin_shape));
+    // Other Py_TPFLAGS_* bits describe layouts and behaviours CPython trusts without checking
+    // (a managed dict, a type subclass...): set by a spec, they corrupt memory.
+    constexpr unsigned long known_flags =
+        HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC | HPy_TPFLAGS_HAVE_VECTORCALL |
+        (1UL << 8) /* INTERNAL_PURE */;
+    if ((spec->flags & ~known_flags) != 0) {
+        char hex[32];
+        std::snprintf(hex, sizeof(hex), "0x%lx", spec->flags & ~known_flags);
+        return spec_error(PyExc_SystemError, spec, std::string("unknown flags ") + hex);
+    }
+    const int shape = enum_value(spec->builtin_shape);
+    if (shape < HPyType_BuiltinShape_Legacy || shape > HPyType_BuiltinShape_List)
+        return spec_error(PyExc_ValueError, spec, "invalid builtin shape " + std::to_string(shape));
     // int, str and tuple objects have variable size on CPython: no fixed place for a C struct.
     const bool struct_free_shape = shape_offset(spec->builtin_shape) < 0;
     if (struct_free_shape && spec->basicsize != 0)
@@ -475,9 +480,9 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
-        switch (d->kind) {
+        switch (enum_value(d->kind)) {
         case HPyDef_Kind_Slot: {
-            int id = d->slot.slot;
+            int id = enum_value(d->slot.slot);
             if (!is_type_slot(id))
                 return spec_error(PyExc_SystemError, spec, "invalid slot id " + std::to_string(id));
             if (id == HPy_tp_destroy) {
@@ -506,12 +511,17 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 return spec_error(PyExc_SystemError, spec,
                                   member + ": a type of builtin shape " + shape_name(spec->builtin_shape) +
                                       " has no C struct to hold members");
-            explicit_call_offset |= d->member.name != nullptr && std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0;
-            const Py_ssize_t size = member_size(d->member.type);
+            if (d->member.name != nullptr && std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0) {
+                if (enum_value(d->member.type) != HPyMember_HPYSSIZET)
+                    return spec_error(PyExc_SystemError, spec, std::string("member '") + CALL_OFFSET_MEMBER +
+                                                                   "' must have the type HPyMember_HPYSSIZET");
+                explicit_call_offset = true;
+            }
+            const Py_ssize_t size = member_size(enum_value(d->member.type));
             if (size < 0)
                 return spec_error(PyExc_SystemError, spec,
-                                  member + " has an unknown type " + std::to_string(d->member.type));
-            const bool none = d->member.type == HPyMember_NONE;  // no storage: the value is always None
+                                  member + " has an unknown type " + std::to_string(enum_value(d->member.type)));
+            const bool none = enum_value(d->member.type) == HPyMember_NONE;  // no storage: always None
             if (!none && (d->member.offset < 0 ||
                           (!legacy && spec->basicsize > 0 && d->member.offset + size > spec->basicsize)))
                 return spec_error(PyExc_SystemError, spec, member + " has an offset outside the struct");
@@ -528,7 +538,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                                      d->getset.setter_cpy_trampoline, d->getset.doc, d->getset.closure});
             break;
         default:
-            return spec_error(PyExc_SystemError, spec, "invalid HPyDef kind " + std::to_string(d->kind));
+            return spec_error(PyExc_SystemError, spec, "invalid HPyDef kind " + std::to_string(enum_value(d->kind)));
         }
     }
     if (spec->legacy_slots != nullptr) {
@@ -585,6 +595,28 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
 
     // 0 inherits the base's size, as in CPython; otherwise the user's struct follows the shape's part.
     Py_ssize_t basicsize = legacy || spec->basicsize == 0 ? spec->basicsize : data_offset + spec->basicsize;
+    // An object smaller than its base's would be overrun by everything that knows the base (the
+    // base's call-protocol slot, placed after the struct, is laid out again below).
+    const TypeExtra *base_extra = type_extra(first_base);
+    if (basicsize != 0 && basicsize < first_base->tp_basicsize && !(base_extra && base_extra->default_call))
+        return spec_error(PyExc_SystemError, spec,
+                          "basicsize " + std::to_string(spec->basicsize) + " is smaller than the base type's (" +
+                              std::to_string(first_base->tp_basicsize - (legacy ? 0 : data_offset)) + ")");
+    // Every member lies inside the fixed part of the object: a member past the end would read and
+    // write another allocation (a variable-size object may have no items at all).
+    const Py_ssize_t object_size = basicsize != 0 ? basicsize : first_base->tp_basicsize;
+    for (const PyMemberDef &m : defs->members) {
+        Py_ssize_t size = member_size(m.type);
+        if (size > 0 && m.offset < static_cast<Py_ssize_t>(sizeof(PyObject)))
+            return spec_error(PyExc_SystemError, spec,
+                              std::string("member '") + (m.name ? m.name : "?") + "' at offset " +
+                                  std::to_string(m.offset) + " lies in the object header, outside the struct");
+        if (size > 0 && m.offset + size > object_size)
+            return spec_error(PyExc_SystemError, spec,
+                              std::string("member '") + (m.name ? m.name : "?") + "' (" + std::to_string(size) +
+                                  " bytes at offset " + std::to_string(m.offset - data_offset) +
+                                  ") lies outside the struct");
+    }
     // The HPy call protocol: HPy_tp_call (own or of an HPy base) puts the object's call function in a
     // hidden slot after the struct; a '__vectorcalloffset__' member names a slot of the user's own.
     if (extra.default_call == nullptr && !explicit_call_offset)
@@ -662,7 +694,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     TypeExtra &entry = registry()[tp];
     Py_XDECREF(entry.weakref);  // a dead type's, whose callback has not run: it never will now
     entry = extra;
-    defs.release();
+    keep_for_process(std::move(defs));
     return type;
 }
 

@@ -1,8 +1,11 @@
 // runtime/universal/hpymodule.cpp: the hpy.universal module: loads NAME.hpy0.so files into CPython with the universal context.
 #include <dlfcn.h>
+#include <elf.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -51,6 +54,8 @@ PyObject *import_error(const std::string &name, const std::string &path, const s
 // The tag in a file name: "x.hpy0.so" (universal) or "x.hpy0-cp311.so" (hybrid).
 struct FileTag {
     bool found = false;
+    std::string text;  // ".hpy0"
+    bool valid = true;  // false when the major version does not fit in 32 bits
     unsigned long major = 0;
     bool hybrid = false;
     std::string python_tag;  // "cp311" for hybrid files
@@ -67,7 +72,9 @@ FileTag parse_file_tag(const std::string &path)
         if (end == digits || end >= base.size() || (base[end] != '.' && base[end] != '-'))
             continue;
         tag.found = true;
-        tag.major = std::stoul(base.substr(digits, end - digits));
+        tag.text = base.substr(pos, end - pos);
+        tag.valid = end - digits <= 9;  // std::stoul would throw on an overflow
+        tag.major = tag.valid ? std::stoul(base.substr(digits, end - digits)) : 0;
         if (base[end] == '-') {
             tag.hybrid = true;
             size_t dot = base.find('.', end + 1);
@@ -76,6 +83,39 @@ FileTag parse_file_tag(const std::string &path)
         return tag;
     }
     return tag;
+}
+
+// dlopen maps a truncated shared object without complaint, and the process dies of SIGBUS when it
+// touches a page past the end: check that the file holds everything its ELF headers describe.
+// Returns the cause when it does not ("" otherwise, and for files that are not 64-bit ELF, which
+// dlopen judges itself).
+std::string truncation_of(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary | std::ios::ate);
+    if (!f)
+        return "";
+    const auto size = static_cast<uint64_t>(f.tellg());
+    Elf64_Ehdr eh;
+    f.seekg(0);
+    if (!f.read(reinterpret_cast<char *>(&eh), sizeof(eh)) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return "";
+    auto past_end = [size](uint64_t offset, uint64_t length) { return offset > size || length > size - offset; };
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) || past_end(eh.e_phoff, uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr)))
+        return "its program headers are cut off";
+    if (eh.e_shoff != 0 && past_end(eh.e_shoff, uint64_t{eh.e_shnum} * eh.e_shentsize))
+        return "the file is truncated (" + std::to_string(size) + " bytes; its section headers end at byte " +
+               std::to_string(eh.e_shoff + uint64_t{eh.e_shnum} * eh.e_shentsize) + ")";
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        f.seekg(static_cast<std::streamoff>(eh.e_phoff + i * sizeof(Elf64_Phdr)));
+        if (!f.read(reinterpret_cast<char *>(&ph), sizeof(ph)))
+            return "its program headers are cut off";
+        if (past_end(ph.p_offset, ph.p_filesz))
+            return "the file is truncated (" + std::to_string(size) + " bytes; a segment ends at byte " +
+                   std::to_string(ph.p_offset + ph.p_filesz) + ")";
+    }
+    return "";
 }
 
 // This interpreter's tag in hybrid file names ("cp311", "cp314d"...): read once from hpy._abitag,
@@ -119,10 +159,15 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     FileTag tag = parse_file_tag(path);
     if (!tag.found)
         return import_error(name, path, "the file name has no '.hpy<major>' ABI tag (expected NAME.hpy0.so)");
+    if (!tag.valid)
+        return import_error(name, path, "the ABI tag '" + tag.text + "' in the file name is not a valid version");
     if (tag.hybrid && tag.python_tag != g_python_tag)
         return import_error(name, path, "the hybrid module was built for '" + tag.python_tag +
                                             "', this interpreter is '" + g_python_tag + "'");
 
+    std::string truncated = truncation_of(path);
+    if (!truncated.empty())
+        return import_error(name, path, "not a loadable shared object: " + truncated);
     Library lib;
     lib.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (lib.handle == nullptr) {

@@ -8,7 +8,9 @@ Sources use HPy's test shorthand:
 """
 import importlib.machinery
 import importlib.util
+import os
 import re
+import shlex
 import subprocess
 import sysconfig
 from pathlib import Path
@@ -23,6 +25,8 @@ DEVEL = HPyDevel()  # where the installed headers and runtime libraries are
 CFLAGS = ["-std=c11", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden",
           "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-unused-function"]
 CXXFLAGS = ["-std=c++17"] + CFLAGS[1:]
+# Extra compiler and linker flags for every test module, e.g. the sanitizers of `make test-asan`.
+EXTRA_FLAGS = shlex.split(os.environ.get("HPY_TEST_CFLAGS", ""))
 
 
 def expand_source(source, name):
@@ -87,7 +91,7 @@ class ExtensionCompiler:
         cmd += DEVEL.get_static_libs(self.abi)
         if self.abi == "cpython":
             cmd.append("-lstdc++")  # the CPython-ABI runtime is C++
-        cmd += ["-o", str(out)]
+        cmd += EXTRA_FLAGS + ["-o", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise CompileError("%s\n%s%s" % (" ".join(cmd), proc.stdout, proc.stderr))

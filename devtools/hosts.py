@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("UNIHPY_HOSTS_CACHE", "/var/cache/unihpy/hosts"))
 BUILD = ROOT / "build" / "hosts"
 MIRROR = os.environ.get("UNIHPY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-# Pure-Python test tools every host imports from one shared folder (pytest 8.4 runs on 3.9 to 3.14).
+# Pure-Python test tools every host imports from one shared folder (pytest 8.4 and pluggy 1.5 run on 3.9 to 3.14).
 PYLIB = CACHE / "pylib"
-PYLIB_REQUIREMENTS = ["pytest==8.4.2", "exceptiongroup", "tomli"]
+PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.5.0", "exceptiongroup", "tomli"]
 APT_NO_EXPIRY = ["-o", "Acquire::Check-Valid-Until=false"]
 
 
@@ -67,7 +67,8 @@ SYSTEMS = {
     "sid": System("sid", ["python3.14", "python3.14-dev", "python3.14-dbg", "pypy3", "pypy3-dev"]),
 }
 HOSTS = [
-    Host("cpython-3.11", "bookworm", "/usr/bin/python3.11", "unihpy", "the main host: `make test`"),
+    Host("cpython-3.11", "bookworm", str(ROOT / ".venv" / "bin" / "python"), "unihpy",
+         "the main host, unihpy installed in .venv: `make test`"),
     Host("pypy-7.3.11", "bookworm", "/usr/bin/pypy3", "unihpy", "its own HPy is 0.0.4: unihpy over cpyext"),
     Host("cpython-3.13", "trixie", "/usr/bin/python3.13", "unihpy"),
     Host("pypy-7.3.19", "trixie", "/usr/bin/pypy3", "native", "PyPy's HPy host (0.9 ABI, shifted context)"),
@@ -224,10 +225,8 @@ def host_command(host, argv):
     """The command line that runs `argv` (argv[0] == "python" means the host's interpreter)."""
     system = SYSTEMS[host.system]
     argv = [host.exe if a == "python" and i == 0 else a for i, a in enumerate(argv)]
-    if host.name == "cpython-3.11" and argv[0] == host.exe:
-        argv[0] = str(ROOT / ".venv" / "bin" / "python")  # unihpy installed: the main host
     if system.chroot:
-        return ["chroot", str(system.root), "/bin/sh", "-c", 'cd "$0" && exec "$@"', os.getcwd()] + argv
+        return [shutil.which("chroot") or "/usr/sbin/chroot", str(system.root), "/bin/sh", "-c", 'cd "$0" && exec "$@"', os.getcwd()] + argv
     return argv
 
 
@@ -244,9 +243,8 @@ def host_missing(host):
     if why:
         return "%s: %s" % (system.name, why)
     if not (system.root / host.exe.lstrip("/")).exists():
-        return "%s not installed in %s" % (host.exe, system.name)
-    if host.name == "cpython-3.11" and not (ROOT / ".venv" / "bin" / "python").exists():
-        return "unihpy not installed (make install)"
+        return "%s not installed in %s" % (host.exe, system.name) + (" (make install)" if host.name ==
+                                                                      "cpython-3.11" else "")
     if not PYLIB.joinpath(".unihpy-ready").exists():
         return "the shared pytest folder is missing (make hosts)"
     return None
@@ -383,7 +381,7 @@ def cmd_test(args):
     modules.mkdir(parents=True)
     venv_python = str(ROOT / ".venv" / "bin" / "python")
     log("building the test modules once on this machine (cpython-3.11)")
-    build = subprocess.run([venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"] + suites
+    build = subprocess.run([venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"] + suites
                            + ["-m", "not host_builds"] + args.pytest_args,
                            env=dict(os.environ, UNIHPY_E2E_MODULES="build:%s" % modules, UNIHPY_HOST="build"),
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("UNIHPY_HOSTS_CACHE", "/var/cache/unihpy/hosts"))
 BUILD = ROOT / "build" / "hosts"
 MIRROR = os.environ.get("UNIHPY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-# Pure-Python test tools every host imports from one shared folder (pytest 8.4 and pluggy 1.5 run on 3.9 to 3.14).
+# Pure-Python test tools every host imports from one shared folder (these versions run on 3.9 to 3.14).
 PYLIB = CACHE / "pylib"
-PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.5.0", "exceptiongroup", "tomli"]
+PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.5.0", "iniconfig==2.0.0", "exceptiongroup", "tomli"]
 APT_NO_EXPIRY = ["-o", "Acquire::Check-Valid-Until=false"]
 
 
@@ -369,6 +369,23 @@ def file_hash(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def build_modules(modules, suites, pytest_args):
+    """Runs the suites once here, in the ABIs other hosts use, keeping every module compiled."""
+    shutil.rmtree(modules, ignore_errors=True)
+    modules.mkdir(parents=True)
+    venv_python = str(ROOT / ".venv" / "bin" / "python")
+    log("building the test modules once on this machine (cpython-3.11)")
+    start = time.monotonic()
+    build = subprocess.run([venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"] + suites
+                           + pytest_args,
+                           env=dict(os.environ, UNIHPY_E2E_MODULES="build:%s" % modules, UNIHPY_HOST="build"),
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if build.returncode != 0:
+        print(build.stdout)
+        raise SystemExit("hosts: building the test modules failed")
+    log("test modules built in %.0f s: %s" % (time.monotonic() - start, build.stdout.strip().splitlines()[-1]))
+
+
 def cmd_test(args):
     """The e2e matrix. Test modules are compiled once, by this machine's CPython 3.11 run of the suite
     (UNIHPY_E2E_MODULES=build:DIR records each file and its hash); each host then runs the same tests
@@ -377,17 +394,10 @@ def cmd_test(args):
     hosts = [h for h in hosts if h.name != "cpython-3.11" or args.host]
     suites = args.suites or ["tests/e2e", "proof-of-concept"]
     modules = BUILD / "modules"
-    shutil.rmtree(modules, ignore_errors=True)
-    modules.mkdir(parents=True)
-    venv_python = str(ROOT / ".venv" / "bin" / "python")
-    log("building the test modules once on this machine (cpython-3.11)")
-    build = subprocess.run([venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"] + suites
-                           + ["-m", "not host_builds"] + args.pytest_args,
-                           env=dict(os.environ, UNIHPY_E2E_MODULES="build:%s" % modules, UNIHPY_HOST="build"),
-                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if build.returncode != 0:
-        print(build.stdout)
-        raise SystemExit("hosts: building the test modules failed")
+    if args.reuse_modules and modules.is_dir():
+        log("reusing the test modules of the last run in %s" % modules)
+    else:
+        build_modules(modules, suites, args.pytest_args)
     results, skipped = [], []
     for host in hosts:
         why = host_missing(host)
@@ -399,17 +409,17 @@ def cmd_test(args):
         log("== %s (%s, HPy host: %s)" % (host.name, host_facts(host)["version"], host.hpy))
         start = time.monotonic()
         proc = run_on(host, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"] + suites
-                      + ["-m", "not host_builds"] + args.pytest_args,
-                      extra_env={"UNIHPY_E2E_MODULES": "use:%s" % modules}, cwd=ROOT,
-                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
+                      + args.pytest_args,
+                      extra_env={"UNIHPY_E2E_MODULES": "use:%s" % modules, "UNIHPY_HPY_HOST": host.hpy},
+                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")
         print(proc.stdout if proc.returncode != 0 or args.verbose else "", end="")
         log("%s: %s [%.0f s]" % (host.name, summary, time.monotonic() - start))
         results.append((host.name, proc.returncode, summary))
     failed = [name for name, rc, _ in results if rc != 0]
     print("hosts: %d run (%s); failed: %s; skipped: %s" % (
-        len(results), ", ".join(name for name, _, _ in results) or "none", ", ".join(failed) or "none",
-        "; ".join("%s (%s)" % s for s in skipped) or "none"))
+        len(results), "; ".join("%s: %s" % (name, summary) for name, _, summary in results) or "none",
+        ", ".join(failed) or "none", "; ".join("%s (%s)" % s for s in skipped) or "none"))
     return 1 if failed else 0
 
 
@@ -435,7 +445,8 @@ def main(argv=None):
                    "but cpython-3.11, or $UNIHPY_HOSTS)")
     p.add_argument("--suite", dest="suites", action="append", help="test folder (default: tests/e2e and "
                    "proof-of-concept)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every host's pytest output")
+    p.add_argument("--reuse-modules", action="store_true", help="keep the modules of the last run (no rebuild)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_test)
     args = parser.parse_args(argv)

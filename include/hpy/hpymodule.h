@@ -29,8 +29,10 @@ _HPY_EXTERN_C_END
         return HPY_ABI_VERSION_MINOR;                                             \
     }                                                                             \
     _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END \
+    _HPY_EXTERN_C_BEGIN _HPy_HIDDEN intptr_t _HPy_ContextShift; _HPY_EXTERN_C_END \
     HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
     {                                                                             \
+        _HPy_ContextShift = _HPy_DetectContextShift(ctx);                         \
         _ctx_for_trampolines = ctx;                                               \
     }                                                                             \
     HPy_EXPORTED_SYMBOL HPyModuleDef *HPyInit_##EXT(void)                         \

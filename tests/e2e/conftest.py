@@ -17,8 +17,6 @@ IS_PYPY = sys.implementation.name == "pypy"
 # marker: (applies here?, reason shown when it does not)
 HOST_MARKERS = {
     "refcounts": (not IS_PYPY, "PyPy has no reference counts: sys.getrefcount does not count references"),
-    "host_builds": (PREBUILT_MODE != "use",
-                    "compiles with this interpreter's own toolchain; on %s the modules come prebuilt" % HOST),
     "unihpy_host": (not NATIVE_HPY_HOST, "checks behaviour of unihpy's hpy.universal; %s loads modules "
                     "with its own HPy host" % HOST),
 }
@@ -27,7 +25,6 @@ HOST_MARKERS = {
 def pytest_configure(config):
     config.addinivalue_line("markers", "abis(*names): run this test only in these ABI modes")
     config.addinivalue_line("markers", "refcounts: asserts CPython reference counts (not on PyPy)")
-    config.addinivalue_line("markers", "host_builds: builds modules with the running interpreter's toolchain")
     config.addinivalue_line("markers", "unihpy_host: checks unihpy's own hpy.universal (messages, import hook)")
 
 

@@ -9,6 +9,7 @@
 #  define _HPY_LEGACY_ONLY(message) __attribute__((error(message)))
 #endif
 
+#include "hpy/universal/context_adapter.h"
 #include "hpy/universal/api_gen.h"
 #include "hpy/universal/trampolines_gen.h"
 

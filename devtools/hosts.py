@@ -209,7 +209,7 @@ def mounted(system, extra=()):
 
 def host_env(host, extra_env=None):
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
-           "UNIHPY_HOST": host.name, "PYTHONDONTWRITEBYTECODE": "1"}
+           "UNIHPY_HOST": host.name, "UNIHPY_HPY_HOST": host.hpy, "PYTHONDONTWRITEBYTECODE": "1"}
     for key, value in os.environ.items():  # the switches of hpy.universal and the e2e suite
         if key in ("HPY", "HPY_LOG", "TERM") or key.startswith("UNIHPY_E2E"):
             env[key] = value
@@ -410,7 +410,7 @@ def cmd_test(args):
         start = time.monotonic()
         proc = run_on(host, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"] + suites
                       + args.pytest_args,
-                      extra_env={"UNIHPY_E2E_MODULES": "use:%s" % modules, "UNIHPY_HPY_HOST": host.hpy},
+                      extra_env={"UNIHPY_E2E_MODULES": "use:%s" % modules},
                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")
         print(proc.stdout if proc.returncode != 0 or args.verbose else "", end="")

@@ -36,6 +36,15 @@ def pytest_addoption(parser):
                     help='test the pof modules that are importable already, without building')
 
 
+def pytest_collection_modifyitems(config, items):
+    """On other hosts (devtools/hosts.py), mark where they differ (tests/e2e/host_differences.py)."""
+    if PREBUILT_MODE == 'use':
+        sys.path.insert(0, str(HERE.parent / 'tests' / 'e2e'))
+        import host_differences
+
+        host_differences.mark(items, HERE)
+
+
 def pytest_generate_tests(metafunc):
     if 'hpy_abi' in metafunc.fixturenames:
         if metafunc.config.getoption('pof_installed'):

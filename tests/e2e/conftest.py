@@ -1,31 +1,19 @@
 """tests/e2e/conftest.py: the ABI-mode fixtures every e2e test runs under."""
-import os
-import sys
+from pathlib import Path
 
 import pytest
 
+import host_differences
 from support import ABI_MODES, PREBUILT_MODE, ExtensionCompiler
 
 # devtools/hosts.py runs this suite on other interpreters with modules built once on the build
 # machine: there only the ABIs whose files load anywhere apply (the others need that interpreter's
-# own build). UNIHPY_HOST names the host, UNIHPY_HPY_HOST says whose HPy host loads the modules.
+# own build), and host_differences.py says where such a host differs from CPython, and why.
 HOST_ABIS = ("universal", "debug")
-HOST = os.environ.get("UNIHPY_HOST", "")
-NATIVE_HPY_HOST = os.environ.get("UNIHPY_HPY_HOST") == "native"
-IS_PYPY = sys.implementation.name == "pypy"
-
-# marker: (applies here?, reason shown when it does not)
-HOST_MARKERS = {
-    "refcounts": (not IS_PYPY, "PyPy has no reference counts: sys.getrefcount does not count references"),
-    "unihpy_host": (not NATIVE_HPY_HOST, "checks behaviour of unihpy's hpy.universal; %s loads modules "
-                    "with its own HPy host" % HOST),
-}
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "abis(*names): run this test only in these ABI modes")
-    config.addinivalue_line("markers", "refcounts: asserts CPython reference counts (not on PyPy)")
-    config.addinivalue_line("markers", "unihpy_host: checks unihpy's own hpy.universal (messages, import hook)")
 
 
 def pytest_generate_tests(metafunc):
@@ -38,10 +26,7 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        for name, (applies, reason) in HOST_MARKERS.items():
-            if not applies and item.get_closest_marker(name):
-                item.add_marker(pytest.mark.skip(reason=reason))
+    host_differences.mark(items, Path(__file__).parent)
 
 
 @pytest.fixture

@@ -75,6 +75,8 @@ HOSTS = [
     Host("cpython-3.14", "sid", "/usr/bin/python3.14", "unihpy"),
     Host("cpython-3.14d", "sid", "/usr/bin/python3.14d", "unihpy", "debug build of CPython"),
     Host("pypy-8.0", "sid", "/usr/bin/pypy3", "unihpy", "no native HPy host: unihpy over cpyext"),
+    Host("hpy-0.9.0", "bookworm", str(ROOT / ".venv-hpy09" / "bin" / "python"), "native",
+         "HPy 0.9.0's own host from PyPI (make hpy09-venv)"),
 ]
 HOST_BY_NAME = {h.name: h for h in HOSTS}
 
@@ -243,8 +245,8 @@ def host_missing(host):
     if why:
         return "%s: %s" % (system.name, why)
     if not (system.root / host.exe.lstrip("/")).exists():
-        return "%s not installed in %s" % (host.exe, system.name) + (" (make install)" if host.name ==
-                                                                      "cpython-3.11" else "")
+        hint = {"cpython-3.11": " (make install)", "hpy-0.9.0": " (make hpy09-venv)"}.get(host.name, "")
+        return "%s not installed in %s%s" % (host.exe, system.name, hint)
     if not PYLIB.joinpath(".unihpy-ready").exists():
         return "the shared pytest folder is missing (make hosts)"
     return None

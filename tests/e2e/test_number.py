@@ -111,7 +111,7 @@ def test_binary_errors(mod):
         mod.TrueDivide(1, 0)
     with pytest.raises(ZeroDivisionError, match=message_of(lambda: 1 // 0)):
         mod.FloorDivide(1, 0)
-    with pytest.raises(ZeroDivisionError, match="^integer modulo by zero$"):
+    with pytest.raises(ZeroDivisionError, match=message_of(lambda: 1 % 0)):
         mod.Remainder(1, 0)
     with pytest.raises(ValueError, match="^negative shift count$"):
         mod.Lshift(1, -1)

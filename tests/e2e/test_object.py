@@ -197,7 +197,7 @@ def test_contains(mod):
     assert mod.contains("hello", "ell") == 1
     with pytest.raises(TypeError, match=message_of(lambda: 1 in 1)):
         mod.contains(1, 1)
-    with pytest.raises(TypeError, match="^unhashable type: 'list'$"):
+    with pytest.raises(TypeError, match=message_of(lambda: [] in {})):
         mod.contains({}, [])
 
 

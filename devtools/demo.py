@@ -14,7 +14,7 @@ POF = ROOT / "proof-of-concept"
 # `import` finds the .hpy0.so files (unihpy.pth installs the import hook: no stubs); an interpreter's
 # own HPy host (PyPy 7.3.19) loads them through its hpy.universal.load, as HPy's stubs would.
 PROBE = r"""
-import os, site, sys
+import hashlib, os, site, sys
 for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):  # unihpy.pth: as in site-packages
     if entry and os.path.exists(os.path.join(entry, "unihpy.pth")):
         site.addsitedir(entry)
@@ -34,7 +34,8 @@ else:
 p = pof.Point(3.0, 4.0)
 assert pof.add_ints(2, 3) == 5 and pof.add_ints_kw(b=2, a=40) == 42 and p.norm == 5.0
 assert pofcpp.add_ints(20, 22) == 42 and foo.__name__ == "pofpackage.foo"
-print("ok  %r  add_ints(2, 3)=%d" % (p, pof.add_ints(2, 3)))
+seen = hashlib.sha256(open(os.path.join(sys.argv[1], "pof.hpy0.so"), "rb").read()).hexdigest()[:12]
+print("ok  %r  add_ints(2, 3)=%d  (pof.hpy0.so sha256 %s)" % (p, pof.add_ints(2, 3), seen))
 """
 
 
@@ -60,14 +61,14 @@ def main():
     files = build_universal(dest)
     digest = {f: hashlib.sha256((dest / f).read_bytes()).hexdigest()[:12] for f in files}
     print("built once, universal ABI: " + ", ".join("%s (sha256 %s)" % (f, digest[f]) for f in files))
-    print("%-14s %-30s %-8s %s" % ("host", "interpreter", "HPy host", "pof result"))
+    print("%-14s %-34s %-8s %s" % ("host", "interpreter", "HPy host", "pof result"))
     failures, missing = 0, []
     for host in hosts.HOSTS:
         why = hosts.host_missing(host)
         if why:
             missing.append("%s (%s)" % (host.name, why))
             continue
-        hosts.build_host(host)
+        hosts.build_host(host, announce=False)
         proc = hosts.run_on(host, ["python", "-c", PROBE, str(dest)], extra_env={"UNIHPY_HPY_HOST": host.hpy},
                             capture_output=True, text=True, cwd="/")
         same = all(hashlib.sha256((dest / f).read_bytes()).hexdigest()[:12] == digest[f] for f in files)
@@ -75,7 +76,7 @@ def main():
         if result is None or not same:
             failures += 1
             result = "FAILED\n" + proc.stderr.strip()[-2000:]
-        print("%-14s %-30s %-8s %s" % (host.name, hosts.host_facts(host)["version"], host.hpy, result))
+        print("%-14s %-34s %-8s %s" % (host.name, hosts.host_facts(host)["version"], host.hpy, result))
     if missing:
         print("hosts not run (make hosts creates them): " + "; ".join(missing))
     return 1 if failures else 0

@@ -261,6 +261,8 @@ def host_facts(host):
         if proc.returncode != 0:
             raise SystemExit("hosts: %s does not start:\n%s" % (host.name, proc.stderr))
         host.facts = json.loads(proc.stdout.strip().splitlines()[-1])
+        if host.facts["debug"]:
+            host.facts["version"] += " debug build"
     return host.facts
 
 
@@ -272,7 +274,7 @@ def site_dir(host):
     return BUILD / host.name / "site"
 
 
-def build_host(host, quiet=True):
+def build_host(host, quiet=True, announce=True):
     """Builds hpy.universal against the host's C-API headers and assembles an `hpy` package for it.
 
     The compiler of this machine builds it; the headers come from the host's system (a chroot's
@@ -301,7 +303,8 @@ def build_host(host, quiet=True):
                     ignore=shutil.ignore_patterns("__pycache__", "devel"))
     shutil.copy2(build / ("universal" + facts["ext_suffix"]), site / "hpy")
     shutil.copy2(ROOT / "python" / "unihpy.pth", site)
-    log("built hpy.universal for %s (%s)" % (host.name, facts["version"]))
+    if announce:
+        log("built hpy.universal for %s (%s)" % (host.name, facts["version"]))
 
 
 # ---------------------------------------------------------------------------------------------------

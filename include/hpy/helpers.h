@@ -39,6 +39,28 @@ HPyAPI_RUNTIME_FUNC HPy HPyErr_Format(HPyContext *ctx, HPy h_type, const char *f
 HPyAPI_RUNTIME_FUNC int HPyHelpers_PackArgsAndKeywords(HPyContext *ctx, const HPy *args, size_t nargs,
                                                        HPy kwnames, HPy *out_args_tuple, HPy *out_kwd);
 
+/* Struct sequences: tuples whose items are also attributes (like os.stat_result). */
+typedef struct {
+    const char *name; /* UTF-8; HPyStructSequence_UnnamedField for an item without a name; NULL ends the list */
+    const char *doc;  /* may be NULL */
+} HPyStructSequence_Field;
+
+typedef struct {
+    const char *name;                /* "module.Name" (UTF-8, required) */
+    const char *doc;                 /* may be NULL */
+    HPyStructSequence_Field *fields; /* NULL-terminated, required */
+} HPyStructSequence_Desc;
+
+/* The name of a field that has no attribute (compared by address). */
+HPyAPI_RUNTIME_FUNC const char *const HPyStructSequence_UnnamedField; /* hidden, like the helpers */
+
+/* A new struct sequence type (a tuple subclass), or HPy_NULL with an exception set. */
+HPyAPI_RUNTIME_FUNC HPy HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc);
+
+/* A new instance of a struct sequence type made by HPyStructSequence_NewType, from exactly as many
+   items as the type has fields; HPy_NULL with an exception set otherwise. */
+HPyAPI_RUNTIME_FUNC HPy HPyStructSequence_New(HPyContext *ctx, HPy type, HPy_ssize_t nargs, HPy *args);
+
 _HPY_EXTERN_C_END
 
 #endif /* HPY_HELPERS_H */

@@ -152,4 +152,23 @@ HPyAPI_FUNC void HPyBuffer_Release(HPyContext *ctx, HPy_buffer *view)
     view->obj = HPy_NULL;
 }
 
+/* Process ids as Python ints. pid_t has the size of int on every platform HPy targets; pyconfig.h's
+   SIZEOF_PID_T (CPython ABI) selects a wider type where it is wider. */
+#if defined(SIZEOF_PID_T) && defined(SIZEOF_LONG) && SIZEOF_PID_T > SIZEOF_LONG
+#define HPyLong_FromPid HPyLong_FromLongLong
+#define HPyLong_AsPid HPyLong_AsLongLong
+#else
+#define HPyLong_FromPid HPyLong_FromLong
+#define HPyLong_AsPid HPyLong_AsLong
+#endif
+
+/* A block that runs without holding the interpreter (no HPy calls inside):
+       HPy_BEGIN_LEAVE_PYTHON(ctx)  ...blocking C code...  HPy_END_LEAVE_PYTHON(ctx) */
+#define HPy_BEGIN_LEAVE_PYTHON(ctx)                                     \
+    {                                                                   \
+        HPyThreadState _hpy_leave_python_state = HPy_LeavePythonExecution(ctx);
+#define HPy_END_LEAVE_PYTHON(ctx)                                       \
+        HPy_ReenterPythonExecution(ctx, _hpy_leave_python_state);      \
+    }
+
 #endif /* HPY_INLINE_HELPERS_H */

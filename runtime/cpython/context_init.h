@@ -24,6 +24,7 @@ struct TypeExtra {
     HPyFunc_destroyfunc destroy;  // HPy_tp_destroy, or nullptr
     HPyFunc_traverseproc traverse;
     PyObject *weakref;            // to the type; its callback drops this entry
+    vectorcallfunc default_call;  // HPy_tp_call's trampoline (own or inherited), or nullptr
 };
 
 // The TypeExtra of `type` or of its nearest HPy base; nullptr for types not made by HPy.

@@ -37,6 +37,18 @@ constexpr Py_ssize_t shape_offset(HPyType_BuiltinShape shape)
     return -1;
 }
 
+// Where the user's struct starts in an object of this shape (0 for the shapes without one).
+constexpr Py_ssize_t data_offset_of(HPyType_BuiltinShape shape)
+{
+    return shape_offset(shape) < 0 ? 0 : shape_offset(shape);
+}
+
+// A strong reference, released at the end of its scope.
+struct DecRef {
+    void operator()(PyObject *o) const { Py_XDECREF(o); }
+};
+using PyObjectPtr = std::unique_ptr<PyObject, DecRef>;
+
 // The base a type of this shape gets when the spec names none (nullptr: object).
 PyTypeObject *shape_base(HPyType_BuiltinShape shape)
 {
@@ -44,8 +56,67 @@ PyTypeObject *shape_base(HPyType_BuiltinShape shape)
     case HPyType_BuiltinShape_Type: return &PyType_Type;
     case HPyType_BuiltinShape_Float: return &PyFloat_Type;
     case HPyType_BuiltinShape_List: return &PyList_Type;
+    case HPyType_BuiltinShape_Long: return &PyLong_Type;
+    case HPyType_BuiltinShape_Unicode: return &PyUnicode_Type;
+    case HPyType_BuiltinShape_Tuple: return &PyTuple_Type;
     default: return nullptr;
     }
+}
+
+const char *shape_name(HPyType_BuiltinShape shape)
+{
+    switch (shape) {
+    case HPyType_BuiltinShape_Long: return "Long";
+    case HPyType_BuiltinShape_Unicode: return "Unicode";
+    case HPyType_BuiltinShape_Tuple: return "Tuple";
+    default: return "?";
+    }
+}
+
+// Where an object keeps its call function: the slot tp_vectorcall_offset names.
+vectorcallfunc *call_slot(PyObject *obj)
+{
+    return reinterpret_cast<vectorcallfunc *>(reinterpret_cast<char *>(obj) + Py_TYPE(obj)->tp_vectorcall_offset);
+}
+
+// tp_call of the types with the HPy call protocol. Vectorcall reaches the object's call function
+// directly; this path runs when it is not set yet (an object allocated without HPy_New, e.g. by a
+// Python subclass): it installs the type's default first.
+PyObject *hpy_call(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    vectorcallfunc *slot = call_slot(self);
+    if (*slot == nullptr) {
+        const TypeExtra *extra = type_extra(Py_TYPE(self));
+        if (extra == nullptr || extra->default_call == nullptr) {
+            PyErr_Format(PyExc_TypeError,
+                         "'%s' object is not callable: its type has no HPy_tp_call and no call function was set "
+                         "with HPy_SetCallFunction",
+                         Py_TYPE(self)->tp_name);
+            return nullptr;
+        }
+        *slot = extra->default_call;
+    }
+    return PyVectorcall_Call(self, args, kwargs);
+}
+
+// _HPy_AsStruct_Long/Unicode/Tuple: no such object has a struct here.
+void *no_struct(HPy h, HPyType_BuiltinShape shape)
+{
+    PyErr_Format(PyExc_SystemError, "_HPy_AsStruct_%s: an object of type '%s' carries no C struct on CPython",
+                 shape_name(shape), Py_TYPE(_h2py(h))->tp_name);
+    return nullptr;
+}
+
+bool has_call_protocol(PyTypeObject *type)
+{
+    return type->tp_call == hpy_call;
+}
+
+// A new object of a type with HPy_tp_call gets the type's call function.
+void init_call_function(PyObject *obj, const TypeExtra &extra)
+{
+    if (extra.default_call != nullptr && has_call_protocol(Py_TYPE(obj)))
+        *call_slot(obj) = extra.default_call;
 }
 
 // The user's struct in an instance of a type of shape S: one addition, no lookup.
@@ -104,7 +175,7 @@ void hpy_dealloc(PyObject *self)
     if (PyType_IS_GC(tp))
         PyObject_GC_UnTrack(self);
     if (const TypeExtra *extra = type_extra(tp)) {
-        void *data = reinterpret_cast<char *>(self) + shape_offset(extra->shape);
+        void *data = reinterpret_cast<char *>(self) + data_offset_of(extra->shape);
         if (extra->destroy != nullptr)
             extra->destroy(data);
         if (extra->traverse != nullptr)
@@ -172,9 +243,9 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
             bases = obj;
             break;
         case HPyType_SpecParam_Metaclass:
-            if (!PyType_Check(obj)) {
+            if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
                 Py_XDECREF(bases);
-                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a type");
+                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
             }
             *metaclass = obj;
             break;
@@ -226,10 +297,51 @@ const TypeExtra *type_extra(PyTypeObject *type)
 void *instance_data(PyObject *obj)
 {
     const TypeExtra *extra = type_extra(Py_TYPE(obj));
-    return reinterpret_cast<char *>(obj) + (extra ? shape_offset(extra->shape) : 0);
+    return reinterpret_cast<char *>(obj) + (extra ? data_offset_of(extra->shape) : 0);
 }
 
 namespace {
+
+constexpr const char *CALL_OFFSET_MEMBER = "__vectorcalloffset__";
+
+#if PY_VERSION_HEX < 0x030C0000
+// CPython before 3.12 builds types from specs with `type` as their metaclass only. The type is built
+// that way first, then the metaclass is called to make the final type, with the first one as its
+// only base and nothing of its own (`__slots__ = ()`): its instances have the same layout and
+// behaviour, and `type(T)` is the metaclass. The one visible difference: `T.__mro__` lists the
+// inner type too (under the same name).
+PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyObject *bases, PyTypeObject *meta)
+{
+    if (meta->tp_new != PyType_Type.tp_new)
+        return spec_error(PyExc_TypeError, spec, "metaclasses with a custom tp_new are not supported");
+    const unsigned int flags = pyspec->flags;
+    pyspec->flags |= Py_TPFLAGS_BASETYPE;  // the final type derives from it
+    PyObjectPtr inner(PyType_FromSpecWithBases(pyspec, bases));
+    pyspec->flags = flags;
+    if (inner == nullptr)
+        return nullptr;
+    const char *dot = std::strrchr(pyspec->name, '.');
+    const char *short_name = dot ? dot + 1 : pyspec->name;
+    PyObjectPtr ns(PyDict_New());
+    PyObjectPtr slots(PyTuple_New(0));
+    PyObjectPtr module(dot ? PyUnicode_FromStringAndSize(pyspec->name, dot - pyspec->name) : nullptr);
+    PyObject *doc = PyDict_GetItemString(reinterpret_cast<PyTypeObject *>(inner.get())->tp_dict, "__doc__");
+    if (ns == nullptr || slots == nullptr || (dot && module == nullptr) ||
+        PyDict_SetItemString(ns.get(), "__slots__", slots.get()) < 0 ||
+        (module && PyDict_SetItemString(ns.get(), "__module__", module.get()) < 0) ||
+        (doc && PyDict_SetItemString(ns.get(), "__doc__", doc) < 0))
+        return nullptr;
+    PyObject *type = PyObject_CallFunction(reinterpret_cast<PyObject *>(meta), "s(O)O", short_name, inner.get(),
+                                           ns.get());
+    if (type != nullptr) {
+        auto *tp = reinterpret_cast<PyTypeObject *>(type);
+        if (!(flags & Py_TPFLAGS_BASETYPE))
+            tp->tp_flags &= ~Py_TPFLAGS_BASETYPE;
+        tp->tp_flags |= flags & Py_TPFLAGS_HAVE_VECTORCALL;  // not inherited before 3.12
+    }
+    return type;
+}
+#endif
 
 PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
 {
@@ -241,11 +353,17 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
         return spec_error(PyExc_SystemError, spec, "the spec has an empty name");
     if (spec->basicsize < 0 || spec->itemsize < 0)
         return spec_error(PyExc_SystemError, spec, "basicsize and itemsize must not be negative");
-    const Py_ssize_t data_offset = shape_offset(spec->builtin_shape);
-    PyTypeObject *default_base = shape_base(spec->builtin_shape);
-    if (data_offset < 0)
+    if (spec->builtin_shape < HPyType_BuiltinShape_Legacy || spec->builtin_shape > HPyType_BuiltinShape_List)
+        return spec_error(PyExc_SystemError, spec, "invalid builtin shape " + std::to_string(spec->builtin_shape));
+    // int, str and tuple objects have variable size on CPython: no fixed place for a C struct.
+    const bool struct_free_shape = shape_offset(spec->builtin_shape) < 0;
+    if (struct_free_shape && spec->basicsize != 0)
         return spec_error(PyExc_SystemError, spec,
-                          "builtin shape " + std::to_string(spec->builtin_shape) + " is not supported by this host");
+                          std::string("builtin shape ") + shape_name(spec->builtin_shape) +
+                              " cannot carry a C struct on CPython (its objects have variable size): "
+                              "basicsize must be 0");
+    const Py_ssize_t data_offset = data_offset_of(spec->builtin_shape);
+    PyTypeObject *default_base = shape_base(spec->builtin_shape);
     const bool legacy = spec->builtin_shape == HPyType_BuiltinShape_Legacy;
     if (spec->legacy_slots != nullptr && !legacy)
         return spec_error(PyExc_TypeError, spec, "legacy slots require builtin_shape HPyType_BuiltinShape_Legacy");
@@ -253,8 +371,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
     defs->name = spec->name;
-    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr};
+    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr};
     bool has_dealloc = false;
+    bool explicit_call_offset = false;  // a '__vectorcalloffset__' member: the struct holds the call function
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
@@ -267,8 +386,10 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
                 extra.destroy = reinterpret_cast<HPyFunc_destroyfunc>(d->slot.impl);
                 continue;
             }
-            if (id == HPy_tp_call)
-                return spec_error(PyExc_SystemError, spec, "HPy_tp_call is not supported by this host yet");
+            if (id == HPy_tp_call) {
+                extra.default_call = reinterpret_cast<vectorcallfunc>(d->slot.cpy_trampoline);
+                continue;
+            }
             if (id == HPy_tp_traverse)
                 extra.traverse = reinterpret_cast<HPyFunc_traverseproc>(d->slot.impl);
             defs->slots.push_back({id, d->slot.cpy_trampoline});
@@ -283,6 +404,12 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
         }
         case HPyDef_Kind_Member: {
             Py_ssize_t offset = d->member.offset + data_offset;
+            if (struct_free_shape)
+                return spec_error(PyExc_SystemError, spec,
+                                  std::string("member '") + (d->member.name ? d->member.name : "?") +
+                                      "': a type of builtin shape " + shape_name(spec->builtin_shape) +
+                                      " has no C struct to hold members");
+            explicit_call_offset |= d->member.name != nullptr && std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0;
             if (d->member.offset < 0 || (!legacy && d->member.offset >= spec->basicsize && spec->basicsize > 0))
                 return spec_error(PyExc_SystemError, spec,
                                   std::string("member '") + (d->member.name ? d->member.name : "?") +
@@ -310,8 +437,10 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
                 for (auto *m = static_cast<PyMethodDef *>(s->pfunc); m->ml_name != nullptr; ++m)
                     defs->methods.push_back(*m);
             } else if (s->slot == Py_tp_members) {
-                for (auto *m = static_cast<PyMemberDef *>(s->pfunc); m->name != nullptr; ++m)
+                for (auto *m = static_cast<PyMemberDef *>(s->pfunc); m->name != nullptr; ++m) {
+                    explicit_call_offset |= std::strcmp(m->name, CALL_OFFSET_MEMBER) == 0;
                     defs->members.push_back(*m);
+                }
             } else if (s->slot == Py_tp_getset) {
                 for (auto *g = static_cast<PyGetSetDef *>(s->pfunc); g->name != nullptr; ++g)
                     defs->getsets.push_back(*g);
@@ -320,6 +449,40 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             }
         }
     }
+
+    PyObject *metaclass = nullptr;
+    PyObject *bases = bases_from_params(spec, params, default_base, &metaclass);
+    if (bases == nullptr && PyErr_Occurred())
+        return nullptr;
+    PyObjectPtr bases_ref(bases);
+    PyObject *first = bases != nullptr && PyTuple_GET_SIZE(bases) > 0 ? PyTuple_GET_ITEM(bases, 0) : nullptr;
+    PyTypeObject *first_base = first != nullptr && PyType_Check(first) ? reinterpret_cast<PyTypeObject *>(first)
+                                                                       : &PyBaseObject_Type;
+
+    // 0 inherits the base's size, as in CPython; otherwise the user's struct follows the shape's part.
+    Py_ssize_t basicsize = legacy || spec->basicsize == 0 ? spec->basicsize : data_offset + spec->basicsize;
+    // The HPy call protocol: HPy_tp_call (own or of an HPy base) puts the object's call function in a
+    // hidden slot after the struct; a '__vectorcalloffset__' member names a slot of the user's own.
+    if (extra.default_call == nullptr && !explicit_call_offset)
+        if (const TypeExtra *base = type_extra(first_base))
+            extra.default_call = base->default_call;
+    if (extra.default_call != nullptr) {
+        if (explicit_call_offset)
+            return spec_error(PyExc_SystemError, spec,
+                              "HPy_tp_call and a '__vectorcalloffset__' member cannot be used together");
+        if (spec->itemsize != 0)
+            return spec_error(PyExc_SystemError, spec,
+                              "HPy_tp_call cannot be used with a variable-size type (itemsize != 0)");
+        Py_ssize_t size = basicsize != 0 ? basicsize : first_base->tp_basicsize;
+        Py_ssize_t call_offset = (size + alignof(vectorcallfunc) - 1) / alignof(vectorcallfunc) *
+                                 alignof(vectorcallfunc);
+        basicsize = call_offset + static_cast<Py_ssize_t>(sizeof(vectorcallfunc));
+        defs->members.push_back({CALL_OFFSET_MEMBER, T_PYSSIZET, call_offset, READONLY, nullptr});
+    }
+    const bool call_protocol = extra.default_call != nullptr || explicit_call_offset;
+    if (call_protocol)
+        defs->slots.push_back({Py_tp_call, reinterpret_cast<void *>(hpy_call)});
+
     if (!defs->methods.empty()) {
         defs->methods.push_back({nullptr, nullptr, 0, nullptr});
         defs->slots.push_back({Py_tp_methods, defs->methods.data()});
@@ -340,27 +503,19 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
 
     PyType_Spec pyspec;
     pyspec.name = defs->name.c_str();
-    // 0 inherits the base's size, as in CPython; otherwise the user's struct follows the shape's part.
-    pyspec.basicsize = static_cast<int>(legacy || spec->basicsize == 0 ? spec->basicsize : data_offset + spec->basicsize);
+    pyspec.basicsize = static_cast<int>(basicsize);
     pyspec.itemsize = spec->itemsize;
-    pyspec.flags = static_cast<unsigned int>(spec->flags);
+    pyspec.flags = static_cast<unsigned int>(spec->flags) | (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
     pyspec.slots = defs->slots.data();
 
-    PyObject *metaclass = nullptr;
-    PyObject *bases = bases_from_params(spec, params, default_base, &metaclass);
-    if (bases == nullptr && PyErr_Occurred())
-        return nullptr;
     PyObject *type;
 #if PY_VERSION_HEX >= 0x030C0000
     type = PyType_FromMetaclass(reinterpret_cast<PyTypeObject *>(metaclass), nullptr, &pyspec, bases);
 #else
-    if (metaclass != nullptr) {
-        Py_XDECREF(bases);
-        return spec_error(PyExc_NotImplementedError, spec, "a metaclass needs CPython 3.12 or newer");
-    }
-    type = PyType_FromSpecWithBases(&pyspec, bases);
+    type = metaclass != nullptr
+               ? type_with_metaclass(spec, &pyspec, bases, reinterpret_cast<PyTypeObject *>(metaclass))
+               : PyType_FromSpecWithBases(&pyspec, bases);
 #endif
-    Py_XDECREF(bases);
     if (type == nullptr)
         return nullptr;
     auto *tp = reinterpret_cast<PyTypeObject *>(type);
@@ -398,8 +553,11 @@ PyObject *new_instance(PyObject *type_obj, void **data)
         return nullptr;
     }
     PyObject *obj = type->tp_alloc(type, 0);
-    if (obj != nullptr && data != nullptr)
-        *data = reinterpret_cast<char *>(obj) + shape_offset(extra->shape);
+    if (obj == nullptr)
+        return nullptr;
+    init_call_function(obj, *extra);
+    if (data != nullptr)
+        *data = reinterpret_cast<char *>(obj) + data_offset_of(extra->shape);
     return obj;
 }
 
@@ -423,7 +581,11 @@ HPy ctx_New(HPyContext *, HPy h_type, void **data)
 HPy ctx_Type_GenericNew(HPyContext *, HPy type, const HPy *, HPy_ssize_t, HPy)
 {
     auto *tp = reinterpret_cast<PyTypeObject *>(_h2py(type));
-    return _py2h(tp->tp_alloc(tp, 0));
+    PyObject *obj = tp->tp_alloc(tp, 0);
+    if (obj != nullptr && hpy::cpython::has_call_protocol(tp))
+        if (const hpy::cpython::TypeExtra *extra = hpy::cpython::type_extra(tp))
+            hpy::cpython::init_call_function(obj, *extra);
+    return _py2h(obj);
 }
 
 // The shapes a type can have here have constant offsets: no lookup on these hot paths.
@@ -432,10 +594,10 @@ void *ctx_AsStruct_Legacy(HPyContext *, HPy h) { return hpy::cpython::as_struct<
 void *ctx_AsStruct_Type(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Type>(h); }
 void *ctx_AsStruct_Float(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Float>(h); }
 void *ctx_AsStruct_List(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_List>(h); }
-// HPyType_FromSpec refuses these shapes, so no object of them exists yet (issue 3).
-void *ctx_AsStruct_Long(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
-void *ctx_AsStruct_Unicode(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
-void *ctx_AsStruct_Tuple(HPyContext *, HPy h) { return instance_data(_h2py(h)); }
+// Types of these shapes carry no C struct on CPython (HPyType_FromSpec requires basicsize 0).
+void *ctx_AsStruct_Long(HPyContext *, HPy h) { return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Long); }
+void *ctx_AsStruct_Unicode(HPyContext *, HPy h) { return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Unicode); }
+void *ctx_AsStruct_Tuple(HPyContext *, HPy h) { return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Tuple); }
 
 HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *, HPy h_type)
 {
@@ -450,10 +612,20 @@ HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *, HPy h_type)
 
 int ctx_SetCallFunction(HPyContext *, HPy h, HPyCallFunction *func)
 {
-    (void)h;
-    (void)func;
-    PyErr_SetString(PyExc_SystemError, "HPy_SetCallFunction is not supported by this host yet");
-    return -1;
+    PyObject *obj = _h2py(h);
+    if (!hpy::cpython::has_call_protocol(Py_TYPE(obj))) {
+        PyErr_Format(PyExc_TypeError,
+                     "HPy_SetCallFunction: type '%s' does not implement the HPy call protocol (it needs HPy_tp_call "
+                     "or a '__vectorcalloffset__' member)",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (func == nullptr || func->cpy_trampoline == nullptr) {
+        PyErr_SetString(PyExc_TypeError, "HPy_SetCallFunction: the call function is NULL");
+        return -1;
+    }
+    *hpy::cpython::call_slot(obj) = func->cpy_trampoline;
+    return 0;
 }
 
 // The GC sees an HPy object's fields through its HPy traverse function, and its type.

@@ -237,6 +237,14 @@ int module_exec(PyObject *module)
         PyModule_AddIntConstant(module, "MODE_DEBUG", static_cast<int>(Mode::Debug)) < 0 ||
         PyModule_AddIntConstant(module, "MODE_TRACE", static_cast<int>(Mode::Trace)) < 0)
         return -1;
+    // The loader entry of the stubs HPy 0.9's hpy.devel writes.
+    PyObject *bootstrap = PyImport_ImportModule("hpy._bootstrap");
+    PyObject *load_bootstrap = bootstrap ? PyObject_GetAttrString(bootstrap, "load_bootstrap") : nullptr;
+    Py_XDECREF(bootstrap);
+    if (load_bootstrap == nullptr || PyModule_AddObject(module, "_load_bootstrap", load_bootstrap) < 0) {
+        Py_XDECREF(load_bootstrap);
+        return -1;
+    }
     // `import hpy.universal` is enough for `import foo` to find foo.hpy0.so.
     PyObject *hook = PyImport_ImportModule("hpy._import_hook");
     if (hook == nullptr)

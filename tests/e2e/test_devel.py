@@ -191,6 +191,7 @@ def test_hpydevel_layout():
     assert (include / 'hpy.h').is_file()
     assert devel.get_extra_include_dirs() == [str(include)]
     assert hpy.devel.get_include() == str(include)
+    assert (Path(devel.get_include_dir_forbid_python_h()) / 'Python.h').is_file()
     names = {Path(p).name for p in devel.get_extra_sources()}
     assert {'argparse.c', 'buildvalue.c', 'format.c'} <= names
     assert all(Path(p).is_file() for p in devel.get_extra_sources())
@@ -418,3 +419,17 @@ def test_unknown_abi(tmp_path):
     proc = _run([sys.executable, 'setup.py', 'build_ext', '--hpy-abi=limited'], tmp_path, check=False)
     assert proc.returncode != 0
     assert "unknown HPy ABI 'limited'" in proc.stdout
+
+
+def test_python_h_refused_in_universal_builds(hpy_abi, tmp_path):
+    """Python.h after hpy.h (or from another header) fails a universal build; other ABIs accept it."""
+    _write_project(tmp_path)
+    source = (tmp_path / 'simple.c').read_text()
+    (tmp_path / 'simple.c').write_text(source.replace('#include <hpy.h>', '#include <hpy.h>\n#include <Python.h>', 1))
+    proc = _run([sys.executable, 'setup.py', 'build_ext', '--inplace', '--hpy-abi=' + hpy_abi], tmp_path,
+                check=False)
+    if hpy_abi == 'universal':
+        assert proc.returncode != 0
+        assert 'It is forbidden to #include <Python.h> when targeting the HPy Universal ABI' in proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stdout

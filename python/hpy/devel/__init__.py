@@ -100,10 +100,10 @@ class HPyDevel:
         return [str(self.include_dir)]
 
     def get_include_dir_forbid_python_h(self):
-        """HPy 0.9 compatibility. ``hpy.h`` itself refuses ``Python.h`` in the
-        universal ABI, so no include folder is needed for that; this names where
-        one would be."""
-        return self.include_dir / 'hpy' / 'forbid_python_h'
+        """A folder whose ``Python.h`` is a compile error: first on the include
+        path of universal builds, so that ``#include <Python.h>`` fails wherever
+        it is (``hpy.h`` alone catches it only when it comes first)."""
+        return self.include_dir / 'hpy' / 'forbid_python_h'  # a Path, as in HPy 0.9
 
     def get_extra_sources(self):
         """The ABI-neutral helper sources (argparse, buildvalue, format, helpers, ...).
@@ -375,6 +375,8 @@ class _BuildExtHPyMixin:
         objects, libraries, sources = self.hpydevel._link_inputs(hpy_abi, use_static)
         ext.hpy_abi = hpy_abi
         ext.sources += sources
+        if hpy_abi == 'universal':
+            ext.include_dirs.insert(0, str(self.hpydevel.get_include_dir_forbid_python_h()))
         ext.include_dirs += self.hpydevel.get_extra_include_dirs()
         ext.define_macros += [('HPY', None), ('HPY_ABI_' + hpy_abi.upper(), None)]
         ext.extra_objects += objects

@@ -49,6 +49,15 @@ DIFFERENCES = {
     },
     "pypy+unihpy": {
         "test_number.py::test_power": "PyPy's C-API emulation has no in-place power with a modulus",
+        "test_metaclass.py::test_python_metaclass": "PyPy's C-API emulation lets a type with a "
+                                                    "metaclass be subclassed without Py_TPFLAGS_BASETYPE",
+        "test_metaclass.py::test_hpy_metaclass_with_a_struct": "on PyPy an HPy metaclass's tp_new is "
+                                                               "not type's, which unihpy's metaclass path "
+                                                               "before Python 3.12 refuses",
+    },
+    "pypy-8.0": {
+        "test_call_protocol.py::test_python_subclass": "PyPy 8.0 does not give a Python subclass the "
+                                                       "base's call protocol",
     },
     "pypy-7.3.11": {
         "test_float.py::test_as_double": "PyPy 7.3.11 (Python 3.9) does not convert through __index__",
@@ -86,6 +95,32 @@ DIFFERENCES = {
         "test_pof.py::test_package_module": "PyPy's HPy host names a package's module by its last "
                                             "component",
         "test_pof.py::test_built_file_names": "PyPy's hpy.devel needs setuptools, absent here",
+        "test_bootstrap.py::test_stub_of_hpy_09": "unihpy's hpy.universal._load_bootstrap: PyPy has its own",
+        "test_bootstrap.py::test_load_bootstrap_refuses_a_different_environment":
+            "unihpy's hpy.universal._load_bootstrap: PyPy has its own",
+        "test_builtin_shapes.py::test_struct_free_shapes": "PyPy's HPy host ignores the Long, Unicode "
+                                                          "and Tuple shapes (the base stays object)",
+        "test_builtin_shapes.py::test_struct_free_shapes_refuse_a_struct": "PyPy's HPy host ignores "
+                                                                          "the builtin shapes",
+        "test_builtin_shapes.py::test_invalid_shape": "PyPy's HPy host refuses an invalid shape with "
+                                                     "ValueError",
+        "test_call_protocol.py::test_set_call_function_per_object": "PyPy's HPy host: a per-object "
+                                                                   "call function does not replace "
+                                                                   "the type's",
+        "test_call_protocol.py::test_python_subclass": "PyPy's HPy host: a Python subclass keeps no "
+                                                      "per-object call function",
+        "test_call_protocol.py::test_set_call_function_on_a_type_without_the_protocol":
+            "PyPy's HPy host accepts HPy_SetCallFunction on a type without the call protocol",
+        "test_call_protocol.py::test_invalid_call_specs": "PyPy's HPy host words the refusal differently",
+        "test_metaclass.py::test_python_metaclass": "PyPy's HPy host lets a type with a metaclass be "
+                                                    "subclassed without HPy_TPFLAGS_BASETYPE",
+        "test_metaclass.py::test_hpy_metaclass_with_a_struct": "PyPy's HPy host lets a type with a "
+                                                               "metaclass be subclassed without "
+                                                               "HPy_TPFLAGS_BASETYPE",
+        "test_metaclass.py::test_bad_metaclasses": "PyPy's HPy host words the refusal differently",
+        "crash:test_call_protocol.py::test_explicit_vectorcalloffset_member": "PyPy's HPy host crashes "
+                                                                             "(segmentation fault) on an "
+                                                                             "explicit __vectorcalloffset__",
         "crash:test_basic.py::test_list_and_float_shapes": "PyPy's HPy host crashes (segmentation "
                                                            "fault) on the List and Float shapes",
         "crash:test_buildvalue.py::test_failing_values": "PyPy's HPy host aborts on this test",

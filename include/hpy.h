@@ -12,6 +12,15 @@
 #  error "It is forbidden to #include <Python.h> when targeting the HPy Universal ABI"
 #endif
 
+/* The ABI as a string literal: "cpython", "universal" or "hybrid". */
+#if defined(HPY_ABI_CPYTHON)
+#  define HPY_ABI "cpython"
+#elif defined(HPY_ABI_HYBRID)
+#  define HPY_ABI "hybrid"
+#else
+#  define HPY_ABI "universal"
+#endif
+
 /* Universal and hybrid modules call through the context; CPython-ABI ones call CPython. */
 #if defined(HPY_ABI_UNIVERSAL) || defined(HPY_ABI_HYBRID)
 #  define HPY_UNIVERSAL_DISPATCH 1
@@ -42,5 +51,6 @@
 
 #include "hpy/inline_helpers.h"
 #include "hpy/helpers.h"
+#include "hpy/source_compat.h"
 
 #endif /* HPY_H */

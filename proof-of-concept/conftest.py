@@ -136,6 +136,15 @@ def pof_modules(pof_build_dir):
 
 
 @pytest.fixture
+def lax_kwargs():
+    """True when the modules under test carry HPy 0.9.0's helper sources (tests/crossload sets
+    HPY_TEST_HELPERS=hpy-0.9.0). Its HPyArg_ParseKeywords[Dict] ignores extra positional
+    arguments, unknown keywords and a keyword repeating a positional argument, where unihpy's
+    helpers raise TypeError as CPython's parser does."""
+    return os.environ.get('HPY_TEST_HELPERS') == 'hpy-0.9.0'
+
+
+@pytest.fixture
 def pof(pof_modules):
     return pof_modules.pof
 

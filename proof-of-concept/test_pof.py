@@ -37,14 +37,17 @@ def test_add_ints(anypof):
         anypof.add_ints('a', 2)
 
 
-def test_add_ints_kw(anypof):
+def test_add_ints_kw(anypof, lax_kwargs):
     assert anypof.add_ints_kw(1, 2) == 3
     assert anypof.add_ints_kw(1, b=2) == 3
     assert anypof.add_ints_kw(b=20, a=1) == 21
     with pytest.raises(TypeError):
         anypof.add_ints_kw(1)
-    with pytest.raises(TypeError):
-        anypof.add_ints_kw(1, 2, c=3)
+    if lax_kwargs:  # HPy 0.9.0's parser ignores an unknown keyword
+        assert anypof.add_ints_kw(1, 2, c=3) == 3
+    else:
+        with pytest.raises(TypeError):
+            anypof.add_ints_kw(1, 2, c=3)
     with pytest.raises(TypeError):
         anypof.add_ints_kw(1, a=2)
 
@@ -62,7 +65,7 @@ def test_docstrings(pof):
 
 # ---------- the Point type ----------
 
-def test_point_new(anypof):
+def test_point_new(anypof, lax_kwargs):
     p = anypof.Point(1, 2)
     assert (p.x, p.y) == (1.0, 2.0)
     assert type(p) is anypof.Point
@@ -71,8 +74,11 @@ def test_point_new(anypof):
     assert (q.x, q.y) == (0.0, 0.0)
     r = anypof.Point(y=5)
     assert (r.x, r.y) == (0.0, 5.0)
-    with pytest.raises(TypeError):
-        anypof.Point(1, 2, 3)
+    if lax_kwargs:  # HPy 0.9.0's parser ignores extra positional arguments
+        assert repr(anypof.Point(1, 2, 3)) == 'Point(1, 2)'
+    else:
+        with pytest.raises(TypeError):
+            anypof.Point(1, 2, 3)
     with pytest.raises(TypeError):
         anypof.Point('a')
 

@@ -38,6 +38,9 @@ typedef intptr_t HPy_ssize_t;
 typedef intptr_t HPy_hash_t;
 typedef uint32_t HPy_UCS4;
 #endif
+/* The range of HPy_ssize_t (the same as Py_ssize_t's). */
+#define HPY_SSIZE_T_MAX INTPTR_MAX
+#define HPY_SSIZE_T_MIN INTPTR_MIN
 
 /* CPython types as the universal ABI sees them: opaque, never dereferenced by extensions. */
 #ifdef Py_PYTHON_H
@@ -90,6 +93,11 @@ typedef struct _HPyContext_s HPyContext;
 #define HPyGlobal_NULL _hgconv(0)
 #define HPy_IsNull(h) ((h)._i == 0)
 #define HPyField_IsNull(f) ((f)._i == 0)
+
+/* A handle as an opaque pointer and back, e.g. to pass it through a C library's `void *` argument.
+   The pointer is not an object: only HPy_FromVoidP gives it meaning again. */
+static inline void *HPy_AsVoidP(HPy h) { return (void *)h._i; }
+static inline HPy HPy_FromVoidP(void *p) { return _hconv(p); }
 
 /* The type of function pointers stored in definitions; cast to the real signature before a call. */
 typedef void (*HPyCFunction)(void);

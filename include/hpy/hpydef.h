@@ -92,16 +92,19 @@ typedef struct {
 
 /* Declares SYM and its implementation SYM_impl, written right after:
        HPyDef_METH(add, "add", HPyFunc_VARARGS, .doc = "adds")
-       static HPy add_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs) { ... }  */
-#define HPyDef_METH(SYM, NAME, SIG, ...)                                          \
-    _HPyFunc_DECLARE_##SIG(SYM##_impl);                                            \
-    _HPyFunc_TRAMPOLINE_##SIG(SYM##_trampoline, SYM##_impl)                        \
+       static HPy add_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs) { ... }
+   Each HPyDef_X has an HPyDef_X_IMPL form that names the implementation (or getter and setter)
+   instead of deriving it from SYM, as in HPy 0.9. */
+#define HPyDef_METH(SYM, NAME, SIG, ...) HPyDef_METH_IMPL(SYM, NAME, SYM##_impl, SIG, __VA_ARGS__)
+#define HPyDef_METH_IMPL(SYM, NAME, IMPL, SIG, ...)                               \
+    _HPyFunc_DECLARE_##SIG(IMPL);                                                  \
+    _HPyFunc_TRAMPOLINE_##SIG(SYM##_trampoline, IMPL)                              \
     _HPY_DEF_BEGIN                                                                 \
     HPyDef SYM = {                                                                 \
         .kind = HPyDef_Kind_Meth,                                                  \
         .meth = {                                                                  \
             .name = NAME,                                                          \
-            .impl = (HPyCFunction)SYM##_impl,                                      \
+            .impl = (HPyCFunction)IMPL,                                            \
             .cpy_trampoline = (cpy_PyCFunction)(void (*)(void))SYM##_trampoline,   \
             .signature = SIG,                                                      \
             __VA_ARGS__                                                            \
@@ -110,17 +113,18 @@ typedef struct {
     _HPY_DEF_END
 
 /* A slot, e.g. HPyDef_SLOT(Point_repr, HPy_tp_repr); the implementation is SYM_impl. */
-#define HPyDef_SLOT(SYM, SLOT) _HPyDef_SLOT_EXPAND(SYM, SLOT, _HPySlot_SIG__##SLOT)
-#define _HPyDef_SLOT_EXPAND(SYM, SLOT, SIG) _HPyDef_SLOT_WITH_SIG(SYM, SLOT, SIG)
-#define _HPyDef_SLOT_WITH_SIG(SYM, SLOT, SIG)                                     \
-    _HPyFunc_DECLARE_##SIG(SYM##_impl);                                            \
-    _HPyFunc_TRAMPOLINE_##SIG(SYM##_trampoline, SYM##_impl)                        \
+#define HPyDef_SLOT(SYM, SLOT) HPyDef_SLOT_IMPL(SYM, SYM##_impl, SLOT)
+#define HPyDef_SLOT_IMPL(SYM, IMPL, SLOT) _HPyDef_SLOT_EXPAND(SYM, IMPL, SLOT, _HPySlot_SIG__##SLOT)
+#define _HPyDef_SLOT_EXPAND(SYM, IMPL, SLOT, SIG) _HPyDef_SLOT_WITH_SIG(SYM, IMPL, SLOT, SIG)
+#define _HPyDef_SLOT_WITH_SIG(SYM, IMPL, SLOT, SIG)                               \
+    _HPyFunc_DECLARE_##SIG(IMPL);                                                  \
+    _HPyFunc_TRAMPOLINE_##SIG(SYM##_trampoline, IMPL)                              \
     _HPY_DEF_BEGIN                                                                 \
     HPyDef SYM = {                                                                 \
         .kind = HPyDef_Kind_Slot,                                                  \
         .slot = {                                                                  \
             .slot = SLOT,                                                          \
-            .impl = (HPyCFunction)SYM##_impl,                                      \
+            .impl = (HPyCFunction)IMPL,                                            \
             .cpy_trampoline = (void *)SYM##_trampoline,                            \
         }                                                                          \
     };                                                                             \
@@ -141,15 +145,16 @@ typedef struct {
     _HPY_DEF_END
 
 /* A read-only attribute computed by SYM_get(ctx, self, closure). */
-#define HPyDef_GET(SYM, NAME, ...)                                                \
-    _HPyFunc_DECLARE_HPyFunc_GETTER(SYM##_get);                                    \
-    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, SYM##_get)            \
+#define HPyDef_GET(SYM, NAME, ...) HPyDef_GET_IMPL(SYM, NAME, SYM##_get, __VA_ARGS__)
+#define HPyDef_GET_IMPL(SYM, NAME, GETIMPL, ...)                                  \
+    _HPyFunc_DECLARE_HPyFunc_GETTER(GETIMPL);                                      \
+    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, GETIMPL)              \
     _HPY_DEF_BEGIN                                                                 \
     HPyDef SYM = {                                                                 \
         .kind = HPyDef_Kind_GetSet,                                                \
         .getset = {                                                                \
             .name = NAME,                                                          \
-            .getter_impl = (HPyCFunction)SYM##_get,                                \
+            .getter_impl = (HPyCFunction)GETIMPL,                                  \
             .getter_cpy_trampoline = (cpy_getter)SYM##_get_trampoline,             \
             __VA_ARGS__                                                            \
         }                                                                          \
@@ -157,15 +162,16 @@ typedef struct {
     _HPY_DEF_END
 
 /* A write-only attribute set by SYM_set(ctx, self, value, closure). */
-#define HPyDef_SET(SYM, NAME, ...)                                                \
-    _HPyFunc_DECLARE_HPyFunc_SETTER(SYM##_set);                                    \
-    _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SYM##_set)            \
+#define HPyDef_SET(SYM, NAME, ...) HPyDef_SET_IMPL(SYM, NAME, SYM##_set, __VA_ARGS__)
+#define HPyDef_SET_IMPL(SYM, NAME, SETIMPL, ...)                                  \
+    _HPyFunc_DECLARE_HPyFunc_SETTER(SETIMPL);                                      \
+    _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SETIMPL)              \
     _HPY_DEF_BEGIN                                                                 \
     HPyDef SYM = {                                                                 \
         .kind = HPyDef_Kind_GetSet,                                                \
         .getset = {                                                                \
             .name = NAME,                                                          \
-            .setter_impl = (HPyCFunction)SYM##_set,                                \
+            .setter_impl = (HPyCFunction)SETIMPL,                                  \
             .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,             \
             __VA_ARGS__                                                            \
         }                                                                          \
@@ -173,18 +179,19 @@ typedef struct {
     _HPY_DEF_END
 
 /* An attribute with both SYM_get and SYM_set. */
-#define HPyDef_GETSET(SYM, NAME, ...)                                             \
-    _HPyFunc_DECLARE_HPyFunc_GETTER(SYM##_get);                                    \
-    _HPyFunc_DECLARE_HPyFunc_SETTER(SYM##_set);                                    \
-    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, SYM##_get)            \
-    _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SYM##_set)            \
+#define HPyDef_GETSET(SYM, NAME, ...) HPyDef_GETSET_IMPL(SYM, NAME, SYM##_get, SYM##_set, __VA_ARGS__)
+#define HPyDef_GETSET_IMPL(SYM, NAME, GETIMPL, SETIMPL, ...)                      \
+    _HPyFunc_DECLARE_HPyFunc_GETTER(GETIMPL);                                      \
+    _HPyFunc_DECLARE_HPyFunc_SETTER(SETIMPL);                                      \
+    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, GETIMPL)              \
+    _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SETIMPL)              \
     _HPY_DEF_BEGIN                                                                 \
     HPyDef SYM = {                                                                 \
         .kind = HPyDef_Kind_GetSet,                                                \
         .getset = {                                                                \
             .name = NAME,                                                          \
-            .getter_impl = (HPyCFunction)SYM##_get,                                \
-            .setter_impl = (HPyCFunction)SYM##_set,                                \
+            .getter_impl = (HPyCFunction)GETIMPL,                                  \
+            .setter_impl = (HPyCFunction)SETIMPL,                                  \
             .getter_cpy_trampoline = (cpy_getter)SYM##_get_trampoline,             \
             .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,             \
             __VA_ARGS__                                                            \

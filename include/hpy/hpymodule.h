@@ -13,10 +13,25 @@ typedef struct {
 } HPyModuleDef;
 
 #ifdef HPY_UNIVERSAL_DISPATCH
-/* The context every trampoline of this module passes to the host (set by the host at load). */
+/* The context every trampoline of this module passes to the host (set by the host at load).
+   With HPY_EMBEDDED_MODULES defined, several modules share one binary: each keeps it in a static
+   variable, which HPY_MOD_EMBEDDABLE(name) declares before the module's first HPyDef (all of a
+   module's definitions are then in one C file). Without it, HPY_MOD_EMBEDDABLE does nothing. */
+#ifdef HPY_EMBEDDED_MODULES
+#  define HPY_MOD_EMBEDDABLE(EXT) static HPyContext *_ctx_for_trampolines;
+#  define _HPY_CTX_DEFINITION /* HPY_MOD_EMBEDDABLE defined it */
+#else
+#  define HPY_MOD_EMBEDDABLE(EXT)
+#  define _HPY_CTX_DEFINITION _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END
 _HPY_EXTERN_C_BEGIN
 extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
 _HPY_EXTERN_C_END
+#endif
+
+/* The layout shift of the host's context (hpy/universal/context_adapter.h): one per binary, weak so
+   that the modules embedded in one binary share it (they are all loaded by the same host). */
+#define _HPY_SHIFT_DEFINITION \
+    _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_ContextShift; _HPY_EXTERN_C_END
 
 /* The four entry points of a universal module (EXT: the last part of the module's name). */
 #define HPy_MODINIT(EXT, MODDEF)                                                  \
@@ -28,8 +43,8 @@ _HPY_EXTERN_C_END
     {                                                                             \
         return HPY_ABI_VERSION_MINOR;                                             \
     }                                                                             \
-    _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END \
-    _HPY_EXTERN_C_BEGIN _HPy_HIDDEN intptr_t _HPy_ContextShift; _HPY_EXTERN_C_END \
+    _HPY_CTX_DEFINITION                                                           \
+    _HPY_SHIFT_DEFINITION                                                         \
     HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
     {                                                                             \
         _HPy_ContextShift = _HPy_DetectContextShift(ctx);                         \
@@ -40,6 +55,8 @@ _HPY_EXTERN_C_END
         return &MODDEF;                                                           \
     }
 #else
+/* CPython-ABI modules have no module context variable: nothing to declare. */
+#define HPY_MOD_EMBEDDABLE(EXT)
 _HPY_EXTERN_C_BEGIN
 HPyAPI_RUNTIME_FUNC PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def, const char *name);
 _HPY_EXTERN_C_END

@@ -6,6 +6,15 @@
 #define HPy_TPFLAGS_DEFAULT ((1UL << 9) | (1UL << 18))
 #define HPy_TPFLAGS_BASETYPE (1UL << 10)
 #define HPy_TPFLAGS_HAVE_GC (1UL << 14)
+/* Set by the host itself on types with the HPy call protocol (HPy_tp_call or a '__vectorcalloffset__'
+   member); a spec may name it, and it means nothing more there. */
+#define HPy_TPFLAGS_HAVE_VECTORCALL (1UL << 11)
+
+/* A call function paired with its trampoline, as HPy 0.9 declares it (no API takes it). */
+typedef struct {
+    cpy_vectorcallfunc cpy_trampoline;
+    HPyCallFunction impl;
+} HPyType_Vectorcall;
 
 /* How to build a type. `defines` is a NULL-terminated array; `basicsize` is the size of the
    instance's C struct (without any object header: HPy adds it). */
@@ -52,6 +61,34 @@ typedef struct {
 #define _HPyAsStruct_HPyType_BuiltinShape_Unicode _HPy_AsStruct_Unicode
 #define _HPyAsStruct_HPyType_BuiltinShape_Tuple _HPy_AsStruct_Tuple
 #define _HPyAsStruct_HPyType_BuiltinShape_List _HPy_AsStruct_List
+
+/* Inside an HPy_tp_traverse implementation (parameters named `visit` and `arg`): visits the
+   HPyField at `hpyfield` unless it is NULL, and returns early if the visitor returns non-zero. */
+#define HPy_VISIT(hpyfield)                                                       \
+    do {                                                                          \
+        if (!HPyField_IsNull(*(hpyfield))) {                                      \
+            int _hpy_visit_result = visit((hpyfield), arg);                       \
+            if (_hpy_visit_result != 0)                                           \
+                return _hpy_visit_result;                                         \
+        }                                                                         \
+    } while (0)
+
+/* In an HPy_tp_richcompare implementation: returns True or False (new handles) from comparing
+   val1 with val2 by `op`; an invalid op is a fatal error. */
+#define HPy_RETURN_RICHCOMPARE(ctx, val1, val2, op)                               \
+    do {                                                                          \
+        int _hpy_cmp = 0;                                                         \
+        switch (op) {                                                             \
+        case HPy_LT: _hpy_cmp = (val1) < (val2); break;                           \
+        case HPy_LE: _hpy_cmp = (val1) <= (val2); break;                          \
+        case HPy_EQ: _hpy_cmp = (val1) == (val2); break;                          \
+        case HPy_NE: _hpy_cmp = (val1) != (val2); break;                          \
+        case HPy_GT: _hpy_cmp = (val1) > (val2); break;                           \
+        case HPy_GE: _hpy_cmp = (val1) >= (val2); break;                          \
+        default: HPy_FatalError((ctx), "HPy_RETURN_RICHCOMPARE: invalid HPy_RichCmpOp"); \
+        }                                                                         \
+        return HPy_Dup((ctx), _hpy_cmp ? (ctx)->h_True : (ctx)->h_False);         \
+    } while (0)
 
 /* HPy_New(ctx, type, &data): a new instance and a pointer to its zeroed struct. */
 #define HPy_New(ctx, h_type, data) (_HPy_New((ctx), (h_type), (void **)(data)))

@@ -124,10 +124,11 @@ HPyAPI_FUNC HPy_ssize_t HPySlice_AdjustIndices(HPyContext *ctx, HPy_ssize_t leng
     return 0;
 }
 
-/* Calls obj.name(*args, **kw): args a tuple (or HPy_NULL), kw a dict (or HPy_NULL). */
-HPyAPI_FUNC HPy HPy_CallMethodTupleDict(HPyContext *ctx, HPy obj, HPy name, HPy args, HPy kw)
+/* Calls receiver.name(*args, **kw): args a tuple (or HPy_NULL), kw a dict (or HPy_NULL). The name
+   comes before the receiver, as in HPy 0.9. */
+HPyAPI_FUNC HPy HPy_CallMethodTupleDict(HPyContext *ctx, HPy name, HPy receiver, HPy args, HPy kw)
 {
-    HPy method = HPy_GetAttr(ctx, obj, name);
+    HPy method = HPy_GetAttr(ctx, receiver, name);
     if (HPy_IsNull(method))
         return HPy_NULL;
     HPy result = HPy_CallTupleDict(ctx, method, args, kw);
@@ -135,9 +136,9 @@ HPyAPI_FUNC HPy HPy_CallMethodTupleDict(HPyContext *ctx, HPy obj, HPy name, HPy 
     return result;
 }
 
-HPyAPI_FUNC HPy HPy_CallMethodTupleDict_s(HPyContext *ctx, HPy obj, const char *utf8_name, HPy args, HPy kw)
+HPyAPI_FUNC HPy HPy_CallMethodTupleDict_s(HPyContext *ctx, const char *utf8_name, HPy receiver, HPy args, HPy kw)
 {
-    HPy method = HPy_GetAttr_s(ctx, obj, utf8_name);
+    HPy method = HPy_GetAttr_s(ctx, receiver, utf8_name);
     if (HPy_IsNull(method))
         return HPy_NULL;
     HPy result = HPy_CallTupleDict(ctx, method, args, kw);

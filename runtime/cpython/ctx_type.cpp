@@ -1,4 +1,5 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -183,6 +184,17 @@ void hpy_dealloc(PyObject *self)
     }
     tp->tp_free(self);
     Py_DECREF(tp);
+}
+
+// tp_clear of a type with HPy_tp_traverse: the GC breaks a cycle that runs through HPyFields by
+// clearing them (a cycle of HPy objects alone, such as an object whose field holds itself, has no
+// other object whose tp_clear could break it).
+int hpy_clear(PyObject *self)
+{
+    const TypeExtra *extra = type_extra(Py_TYPE(self));
+    if (extra != nullptr && extra->traverse != nullptr)
+        extra->traverse(reinterpret_cast<char *>(self) + data_offset_of(extra->shape), clear_field, nullptr);
+    return 0;
 }
 
 std::string type_name(const HPyType_Spec *spec)
@@ -449,6 +461,11 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
             }
         }
     }
+    // A type with its own HPy_tp_traverse gets the tp_clear that goes with it (unless a legacy slot
+    // gives one); a subtype without either inherits both from its base.
+    if (extra.traverse != nullptr &&
+        std::none_of(defs->slots.begin(), defs->slots.end(), [](const PyType_Slot &s) { return s.slot == Py_tp_clear; }))
+        defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(hpy_clear)});
 
     PyObject *metaclass = nullptr;
     PyObject *bases = bases_from_params(spec, params, default_base, &metaclass);
@@ -505,7 +522,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     pyspec.name = defs->name.c_str();
     pyspec.basicsize = static_cast<int>(basicsize);
     pyspec.itemsize = spec->itemsize;
-    pyspec.flags = static_cast<unsigned int>(spec->flags) | (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
+    // HPy_TPFLAGS_HAVE_VECTORCALL in a spec says nothing by itself: the call protocol decides.
+    pyspec.flags = (static_cast<unsigned int>(spec->flags) & ~Py_TPFLAGS_HAVE_VECTORCALL) |
+                   (call_protocol ? Py_TPFLAGS_HAVE_VECTORCALL : 0);
     pyspec.slots = defs->slots.data();
 
     PyObject *type;

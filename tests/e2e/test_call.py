@@ -33,14 +33,14 @@ def mod(compiler):
         HPyDef_METH(call_method_td, "call_method_td", HPyFunc_VARARGS)
         static HPy call_method_td_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
         {
-            return HPy_CallMethodTupleDict(ctx, args[0], args[1], null_if_none(ctx, args[2]),
+            return HPy_CallMethodTupleDict(ctx, args[1], args[0], null_if_none(ctx, args[2]),
                                            null_if_none(ctx, args[3]));
         }
         HPyDef_METH(call_method_td_s, "call_method_td_s", HPyFunc_VARARGS)
         static HPy call_method_td_s_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
         {
             const char *name = HPyUnicode_AsUTF8AndSize(ctx, args[1], NULL);
-            return HPy_CallMethodTupleDict_s(ctx, args[0], name, null_if_none(ctx, args[2]),
+            return HPy_CallMethodTupleDict_s(ctx, name, args[0], null_if_none(ctx, args[2]),
                                              null_if_none(ctx, args[3]));
         }
         @EXPORT(call) @EXPORT(call_method) @EXPORT(call_td) @EXPORT(call_method_td) @EXPORT(call_method_td_s)

@@ -89,7 +89,8 @@ HPyDef_SLOT(Point_traverse, HPy_tp_traverse)
 static int Point_traverse_impl(void *object, HPyFunc_visitproc visit, void *arg)
 {
     Point *point = (Point *)object;
-    return visit(&point->payload, arg);
+    HPy_VISIT(&point->payload);
+    return 0;
 }
 
 HPyDef_SLOT(Point_destroy, HPy_tp_destroy)

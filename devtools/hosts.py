@@ -58,7 +58,7 @@ class Host:
     exe: str  # the interpreter inside its system
     hpy: str  # "unihpy": our hpy.universal built for it; "native": the interpreter's own HPy host
     note: str = ""
-    suites: list = None  # what `test` runs there (default: the e2e suite and the proof of concept)
+    suites: list = None  # what `test` runs there (default: tests/e2e and proof-of-concept/test_pof.py)
     facts: dict = field(default_factory=dict)
 
 
@@ -80,7 +80,7 @@ HOSTS = [
     # members and the proof of concept (HPy 0.9.0's host has crashes of its own elsewhere).
     Host("hpy-0.9.0", "bookworm", str(ROOT / ".venv-hpy09" / "bin" / "python"), "native",
          "HPy 0.9.0's own host from PyPI (make hpy09-venv)",
-         suites=["tests/e2e/test_shifted.py", "proof-of-concept"]),
+         suites=["tests/e2e/test_shifted.py", "proof-of-concept/test_pof.py"]),
 ]
 HOST_BY_NAME = {h.name: h for h in HOSTS}
 
@@ -399,7 +399,7 @@ def cmd_test(args):
     with UNIHPY_E2E_MODULES=use:DIR, loading those very files (their hash is checked at load)."""
     hosts = selected_hosts(args.host or os.environ.get("UNIHPY_HOSTS", "").split())
     hosts = [h for h in hosts if h.name != "cpython-3.11" or args.host]
-    suites = args.suites or ["tests/e2e", "proof-of-concept"]
+    suites = args.suites or ["tests/e2e", "proof-of-concept/test_pof.py"]
     modules = BUILD / "modules"
     if args.reuse_modules and modules.is_dir():
         log("reusing the test modules of the last run in %s" % modules)
@@ -452,7 +452,7 @@ def main(argv=None):
     p.add_argument("--host", action="append", help="run on this host (repeatable; default: every host "
                    "but cpython-3.11, or $UNIHPY_HOSTS)")
     p.add_argument("--suite", dest="suites", action="append", help="test folder (default: tests/e2e and "
-                   "proof-of-concept)")
+                   "proof-of-concept/test_pof.py)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every host's pytest output")
     p.add_argument("--reuse-modules", action="store_true", help="keep the modules of the last run (no rebuild)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)

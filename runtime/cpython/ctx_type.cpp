@@ -259,6 +259,10 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
                 Py_XDECREF(bases);
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
             }
+            if (*metaclass != nullptr) {
+                Py_XDECREF(bases);
+                return spec_error(PyExc_ValueError, spec, "HPyType_SpecParam_Metaclass is given more than once");
+            }
             *metaclass = obj;
             break;
         default:
@@ -366,7 +370,7 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     if (spec->basicsize < 0 || spec->itemsize < 0)
         return spec_error(PyExc_SystemError, spec, "basicsize and itemsize must not be negative");
     if (spec->builtin_shape < HPyType_BuiltinShape_Legacy || spec->builtin_shape > HPyType_BuiltinShape_List)
-        return spec_error(PyExc_SystemError, spec, "invalid builtin shape " + std::to_string(spec->builtin_shape));
+        return spec_error(PyExc_ValueError, spec, "invalid builtin shape " + std::to_string(spec->builtin_shape));
     // int, str and tuple objects have variable size on CPython: no fixed place for a C struct.
     const bool struct_free_shape = shape_offset(spec->builtin_shape) < 0;
     if (struct_free_shape && spec->basicsize != 0)
@@ -385,7 +389,9 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     defs->name = spec->name;
     TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr};
     bool has_dealloc = false;
-    bool explicit_call_offset = false;  // a '__vectorcalloffset__' member: the struct holds the call function
+    bool explicit_call_offset = false;
+    bool legacy_traverse = false;       // a Py_tp_traverse among the legacy slots
+    bool legacy_clear = false;  // a '__vectorcalloffset__' member: the struct holds the call function
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
@@ -445,6 +451,8 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     if (spec->legacy_slots != nullptr) {
         for (auto *s = static_cast<PyType_Slot *>(spec->legacy_slots); s->slot != 0; ++s) {
             has_dealloc |= s->slot == Py_tp_dealloc;
+            legacy_traverse |= s->slot == Py_tp_traverse;
+            legacy_clear |= s->slot == Py_tp_clear;
             if (s->slot == Py_tp_methods) {
                 for (auto *m = static_cast<PyMethodDef *>(s->pfunc); m->ml_name != nullptr; ++m)
                     defs->methods.push_back(*m);
@@ -475,6 +483,22 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     PyObject *first = bases != nullptr && PyTuple_GET_SIZE(bases) > 0 ? PyTuple_GET_ITEM(bases, 0) : nullptr;
     PyTypeObject *first_base = first != nullptr && PyType_Check(first) ? reinterpret_cast<PyTypeObject *>(first)
                                                                        : &PyBaseObject_Type;
+
+    // The user's struct starts where the shape says; a base that is not an HPy type must end there.
+    if (!legacy && spec->basicsize > 0 && type_extra(first_base) == nullptr && first_base->tp_basicsize > data_offset)
+        return spec_error(PyExc_TypeError, spec,
+                          std::string("the struct would overlap the C fields of its base '") + first_base->tp_name +
+                              "' (give the type the builtin shape of its base)");
+    // The collector must be able to see what an object holds: its own traverse or its base's.
+    if ((spec->flags & HPy_TPFLAGS_HAVE_GC) && extra.traverse == nullptr && !legacy_traverse &&
+        !PyType_IS_GC(first_base))
+        return spec_error(PyExc_ValueError, spec, "HPy_TPFLAGS_HAVE_GC needs an HPy_tp_traverse slot");
+    if ((spec->flags & HPy_TPFLAGS_HAVE_GC) && extra.traverse == nullptr && !legacy_traverse) {
+        // CPython wants the slots of a collected type in its spec, even when the base has them.
+        defs->slots.push_back({Py_tp_traverse, reinterpret_cast<void *>(first_base->tp_traverse)});
+        if (first_base->tp_clear != nullptr && !legacy_clear)
+            defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(first_base->tp_clear)});
+    }
 
     // 0 inherits the base's size, as in CPython; otherwise the user's struct follows the shape's part.
     Py_ssize_t basicsize = legacy || spec->basicsize == 0 ? spec->basicsize : data_offset + spec->basicsize;

@@ -74,7 +74,7 @@ def test_struct_free_shapes_refuse_a_struct(mod, shape, name):
 
 
 def test_invalid_shape(mod):
-    with pytest.raises(SystemError, match=r"'mytest.Odd': invalid builtin shape 42"):
+    with pytest.raises(ValueError, match=r"'mytest.Odd': invalid builtin shape 42"):
         mod.make("mytest.Odd", 42, 0)
     with pytest.raises(TypeError, match="not a type"):
         mod.shape_of(42)

@@ -104,3 +104,27 @@ def test_bad_metaclasses(mod):
 
     with pytest.raises(TypeError, match="custom tp_new"):
         mod.make_thing(CustomNew)
+
+
+TWICE_SOURCE = r"""
+    static HPyDef *defines[] = { NULL };
+    HPyDef_METH(make, "make", HPyFunc_VARARGS)
+    static HPy make_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+    {
+        static HPyType_Spec spec = { .name = "mytest.Twice", .flags = HPy_TPFLAGS_DEFAULT, .defines = defines };
+        HPyType_SpecParam params[] = { { HPyType_SpecParam_Metaclass, args[0] },
+                                       { HPyType_SpecParam_Metaclass, args[1] }, { (HPyType_SpecParam_Kind)0 } };
+        return HPyType_FromSpec(ctx, &spec, params);
+    }
+    @EXPORT(make)
+    @INIT
+"""
+
+
+def test_metaclass_given_twice(compiler):
+    mod = compiler.make_module(TWICE_SOURCE)
+
+    class Meta(type):
+        pass
+    with pytest.raises(ValueError, match=r"'mytest.Twice'.*more than once"):
+        mod.make(Meta, Meta)

@@ -420,11 +420,11 @@ def gen_universal_trampolines(api: Api) -> str:
     return c_header("include/hpy/universal/trampolines_gen.h", "HPY_UNIVERSAL_TRAMPOLINES_GEN_H", "\n".join(out))
 
 
-def impl_call(s: Signature, ctx: str, source: str) -> str:
+def impl_call(s: Signature, ctx: str, source: str, to_handle: str = "_py2h") -> str:
     """Calls IMPL with the block's inputs (read from `source`, e.g. "a->" or ""), converted to handles."""
     args = [ctx] if s.has_ctx else []
     for p in s.inputs:
-        args.append(f"_py2h({source}{p.name})" if p.ctype.strip() == "cpy_PyObject *" else
+        args.append(f"{to_handle}({source}{p.name})" if p.ctype.strip() == "cpy_PyObject *" else
                     (f"(HPy_RichCmpOp){source}{p.name}" if p.ctype.strip() == "HPy_RichCmpOp" else f"{source}{p.name}"))
     return ", ".join(args)
 
@@ -453,34 +453,135 @@ def gen_cpython_trampolines(api: Api) -> str:
 
 
 def gen_dispatch(api: Api) -> str:
-    out = [banner("runtime/cpython/dispatch_gen.cpp"),
+    """The host's side of the trampolines, as a template over a handle policy P (runtime/cpython/dispatch.h):
+    p.ctx() is the context the implementation gets, p.arg(o) the handle of an argument object,
+    p.ret(v) turns the implementation's return value into the block's result, p.ret_void() ends a void call."""
+    special = [s for s in api.signatures if "special" in s.flags or s.block is None]
+    out = [banner("runtime/cpython/dispatch_gen.h"),
            "// The host's side of the universal trampolines: unpack the block, call the implementation.",
-           "#include \"runtime/cpython/dispatch.h\"", "",
-           "extern \"C\" void ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,",
-           "                                                    HPyCFunction func, void *args)",
-           "{",
-           "    switch (sig) {"]
+           "// A template over the handle policy, so the universal and the debug context share it.",
+           "#pragma once", "", "namespace hpy::dispatch {", "",
+           "// The signatures converted by hand (runtime/cpython/dispatch.h)."]
+    out += [f"template <class P> void call_{s.name.lower()}(P &p, HPyCFunction func, void *args);" for s in special]
+    out += ["", "template <class P>",
+            "void call(P &p, HPyFunc_Signature sig, HPyCFunction func, void *args)",
+            "{",
+            "    switch (sig) {"]
     for s in api.signatures:
         out.append(f"    case HPyFunc_{s.name}:")
-        if "special" in s.flags or s.block is None:
-            out.append(f"        hpy::dispatch::call_{s.name.lower()}(ctx, func, args);")
+        if s in special:
+            out.append(f"        call_{s.name.lower()}(p, func, args);")
             out.append("        return;")
             continue
         out.append(f"        {{ auto *a = static_cast<_HPyFunc_args_{s.name} *>(args);")
-        call = f"reinterpret_cast<{s.typedef}>(func)({impl_call(s, 'ctx', 'a->')})"
-        call = result_of(s, call)
-        out.append(f"          {'a->result = ' if s.result else ''}{call};")
+        call = f"reinterpret_cast<{s.typedef}>(func)({impl_call(s, 'p.ctx()', 'a->', 'p.arg')})"
+        if s.result is None:
+            out.append(f"          {call};")
+            out.append("          p.ret_void();")
+        else:
+            out.append(f"          a->result = p.ret({call});")
         out.append("          return; }")
-    out += ["    }", "    hpy::dispatch::unknown_signature(ctx, sig);", "}", ""]
+    out += ["    }", "    unknown_signature(p.ctx(), sig);", "}", "", "}  // namespace hpy::dispatch", ""]
     return "\n".join(out)
 
 
-def gen_dispatch_decls(api: Api) -> str:
-    lines = [f"void call_{s.name.lower()}(HPyContext *ctx, HPyCFunction func, void *args);"
-             for s in api.signatures if "special" in s.flags or s.block is None]
-    return "\n".join([banner("runtime/cpython/dispatch_gen.h"),
-                      "// The signatures the host converts by hand (runtime/cpython/dispatch.cpp).",
-                      "#pragma once", "", "namespace hpy::dispatch {", ""] + lines + ["", "}  // namespace hpy::dispatch", ""])
+# ---------------------------------------------------------------- debug and trace contexts
+
+def debug_generated(m: Member) -> bool:
+    return m.kind == "function" and m.options.get("debug") != "manual"
+
+
+def type_params(m: Member) -> list[str]:
+    value = m.options.get("debug-types", "")
+    return [n for n in value.split(",") if n]
+
+
+def gen_debug_decls(api: Api) -> str:
+    out = [banner("debug/ctx_gen.h"),
+           "// Every function of the debug context: generated wrappers (debug/ctx_gen.cpp) and the",
+           "// hand-written ones of the members marked debug=manual (debug/ctx_manual.cpp).",
+           "#pragma once", "", "#include \"hpy.h\"", "", "extern \"C\" {", ""]
+    for m in api.functions:
+        out.append(f"{m.ret_decl('debug_' + m.name)}({m.param_list()});")
+    out += ["", "}  // extern \"C\"", "", "namespace hpy::debug {", "",
+            "// Number of context functions, and their member names (\"ctx_Dup\"...) by position.",
+            f"constexpr int kFunctionCount = {len(api.functions)};",
+            "extern const char *const kFunctionNames[kFunctionCount];", "",
+            "// Puts the debug functions in `dctx`, and a debug handle for each of `uctx`'s handle constants.",
+            "void fill_debug_functions(HPyContext *dctx);",
+            "void fill_debug_handles(HPyContext *dctx, const HPyContext *uctx);", "",
+            "}  // namespace hpy::debug", ""]
+    return "\n".join(out)
+
+
+def error_return(m: Member) -> str:
+    return "return;" if m.ret == "void" else f"return hpy::debug::error_value<{m.ret}>();"
+
+
+def gen_debug(api: Api) -> str:
+    out = [banner("debug/ctx_gen.cpp"),
+           "// The debug context's wrappers: check and unwrap each handle argument, call the wrapped",
+           "// context, wrap a returned handle in a new debug handle.",
+           "#include \"debug/debug_context.h\"", "", "extern \"C\" {", ""]
+    for m in api.functions:
+        if not debug_generated(m):
+            continue
+        out += [f"{m.ret_decl('debug_' + m.name)}({m.param_list()})", "{",
+                f"    hpy::debug::Api api(ctx, \"{m.api}\");",
+                "    HPyContext *u = api.u;"]
+        args = ["u"]
+        handles = [p for p in m.params if p.is_handle]
+        for p in m.params:
+            if p.is_handle:
+                out.append(f"    HPy u_{p.name} = api.arg({p.name}, \"{p.name}\");")
+                args.append(f"u_{p.name}")
+            else:
+                args.append(p.name)
+        for name in type_params(m):
+            out.append(f"    api.require_type(u_{name}, \"{name}\");")
+        if handles or type_params(m):
+            out.append(f"    if (api.failed())\n        {error_return(m)}")
+        call = f"u->{m.name}({', '.join(args)})"
+        if m.ret == "HPy":
+            out.append(f"    return api.wrap({call});")
+        elif m.ret == "void":
+            out.append(f"    {call};")
+        else:
+            out.append(f"    return {call};")
+        out += ["}", ""]
+    out += ["}  // extern \"C\"", "", "namespace hpy::debug {", "",
+            "const char *const kFunctionNames[kFunctionCount] = {"]
+    out += [f"    \"{m.name}\"," for m in api.functions]
+    out += ["};", "", "void fill_debug_functions(HPyContext *dctx)", "{"]
+    out += [f"    dctx->{m.name} = &debug_{m.name};" for m in api.functions]
+    out += ["}", "", "void fill_debug_handles(HPyContext *dctx, const HPyContext *uctx)", "{"]
+    out += [f"    dctx->{m.name} = constant_handle(uctx->{m.name}, \"{m.name}\");" for m in api.handles]
+    out += ["}", "", "}  // namespace hpy::debug", ""]
+    return "\n".join(out)
+
+
+def gen_trace(api: Api) -> str:
+    out = [banner("debug/trace_gen.cpp"),
+           "// The trace context: every function counts its calls and their time, then calls the wrapped",
+           "// context with the same (universal) handles.",
+           "#include \"debug/trace.h\"", "", "extern \"C\" {", ""]
+    for i, m in enumerate(api.functions):
+        if m.host_only:
+            continue
+        ret = "" if m.ret == "void" else "return "
+        out += [f"static {m.ret_decl('trace_' + m.name)}({m.param_list()})", "{",
+                f"    hpy::trace::Scope scope({i});",
+                "    HPyContext *u = hpy::trace::wrapped(ctx);",
+                f"    {ret}u->{m.name}({', '.join(['u'] + [p.name for p in m.params])});", "}", ""]
+    out += ["}  // extern \"C\"", "", "namespace hpy::trace {", "",
+            "void fill_trace_functions(HPyContext *tctx)", "{"]
+    for m in api.functions:
+        if m.host_only:
+            out.append(f"    tctx->{m.name} = &trace_host_{m.name};")
+        else:
+            out.append(f"    tctx->{m.name} = &trace_{m.name};")
+    out += ["}", "", "}  // namespace hpy::trace", ""]
+    return "\n".join(out)
 
 
 OUTPUTS = {
@@ -493,8 +594,10 @@ OUTPUTS = {
     "include/hpy/hpyfunc_gen.h": gen_hpyfunc,
     "runtime/cpython/ctx_inline_gen.cpp": gen_runtime_wrappers,
     "runtime/cpython/context_init_gen.cpp": gen_context_init,
-    "runtime/cpython/dispatch_gen.cpp": gen_dispatch,
-    "runtime/cpython/dispatch_gen.h": gen_dispatch_decls,
+    "runtime/cpython/dispatch_gen.h": gen_dispatch,
+    "debug/ctx_gen.h": gen_debug_decls,
+    "debug/ctx_gen.cpp": gen_debug,
+    "debug/trace_gen.cpp": gen_trace,
     "tests/abi/context_offsets_gen.h": gen_offsets,
 }
 

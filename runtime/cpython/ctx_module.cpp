@@ -28,7 +28,11 @@ ModuleHolder *holder_of(PyModuleDef *def) { return reinterpret_cast<ModuleHolder
 PyObject *module_create(PyObject *spec, PyModuleDef *def)
 {
     ModuleHolder *h = holder_of(def);
-    return _h2py(h->create(h->ctx, _py2h(spec)));
+    // Through the context's dispatch, as a trampoline would: the debug context opens its own handles.
+    _HPyFunc_args_MOD_CREATE a = {spec, nullptr};
+    h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_MOD_CREATE, reinterpret_cast<HPyCFunction>(h->create),
+                                               &a);
+    return a.result;
 }
 
 int module_exec(PyObject *module)
@@ -41,7 +45,9 @@ int module_exec(PyObject *module)
     for (HPyGlobal **g = h->hpydef->globals; g != nullptr && *g != nullptr; ++g)
         (*g)->_i = 0;
     for (HPyFunc_inquiry exec : h->execs) {
-        if (exec(h->ctx, _py2h(module)) != 0) {
+        _HPyFunc_args_INQUIRY a = {module, 0};
+        h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_INQUIRY, reinterpret_cast<HPyCFunction>(exec), &a);
+        if (a.result != 0) {
             if (!PyErr_Occurred())
                 PyErr_Format(PyExc_SystemError, "HPy_mod_exec of module '%s' failed without an exception",
                              h->name.c_str());

@@ -136,20 +136,38 @@ std::unordered_map<PyTypeObject *, TypeExtra> &registry()
     return *types;
 }
 
-// The callback of the weak reference to a type built here (its `self` is the type's address):
-// the type died, drop its entry.
-PyObject *forget_type(PyObject *type_address, PyObject *)
+PyObject *forget_type(PyObject *type_address, PyObject *weakref);
+PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
+
+// The weak reference to `tp` whose callback drops its entry; nullptr with an exception set.
+PyObject *watch_type(PyTypeObject *tp, PyObject *type_address)
 {
-    auto &types = registry();
-    auto it = types.find(static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address)));
-    if (it != types.end()) {
-        Py_DECREF(it->second.weakref);
-        types.erase(it);
-    }
-    Py_RETURN_NONE;
+    PyObject *forget = PyCFunction_New(&forget_type_def, type_address);
+    PyObject *ref = forget ? PyWeakref_NewRef(reinterpret_cast<PyObject *>(tp), forget) : nullptr;
+    Py_XDECREF(forget);
+    return ref;
 }
 
-PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
+// The callback of the weak reference to a type built here (its `self` is the type's address):
+// the type died, drop its entry. The GC also calls it for a type in unreachable garbage, which a
+// finalizer may still resurrect (its refcount is not 0 then): the entry stays, watched by a new
+// weak reference whose callback runs when the type is really freed.
+PyObject *forget_type(PyObject *type_address, PyObject *weakref)
+{
+    auto &types = registry();
+    auto *tp = static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address));
+    auto it = types.find(tp);
+    if (it == types.end() || it->second.weakref != weakref)
+        Py_RETURN_NONE;
+    PyObject *again = Py_REFCNT(tp) > 0 ? watch_type(tp, type_address) : nullptr;
+    PyErr_Clear();
+    Py_DECREF(it->second.weakref);
+    if (again != nullptr)
+        it->second.weakref = again;
+    else
+        types.erase(it);
+    Py_RETURN_NONE;
+}
 
 int clear_field(HPyField *field, void *)
 {
@@ -570,15 +588,15 @@ PyObject *type_from_spec(HPyType_Spec *spec, HPyType_SpecParam *params)
     if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
     PyObject *address = PyLong_FromVoidPtr(tp);
-    PyObject *forget = address ? PyCFunction_New(&forget_type_def, address) : nullptr;
+    extra.weakref = address ? watch_type(tp, address) : nullptr;
     Py_XDECREF(address);
-    extra.weakref = forget ? PyWeakref_NewRef(type, forget) : nullptr;
-    Py_XDECREF(forget);
     if (extra.weakref == nullptr) {
         Py_DECREF(type);
         return nullptr;
     }
-    registry()[tp] = extra;
+    TypeExtra &entry = registry()[tp];
+    Py_XDECREF(entry.weakref);  // a dead type's, whose callback has not run: it never will now
+    entry = extra;
     defs.release();
     return type;
 }

@@ -2,9 +2,12 @@
 #include <dlfcn.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "debug/debug_context.h"
+#include "debug/trace.h"
 #include "runtime/cpython/capi_compat.h"
 #include "runtime/cpython/context_init.h"
 #include "runtime/universal/mode.h"
@@ -114,10 +117,6 @@ Fn lookup(void *handle, const std::string &symbol)
 
 PyObject *load_module(const std::string &name, const std::string &path, PyObject *spec, Mode mode)
 {
-    if (mode != Mode::Universal)
-        return import_error(name, path,
-                            std::string("the ") + mode_name(mode) +
-                                " context is not available in this build of unihpy yet (load it in universal mode)");
     FileTag tag = parse_file_tag(path);
     if (!tag.found)
         return import_error(name, path, "the file name has no '.hpy<major>' ABI tag (expected NAME.hpy0.so)");
@@ -157,7 +156,10 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
         return import_error(name, path, "the file name says ABI " + std::to_string(tag.major) +
                                             " but the module was built for ABI " + std::to_string(major));
 
-    HPyContext *ctx = &g_universal_ctx;
+    // The same file runs under any of the contexts: the debug and trace ones wrap the universal one.
+    HPyContext *ctx = mode == Mode::Debug   ? debug::context(&g_universal_ctx)
+                      : mode == Mode::Trace ? trace::context(&g_universal_ctx)
+                                            : &g_universal_ctx;
     init_ctx_fn(ctx);
     lib.keep_open();  // trampolines and types now point into the library
     HPyModuleDef *hpydef = init_fn();
@@ -226,6 +228,18 @@ PyMethodDef methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
+// hpy.universal._debug and _trace: attributes, and importable by name.
+bool add_submodule(PyObject *module, const char *attr, PyObject *sub)
+{
+    if (sub == nullptr)
+        return false;
+    std::string full = std::string("hpy.universal.") + attr;
+    PyObject *modules = PyImport_GetModuleDict();
+    bool ok = PyModule_AddObjectRef(module, attr, sub) == 0 && PyDict_SetItemString(modules, full.c_str(), sub) == 0;
+    Py_DECREF(sub);
+    return ok;
+}
+
 int module_exec(PyObject *module)
 {
     if (g_universal_ctx.name == nullptr &&
@@ -237,6 +251,17 @@ int module_exec(PyObject *module)
         PyModule_AddIntConstant(module, "MODE_DEBUG", static_cast<int>(Mode::Debug)) < 0 ||
         PyModule_AddIntConstant(module, "MODE_TRACE", static_cast<int>(Mode::Trace)) < 0)
         return -1;
+    if (!add_submodule(module, "_debug", debug::make_python_module()) ||
+        !add_submodule(module, "_trace", trace::make_python_module()))
+        return -1;
+    if (const char *report = std::getenv("HPY_DEBUG_EXIT_REPORT"); report && *report && std::string(report) != "0") {
+        PyObject *dbg = PyImport_ImportModule("hpy.debug");
+        PyObject *r = dbg ? PyObject_CallMethod(dbg, "_install_exit_report", nullptr) : nullptr;
+        Py_XDECREF(dbg);
+        if (r == nullptr)
+            return -1;
+        Py_DECREF(r);
+    }
     // The loader entry of the stubs HPy 0.9's hpy.devel writes.
     PyObject *bootstrap = PyImport_ImportModule("hpy._bootstrap");
     PyObject *load_bootstrap = bootstrap ? PyObject_GetAttrString(bootstrap, "load_bootstrap") : nullptr;

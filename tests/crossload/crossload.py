@@ -65,6 +65,10 @@ RUNS = [
     ('unihpy', 'hpy09', 'trace'),
     ('unihpy', 'unihpy', 'universal'),
     ('hpy09', 'hpy09', 'universal'),
+    # unihpy's debug and trace contexts, with both builds.
+    ('hpy09', 'unihpy', 'debug'),
+    ('unihpy', 'unihpy', 'debug'),
+    ('hpy09', 'unihpy', 'trace'),
 ]
 
 PROBE = r'''

@@ -1,4 +1,5 @@
 """tests/e2e/conftest.py: the ABI-mode fixtures every e2e test runs under."""
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ from support import ABI_MODES, PREBUILT_MODE, ExtensionCompiler
 # devtools/hosts.py runs this suite on other interpreters with modules built once on the build
 # machine: there only the ABIs whose files load anywhere apply (the others need that interpreter's
 # own build), and host_differences.py says where such a host differs from CPython, and why.
-HOST_ABIS = ("universal", "debug")
+# An interpreter's own HPy host (UNIHPY_HPY_HOST=native) has its own debug mode, which reports
+# differently from unihpy's (hpy.universal._debug): there the universal ABI alone applies.
+HOST_ABIS = ("universal",) if os.environ.get("UNIHPY_HPY_HOST") == "native" else ("universal", "debug")
 
 
 def pytest_configure(config):
@@ -19,7 +22,13 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     if "hpy_abi" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("abis")
-        modes = marker.args if marker else ABI_MODES
+        modes = list(marker.args if marker else ABI_MODES)
+        # Debug mode loads the universal build: every test that loads modules through the compiler
+        # fixture in universal mode runs in debug mode too; other tests do not know the mode.
+        if "compiler" in metafunc.fixturenames and "universal" in modes and "debug" not in modes:
+            modes.append("debug")
+        elif "compiler" not in metafunc.fixturenames and "debug" in modes:
+            modes.remove("debug")
         if PREBUILT_MODE:
             modes = [m for m in modes if m in HOST_ABIS]
         metafunc.parametrize("hpy_abi", modes)
@@ -31,5 +40,17 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def compiler(tmp_path, hpy_abi):
-    """Builds and loads test modules in the ABI mode of this parametrisation."""
-    return ExtensionCompiler(tmp_path, hpy_abi)
+    """Builds and loads test modules in the ABI mode of this parametrisation.
+
+    In debug mode the test runs inside a LeakDetector and must make no debug report."""
+    if hpy_abi != "debug":
+        yield ExtensionCompiler(tmp_path, hpy_abi)
+        return
+    from hpy.debug import LeakDetector
+    from hpy.universal import _debug
+
+    reports_before = _debug.get_report_count()
+    _debug.pop_reports()
+    with LeakDetector():
+        yield ExtensionCompiler(tmp_path, hpy_abi)
+    assert _debug.get_report_count() == reports_before, _debug.pop_reports()

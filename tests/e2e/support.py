@@ -18,7 +18,8 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
-ABI_MODES = ("cpython", "universal", "hybrid")
+# "debug": the universal build, loaded under the debug context (hpy.universal.MODE_DEBUG).
+ABI_MODES = ("cpython", "universal", "hybrid", "debug")
 # On another host (devtools/hosts.py test) the modules are compiled once, on the build machine:
 # UNIHPY_E2E_MODULES=build:DIR records every module built there, use:DIR loads those very files.
 PREBUILT_MODE, _, PREBUILT_DIR = os.environ.get("UNIHPY_E2E_MODULES", "").partition(":")
@@ -78,7 +79,8 @@ class ExtensionCompiler:
 
     def __init__(self, tmp_path, abi):
         self.tmp_path = Path(tmp_path)
-        self.abi = abi
+        self.load_mode = abi
+        self.abi = "universal" if abi == "debug" else abi  # what the module is built for
         self._count = 0
 
     def compile_module(self, source, name="mytest", cplusplus=False, extra_source=None):
@@ -151,6 +153,8 @@ class ExtensionCompiler:
         # Python 3.9 gives no spec for a file suffix that no standard loader knows
         spec = (importlib.util.spec_from_file_location(name, str(path))
                 or importlib.machinery.ModuleSpec(name, None, origin=str(path)))
+        if self.load_mode == "debug":
+            return hpy.universal.load(name, str(path), spec, mode=hpy.universal.MODE_DEBUG)
         return hpy.universal.load(name, str(path), spec)
 
     def make_module(self, source, name="mytest", cplusplus=False):

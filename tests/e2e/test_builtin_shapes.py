@@ -11,7 +11,9 @@ SHAPES_SOURCE = r"""
     HPyDef_METH(as_struct, "as_struct", HPyFunc_NOARGS)
     static HPy as_struct_impl(HPyContext *ctx, HPy self)
     {
-        HPyType_BuiltinShape shape = _HPyType_GetBuiltinShape(ctx, HPy_Type(ctx, self));
+        HPy type = HPy_Type(ctx, self);
+        HPyType_BuiltinShape shape = _HPyType_GetBuiltinShape(ctx, type);
+        HPy_Close(ctx, type);
         void *p = shape == HPyType_BuiltinShape_Long ? _HPy_AsStruct_Long(ctx, self)
                 : shape == HPyType_BuiltinShape_Unicode ? _HPy_AsStruct_Unicode(ctx, self)
                 : _HPy_AsStruct_Tuple(ctx, self);

@@ -1,0 +1,298 @@
+// debug/module.cpp: hpy.universal._debug, the debug context's Python API (hpy.debug builds on it).
+#include "debug/debug_context.h"
+
+#include <structmember.h>
+
+namespace hpy::debug {
+namespace detail {
+PyObject *&error_type();
+PyObject *&on_report();
+PyObject *&on_invalid_handle();
+PyObject *&on_invalid_builder();
+PyObject *&recent_reports();
+uint64_t report_count();
+}  // namespace detail
+
+namespace {
+
+// A snapshot of one debug handle.
+struct DebugHandleObject {
+    PyObject_HEAD PyObject *obj;  // the object while the handle is open, else None
+    unsigned long long id;
+    unsigned long long generation;
+    char is_closed;
+    Py_ssize_t raw_data_size;
+    PyObject *stack;  // str: where it was opened, "" when not recorded
+};
+
+PyTypeObject *g_handle_type = nullptr;
+
+void handle_dealloc(PyObject *self)
+{
+    auto *h = reinterpret_cast<DebugHandleObject *>(self);
+    Py_XDECREF(h->obj);
+    Py_XDECREF(h->stack);
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+PyObject *handle_repr(PyObject *self)
+{
+    auto *h = reinterpret_cast<DebugHandleObject *>(self);
+    if (h->is_closed)
+        return PyUnicode_FromFormat("<DebugHandle %llu (closed)>", h->id);
+    return PyUnicode_FromFormat("<DebugHandle %llu for %R>", h->id, h->obj);
+}
+
+PyMemberDef handle_members[] = {
+    {"obj", T_OBJECT, offsetof(DebugHandleObject, obj), READONLY, "the object (None once closed)"},
+    {"id", T_ULONGLONG, offsetof(DebugHandleObject, id), READONLY, "a serial number, unique in the process"},
+    {"generation", T_ULONGLONG, offsetof(DebugHandleObject, generation), READONLY,
+     "the generation it opened in"},
+    {"is_closed", T_BOOL, offsetof(DebugHandleObject, is_closed), READONLY,
+     "closed (in the queue of closed handles)"},
+    {"raw_data_size", T_PYSSIZET, offsetof(DebugHandleObject, raw_data_size), READONLY,
+     "bytes of protected raw data (UTF-8, bytes...) handed out for it, -1 if none"},
+    {"stack", T_OBJECT, offsetof(DebugHandleObject, stack), READONLY,
+     "where it was opened (symbolized C stack), '' unless stack traces are on"},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot handle_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void *>(handle_dealloc)},
+    {Py_tp_repr, reinterpret_cast<void *>(handle_repr)},
+    {Py_tp_members, handle_members},
+    {Py_tp_doc, const_cast<char *>("A debug handle, as seen when it was listed.")},
+    {0, nullptr},
+};
+
+PyType_Spec handle_spec = {"hpy.universal._debug.DebugHandle", sizeof(DebugHandleObject), 0,
+                           Py_TPFLAGS_DEFAULT, handle_slots};
+
+PyObject *snapshot(const Handle *h)
+{
+    auto *o = PyObject_New(DebugHandleObject, g_handle_type);
+    if (o == nullptr)
+        return nullptr;
+    Py_INCREF(g_handle_type);  // heap type instances own a reference to it
+    bool open = h->state == HandleState::Open;
+    o->obj = open ? Py_NewRef(_h2py(h->uh)) : Py_NewRef(Py_None);
+    o->id = h->id;
+    o->generation = h->generation;
+    o->is_closed = !open;
+    o->raw_data_size = h->raw.base ? static_cast<Py_ssize_t>(h->raw.size) : -1;
+    o->stack = PyUnicode_FromString(describe_stack(h).c_str());
+    if (o->stack == nullptr) {
+        Py_DECREF(o);
+        return nullptr;
+    }
+    return reinterpret_cast<PyObject *>(o);
+}
+
+PyObject *list_handles(const HandleList &list, PyObject *args)
+{
+    unsigned long long gen = 0;
+    if (!PyArg_ParseTuple(args, "|K", &gen))
+        return nullptr;
+    PyObject *out = PyList_New(0);
+    for (Handle *h = list.head; out != nullptr && h != nullptr; h = h->next) {
+        if (h->generation < gen)
+            continue;
+        PyObject *s = snapshot(h);
+        if (s == nullptr || PyList_Append(out, s) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(s);
+    }
+    return out;
+}
+
+PyObject *py_new_generation(PyObject *, PyObject *)
+{
+    return PyLong_FromUnsignedLongLong(new_generation());
+}
+PyObject *py_get_open_handles(PyObject *, PyObject *args)
+{
+    return list_handles(open_handles(), args);
+}
+PyObject *py_get_closed_handles(PyObject *, PyObject *args)
+{
+    return list_handles(closed_handles(), args);
+}
+
+PyObject *py_get_queue_max(PyObject *, PyObject *)
+{
+    return PyLong_FromSize_t(settings().closed_queue_max);
+}
+PyObject *py_set_queue_max(PyObject *, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return nullptr;
+    if (n < 1)
+        return PyErr_Format(PyExc_ValueError,
+                            "the queue of closed handles needs a size of at least 1, got %zd", n);
+    settings().closed_queue_max = static_cast<size_t>(n);
+    trim_closed_queue();
+    Py_RETURN_NONE;
+}
+
+PyObject *py_get_raw_max(PyObject *, PyObject *)
+{
+    return PyLong_FromSize_t(settings().protected_raw_data_max);
+}
+PyObject *py_set_raw_max(PyObject *, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return nullptr;
+    if (n < 0)
+        return PyErr_Format(PyExc_ValueError, "the protected raw data size must be >= 0, got %zd", n);
+    settings().protected_raw_data_max = static_cast<size_t>(n);
+    trim_closed_queue();
+    Py_RETURN_NONE;
+}
+
+PyObject *set_callable(PyObject *&slot, PyObject *arg, const char *what)
+{
+    if (arg != Py_None && !PyCallable_Check(arg))
+        return PyErr_Format(PyExc_TypeError, "%s: expected a callable or None, got %R", what, arg);
+    Py_XSETREF(slot, arg == Py_None ? nullptr : Py_NewRef(arg));
+    Py_RETURN_NONE;
+}
+
+PyObject *py_set_on_invalid_handle(PyObject *, PyObject *arg)
+{
+    return set_callable(detail::on_invalid_handle(), arg, "set_on_invalid_handle");
+}
+PyObject *py_set_on_invalid_builder_handle(PyObject *, PyObject *arg)
+{
+    return set_callable(detail::on_invalid_builder(), arg, "set_on_invalid_builder_handle");
+}
+
+PyObject *py_set_handle_stack_trace_limit(PyObject *, PyObject *arg)
+{
+    long n = arg == Py_None ? 0 : PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred())
+        return nullptr;
+    if (n < 0 || n > 256)
+        return PyErr_Format(PyExc_ValueError, "the stack trace limit must be in 0..256 (or None), got %ld",
+                            n);
+    settings().stack_limit = static_cast<int>(n);
+    Py_RETURN_NONE;
+}
+
+PyObject *py_set_reaction(PyObject *, PyObject *args)
+{
+    const char *how;
+    PyObject *hook = Py_None;
+    if (!PyArg_ParseTuple(args, "s|O:set_reaction", &how, &hook))
+        return nullptr;
+    std::string h = how;
+    if (h == "raise")
+        settings().reaction = Settings::Reaction::Raise;
+    else if (h == "abort")
+        settings().reaction = Settings::Reaction::Abort;
+    else if (h == "hook" && hook != Py_None && PyCallable_Check(hook))
+        settings().reaction = Settings::Reaction::Hook;
+    else
+        return PyErr_Format(PyExc_ValueError,
+                            "set_reaction: use 'raise', 'abort' or 'hook' with a callable, got %R and %R",
+                            PyTuple_GET_ITEM(args, 0), hook);
+    return set_callable(detail::on_report(), hook, "set_reaction");
+}
+
+PyObject *py_get_reaction(PyObject *, PyObject *)
+{
+    switch (settings().reaction) {
+    case Settings::Reaction::Raise:
+        return PyUnicode_FromString("raise");
+    case Settings::Reaction::Abort:
+        return PyUnicode_FromString("abort");
+    case Settings::Reaction::Hook:
+        break;
+    }
+    return PyUnicode_FromString("hook");
+}
+
+PyObject *py_get_report_count(PyObject *, PyObject *)
+{
+    return PyLong_FromUnsignedLongLong(detail::report_count());
+}
+
+PyObject *py_pop_reports(PyObject *, PyObject *)
+{
+    PyObject *&recent = detail::recent_reports();
+    PyObject *out = recent;
+    recent = PyList_New(0);
+    return out;
+}
+
+PyMethodDef methods[] = {
+    {"new_generation", py_new_generation, METH_NOARGS,
+     "new_generation()\n--\n\nStarts a generation; returns its number (handles opened from now on belong to "
+     "it)."},
+    {"get_open_handles", py_get_open_handles, METH_VARARGS,
+     "get_open_handles(generation=0)\n--\n\nThe open handles opened in `generation` or later."},
+    {"get_closed_handles", py_get_closed_handles, METH_VARARGS,
+     "get_closed_handles(generation=0)\n--\n\nThe closed handles still in the queue."},
+    {"get_closed_handles_queue_max_size", py_get_queue_max, METH_NOARGS, nullptr},
+    {"set_closed_handles_queue_max_size", py_set_queue_max, METH_O, nullptr},
+    {"get_protected_raw_data_max_size", py_get_raw_max, METH_NOARGS, nullptr},
+    {"set_protected_raw_data_max_size", py_set_raw_max, METH_O, nullptr},
+    {"set_on_invalid_handle", py_set_on_invalid_handle, METH_O,
+     "set_on_invalid_handle(callback)\n--\n\nCalls callback() instead of raising on a closed or invalid "
+     "handle."},
+    {"set_on_invalid_builder_handle", py_set_on_invalid_builder_handle, METH_O,
+     "set_on_invalid_builder_handle(callback)\n--\n\nCalls callback() instead of raising on builder misuse."},
+    {"set_handle_stack_trace_limit", py_set_handle_stack_trace_limit, METH_O,
+     "set_handle_stack_trace_limit(n)\n--\n\nRecord n C frames where each handle is opened (0 or None: "
+     "off)."},
+    {"set_reaction", py_set_reaction, METH_VARARGS,
+     "set_reaction(how, hook=None)\n--\n\n'raise': HPyDebugError at the next return to Python (default); "
+     "'hook': hook(error) for each report; 'abort': print the report and abort."},
+    {"get_reaction", py_get_reaction, METH_NOARGS, nullptr},
+    {"get_report_count", py_get_report_count, METH_NOARGS, "get_report_count()\n--\n\nReports made so far."},
+    {"pop_reports", py_pop_reports, METH_NOARGS,
+     "pop_reports()\n--\n\nThe last reports (HPyDebugError instances, at most 64) since the previous call."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                          "hpy.universal._debug",
+                          "The debug context's low-level API (see hpy.debug).",
+                          -1,
+                          methods,
+                          nullptr,
+                          nullptr,
+                          nullptr,
+                          nullptr};
+
+}  // namespace
+
+PyObject *make_python_module()
+{
+    PyObject *m = PyModule_Create(&module_def);
+    if (m == nullptr)
+        return nullptr;
+    if (g_handle_type == nullptr)
+        g_handle_type = reinterpret_cast<PyTypeObject *>(PyType_FromSpec(&handle_spec));
+    PyObject *&error = detail::error_type();
+    if (error == nullptr)
+        error =
+            PyErr_NewExceptionWithDoc("hpy.debug.HPyDebugError",
+                                      "A misuse of the HPy API found by the debug context. Attributes: check "
+                                      "(its class), function, obj_type, obj_repr, handle_id, stack.",
+                                      nullptr, nullptr);
+    if (detail::recent_reports() == nullptr)
+        detail::recent_reports() = PyList_New(0);
+    if (g_handle_type == nullptr || error == nullptr || detail::recent_reports() == nullptr ||
+        PyModule_AddObjectRef(m, "DebugHandle", reinterpret_cast<PyObject *>(g_handle_type)) < 0 ||
+        PyModule_AddObjectRef(m, "HPyDebugError", error) < 0) {
+        Py_DECREF(m);
+        return nullptr;
+    }
+    return m;
+}
+
+}  // namespace hpy::debug

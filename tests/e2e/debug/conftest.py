@@ -1,0 +1,62 @@
+"""tests/e2e/debug/conftest.py: the misuse catalogue loads the same universal build in debug and universal mode."""
+import importlib.util
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from support import ExtensionCompiler
+
+
+class MisuseLoader:
+    def __init__(self, tmp_path, mode):
+        self.mode = mode
+        self.compiler = ExtensionCompiler(tmp_path, "universal")
+
+    def make_module(self, source, name="misuse"):
+        import hpy.universal
+
+        path = self.compiler.compile_module(source, name)
+        spec = importlib.util.spec_from_file_location(name, str(path))
+        mode = {"debug": hpy.universal.MODE_DEBUG, "trace": hpy.universal.MODE_TRACE}.get(
+            self.mode, hpy.universal.MODE_UNIVERSAL)
+        return hpy.universal.load(name, str(path), spec, mode=mode)
+
+    def run_script(self, source, script, name="misuse"):
+        """Builds the module, then runs `script` (with `mod` loaded in this mode) in a fresh interpreter."""
+        path = self.compiler.compile_module(source, name)
+        mode = "MODE_" + self.mode.upper()
+        prelude = textwrap.dedent(f"""
+            import importlib.util, hpy.universal
+            spec = importlib.util.spec_from_file_location({name!r}, {str(path)!r})
+            mod = hpy.universal.load({name!r}, {str(path)!r}, spec, mode=hpy.universal.{mode})
+        """)
+        return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)],
+                              capture_output=True, text=True, timeout=60)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "debug_only(why): the misuse would crash or is meaningless in universal "
+                                       "mode, so the module runs in debug mode only")
+
+
+def pytest_generate_tests(metafunc):
+    # Each misuse module runs in debug mode (the report) and in universal mode (where it does not crash).
+    if "misuse_mode" in metafunc.fixturenames:
+        debug_only = metafunc.definition.get_closest_marker("debug_only")
+        metafunc.parametrize("misuse_mode", ["debug"] if debug_only else ["debug", "universal"])
+
+
+@pytest.fixture
+def misuse(misuse_mode, tmp_path):
+    from hpy.universal import _debug
+
+    _debug.pop_reports()
+    yield MisuseLoader(tmp_path, misuse_mode)
+    _debug.pop_reports()
+
+
+@pytest.fixture
+def traced(tmp_path):
+    return MisuseLoader(tmp_path, "trace")

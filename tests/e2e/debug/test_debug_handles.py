@@ -1,0 +1,285 @@
+"""tests/e2e/debug/test_debug_handles.py: handle misuse: each bug class reported with its check, function and object."""
+import pytest
+
+from hpy.debug import HPyDebugError, HPyLeakError, LeakDetector
+from hpy.universal import _debug
+
+
+def debug_error(func, *args):
+    with pytest.raises(HPyDebugError) as info:
+        func(*args)
+    return info.value
+
+
+def assert_report(err, check, function, obj_type):
+    assert (err.check, err.function, err.obj_type) == (check, function, obj_type), str(err)
+    assert err.check in str(err) and err.function in str(err)
+
+
+USE_AFTER_CLOSE = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = HPyLong_FromLong(ctx, 42);
+        HPy_Close(ctx, h);
+        return HPy_Repr(ctx, h);   /* use after close */
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+def test_use_after_close(misuse):
+    mod = misuse.make_module(USE_AFTER_CLOSE)
+    if misuse.mode == "universal":
+        assert mod.f() == "42"  # 42 is a cached int: the bug goes unnoticed on CPython
+        return
+    err = debug_error(mod.f)
+    assert_report(err, "use-after-close", "HPy_Repr", "int")
+    assert "already closed" in str(err) and "closed by HPy_Close" in str(err)
+
+
+DOUBLE_CLOSE = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = HPyUnicode_FromString(ctx, "twice");
+        HPy_Close(ctx, h);
+        HPy_Close(ctx, h);         /* double close */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("a double close frees the string twice in universal mode: not run there")
+def test_double_close(misuse):
+    mod = misuse.make_module(DOUBLE_CLOSE)
+    assert_report(debug_error(mod.f), "double-close", "HPy_Close", "str")
+
+
+CLOSE_CONSTANT = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPy_Close(ctx, ctx->h_None);   /* a context constant */
+        return HPy_Dup(ctx, ctx->h_True);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+def test_close_constant(misuse):
+    mod = misuse.make_module(CLOSE_CONSTANT)
+    if misuse.mode == "universal":
+        assert mod.f() is True
+        return
+    err = debug_error(mod.f)
+    assert_report(err, "close-constant", "HPy_Close", "NoneType")
+    assert "h_None" in str(err)
+    assert mod.f.__self__ is not None  # None survived: debug mode did not close it
+
+
+CLOSE_ARGUMENT = """
+    HPyDef_METH(f, "f", HPyFunc_O)
+    static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        HPy_Close(ctx, arg);           /* the caller's handle */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("closing an argument drops the caller's reference in universal mode: not run there")
+def test_close_argument(misuse):
+    mod = misuse.make_module(CLOSE_ARGUMENT)
+    x = ["mine"]
+    assert_report(debug_error(mod.f, x), "close-argument", "HPy_Close", "list")
+    assert x == ["mine"]
+
+
+RETURNS = """
+    HPyDef_METH(ret_arg, "ret_arg", HPyFunc_O)
+    static HPy ret_arg_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return arg;                    /* without HPy_Dup */
+    }
+    HPyDef_METH(ret_const, "ret_const", HPyFunc_NOARGS)
+    static HPy ret_const_impl(HPyContext *ctx, HPy self)
+    {
+        return ctx->h_None;            /* without HPy_Dup */
+    }
+    HPyDef_METH(ret_closed, "ret_closed", HPyFunc_NOARGS)
+    static HPy ret_closed_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = HPyLong_FromLong(ctx, 7);
+        HPy_Close(ctx, h);
+        return h;
+    }
+    @EXPORT(ret_arg)
+    @EXPORT(ret_const)
+    @EXPORT(ret_closed)
+    @INIT
+"""
+
+
+def test_return_argument_constant_closed(misuse):
+    mod = misuse.make_module(RETURNS)
+    if misuse.mode == "universal":
+        assert mod.ret_const() is None  # one reference of None lost: harmless on CPython
+        return
+    x = ["arg"]
+    assert_report(debug_error(mod.ret_arg, x), "return-argument", "return", "list")
+    assert_report(debug_error(mod.ret_const), "return-constant", "return", "NoneType")
+    assert_report(debug_error(mod.ret_closed), "return-closed", "return", "int")
+    assert x == ["arg"]
+
+
+LEAK = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPyLong_FromLong(ctx, 1234567);  /* never closed */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+def test_leak(misuse):
+    mod = misuse.make_module(LEAK)
+    if misuse.mode == "universal":
+        assert mod.f() is None
+        return
+    with pytest.raises(HPyLeakError) as info:
+        with LeakDetector():
+            mod.f()
+    leaks = info.value.leaks
+    assert [h.obj for h in leaks] == [1234567]
+    assert "1 unclosed handle" in str(info.value) and "1234567" in str(info.value)
+    assert not leaks[0].is_closed and leaks[0].id > 0
+
+
+INVALID = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPy bogus = { 0x12340 };       /* never issued */
+        return HPy_Repr(ctx, bogus);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("universal mode dereferences the bogus handle: not run there")
+def test_invalid_handle_not_dereferenced(misuse):
+    mod = misuse.make_module(INVALID)
+    err = debug_error(mod.f)
+    assert (err.check, err.function, err.obj_type) == ("invalid-handle", "HPy_Repr", None)
+
+
+@pytest.mark.debug_only("the hook is part of debug mode")
+def test_on_invalid_handle_hook(misuse):
+    mod = misuse.make_module(USE_AFTER_CLOSE)
+    calls = []
+    _debug.set_on_invalid_handle(lambda: calls.append(1))
+    try:
+        # The hook replaces the exception; the call still fails (the handle has no object).
+        with pytest.raises(Exception):
+            mod.f()
+    finally:
+        _debug.set_on_invalid_handle(None)
+    assert calls == [1]
+
+
+@pytest.mark.debug_only("reactions are part of debug mode")
+def test_reaction_hook(misuse):
+    mod = misuse.make_module(RETURNS)
+    seen = []
+    _debug.set_reaction("hook", seen.append)
+    try:
+        assert mod.ret_const() is None  # repaired: the program goes on
+    finally:
+        _debug.set_reaction("raise")
+    assert [(e.check, e.function) for e in seen] == [("return-constant", "return")]
+    assert _debug.get_reaction() == "raise"
+
+
+@pytest.mark.debug_only("reactions are part of debug mode")
+def test_reaction_abort(misuse):
+    proc = misuse.run_script(RETURNS, """
+        from hpy.universal import _debug
+        _debug.set_reaction("abort")
+        mod.ret_const()
+    """)
+    assert proc.returncode != 0
+    assert "hpy.debug: [return-constant] return: the function returned the context constant h_None" in proc.stderr
+
+
+@pytest.mark.debug_only("the queue is part of debug mode")
+def test_closed_handles_queue(misuse):
+    mod = misuse.make_module(LEAK)
+    old = _debug.get_closed_handles_queue_max_size()
+    _debug.set_closed_handles_queue_max_size(5)
+    try:
+        gen = _debug.new_generation()
+        for _ in range(10):
+            mod.f()
+        closed = _debug.get_closed_handles(gen)
+        assert len(closed) <= 5 and all(h.is_closed and h.obj is None for h in closed)
+        assert len(_debug.get_open_handles(gen)) == 10  # the leaks
+    finally:
+        _debug.set_closed_handles_queue_max_size(old)
+    with pytest.raises(ValueError):
+        _debug.set_closed_handles_queue_max_size(0)
+
+
+@pytest.mark.debug_only("stack traces are part of debug mode")
+def test_stack_traces(misuse):
+    import hpy.debug
+    mod = misuse.make_module(LEAK)
+    hpy.debug.set_handle_stack_trace_limit(16)
+    try:
+        with pytest.raises(HPyLeakError) as info:
+            with LeakDetector():
+                mod.f()
+    finally:
+        hpy.debug.disable_handle_stack_traces()
+    text = str(info.value)
+    assert "opened at:" in text and "f_impl" in text  # symbolized: the function that opened it
+
+
+RAW_LEAK = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = HPyUnicode_FromString(ctx, "twelve chars");
+        HPy_ssize_t n;
+        HPyUnicode_AsUTF8AndSize(ctx, h, &n);      /* h is never closed */
+        return HPyLong_FromSsize_t(ctx, n);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("DebugHandle is part of debug mode")
+def test_debug_handle_attributes(misuse):
+    mod = misuse.make_module(RAW_LEAK)
+    gen = _debug.new_generation()
+    assert mod.f() == 12
+    (h,) = _debug.get_open_handles(gen)
+    assert isinstance(h, _debug.DebugHandle)
+    assert (h.obj, h.is_closed, h.raw_data_size, h.generation) == ("twelve chars", False, 13, gen)
+    assert repr(h) == "<DebugHandle %d for 'twelve chars'>" % h.id
+    assert _debug.get_protected_raw_data_max_size() > 0
+    old = _debug.get_protected_raw_data_max_size()
+    _debug.set_protected_raw_data_max_size(0)
+    assert _debug.get_protected_raw_data_max_size() == 0
+    _debug.set_protected_raw_data_max_size(old)

@@ -5,6 +5,25 @@
 // public API only, so the host builds unchanged against their headers (docs/hosts.md).
 #include <Python.h>
 
+// Python 3.9 (PyPy 7.3.11) lacks two functions of 3.10 that the runtime uses: the same from older API.
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *Py_NewRef(PyObject *obj)
+{
+    Py_INCREF(obj);
+    return obj;
+}
+
+static inline int PyModule_AddObjectRef(PyObject *module, const char *name, PyObject *value)
+{
+    Py_XINCREF(value);
+    if (PyModule_AddObject(module, name, value) < 0) {  // steals `value` only on success
+        Py_XDECREF(value);
+        return -1;
+    }
+    return 0;
+}
+#endif
+
 namespace hpy::compat {
 
 // Puts `item` (a new reference) in an item slot of a sequence under construction, releasing the old one.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hpy.h"
+#include "runtime/cpython/capi_compat.h"  // what interpreters emulating the C API lack
 
 namespace hpy::cpython {
 

@@ -400,6 +400,8 @@ def cmd_test(args):
     hosts = selected_hosts(args.host or os.environ.get("UNIHPY_HOSTS", "").split())
     hosts = [h for h in hosts if h.name != "cpython-3.11" or args.host]
     suites = args.suites or ["tests/e2e", "proof-of-concept/test_pof.py"]
+    # the debug context's own tests (tests/e2e/debug) run on the build machine only, for now
+    args.pytest_args = ["--ignore=tests/e2e/debug"] + args.pytest_args
     modules = BUILD / "modules"
     if args.reuse_modules and modules.is_dir():
         log("reusing the test modules of the last run in %s" % modules)

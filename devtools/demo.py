@@ -1,29 +1,41 @@
 #!/usr/bin/env python3
 """devtools/demo.py: builds the proof of concept ONCE as a universal module and runs that same file on
-every interpreter this machine has that unihpy's host supports (`make demo`)."""
-import glob
-import os
+every interpreter the host manager has (devtools/hosts.py; `make demo`): one line per host."""
+import hashlib
 import shutil
 import subprocess
 import sys
-import sysconfig
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POF = ROOT / "proof-of-concept"
 
-# Run in each interpreter: a plain `import` of the universal files, no stubs, no hpy.universal import first.
+# Run in each interpreter with the folder of universal files as argv[1]. With unihpy's host a plain
+# `import` finds the .hpy0.so files (unihpy.pth installs the import hook: no stubs); an interpreter's
+# own HPy host (PyPy 7.3.19) loads them through its hpy.universal.load, as HPy's stubs would.
 PROBE = r"""
-import site, sys
-site.addsitedir(sys.argv[1])          # unihpy's site-packages: hpy and unihpy.pth (the import hook)
-sys.path.insert(0, sys.argv[2])       # the folder with the universal .hpy0.so files
-import pof, pofcpp, pofpackage.foo
+import hashlib, os, site, sys
+for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):  # unihpy.pth: as in site-packages
+    if entry and os.path.exists(os.path.join(entry, "unihpy.pth")):
+        site.addsitedir(entry)
+sys.path.insert(0, sys.argv[1])
+if os.environ.get("UNIHPY_HPY_HOST") == "native":
+    import importlib.util, hpy.universal
+    def load(name, rel):
+        path = os.path.join(sys.argv[1], rel)
+        mod = hpy.universal.load(name, path, importlib.util.spec_from_file_location(name, path))
+        sys.modules[name] = mod
+        return mod
+    pof, pofcpp = load("pof", "pof.hpy0.so"), load("pofcpp", "pofcpp.hpy0.so")
+    import pofpackage
+    foo = load("pofpackage.foo", "pofpackage/foo.hpy0.so")
+else:
+    import pof, pofcpp, pofpackage.foo as foo
 p = pof.Point(3.0, 4.0)
 assert pof.add_ints(2, 3) == 5 and pof.add_ints_kw(b=2, a=40) == 42 and p.norm == 5.0
-assert pofcpp.add_ints(20, 22) == 42 and pofpackage.foo.__name__ == "pofpackage.foo"
-print("%-26s %-8s %s  %r  add_ints(2, 3)=%d" % (sys.implementation.name + " " + sys.version.split()[0],
-      "ok", pof.__file__.rsplit("/", 1)[1], p, pof.add_ints(2, 3)))
+assert pofcpp.add_ints(20, 22) == 42 and foo.__name__ == "pofpackage.foo"
+seen = hashlib.sha256(open(os.path.join(sys.argv[1], "pof.hpy0.so"), "rb").read()).hexdigest()[:12]
+print("ok  %r  add_ints(2, 3)=%d  (pof.hpy0.so sha256 %s)" % (p, pof.add_ints(2, 3), seen))
 """
 
 
@@ -39,31 +51,34 @@ def build_universal(dest):
     return [str(p.relative_to(dest)) for p in built]
 
 
-def interpreters():
-    """CPython 3.11 builds here (the host's ABI is cp311; other versions come with the host manager)."""
-    found = [sys.executable]
-    for candidate in sorted(set(glob.glob("/usr/bin/python3.11") + glob.glob("/usr/local/bin/python3.11"))):
-        if os.path.realpath(candidate) != os.path.realpath(sys.executable):
-            found.append(candidate)
-    return found
-
-
 def main():
-    site_packages = sysconfig.get_paths()["purelib"]
-    with tempfile.TemporaryDirectory(prefix="unihpy-demo-") as tmp:
-        dest = Path(tmp)
-        files = build_universal(dest)
-        print("built once, universal ABI:", ", ".join(files))
-        print("%-26s %-8s %s" % ("interpreter", "result", "module file, Point, call"))
-        failures = 0
-        for exe in interpreters():
-            proc = subprocess.run([exe, "-c", PROBE, site_packages, str(dest)], capture_output=True, text=True)
-            if proc.returncode == 0:
-                print(proc.stdout.strip())
-            else:
-                failures += 1
-                print("%-26s FAILED\n%s" % (exe, proc.stderr.strip()))
-        print("not run here yet: CPython 3.13/3.14 and PyPy (the host manager, issue 6)")
+    sys.path.insert(0, str(ROOT / "devtools"))
+    import hosts
+
+    dest = hosts.BUILD / "demo"  # inside the work tree: the chroots see it at the same path
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    files = build_universal(dest)
+    digest = {f: hashlib.sha256((dest / f).read_bytes()).hexdigest()[:12] for f in files}
+    print("built once, universal ABI: " + ", ".join("%s (sha256 %s)" % (f, digest[f]) for f in files))
+    print("%-14s %-34s %-8s %s" % ("host", "interpreter", "HPy host", "pof result"))
+    failures, missing = 0, []
+    for host in hosts.HOSTS:
+        why = hosts.host_missing(host)
+        if why:
+            missing.append("%s (%s)" % (host.name, why))
+            continue
+        hosts.build_host(host, announce=False)
+        proc = hosts.run_on(host, ["python", "-c", PROBE, str(dest)], extra_env={"UNIHPY_HPY_HOST": host.hpy},
+                            capture_output=True, text=True, cwd="/")
+        same = all(hashlib.sha256((dest / f).read_bytes()).hexdigest()[:12] == digest[f] for f in files)
+        result = proc.stdout.strip().splitlines()[-1] if proc.returncode == 0 and proc.stdout.strip() else None
+        if result is None or not same:
+            failures += 1
+            result = "FAILED\n" + proc.stderr.strip()[-2000:]
+        print("%-14s %-34s %-8s %s" % (host.name, hosts.host_facts(host)["version"], host.hpy, result))
+    if missing:
+        print("hosts not run (make hosts creates them): " + "; ".join(missing))
     return 1 if failures else 0
 
 

@@ -8,6 +8,7 @@ temporary folder and built there with ``setup.py build_ext --inplace
     pytest proof-of-concept --pof-installed     # the pof modules already importable
                                                 # (pip-installed, or built in place)
 """
+import hashlib
 import importlib
 import os
 import shutil
@@ -22,6 +23,9 @@ HERE = Path(__file__).resolve().parent
 ABIS = ('cpython', 'universal', 'hybrid')
 MODULE_NAMES = ('pof', 'pofcpp', 'pofpackage', 'pofpackage.foo')
 SOURCES = ('setup.py', 'pof.c', 'pofcpp.cpp', 'pofpackage/__init__.py', 'pofpackage/foo.c')
+# devtools/hosts.py: UNIHPY_E2E_MODULES=build:DIR keeps the universal build in DIR, use:DIR (on other
+# interpreters) tests those very files, their hashes checked.
+PREBUILT_MODE, _, PREBUILT_DIR = os.environ.get('UNIHPY_E2E_MODULES', '').partition(':')
 
 
 def pytest_addoption(parser):
@@ -32,12 +36,23 @@ def pytest_addoption(parser):
                     help='test the pof modules that are importable already, without building')
 
 
+def pytest_collection_modifyitems(config, items):
+    """On other hosts (devtools/hosts.py), mark where they differ (tests/e2e/host_differences.py)."""
+    if PREBUILT_MODE == 'use':
+        sys.path.insert(0, str(HERE.parent / 'tests' / 'e2e'))
+        import host_differences
+
+        host_differences.mark(items, HERE)
+
+
 def pytest_generate_tests(metafunc):
     if 'hpy_abi' in metafunc.fixturenames:
         if metafunc.config.getoption('pof_installed'):
             abis = ['installed']
         else:
             abis = metafunc.config.getoption('pof_abi') or list(ABIS)
+            if PREBUILT_MODE:
+                abis = ['universal']
         metafunc.parametrize('hpy_abi', abis, scope='session')
 
 
@@ -60,7 +75,33 @@ def pof_build_dir(hpy_abi, tmp_path_factory):
     """The folder holding the in-place build for ``hpy_abi`` (None when installed)."""
     if hpy_abi == 'installed':
         return None
-    return _build(hpy_abi, tmp_path_factory)
+    if PREBUILT_MODE == 'use':
+        return _prebuilt(hpy_abi, tmp_path_factory)
+    dest = _build(hpy_abi, tmp_path_factory)
+    if PREBUILT_MODE == 'build':
+        kept = Path(PREBUILT_DIR) / ('pof-' + hpy_abi)
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(dest, kept, ignore=shutil.ignore_patterns('build', '__pycache__'))
+        (kept / 'SHA256SUMS').write_text(''.join('%s %s\n' % (_sha256(f), f.relative_to(kept))
+                                                 for f in sorted(kept.rglob('*.so'))))
+    return dest
+
+
+def _sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _prebuilt(hpy_abi, tmp_path_factory):
+    kept = Path(PREBUILT_DIR) / ('pof-' + hpy_abi)
+    if not (kept / 'SHA256SUMS').exists():
+        pytest.fail('the %s build of the proof of concept was not kept in %s: run through '
+                    'devtools/hosts.py test' % (hpy_abi, kept), pytrace=False)
+    dest = tmp_path_factory.mktemp('pof-' + hpy_abi)
+    shutil.copytree(kept, dest, dirs_exist_ok=True)
+    for line in (kept / 'SHA256SUMS').read_text().splitlines():
+        digest, rel = line.split()
+        assert _sha256(dest / rel) == digest, '%s differs from the file built on the build machine' % rel
+    return dest
 
 
 def _forget_modules():

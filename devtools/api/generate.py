@@ -106,6 +106,7 @@ class Api:
     members: list[Member]
     signatures: list[Signature]
     slots: list[Slot]
+    shifted: range = range(0)  # members that some hosts place one slot later ([layouts])
 
     @property
     def functions(self) -> list[Member]:
@@ -152,6 +153,7 @@ DECL_RE = re.compile(r"^(?P<ret>.+?)\s*\b(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<p
 HANDLE_RE = re.compile(r"^HPy\s+(?P<name>h_[A-Za-z0-9_]+);(?P<opts>.*)$")
 SIG_RE = re.compile(r"^(?P<name>[A-Z_]+) = (?P<num>\d+): (?P<ret>[A-Za-z_ *]+?) \((?P<params>[^)]*)\)"
                     r" \| (?P<block>[^|]*?)(?: \| (?P<flags>.*))?$")
+SHIFTED_RE = re.compile(r"^shifted = (?P<first>\d+)\.\.(?P<last>\d+)$")
 SLOT_RE = re.compile(r"^(?P<name>[a-z_]+) = (?P<num>\d+): (?P<sig>[A-Z_]+)$")
 
 
@@ -159,6 +161,7 @@ def parse(path: Path = API_FILE) -> Api:
     members: list[Member] = []
     signatures: list[Signature] = []
     slots: list[Slot] = []
+    shifted = range(0)
     section = None
     for lineno, raw in enumerate(path.read_text().splitlines(), 1):
         line = raw.strip()
@@ -190,9 +193,16 @@ def parse(path: Path = API_FILE) -> Api:
             if not m:
                 raise SystemExit(f"{where}: not a slot line: {line}")
             slots.append(Slot(m["name"], int(m["num"]), m["sig"]))
+        elif section == "layouts":
+            m = SHIFTED_RE.match(line)
+            if not m:
+                raise SystemExit(f"{where}: not a layout line: {line}")
+            shifted = range(int(m["first"]), int(m["last"]) + 1)
         else:
             raise SystemExit(f"{where}: text outside a section")
-    return Api(members, signatures, slots)
+    if shifted.stop > len(members):
+        raise SystemExit(f"{path.name}: [layouts] shifted = {shifted.start}..{shifted.stop - 1} passes the last member")
+    return Api(members, signatures, slots, shifted)
 
 
 # ---------------------------------------------------------------- output helpers
@@ -235,14 +245,17 @@ def gen_context(api: Api) -> str:
 
 
 def gen_universal_api(api: Api) -> str:
-    out = ["/* The universal ABI: every API function is one indirect call through the context. */", ""]
+    out = ["/* The universal ABI: every API function is one indirect call through the context. Members",
+           f"   {api.shifted.start}..{api.shifted.stop - 1} sit _HPy_ContextShift slots later on some hosts "
+           "(hpy/universal/context_adapter.h). */", ""]
     for m in api.functions:
         if m.options.get("trampoline") == "manual":
             continue
         ret = "" if m.ret == "void" else "return "
+        member = f"(&ctx->{m.name})[_HPy_ContextShift]" if m.index in api.shifted else f"ctx->{m.name}"
         body = [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})",
                 "{",
-                f"    {ret}ctx->{m.name}({m.arg_names()});",
+                f"    {ret}{member}({m.arg_names()});",
                 "}"]
         if "legacy" in m.options:
             message = f"{m.api} is part of the legacy API: build with the hybrid ABI to call it"

@@ -32,6 +32,11 @@ extern _HPy_HIDDEN HPyContext *_ctx_direct_calls;
 _HPY_EXTERN_C_END
 #endif
 
+/* The layout shift of the host's context (hpy/universal/context_adapter.h): one per binary, weak so
+   that the modules embedded in one binary share it (they are all loaded by the same host). */
+#define _HPY_SHIFT_DEFINITION \
+    _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_ContextShift; _HPY_EXTERN_C_END
+
 /* The four entry points of a universal module (EXT: the last part of the module's name). */
 #define HPy_MODINIT(EXT, MODDEF)                                                  \
     HPy_EXPORTED_SYMBOL uint32_t get_required_hpy_major_version_##EXT(void)       \
@@ -43,8 +48,10 @@ _HPY_EXTERN_C_END
         return HPY_ABI_VERSION_MINOR;                                             \
     }                                                                             \
     _HPY_CTX_DEFINITION                                                           \
+    _HPY_SHIFT_DEFINITION                                                         \
     HPy_EXPORTED_SYMBOL void HPyInitGlobalContext_##EXT(HPyContext *ctx)          \
     {                                                                             \
+        _HPy_ContextShift = _HPy_DetectContextShift(ctx);                         \
         _ctx_for_trampolines = ctx;                                               \
         _ctx_direct_calls = NULL; /* until the host says otherwise, right after */ \
     }                                                                             \

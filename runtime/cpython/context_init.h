@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hpy.h"
+#include "runtime/cpython/capi_compat.h"  // what interpreters emulating the C API lack
 
 namespace hpy::cpython {
 

@@ -1,6 +1,7 @@
 // runtime/cpython/ctx_builders.cpp: list and tuple builders and HPyTracker over CPython.
 #include <new>
 
+#include "runtime/cpython/capi_compat.h"
 #include "runtime/cpython/context_init.h"
 
 namespace {
@@ -9,11 +10,14 @@ namespace {
 // Lists and tuples differ only in how they are made and where their item array is.
 struct ListKind {
     static PyObject *make(HPy_ssize_t size) { return PyList_New(size); }
-    static PyObject **items(PyObject *seq) { return reinterpret_cast<PyListObject *>(seq)->ob_item; }
+    static void store(PyObject *seq, HPy_ssize_t index, PyObject *item) { hpy::compat::list_store(seq, index, item); }
 };
 struct TupleKind {
     static PyObject *make(HPy_ssize_t size) { return PyTuple_New(size); }
-    static PyObject **items(PyObject *seq) { return reinterpret_cast<PyTupleObject *>(seq)->ob_item; }
+    static void store(PyObject *seq, HPy_ssize_t index, PyObject *item)
+    {
+        hpy::compat::replace_item(&reinterpret_cast<PyTupleObject *>(seq)->ob_item[index], item);
+    }
 };
 
 template <typename Kind>
@@ -30,10 +34,7 @@ void builder_set(intptr_t builder, HPy_ssize_t index, HPy h_item)
         return;  // New failed: its exception is what Build reports
     PyObject *item = _h2py(h_item);
     Py_XINCREF(item);
-    PyObject **slot = &Kind::items(seq)[index];
-    PyObject *old = *slot;
-    *slot = item;
-    Py_XDECREF(old);
+    Kind::store(seq, index, item);
 }
 
 HPy builder_build(intptr_t builder) { return _py2h(reinterpret_cast<PyObject *>(builder)); }

@@ -11,6 +11,7 @@
 
 #include "debug/debug_context.h"
 #include "debug/trace.h"
+#include "runtime/cpython/capi_compat.h"
 #include "runtime/cpython/context_init.h"
 #include "runtime/universal/mode.h"
 
@@ -44,7 +45,7 @@ PyObject *import_error(const std::string &name, const std::string &path, const s
     PyObject *py_name = PyUnicode_FromString(name.c_str());
     PyObject *py_path = PyUnicode_DecodeFSDefault(path.c_str());
     if (msg && py_name && py_path)
-        PyErr_SetImportError(msg, py_name, py_path);
+        hpy::compat::set_import_error(msg, py_name, py_path);
     Py_XDECREF(msg);
     Py_XDECREF(py_name);
     Py_XDECREF(py_path);
@@ -225,7 +226,7 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     PyModuleDef *pydef = cpython::make_module_def(hpydef, name.c_str(), ctx, /*allow_legacy=*/tag.hybrid);
     if (pydef == nullptr)
         return nullptr;
-    PyObject *module = PyModule_FromDefAndSpec(pydef, spec);
+    PyObject *module = hpy::compat::module_from_def_and_spec(pydef, spec);
     if (module == nullptr)
         return nullptr;
     if (PyModule_Check(module) && PyModule_ExecDef(module, pydef) != 0) {

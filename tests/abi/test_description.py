@@ -244,3 +244,15 @@ def test_pypy_shifted_members_include_call(context_rows, pypy_rows):
     """The crash seen on PyPy 7.3.19: HPy_Call is 261 in 0.9 and 262 there."""
     assert {r["member"]: int(r["index"]) for r in context_rows}["ctx_Call"] == 261
     assert {r["member"]: int(r["index"]) for r in pypy_rows}["ctx_Call"] == 262
+
+
+def test_shifted_range_is_where_pypy_differs(api):
+    """[layouts] shifted names exactly the 0.9.0 members that PyPy 7.3.19's context (an HPy
+    0.9.1.dev host) holds one slot later; every other 0.9.0 member sits where 0.9.0 has it."""
+    rows = read_tsv("pypy-7.3.19-context.tsv")
+    moved = [int(r["index_0.9"]) for r in rows if r["index_0.9"] and int(r["index"]) != int(r["index_0.9"])]
+    assert all(int(r["index"]) == int(r["index_0.9"]) + 1 for r in rows
+               if r["index_0.9"] and int(r["index_0.9"]) in moved)
+    assert moved == list(api.shifted) == list(range(244, 263))
+    names = {int(r["index_0.9"]): r["member"] for r in rows if r["index_0.9"]}
+    assert [names[i] for i in api.shifted] == [api.members[i].name for i in api.shifted]

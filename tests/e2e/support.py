@@ -6,21 +6,32 @@ Sources use HPy's test shorthand:
     @EXPORT_GLOBAL(g)         list the HPyGlobal `g` in the module definition
     @INIT                     end of the module: the defines, the HPyModuleDef and HPy_MODINIT
 """
+import functools
+import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sysconfig
 from pathlib import Path
 
-from hpy.devel import HPyDevel
-from hpy.devel.abitag import get_hpy_ext_suffix
-
 # "debug": the universal build, loaded under the debug context (hpy.universal.MODE_DEBUG).
 ABI_MODES = ("cpython", "universal", "hybrid", "debug")
-DEVEL = HPyDevel()  # where the installed headers and runtime libraries are
+# On another host (devtools/hosts.py test) the modules are compiled once, on the build machine:
+# UNIHPY_E2E_MODULES=build:DIR records every module built there, use:DIR loads those very files.
+PREBUILT_MODE, _, PREBUILT_DIR = os.environ.get("UNIHPY_E2E_MODULES", "").partition(":")
+
+
+@functools.lru_cache(maxsize=None)
+def devel():
+    """Where the installed headers and runtime libraries are (only where modules are compiled)."""
+    from hpy.devel import HPyDevel
+
+    return HPyDevel()
 # Tests compile directly (fast); hpy.devel's setuptools path is tested by test_devel.py.
 CFLAGS = ["-std=c11", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden",
           "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-unused-function"]
@@ -82,13 +93,48 @@ class ExtensionCompiler:
         folder.mkdir()
         src = folder / (name + (".cpp" if cplusplus else ".c"))
         src.write_text(expand_source(source, name) if "@INIT" in source else source)
+        if PREBUILT_MODE:
+            return self._prebuilt(src, name, cplusplus, extra_source, folder)
+        return self._compile(src, name, cplusplus, extra_source, folder)
+
+    def _prebuilt(self, src, name, cplusplus, extra_source, folder):
+        """Records (build:) or fetches (use:) the module compiled from exactly this source and ABI."""
+        key = hashlib.sha256(json.dumps([self.abi, name, cplusplus, src.read_text(),
+                                         Path(extra_source).read_text() if extra_source else None])
+                             .encode()).hexdigest()[:24]
+        record = Path(PREBUILT_DIR) / key
+        if PREBUILT_MODE == "build":
+            record.mkdir(parents=True, exist_ok=True)
+            try:
+                out = self._compile(src, name, cplusplus, extra_source, folder)
+            except CompileError as e:
+                (record / "compile-error").write_text(str(e))
+                raise
+            shutil.copy2(out, record / out.name)
+            (record / "sha256").write_text("%s %s\n" % (file_hash(out), out.name))
+            return out
+        if (record / "compile-error").exists():
+            raise CompileError((record / "compile-error").read_text())
+        if not (record / "sha256").exists():
+            raise RuntimeError("module %r (%s ABI) was not built on the build machine: run the suite "
+                               "through devtools/hosts.py test" % (name, self.abi))
+        digest, filename = (record / "sha256").read_text().split()
+        out = folder / filename
+        shutil.copy2(record / filename, out)
+        assert file_hash(out) == digest, "%s differs from the file built on the build machine" % out
+        return out
+
+    def _compile(self, src, name, cplusplus, extra_source, folder):
+        from hpy.devel.abitag import get_hpy_ext_suffix
+
+        dev = devel()
         out = folder / (name + get_hpy_ext_suffix(self.abi))
         cmd = ["g++" if cplusplus else "gcc"] + (CXXFLAGS if cplusplus else CFLAGS)
-        cmd += ["-DHPY_ABI_%s" % self.abi.upper()] + ["-I%s" % d for d in DEVEL.get_extra_include_dirs()]
+        cmd += ["-DHPY_ABI_%s" % self.abi.upper()] + ["-I%s" % d for d in dev.get_extra_include_dirs()]
         if self.abi != "universal":
             cmd.append("-I%s" % sysconfig.get_paths()["include"])
         cmd += [str(src)] + ([str(extra_source)] if extra_source else [])
-        cmd += DEVEL.get_static_libs(self.abi)
+        cmd += dev.get_static_libs(self.abi)
         if self.abi == "cpython":
             cmd.append("-lstdc++")  # the CPython-ABI runtime is C++
         cmd += EXTRA_FLAGS + ["-o", str(out)]
@@ -107,12 +153,29 @@ class ExtensionCompiler:
             return module
         import hpy.universal
 
-        spec = importlib.util.spec_from_file_location(name, str(path))
-        mode = hpy.universal.MODE_DEBUG if self.load_mode == "debug" else hpy.universal.MODE_UNIVERSAL
-        return hpy.universal.load(name, str(path), spec, mode=mode)
+        # Python 3.9 gives no spec for a file suffix that no standard loader knows
+        spec = (importlib.util.spec_from_file_location(name, str(path))
+                or importlib.machinery.ModuleSpec(name, None, origin=str(path)))
+        if self.load_mode == "debug":
+            return hpy.universal.load(name, str(path), spec, mode=hpy.universal.MODE_DEBUG)
+        return hpy.universal.load(name, str(path), spec)
 
     def make_module(self, source, name="mytest", cplusplus=False):
         return self.load_module(name, self.compile_module(source, name, cplusplus))
+
+
+def message_of(operation):
+    """^message$ of the exception the running interpreter raises for operation() (its wording
+    changes between versions and implementations), as a pytest.raises pattern."""
+    try:
+        operation()
+    except Exception as e:  # noqa: BLE001 - any exception: its text is what we want
+        return "^%s$" % re.escape(str(e))
+    raise AssertionError("%r raised nothing" % operation)
+
+
+def file_hash(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class CompileError(Exception):

@@ -3,6 +3,8 @@ import operator
 
 import pytest
 
+from support import message_of
+
 BINARY = ["Add", "Subtract", "Multiply", "MatrixMultiply", "FloorDivide", "TrueDivide", "Remainder",
           "Divmod", "Lshift", "Rshift", "And", "Xor", "Or"]
 INPLACE = ["InPlace" + n for n in BINARY if n != "Divmod"]
@@ -107,9 +109,9 @@ def test_binary_ints_floats(mod):
 def test_binary_errors(mod):
     with pytest.raises(ZeroDivisionError, match="^division by zero$"):
         mod.TrueDivide(1, 0)
-    with pytest.raises(ZeroDivisionError, match="^integer division or modulo by zero$"):
+    with pytest.raises(ZeroDivisionError, match=message_of(lambda: 1 // 0)):
         mod.FloorDivide(1, 0)
-    with pytest.raises(ZeroDivisionError, match="^integer modulo by zero$"):
+    with pytest.raises(ZeroDivisionError, match=message_of(lambda: 1 % 0)):
         mod.Remainder(1, 0)
     with pytest.raises(ValueError, match="^negative shift count$"):
         mod.Lshift(1, -1)

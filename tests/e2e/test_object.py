@@ -3,6 +3,8 @@ import sys
 
 import pytest
 
+from support import message_of
+
 OBJECT_SOURCE = r"""
     #define RET_INT(expr) do { long _r = (long)(expr); \
         if (_r == -1 && HPyErr_Occurred(ctx)) return HPy_NULL; \
@@ -114,7 +116,8 @@ def test_attributes(mod):
     assert mod.setattr_s(o, "z", [1]) == 0 and o.z == [1]
     with pytest.raises(AttributeError, match="^attribute 'real' of 'int' objects is not writable$"):
         mod.setattr(1, "real", 2)
-    with pytest.raises(AttributeError, match="^'object' object has no attribute 'a'$"):
+    # CPython 3.13 adds "and no __dict__ for setting new attributes"
+    with pytest.raises(AttributeError, match="^'object' object has no attribute 'a'"):
         mod.setattr_s(object(), "a", 2)
     assert mod.delattr(o, "y") == 0 and not hasattr(o, "y")
     assert mod.delattr_s(o, "z") == 0 and not hasattr(o, "z")
@@ -162,7 +165,7 @@ def test_items(mod):
         mod.setitem_i(lst, 5, 0)
     with pytest.raises(TypeError, match="^'tuple' object does not support item assignment$"):
         mod.setitem((1,), 0, 0)
-    with pytest.raises(TypeError, match="^unhashable type: 'list'$"):
+    with pytest.raises(TypeError, match=message_of(lambda: d.__setitem__([], 0))):
         mod.setitem(d, [], 0)
 
     assert mod.delitem(lst, 0) == 0 and lst == [20, "y"]
@@ -192,9 +195,9 @@ def test_contains(mod):
     assert mod.contains([1, 2], 3) == 0
     assert mod.contains({"a": 1}, "a") == 1
     assert mod.contains("hello", "ell") == 1
-    with pytest.raises(TypeError, match="^argument of type 'int' is not iterable$"):
+    with pytest.raises(TypeError, match=message_of(lambda: 1 in 1)):
         mod.contains(1, 1)
-    with pytest.raises(TypeError, match="^unhashable type: 'list'$"):
+    with pytest.raises(TypeError, match=message_of(lambda: [] in {})):
         mod.contains({}, [])
 
 

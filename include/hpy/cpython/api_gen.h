@@ -448,13 +448,13 @@ HPyAPI_FUNC HPy HPy_GetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 HPyAPI_FUNC int HPy_HasAttr(HPyContext *ctx, HPy obj, HPy name)
 {
     (void)ctx;
-    return (int)PyObject_HasAttr(_h2py(obj), _h2py(name));
+    return (int)_HPyCompat_HasAttr(_h2py(obj), _h2py(name));
 }
 
 HPyAPI_FUNC int HPy_HasAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 {
     (void)ctx;
-    return (int)PyObject_HasAttrString(_h2py(obj), utf8_name);
+    return (int)_HPyCompat_HasAttrString(_h2py(obj), utf8_name);
 }
 
 HPyAPI_FUNC int HPy_SetAttr(HPyContext *ctx, HPy obj, HPy name, HPy value)

@@ -2,6 +2,26 @@
 #ifndef HPY_CPYTHON_INLINE_H
 #define HPY_CPYTHON_INLINE_H
 
+/* PyObject_HasAttr(String) as HPy 0.9 defines it: 1 or 0, any error cleared without a trace.
+   CPython 3.13 and later report such errors as "Exception ignored" on stderr; the WithError
+   variants let the error be cleared quietly instead. */
+#if PY_VERSION_HEX >= 0x030D0000
+static inline int _HPyCompat_ErrorAsFalse(int result)
+{
+    if (result < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return result;
+}
+#  define _HPyCompat_HasAttr(obj, name) _HPyCompat_ErrorAsFalse(PyObject_HasAttrWithError(obj, name))
+#  define _HPyCompat_HasAttrString(obj, name) \
+      _HPyCompat_ErrorAsFalse(PyObject_HasAttrStringWithError(obj, name))
+#else
+#  define _HPyCompat_HasAttr PyObject_HasAttr
+#  define _HPyCompat_HasAttrString PyObject_HasAttrString
+#endif
+
 /* A new handle to the same object (HPy_NULL stays HPy_NULL). */
 HPyAPI_FUNC HPy HPy_Dup(HPyContext *ctx, HPy h)
 {

@@ -4,7 +4,8 @@
 #ifndef HPY_UNIVERSAL_API_GEN_H
 #define HPY_UNIVERSAL_API_GEN_H
 
-/* The universal ABI: every API function is one indirect call through the context. */
+/* The universal ABI: every API function is one indirect call through the context. Members
+   244..262 sit _HPy_ContextShift slots later on some hosts (hpy/universal/context_adapter.h). */
 
 HPyAPI_FUNC HPy HPy_Dup(HPyContext *ctx, HPy h)
 {
@@ -821,97 +822,97 @@ HPyAPI_FUNC int HPy_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 
 HPyAPI_FUNC HPy HPyCapsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
 {
-    return ctx->ctx_Capsule_New(ctx, pointer, utf8_name, destructor);
+    return (&ctx->ctx_Capsule_New)[_HPy_ContextShift](ctx, pointer, utf8_name, destructor);
 }
 
 HPyAPI_FUNC void *HPyCapsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
 {
-    return ctx->ctx_Capsule_Get(ctx, capsule, key, utf8_name);
+    return (&ctx->ctx_Capsule_Get)[_HPy_ContextShift](ctx, capsule, key, utf8_name);
 }
 
 HPyAPI_FUNC int HPyCapsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name)
 {
-    return ctx->ctx_Capsule_IsValid(ctx, capsule, utf8_name);
+    return (&ctx->ctx_Capsule_IsValid)[_HPy_ContextShift](ctx, capsule, utf8_name);
 }
 
 HPyAPI_FUNC int HPyCapsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value)
 {
-    return ctx->ctx_Capsule_Set(ctx, capsule, key, value);
+    return (&ctx->ctx_Capsule_Set)[_HPy_ContextShift](ctx, capsule, key, value);
 }
 
 HPyAPI_FUNC HPy HPy_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
 {
-    return ctx->ctx_Compile_s(ctx, utf8_source, utf8_filename, kind);
+    return (&ctx->ctx_Compile_s)[_HPy_ContextShift](ctx, utf8_source, utf8_filename, kind);
 }
 
 HPyAPI_FUNC HPy HPy_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
 {
-    return ctx->ctx_EvalCode(ctx, code, globals, locals);
+    return (&ctx->ctx_EvalCode)[_HPy_ContextShift](ctx, code, globals, locals);
 }
 
 HPyAPI_FUNC HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default_value)
 {
-    return ctx->ctx_ContextVar_New(ctx, name, default_value);
+    return (&ctx->ctx_ContextVar_New)[_HPy_ContextShift](ctx, name, default_value);
 }
 
 HPyAPI_FUNC int32_t HPyContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)
 {
-    return ctx->ctx_ContextVar_Get(ctx, context_var, default_value, result);
+    return (&ctx->ctx_ContextVar_Get)[_HPy_ContextShift](ctx, context_var, default_value, result);
 }
 
 HPyAPI_FUNC HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
 {
-    return ctx->ctx_ContextVar_Set(ctx, context_var, value);
+    return (&ctx->ctx_ContextVar_Set)[_HPy_ContextShift](ctx, context_var, value);
 }
 
 HPyAPI_FUNC const char *HPyType_GetName(HPyContext *ctx, HPy type)
 {
-    return ctx->ctx_Type_GetName(ctx, type);
+    return (&ctx->ctx_Type_GetName)[_HPy_ContextShift](ctx, type);
 }
 
 HPyAPI_FUNC int HPyType_IsSubtype(HPyContext *ctx, HPy sub, HPy type)
 {
-    return ctx->ctx_Type_IsSubtype(ctx, sub, type);
+    return (&ctx->ctx_Type_IsSubtype)[_HPy_ContextShift](ctx, sub, type);
 }
 
 HPyAPI_FUNC HPy HPyUnicode_FromEncodedObject(HPyContext *ctx, HPy obj, const char *encoding, const char *errors)
 {
-    return ctx->ctx_Unicode_FromEncodedObject(ctx, obj, encoding, errors);
+    return (&ctx->ctx_Unicode_FromEncodedObject)[_HPy_ContextShift](ctx, obj, encoding, errors);
 }
 
 HPyAPI_FUNC HPy HPyUnicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)
 {
-    return ctx->ctx_Unicode_Substring(ctx, str, start, end);
+    return (&ctx->ctx_Unicode_Substring)[_HPy_ContextShift](ctx, str, start, end);
 }
 
 HPyAPI_FUNC HPy HPyDict_Keys(HPyContext *ctx, HPy h)
 {
-    return ctx->ctx_Dict_Keys(ctx, h);
+    return (&ctx->ctx_Dict_Keys)[_HPy_ContextShift](ctx, h);
 }
 
 HPyAPI_FUNC HPy HPyDict_Copy(HPyContext *ctx, HPy h)
 {
-    return ctx->ctx_Dict_Copy(ctx, h);
+    return (&ctx->ctx_Dict_Copy)[_HPy_ContextShift](ctx, h);
 }
 
 HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
 {
-    return ctx->ctx_Slice_Unpack(ctx, slice, start, stop, step);
+    return (&ctx->ctx_Slice_Unpack)[_HPy_ContextShift](ctx, slice, start, stop, step);
 }
 
 HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
 {
-    return ctx->ctx_SetCallFunction(ctx, h, func);
+    return (&ctx->ctx_SetCallFunction)[_HPy_ContextShift](ctx, h, func);
 }
 
 HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
 {
-    return ctx->ctx_Call(ctx, callable, args, nargs, kwnames);
+    return (&ctx->ctx_Call)[_HPy_ContextShift](ctx, callable, args, nargs, kwnames);
 }
 
 HPyAPI_FUNC HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames)
 {
-    return ctx->ctx_CallMethod(ctx, name, args, nargs, kwnames);
+    return (&ctx->ctx_CallMethod)[_HPy_ContextShift](ctx, name, args, nargs, kwnames);
 }
 
 #endif /* HPY_UNIVERSAL_API_GEN_H */

@@ -30,6 +30,7 @@
 /* The positional count of a vectorcall nargsf (CPython's PY_VECTORCALL_ARGUMENTS_OFFSET is the top bit). */
 #define _HPY_VECTORCALL_NARGS(nargsf) ((size_t)(nargsf) & ~((size_t)1 << (8 * sizeof(size_t) - 1)))
 
+#include "hpy/universal/context_adapter.h"
 #include "hpy/universal/api_gen.h"
 #include "hpy/universal/trampolines_gen.h"
 

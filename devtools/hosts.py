@@ -1,0 +1,471 @@
+#!/usr/bin/env python3
+"""devtools/hosts.py: the interpreters unihpy runs on, created once and cached outside the work tree.
+
+    hosts.py list                      what is available, and why anything is missing
+    hosts.py create [SYSTEM ...]       installs/creates bookworm packages and the trixie/sid chroots
+    hosts.py build [HOST ...]          builds unihpy's hpy.universal for hosts that use it
+    hosts.py run HOST -- CMD ...       runs CMD with HOST's interpreter as `python` (chroot, mounts)
+    hosts.py test [--host H ...] [-- PYTEST ARGS]
+                                       the e2e matrix: modules built once here, run on each host
+
+A *system* is a Debian root: this machine (bookworm) or a chroot made with debootstrap in the cache
+folder ($UNIHPY_HOSTS_CACHE, default /var/cache/unihpy/hosts). A *host* is one interpreter of a
+system plus the HPy host it uses: unihpy's hpy.universal (built here against that interpreter's C-API
+headers) or the interpreter's own (PyPy 7.3.19). Standard library only; docs/hosts.md explains it.
+"""
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("UNIHPY_HOSTS_CACHE", "/var/cache/unihpy/hosts"))
+BUILD = ROOT / "build" / "hosts"
+MIRROR = os.environ.get("UNIHPY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# Pure-Python test tools every host imports from one shared folder (these versions run on 3.9 to 3.14).
+PYLIB = CACHE / "pylib"
+PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.5.0", "iniconfig==2.0.0", "exceptiongroup", "tomli"]
+APT_NO_EXPIRY = ["-o", "Acquire::Check-Valid-Until=false"]
+
+
+@dataclass
+class System:
+    name: str
+    packages: list  # Debian packages the hosts of this system need
+    chroot: bool = True
+
+    @property
+    def root(self):
+        return CACHE / self.name if self.chroot else Path("/")
+
+    @property
+    def stamp(self):
+        return (CACHE / self.name / ".unihpy-ready") if self.chroot else (CACHE / "bookworm.ready")
+
+
+@dataclass
+class Host:
+    name: str
+    system: str
+    exe: str  # the interpreter inside its system
+    hpy: str  # "unihpy": our hpy.universal built for it; "native": the interpreter's own HPy host
+    note: str = ""
+    suites: list = None  # what `test` runs there (default: tests/e2e and proof-of-concept/test_pof.py)
+    facts: dict = field(default_factory=dict)
+
+
+SYSTEMS = {
+    "bookworm": System("bookworm", ["pypy3", "pypy3-dev"], chroot=False),
+    "trixie": System("trixie", ["python3.13", "python3.13-dev", "pypy3", "pypy3-dev"]),
+    "sid": System("sid", ["python3.14", "python3.14-dev", "python3.14-dbg", "pypy3", "pypy3-dev"]),
+}
+HOSTS = [
+    Host("cpython-3.11", "bookworm", str(ROOT / ".venv" / "bin" / "python"), "unihpy",
+         "the main host, unihpy installed in .venv: `make test`"),
+    Host("pypy-7.3.11", "bookworm", "/usr/bin/pypy3", "unihpy", "its own HPy is 0.0.4: unihpy over cpyext"),
+    Host("cpython-3.13", "trixie", "/usr/bin/python3.13", "unihpy"),
+    Host("pypy-7.3.19", "trixie", "/usr/bin/pypy3", "native", "PyPy's HPy host (0.9 ABI, shifted context)"),
+    Host("cpython-3.14", "sid", "/usr/bin/python3.14", "unihpy"),
+    Host("cpython-3.14d", "sid", "/usr/bin/python3.14d", "unihpy", "debug build of CPython"),
+    Host("pypy-8.0", "sid", "/usr/bin/pypy3", "unihpy", "no native HPy host: unihpy over cpyext"),
+    # A cross-check of the context adapter on HPy 0.9.0's layout: the modules calling the shifted
+    # members and the proof of concept (HPy 0.9.0's host has crashes of its own elsewhere).
+    Host("hpy-0.9.0", "bookworm", str(ROOT / ".venv-hpy09" / "bin" / "python"), "native",
+         "HPy 0.9.0's own host from PyPI (make hpy09-venv)",
+         suites=["tests/e2e/test_shifted.py", "proof-of-concept/test_pof.py"]),
+]
+HOST_BY_NAME = {h.name: h for h in HOSTS}
+
+# Asked of each interpreter: what the build of hpy.universal needs and what `list` shows.
+FACTS_PROBE = (
+    "import json, platform, sys, sysconfig; "
+    "print(json.dumps({'version': platform.python_implementation() + ' ' + "
+    "(('%d.%d.%d' % sys.pypy_version_info[:3]) + ' (Python ' + platform.python_version() + ')' "
+    "if hasattr(sys, 'pypy_version_info') else platform.python_version()), "
+    "'include': sysconfig.get_paths()['include'], "
+    "'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'), 'debug': hasattr(sys, 'gettotalrefcount')}))"
+)
+
+
+def log(*args):
+    print("hosts:", *args, flush=True)
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Systems: create and check
+
+
+def system_missing(system):
+    """Why `system` cannot be used now (None when it can)."""
+    if system.chroot and not is_root():
+        return "chroots need root (run as root)"
+    if not system.stamp.exists():
+        return "not created yet: run `make hosts` (devtools/hosts.py create %s)" % system.name
+    wanted = set(system.packages)
+    done = set(system.stamp.read_text().split())
+    if not wanted <= done:
+        return "packages missing: %s (run `make hosts`)" % " ".join(sorted(wanted - done))
+    return None
+
+
+def create_system(system):
+    """Creates `system` once; a created one only gets the packages it lacks. Returns seconds spent."""
+    start = time.monotonic()
+    if system_missing(system) is None:
+        return 0.0
+    if not is_root():
+        raise SystemExit("hosts: creating %s needs root" % system.name)
+    if not system.chroot:
+        apt_install(Path("/"), system.packages, update=not all(dpkg_installed(p) for p in system.packages))
+    else:
+        root = system.root
+        if not (root / "usr" / "bin").is_dir():
+            if not shutil.which("debootstrap"):
+                apt_install(Path("/"), ["debootstrap"], update=True)
+            partial = root.with_name(root.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            CACHE.mkdir(parents=True, exist_ok=True)
+            log("debootstrap %s into %s (a few minutes)" % (system.name, root))
+            run(["debootstrap", "--variant=minbase", "--include=" + ",".join(system.packages),
+                 system.name, str(partial), MIRROR])
+            partial.rename(root)
+        else:
+            with mounted(system):
+                apt_install(root, system.packages, update=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    system.stamp.write_text("\n".join(system.packages) + "\n")
+    return time.monotonic() - start
+
+
+def dpkg_installed(package):
+    proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return proc.returncode == 0 and "install ok installed" in proc.stdout
+
+
+def apt_install(root, packages, update):
+    prefix = [] if str(root) == "/" else ["chroot", str(root)]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if update:
+        run(prefix + ["apt-get", "update", "-qq"] + APT_NO_EXPIRY, env=env)
+    run(prefix + ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + APT_NO_EXPIRY + packages,
+        env=env)
+
+
+def create_pylib():
+    """pytest and its dependencies, pure Python, shared by every host through one folder."""
+    stamp = PYLIB / ".unihpy-ready"
+    if stamp.exists() and stamp.read_text().split() == PYLIB_REQUIREMENTS:
+        return
+    shutil.rmtree(PYLIB, ignore_errors=True)
+    run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile",
+         "--only-binary", ":all:", "--target", str(PYLIB)] + PYLIB_REQUIREMENTS)
+    stamp.write_text("\n".join(PYLIB_REQUIREMENTS) + "\n")
+
+
+def run(cmd, **kwargs):
+    proc = subprocess.run(cmd, **kwargs)
+    if proc.returncode != 0:
+        raise SystemExit("hosts: command failed (%d): %s" % (proc.returncode, " ".join(map(str, cmd))))
+    return proc
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running inside a system
+
+
+@contextlib.contextmanager
+def mounted(system, extra=()):
+    """/proc, /dev, the work tree and `extra` folders mounted in the chroot (same paths inside); only
+    the mounts made here are undone. A lock serialises runs that share a chroot."""
+    if not system.chroot:
+        yield
+        return
+    root = system.root
+    lock = open(root / ".unihpy-lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    made = []
+    try:
+        for source, bind in [("/proc", False), ("/dev", True), (str(ROOT), True)] + [(str(e), True) for e in extra]:
+            target = root / source.lstrip("/")
+            target.mkdir(parents=True, exist_ok=True)
+            if os.path.ismount(target):
+                continue
+            cmd = ["mount", "--bind", source, str(target)] if bind else ["mount", "-t", "proc", "proc", str(target)]
+            run(cmd)
+            made.append(target)
+        yield
+    finally:
+        for target in reversed(made):
+            subprocess.run(["umount", "-l", str(target)])
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+def host_env(host, extra_env=None):
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
+           "UNIHPY_HOST": host.name, "UNIHPY_HPY_HOST": host.hpy, "PYTHONDONTWRITEBYTECODE": "1"}
+    for key, value in os.environ.items():  # the switches of hpy.universal and the e2e suite
+        if key in ("HPY", "HPY_LOG", "TERM") or key.startswith("UNIHPY_E2E"):
+            env[key] = value
+    paths = [str(PYLIB)]
+    if host.hpy == "unihpy" and host.name != "cpython-3.11":
+        paths.insert(0, str(site_dir(host)))
+    env["PYTHONPATH"] = ":".join(paths)
+    env.update(extra_env or {})
+    return env
+
+
+def host_command(host, argv):
+    """The command line that runs `argv` (argv[0] == "python" means the host's interpreter)."""
+    system = SYSTEMS[host.system]
+    argv = [host.exe if a == "python" and i == 0 else a for i, a in enumerate(argv)]
+    if system.chroot:
+        return [shutil.which("chroot") or "/usr/sbin/chroot", str(system.root), "/bin/sh", "-c", 'cd "$0" && exec "$@"', os.getcwd()] + argv
+    return argv
+
+
+def run_on(host, argv, extra_env=None, **kwargs):
+    system = SYSTEMS[host.system]
+    with mounted(system, extra=[PYLIB]):
+        return subprocess.run(host_command(host, argv), env=host_env(host, extra_env), **kwargs)
+
+
+def host_missing(host):
+    """Why `host` cannot run now (None when it can)."""
+    system = SYSTEMS[host.system]
+    why = system_missing(system)
+    if why:
+        return "%s: %s" % (system.name, why)
+    if not (system.root / host.exe.lstrip("/")).exists():
+        hint = {"cpython-3.11": " (make install)", "hpy-0.9.0": " (make hpy09-venv)"}.get(host.name, "")
+        return "%s not installed in %s%s" % (host.exe, system.name, hint)
+    return None
+
+
+def host_facts(host):
+    """Version, C-API include folder and extension suffix of the host's interpreter (cached per run)."""
+    if not host.facts:
+        proc = run_on(host, ["python", "-c", FACTS_PROBE], capture_output=True, text=True, cwd="/")
+        if proc.returncode != 0:
+            raise SystemExit("hosts: %s does not start:\n%s" % (host.name, proc.stderr))
+        host.facts = json.loads(proc.stdout.strip().splitlines()[-1])
+        if host.facts["debug"]:
+            host.facts["version"] += " debug build"
+    return host.facts
+
+
+# ---------------------------------------------------------------------------------------------------
+# unihpy's hpy.universal for a host
+
+
+def site_dir(host):
+    return BUILD / host.name / "site"
+
+
+def build_host(host, quiet=True, announce=True):
+    """Builds hpy.universal against the host's C-API headers and assembles an `hpy` package for it.
+
+    The compiler of this machine builds it; the headers come from the host's system (a chroot's
+    headers are found through -idirafter, after this machine's C library headers)."""
+    if host.hpy != "unihpy" or host.name == "cpython-3.11":
+        return
+    facts = host_facts(host)
+    system = SYSTEMS[host.system]
+    include = str(system.root / facts["include"].lstrip("/"))
+    options = ["-idirafter", str(system.root / "usr" / "include")] if system.chroot else []
+    build = BUILD / host.name / "cmake"
+    venv_bin = ROOT / ".venv" / "bin"
+    cmake = str(venv_bin / "cmake") if (venv_bin / "cmake").exists() else "cmake"
+    ninja = venv_bin / "ninja"
+    configure = [cmake, "-S", str(ROOT), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", "-DHPY_WERROR=ON",
+                 "-DHPY_TARGET_INCLUDE_DIRS=" + include, "-DHPY_TARGET_COMPILE_OPTIONS=" + ";".join(options),
+                 "-DHPY_TARGET_EXT_SUFFIX=" + facts["ext_suffix"]]
+    if ninja.exists():
+        configure += ["-G", "Ninja", "-DCMAKE_MAKE_PROGRAM=" + str(ninja)]
+    out = subprocess.DEVNULL if quiet else None
+    run(configure, stdout=out)
+    run([cmake, "--build", str(build), "--target", "universal"], stdout=out)
+    site = site_dir(host)
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.copytree(ROOT / "python" / "hpy", site / "hpy",
+                    ignore=shutil.ignore_patterns("__pycache__", "devel"))
+    shutil.copy2(build / ("universal" + facts["ext_suffix"]), site / "hpy")
+    shutil.copy2(ROOT / "python" / "unihpy.pth", site)
+    if announce:
+        log("built hpy.universal for %s (%s)" % (host.name, facts["version"]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Commands
+
+
+def cmd_list(args):
+    print("%-14s %-9s %-8s %-34s %s" % ("host", "system", "hpy", "interpreter", "status"))
+    for host in HOSTS:
+        why = host_missing(host)
+        version = "" if why else host_facts(host)["version"]
+        print("%-14s %-9s %-8s %-34s %s" % (host.name, host.system, host.hpy, version,
+                                            ("missing: " + why) if why else "available"
+                                            + (" (%s)" % host.note if host.note else "")))
+    return 0
+
+
+def cmd_create(args):
+    names = args.systems or list(SYSTEMS)
+    start = time.monotonic()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    create_pylib()
+    # The chroots download and unpack in parallel; the machine's own packages first (debootstrap).
+    create_system(SYSTEMS["bookworm"]) if "bookworm" in names else None
+    children = []
+    for name in names:
+        if name != "bookworm" and system_missing(SYSTEMS[name]) is not None:
+            children.append((name, subprocess.Popen([sys.executable, __file__, "create-one", name])))
+    failed = [name for name, child in children if child.wait() != 0]
+    log("systems %s ready in %.0f s" % (", ".join(names), time.monotonic() - start))
+    if failed:
+        raise SystemExit("hosts: could not create %s" % ", ".join(failed))
+    return 0
+
+
+def cmd_create_one(args):
+    seconds = create_system(SYSTEMS[args.system])
+    log("%s created in %.0f s" % (args.system, seconds))
+    return 0
+
+
+def selected_hosts(names):
+    unknown = [n for n in names if n not in HOST_BY_NAME]
+    if unknown:
+        raise SystemExit("hosts: unknown host %s (known: %s)" % (", ".join(unknown), ", ".join(HOST_BY_NAME)))
+    return [HOST_BY_NAME[n] for n in names] if names else list(HOSTS)
+
+
+def cmd_build(args):
+    for host in selected_hosts(args.hosts):
+        why = host_missing(host)
+        if why:
+            log("skip %s: %s" % (host.name, why))
+        else:
+            build_host(host, quiet=False)
+    return 0
+
+
+def cmd_run(args):
+    host = selected_hosts([args.host])[0]
+    why = host_missing(host)
+    if why:
+        raise SystemExit("hosts: %s is missing: %s" % (host.name, why))
+    build_host(host)
+    return run_on(host, args.argv).returncode
+
+
+def file_hash(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def build_modules(modules, suites, pytest_args):
+    """Runs the suites once here, in the ABIs other hosts use, keeping every module compiled."""
+    shutil.rmtree(modules, ignore_errors=True)
+    modules.mkdir(parents=True)
+    venv_python = str(ROOT / ".venv" / "bin" / "python")
+    log("building the test modules once on this machine (cpython-3.11)")
+    start = time.monotonic()
+    build = subprocess.run([venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"] + suites
+                           + pytest_args,
+                           env=dict(os.environ, UNIHPY_E2E_MODULES="build:%s" % modules, UNIHPY_HOST="build"),
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if build.returncode != 0:
+        print(build.stdout)
+        raise SystemExit("hosts: building the test modules failed")
+    log("test modules built in %.0f s: %s" % (time.monotonic() - start, build.stdout.strip().splitlines()[-1]))
+
+
+def cmd_test(args):
+    """The e2e matrix. Test modules are compiled once, by this machine's CPython 3.11 run of the suite
+    (UNIHPY_E2E_MODULES=build:DIR records each file and its hash); each host then runs the same tests
+    with UNIHPY_E2E_MODULES=use:DIR, loading those very files (their hash is checked at load)."""
+    hosts = selected_hosts(args.host or os.environ.get("UNIHPY_HOSTS", "").split())
+    hosts = [h for h in hosts if h.name != "cpython-3.11" or args.host]
+    suites = args.suites or ["tests/e2e", "proof-of-concept/test_pof.py"]
+    # the debug context's own tests (tests/e2e/debug) run on the build machine only, for now
+    args.pytest_args = ["--ignore=tests/e2e/debug"] + args.pytest_args
+    modules = BUILD / "modules"
+    if args.reuse_modules and modules.is_dir():
+        log("reusing the test modules of the last run in %s" % modules)
+    else:
+        build_modules(modules, suites, args.pytest_args)
+    results, skipped = [], []
+    for host in hosts:
+        why = host_missing(host) or (None if PYLIB.joinpath(".unihpy-ready").exists() else
+                                     "the shared pytest folder is missing (make hosts)")
+        if why:
+            skipped.append((host.name, why))
+            log("SKIP %s: %s" % (host.name, why))
+            continue
+        build_host(host)
+        log("== %s (%s, HPy host: %s)" % (host.name, host_facts(host)["version"], host.hpy))
+        start = time.monotonic()
+        proc = run_on(host, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
+                      + (host.suites if host.suites and not args.suites else suites) + args.pytest_args,
+                      extra_env={"UNIHPY_E2E_MODULES": "use:%s" % modules},
+                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")
+        print(proc.stdout if proc.returncode != 0 or args.verbose else "", end="")
+        log("%s: %s [%.0f s]" % (host.name, summary, time.monotonic() - start))
+        results.append((host.name, proc.returncode, summary))
+    failed = [name for name, rc, _ in results if rc != 0]
+    print("hosts: %d run (%s); failed: %s; skipped: %s" % (
+        len(results), "; ".join("%s: %s" % (name, summary) for name, _, summary in results) or "none",
+        ", ".join(failed) or "none", "; ".join("%s (%s)" % s for s in skipped) or "none"))
+    return 1 if failed else 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list").set_defaults(fn=cmd_list)
+    p = sub.add_parser("create")
+    p.add_argument("systems", nargs="*", help="bookworm, trixie, sid (default: all)")
+    p.set_defaults(fn=cmd_create)
+    p = sub.add_parser("create-one")
+    p.add_argument("system", choices=list(SYSTEMS))
+    p.set_defaults(fn=cmd_create_one)
+    p = sub.add_parser("build")
+    p.add_argument("hosts", nargs="*")
+    p.set_defaults(fn=cmd_build)
+    p = sub.add_parser("run")
+    p.add_argument("host")
+    p.add_argument("argv", nargs=argparse.REMAINDER)
+    p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("test")
+    p.add_argument("--host", action="append", help="run on this host (repeatable; default: every host "
+                   "but cpython-3.11, or $UNIHPY_HOSTS)")
+    p.add_argument("--suite", dest="suites", action="append", help="test folder (default: tests/e2e and "
+                   "proof-of-concept/test_pof.py)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every host's pytest output")
+    p.add_argument("--reuse-modules", action="store_true", help="keep the modules of the last run (no rebuild)")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    p.set_defaults(fn=cmd_test)
+    args = parser.parse_args(argv)
+    if getattr(args, "argv", None) and args.argv[0] == "--":
+        args.argv = args.argv[1:]
+    if getattr(args, "pytest_args", None) and args.pytest_args[0] == "--":
+        args.pytest_args = args.pytest_args[1:]
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

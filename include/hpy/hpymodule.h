@@ -24,11 +24,12 @@ typedef struct {
 #  define _HPY_CTX_DEFINITION /* HPY_MOD_EMBEDDABLE defined them */
 #else
 #  define HPY_MOD_EMBEDDABLE(EXT)
-#  define _HPY_CTX_DEFINITION _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; \
-                              _HPy_HIDDEN HPyContext *_ctx_direct_calls; _HPY_EXTERN_C_END
+#  define _HPY_CTX_DEFINITION _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END
 _HPY_EXTERN_C_BEGIN
 extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
-extern _HPy_HIDDEN HPyContext *_ctx_direct_calls;
+/* Weak, and defined in every file that includes hpy.h: a module whose entry points are written by
+   hand (no HPy_MODINIT) has it too, and it stays NULL there (no direct calls). */
+__attribute__((weak)) _HPy_HIDDEN HPyContext *_ctx_direct_calls;
 _HPY_EXTERN_C_END
 #endif
 

@@ -210,10 +210,10 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     // with a context whose handles are the PyObject pointers: the universal one (never debug/trace),
     // on a build whose tuples have the layout the direct tp_new/tp_init trampolines read.
 #ifndef Py_GIL_DISABLED
-    static_assert(offsetof(PyTupleObject, ob_item) == 3 * sizeof(void *) &&
-                      offsetof(PyVarObject, ob_size) == 2 * sizeof(void *),
-                  "the tuple layout of include/hpy/universal/hpy_universal.h");
-    if (ctx == &g_universal_ctx)
+    // CPython 3.14 caches a hash in tuples, before the items: no direct calls there.
+    constexpr bool tuple_layout_matches = offsetof(PyTupleObject, ob_item) == 3 * sizeof(void *) &&
+                                          offsetof(PyVarObject, ob_size) == 2 * sizeof(void *);
+    if (tuple_layout_matches && ctx == &g_universal_ctx)
         if (auto direct_fn = lookup<InitCtxFn>(lib.handle, "_HPyInitDirectCalls_" + sn))
             direct_fn(ctx);
 #endif

@@ -364,7 +364,7 @@ def member_def(name, member_type, offset):
     ('.name = "bad.T", .builtin_shape = HPyType_BuiltinShape_Legacy, .basicsize = 64', "&x,",
      member_def("x", "HPyMember_STRING_INPLACE", "8"), r"member 'x' at offset 8 lies in the object header"),
     ('.name = "bad.T", .basicsize = 8, .itemsize = 8', "&x,", member_def("x", "HPyMember_STRING", "108"),
-     r"member 'x' \(8 bytes at offset 108\) lies outside the struct"),
+     r"member 'x' (\(8 bytes at offset 108\) lies|has an offset) outside the struct"),
     ('.name = "bad.T", .basicsize = 16', "&x,", member_def("__vectorcalloffset__", "HPyMember_STRING", "0"),
      r"member '__vectorcalloffset__' must have the type HPyMember_HPYSSIZET"),
     ('.name = "bad.T", .basicsize = 16', "&x,", member_def("x", "(HPyMember_FieldType)15", "0"),

@@ -211,7 +211,22 @@ void hpy_dealloc_plain(PyObject *self)
     Py_DECREF(tp);
 }
 
-// tp_dealloc of a type with HPy_tp_destroy or HPyFields (its own or inherited): those first.
+// The builtin type whose part of the object owns memory or references of its own (a list's items,
+// a str's data...): its dealloc must free them. nullptr for the shapes whose base part owns nothing.
+PyTypeObject *builtin_base(HPyType_BuiltinShape shape)
+{
+    switch (shape) {
+    case HPyType_BuiltinShape_Float:
+    case HPyType_BuiltinShape_List:
+    case HPyType_BuiltinShape_Long:
+    case HPyType_BuiltinShape_Unicode:
+    case HPyType_BuiltinShape_Tuple: return shape_base(shape);
+    default: return nullptr;
+    }
+}
+
+// tp_dealloc of a type with HPy_tp_destroy, HPyFields (its own or inherited) or a builtin base part:
+// those first, then the builtin base's dealloc (which frees the object) or tp_free.
 void hpy_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
@@ -219,14 +234,19 @@ void hpy_dealloc(PyObject *self)
         return;
     if (PyType_IS_GC(tp))
         PyObject_GC_UnTrack(self);
-    if (const TypeExtra *extra = type_extra(tp)) {
+    const TypeExtra *extra = type_extra(tp);
+    if (extra != nullptr) {
         void *data = reinterpret_cast<char *>(self) + data_offset_of(extra->shape);
         if (extra->destroy != nullptr)
             extra->destroy(data);
         if (extra->traverse != nullptr)
             extra->traverse(data, clear_field, nullptr);
     }
-    tp->tp_free(self);
+    PyTypeObject *builtin = extra ? builtin_base(extra->shape) : nullptr;
+    if (builtin != nullptr)
+        builtin->tp_dealloc(self);
+    else
+        tp->tp_free(self);
     Py_DECREF(tp);
 }
 
@@ -682,7 +702,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         extra.destroy = extra.destroy ? extra.destroy : base->destroy;
         extra.traverse = extra.traverse ? extra.traverse : base->traverse;
     }
-    if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr)
+    if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr && builtin_base(extra.shape) == nullptr)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
     PyObject *address = PyLong_FromVoidPtr(tp);
     extra.weakref = address ? watch_type(tp, address) : nullptr;

@@ -7,7 +7,8 @@ _modules = {}
 
 
 def shared_module(compiler, source, name="mytest"):
-    key = (compiler.abi, name, source)
+    # Debug mode loads the universal build: the mode it loads in is part of the key.
+    key = (compiler.abi, compiler.load_mode, name, source)
     if key not in _modules:
         _modules[key] = compiler.make_module(source, name)
     return _modules[key]

@@ -224,7 +224,7 @@ def test_not_a_base_type(mod):
     assert mod.Final(2).noargs() == 2
 
 
-def test_type_functions(mod):
+def test_type_functions(mod, hpy_abi):
     o, s = mod.Obj(1), mod.Sub(1)
     assert mod.type_info(o, mod.Obj) == (1, 1, 1, "mytest.Obj", 0)
     assert mod.type_info(s, mod.Obj) == (0, 1, 1, "mytest.Sub", 0)
@@ -234,26 +234,30 @@ def test_type_functions(mod):
     assert mod.get_name(mod.Multi) == "mytest.Multi" and mod.get_name(dict) == "dict"
     assert mod.is_subtype(mod.Multi, mod.Obj) == 1 and mod.is_subtype(mod.Obj, mod.Multi) == 0
     assert mod.is_subtype(bool, object) == 1
+    assert mod.shape(mod.Obj) == 0 and mod.shape(float) == -1
+    if hpy_abi == "debug":
+        return  # a non-type where a type is required is a misuse debug mode reports (tests/e2e/debug)
     with pytest.raises(TypeError, match="HPyType_GetName"):
         mod.get_name(1)
     with pytest.raises(TypeError, match="HPyType_IsSubtype"):
         mod.is_subtype(1, int)
     with pytest.raises(TypeError, match="_HPyType_GetBuiltinShape"):
         mod.shape("str")
-    assert mod.shape(mod.Obj) == 0 and mod.shape(float) == -1
 
 
-def test_hpy_new_and_generic_new(mod):
+def test_hpy_new_and_generic_new(mod, hpy_abi):
     o = mod.hpy_new(mod.Obj)
     assert type(o) is mod.Obj and o.noargs() == 0
     s = mod.hpy_new(mod.Sub)
     assert type(s) is mod.Sub
     with pytest.raises(TypeError, match="HPy_New: type 'dict' was not created by HPyType_FromSpec"):
         mod.hpy_new(dict)
-    with pytest.raises(TypeError, match="HPy_New: the first argument is not a type"):
-        mod.hpy_new(1)
     g = mod.generic_new(mod.Obj, 1, 2)  # the arguments are ignored
     assert type(g) is mod.Obj and g.noargs() == 0
+    if hpy_abi == "debug":
+        return  # a non-type where a type is required is a misuse debug mode reports (tests/e2e/debug)
+    with pytest.raises(TypeError, match="HPy_New: the first argument is not a type"):
+        mod.hpy_new(1)
     with pytest.raises(TypeError, match="^HPyType_GenericNew: the first argument is not a type$"):
         mod.generic_new(42)
 

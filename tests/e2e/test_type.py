@@ -6,6 +6,8 @@ import sys
 import warnings
 
 import pytest
+
+import support
 from modcache import shared_module
 
 MAKE_TYPE = r"""
@@ -757,7 +759,10 @@ def test_variable_size_shapes(compiler, shape):
     assert obj == value and obj.get_tag() == 123
 
 
-def test_spec_param_base_and_bases_tuple_errors(compiler):
+def test_spec_param_base_and_bases_tuple_errors(compiler, hpy_abi):
+    if hpy_abi == "debug" and support.SANITIZED:
+        pytest.skip("open bug (issue 7): this test's bad spec params crash the sanitized interpreter in "
+                    "debug mode; it runs in make test")
     mod = compiler.make_module(r"""
         static HPyType_Spec spec = { .name = "mytest.P", .flags = HPy_TPFLAGS_DEFAULT };
         HPyDef_METH(make, "make", HPyFunc_VARARGS)

@@ -1,11 +1,5 @@
-// debug/debug_context.h: the debug context: debug handles over a wrapped universal context, and their checks.
-//
-// A debug handle's `_i` is odd (((slot index << 20) | reuse count) << 1 | 1), so it is never a
-// universal handle (an aligned PyObject*), and a value that was never issued, or whose slot has been
-// reissued since, is recognised without dereferencing anything. Each slot records the universal handle,
-// a serial id, the generation it was opened in and whether it is open or closed. Open handles form a
-// list (LeakDetector walks it); closed ones wait in a bounded queue before their slot is reused, so a
-// use after close is reported with the handle's object type.
+// debug/debug_context.h: the debug context: debug handles (debug/handles.h) over a wrapped universal
+// context, per-call contexts, and the checks that need the interpreter.
 #pragma once
 
 #include <pthread.h>
@@ -17,45 +11,10 @@
 #include <vector>
 
 #include "debug/ctx_gen.h"
+#include "debug/handles.h"
 #include "runtime/cpython/dispatch.h"
 
 namespace hpy::debug {
-
-enum class HandleState : uint8_t { Free, Open, Closed };
-
-// A read-only copy of raw data handed out for a handle (UTF-8, bytes, type name), in its own pages.
-struct RawData {
-    char *base = nullptr;
-    size_t mapped = 0;  // bytes mapped (whole pages)
-    size_t size = 0;    // bytes of data
-    const char *function = nullptr;
-};
-
-struct Handle {
-    HPy uh{0};        // the wrapped context's handle
-    uint64_t id = 0;  // serial number, never reused
-    uint64_t generation = 0;
-    uint32_t index = 0;
-    uint32_t reuse = 0;  // how often this slot has been issued
-    HandleState state = HandleState::Free;
-    bool owns = false;                 // closing it closes `uh`
-    bool is_arg = false;               // an argument of a running call: not the callee's to close or return
-    const char *const_name = nullptr;  // a context constant (h_None...): never closed
-    Handle *prev = nullptr, *next = nullptr;
-    RawData raw;
-    std::unique_ptr<std::vector<void *>> stack;  // where it was opened (when enabled)
-    char closed_type[48] = {0};                  // the object's type name, kept at close
-    const char *closed_by = nullptr;
-};
-
-// An intrusive list of handles (the open ones, or the queue of closed ones).
-struct HandleList {
-    Handle *head = nullptr, *tail = nullptr;
-    size_t size = 0;
-    void push_back(Handle *h);
-    void remove(Handle *h);
-    Handle *pop_front();
-};
 
 // What each context copy knows about its validity: ctx->_private points here.
 struct CallInfo {
@@ -64,25 +23,21 @@ struct CallInfo {
     pthread_t thread{};
 };
 
-// Returns `value` as an opened debug handle.
-inline HPy encode(const Handle *h)
+// The process's handle table and settings.
+extern Settings g_settings;
+extern HandleTable g_handles;
+
+inline Found lookup(HPy h)
 {
-    return HPy{
-        static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
+    return g_handles.lookup(h);
 }
 
-// What a handle value turned out to be.
-enum class Lookup { Null, Invalid, Stale, Closed, Open };
-
-struct Found {
-    Lookup what;
-    Handle *h;  // the slot (Stale, Closed, Open) or nullptr
-};
-
-Found lookup(HPy h);
 
 // Opens a debug handle for a universal handle; `owns`: closing it closes `uh`.
-Handle *open_handle(HPy uh, bool owns, bool is_arg = false);
+inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false)
+{
+    return g_handles.open(uh, owns, is_arg);
+}
 // Closes an open handle (and its universal handle if it owns it) and queues its slot.
 void close_handle(Handle *h, const char *function, bool close_universal = true);
 HPy constant_handle(HPy uh, const char *name);
@@ -215,13 +170,6 @@ private:
     bool finished_ = false;
 };
 
-// Settings and counters shared with the Python API (hpy.universal._debug).
-struct Settings {
-    size_t closed_queue_max = 1024;
-    size_t protected_raw_data_max = 10 * 1024 * 1024;
-    int stack_limit = 0;  // frames recorded per handle; 0: none
-    enum class Reaction { Raise, Hook, Abort } reaction = Reaction::Raise;
-};
 Settings &settings();
 uint64_t new_generation();
 uint64_t current_generation();

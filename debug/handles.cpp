@@ -1,0 +1,223 @@
+// debug/handles.cpp: the handle table's slow paths, protected raw data and the SIGSEGV explanation.
+#include "debug/handles.h"
+
+#include <execinfo.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace hpy::debug {
+namespace {
+
+// ---------------------------------------------------------------- faults in protected pages
+
+// A snapshot the SIGSEGV handler can read: which pages belong to which handle.
+struct FaultRegion {
+    uintptr_t begin, end;
+    uint64_t id;
+    const char *function;
+    bool closed;
+};
+constexpr size_t kFaultRegions = 4096;
+FaultRegion g_regions[kFaultRegions];
+struct sigaction g_old_segv;
+bool g_handler_installed = false;
+
+void write_str(const char *s)
+{
+    (void)!write(2, s, strlen(s));
+}
+
+void write_num(uint64_t v)
+{
+    char buf[24];
+    int i = 23;
+    buf[i] = 0;
+    do {
+        buf[--i] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0 && i > 0);
+    write_str(buf + i);
+}
+
+void on_segv(int sig, siginfo_t *info, void *uctx)
+{
+    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+    bool is_write = false;
+#if defined(__x86_64__) && defined(REG_ERR)
+    is_write = (static_cast<ucontext_t *>(uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+#else
+    (void)uctx;
+#endif
+    for (const FaultRegion &r : g_regions) {
+        if (r.begin <= addr && addr < r.end) {
+            write_str("hpy.debug: ");
+            if (r.closed) {
+                write_str(is_write ? "raw-data-after-close: a write into"
+                                   : "raw-data-after-close: a read of");
+                write_str(" the raw data returned by ");
+                write_str(r.function);
+                write_str(" for a handle (id ");
+                write_num(r.id);
+                write_str(") that is closed\n");
+            } else {
+                write_str("read-only-raw-data: a write into the read-only data returned by ");
+                write_str(r.function);
+                write_str(" (handle id ");
+                write_num(r.id);
+                write_str(")\n");
+            }
+            break;
+        }
+    }
+    sigaction(SIGSEGV, &g_old_segv, nullptr);
+    raise(sig);
+}
+
+void note_region(const Handle *h, bool closed)
+{
+    auto begin = reinterpret_cast<uintptr_t>(h->raw.base);
+    FaultRegion *free_entry = nullptr;
+    for (FaultRegion &r : g_regions) {
+        if (r.begin == begin) {
+            r.closed = closed;
+            return;
+        }
+        if (free_entry == nullptr && r.begin == 0)
+            free_entry = &r;
+    }
+    if (free_entry != nullptr)
+        *free_entry = FaultRegion{begin, begin + h->raw.mapped, h->id, h->raw.function, closed};
+}
+
+void forget_region(const Handle *h)
+{
+    for (FaultRegion &r : g_regions)
+        if (r.begin == reinterpret_cast<uintptr_t>(h->raw.base))
+            r = FaultRegion{0, 0, 0, nullptr, false};
+}
+
+}  // namespace
+
+void install_fault_handler()
+{
+    if (g_handler_installed)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &g_old_segv) == 0)
+        g_handler_installed = true;
+}
+
+// ---------------------------------------------------------------- the table
+
+HandleTable::~HandleTable()
+{
+    for (uint32_t i = 0; i < count_; ++i)
+        release_raw(&slot(i));
+}
+
+Handle *HandleTable::grow()
+{
+    if ((count_ & (kChunkSize - 1)) == 0)
+        chunks_.emplace_back(new Handle[kChunkSize]);
+    Handle *h = &slot(count_);
+    h->index = count_++;
+    return h;
+}
+
+void HandleTable::record_stack(Handle *h)
+{
+    if (settings_.stack_limit <= 0) {
+        h->stack.reset();
+        return;
+    }
+    std::vector<void *> frames(static_cast<size_t>(settings_.stack_limit) + 2);
+    int n = backtrace(frames.data(), static_cast<int>(frames.size()));
+    frames.resize(n > 2 ? static_cast<size_t>(n) : 0);
+    if (n > 2)
+        frames.erase(frames.begin(), frames.begin() + 2);  // this function and open()
+    h->stack = std::make_unique<std::vector<void *>>(std::move(frames));
+}
+
+Handle *HandleTable::constant(HPy uh, const char *name)
+{
+    Handle *h = free_list_;
+    if (h != nullptr) {
+        free_list_ = h->next;
+        ++h->reuse;
+    } else {
+        h = grow();
+    }
+    h->uh = uh;
+    h->id = next_id_++;
+    h->state = HandleState::Open;
+    h->const_name = name;
+    h->next = h->prev = nullptr;
+    return h;
+}
+
+void HandleTable::release_raw(Handle *h)
+{
+    if (h->raw.base != nullptr) {
+        forget_region(h);
+        munmap(h->raw.base, h->raw.mapped);
+        if (h->raw.inaccessible)
+            protected_total_ -= h->raw.mapped;
+        h->raw = RawData{};
+    }
+}
+
+void HandleTable::protect_closed(Handle *h)
+{
+    mprotect(h->raw.base, h->raw.mapped, PROT_NONE);
+    protected_total_ += h->raw.mapped;
+    h->raw.inaccessible = true;
+    note_region(h, true);
+}
+
+void HandleTable::free_slot(Handle *h)
+{
+    release_raw(h);
+    h->state = HandleState::Free;
+    h->next = free_list_;
+    h->prev = nullptr;
+    free_list_ = h;
+}
+
+void HandleTable::trim()
+{
+    while (closed_.size > settings_.closed_queue_max)
+        free_slot(closed_.pop_front());
+    // Protected pages of closed handles are bounded too: the oldest go first, the slot stays queued.
+    for (Handle *h = closed_.head; h != nullptr && protected_total_ > settings_.protected_raw_data_max;
+         h = h->next)
+        release_raw(h);
+}
+
+const char *HandleTable::protect_raw_data(Handle *h, const char *data, size_t size, const char *function)
+{
+    if (h->raw.base != nullptr && h->raw.size == size && memcmp(h->raw.base, data, size) == 0)
+        return h->raw.base;
+    release_raw(h);
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    size_t mapped = (size + page - 1) / page * page;
+    if (mapped == 0)
+        mapped = page;
+    void *mem = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return data;  // no copy: the program still runs, unprotected
+    memcpy(mem, data, size);
+    mprotect(mem, mapped, PROT_READ);
+    h->raw = RawData{static_cast<char *>(mem), mapped, size, function};
+    install_fault_handler();
+    note_region(h, false);
+    return h->raw.base;
+}
+
+}  // namespace hpy::debug

@@ -569,13 +569,16 @@ HPy debug_ctx_Global_Load(HPyContext *ctx, HPyGlobal global)
 HPyThreadState debug_ctx_LeavePythonExecution(HPyContext *ctx)
 {
     Api api(ctx, "HPy_LeavePythonExecution");
-    return api.u->ctx_LeavePythonExecution(api.u);
+    HPyThreadState state = api.u->ctx_LeavePythonExecution(api.u);
+    static_cast<hpy::debug::CallInfo *>(ctx->_private)->gil_released = true;  // Api's fast path checks the GIL again
+    return state;
 }
 
 void debug_ctx_ReenterPythonExecution(HPyContext *ctx, HPyThreadState state)
 {
     Api api(ctx, "HPy_ReenterPythonExecution", Api::NoGilCheck);
     api.u->ctx_ReenterPythonExecution(api.u, state);
+    static_cast<hpy::debug::CallInfo *>(ctx->_private)->gil_released = false;
 }
 
 int32_t debug_ctx_ContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)

@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,18 +24,53 @@ struct State {
 
 State g;
 
-// Per thread: the calls in progress and the context copies they use.
+// The contexts of calls: all made once (a copy of the global context each), then recycled first in,
+// first out, so a context kept beyond its call is reissued only after every other free one. Calls begin
+// and end with the GIL held: no lock.
 struct CallContext {
     HPyContext ctx;
     CallInfo info;
+    CallContext *next = nullptr;
 };
-struct ThreadCalls {
-    int depth = 0;
-    // Two contexts per depth, used in turn: a context kept from one call is invalid in the next.
-    std::vector<std::array<std::unique_ptr<CallContext>, 2>> pool;
-    std::vector<uint8_t> turn;
+struct CallPool {
+    CallContext *head = nullptr, *tail = nullptr;  // the free ones
+    std::vector<std::unique_ptr<CallContext>> all;
+    void push(CallContext *cc)
+    {
+        cc->next = nullptr;
+        (tail ? tail->next : head) = cc;
+        tail = cc;
+    }
+    CallContext *pop()
+    {
+        if (head == nullptr)
+            grow();
+        CallContext *cc = head;
+        head = cc->next;
+        if (head == nullptr)
+            tail = nullptr;
+        return cc;
+    }
+    void grow()
+    {
+        for (int i = 0; i < 16; ++i) {
+            auto cc = std::make_unique<CallContext>();
+            memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
+            cc->ctx._private = &cc->info;
+            push(cc.get());
+            all.push_back(std::move(cc));
+        }
+    }
+    // Whether this thread is inside a call (of any debug-mode module).
+    bool in_call(pthread_t self) const
+    {
+        for (const auto &cc : all)
+            if (cc->info.valid && pthread_equal(cc->info.thread, self))
+                return true;
+        return false;
+    }
 };
-thread_local ThreadCalls t_calls;
+CallPool g_calls;
 
 // ---------------------------------------------------------------- reports
 
@@ -120,15 +154,17 @@ const char *protect_raw_data(Handle *h, const char *data, size_t size, const cha
 
 // ---------------------------------------------------------------- contexts
 
+HPyContext *g_uctx = nullptr;
+
 HPyContext *wrapped()
 {
-    return g.uctx;
+    return g_uctx;
 }
 
 HPyContext *context(HPyContext *uctx)
 {
     if (g.uctx == nullptr) {
-        g.uctx = uctx;
+        g.uctx = g_uctx = uctx;
         g.dctx.name = "HPy Debug Mode ABI (unihpy, over the universal context)";
         g.dctx.abi_version = uctx->abi_version;
         g.global_info.global = true;
@@ -151,31 +187,23 @@ uint64_t current_generation()
 {
     return g_handles.generation();
 }
-const HandleList &open_handles()
+std::vector<Handle *> open_handles()
 {
-    return g_handles.open_list();
+    std::vector<Handle *> out;
+    for (Handle *h = g_handles.open_list().head; h != nullptr; h = h->next)
+        out.push_back(h);
+    return out;
 }
-const HandleList &closed_handles()
+std::vector<Handle *> closed_handles()
 {
     return g_handles.closed_list();
 }
 
 Call::Call()
 {
-    ThreadCalls &t = t_calls;
-    size_t d = static_cast<size_t>(t.depth++);
-    if (d >= t.pool.size()) {
-        t.pool.emplace_back();
-        t.turn.push_back(0);
-    }
-    uint8_t turn = t.turn[d] ^= 1;
-    auto &cc = t.pool[d][turn];
-    if (!cc) {
-        cc = std::make_unique<CallContext>();
-        memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
-        cc->ctx._private = &cc->info;
-    }
+    CallContext *cc = g_calls.pop();
     cc->info.valid = true;
+    cc->info.gil_released = false;
     cc->info.thread = pthread_self();
     ctx_ = &cc->ctx;
     info_ = &cc->info;
@@ -251,7 +279,7 @@ void Call::finish()
     for (Handle *h : more_args_)
         end_arg(h);
     info_->valid = false;
-    --t_calls.depth;
+    g_calls.push(reinterpret_cast<CallContext *>(reinterpret_cast<char *>(info_) - offsetof(CallContext, info)));
 }
 
 void Call::ret_void()
@@ -269,7 +297,7 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
         report("no-gil", function_, nullptr,
                "an HPy function was called by a thread that does not hold the GIL");
     }
-    if (info->global && t_calls.depth == 0) {
+    if (info->global && !g_calls.in_call(pthread_self())) {
         report("context-outside-call", function_, nullptr,
                "the module's global context was used while no call of the module is running");
     } else if (!info->global && !info->valid) {

@@ -20,6 +20,7 @@ namespace hpy::debug {
 struct CallInfo {
     bool global = false;  // the context handed to HPyInitGlobalContext_: valid inside any call of its thread
     bool valid = false;   // a call's own context: valid until the call returns (never set for the global one)
+    bool gil_released = false;  // HPy_LeavePythonExecution was called with it (until the Reenter)
     pthread_t thread{};
 };
 
@@ -43,6 +44,7 @@ void close_handle(Handle *h, const char *function, bool close_universal = true);
 HPy constant_handle(HPy uh, const char *name);
 
 // The wrapped universal context.
+extern HPyContext *g_uctx;
 HPyContext *wrapped();
 // The context handed to modules loaded in debug mode (created on first use over `uctx`).
 HPyContext *context(HPyContext *uctx);
@@ -72,11 +74,12 @@ public:
     enum GilCheck { CheckGil, NoGilCheck };
     Api(HPyContext *ctx, const char *function, GilCheck gil = CheckGil) : function_(function)
     {
+        // The fast path: a call's own context, on the call's thread (which held the GIL when the call
+        // began), which has not released the GIL through it since. Anything else is checked in full.
         auto *info = static_cast<CallInfo *>(ctx->_private);
-        if (!(info->valid && pthread_equal(info->thread, pthread_self())) ||
-            (gil == CheckGil && !PyGILState_Check()))
+        if (!(info->valid && !(gil == CheckGil && info->gil_released) && pthread_equal(info->thread, pthread_self())))
             enter_slow(ctx, info, gil);
-        u = wrapped();
+        u = g_uctx;
     }
     ~Api()
     {
@@ -173,8 +176,8 @@ private:
 Settings &settings();
 uint64_t new_generation();
 uint64_t current_generation();
-const HandleList &open_handles();
-const HandleList &closed_handles();
+std::vector<Handle *> open_handles();    // oldest first
+std::vector<Handle *> closed_handles();  // oldest first
 void trim_closed_queue();
 std::string describe_object(const Handle *h);
 std::string describe_stack(const Handle *h);

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace hpy::debug {
@@ -181,23 +182,34 @@ void HandleTable::protect_closed(Handle *h)
     note_region(h, true);
 }
 
-void HandleTable::free_slot(Handle *h)
+std::vector<Handle *> HandleTable::closed_list() const
 {
-    release_raw(h);
-    h->state = HandleState::Free;
-    h->next = free_list_;
-    h->prev = nullptr;
-    free_list_ = h;
+    std::vector<Handle *> out;
+    out.reserve(closed_count_);
+    for (size_t i = 0, at = ring_pos_; i < closed_count_; ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
+        out.push_back(ring_[at]);
+    return out;
 }
 
 void HandleTable::trim()
 {
-    while (closed_.size > settings_.closed_queue_max)
-        free_slot(closed_.pop_front());
-    // Protected pages of closed handles are bounded too: the oldest go first, the slot stays queued.
-    for (Handle *h = closed_.head; h != nullptr && protected_total_ > settings_.protected_raw_data_max;
-         h = h->next)
-        release_raw(h);
+    std::vector<Handle *> queued = closed_list();
+    size_t keep = std::min(queued.size(), settings_.closed_queue_max);
+    for (size_t i = 0; i < queued.size() - keep; ++i)
+        free_slot(queued[i]);
+    ring_.assign(settings_.closed_queue_max, nullptr);
+    std::copy(queued.end() - static_cast<std::ptrdiff_t>(keep), queued.end(), ring_.begin());
+    ring_pos_ = 0;
+    closed_count_ = keep;
+    trim_raw_data();
+}
+
+// Protected pages of closed handles are bounded too: the oldest go first, the slot stays queued.
+void HandleTable::trim_raw_data()
+{
+    for (size_t i = 0, at = ring_pos_; i < closed_count_ && protected_total_ > settings_.protected_raw_data_max;
+         ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
+        release_raw(ring_[at]);
 }
 
 const char *HandleTable::protect_raw_data(Handle *h, const char *data, size_t size, const char *function)

@@ -4,7 +4,8 @@
 // universal handle (an aligned PyObject*), and a value that was never issued, or whose slot has been
 // reissued since, is recognised without dereferencing anything. Slots live in chunks (never moved) and
 // are recycled through a free list. Open handles form a list (LeakDetector walks it); closed ones wait in
-// a bounded queue before their slot is reused, so a use after close is reported with the object's type.
+// a bounded queue (a ring) before their slot is reused, so a use after close is reported with the
+// object's type.
 // The table never looks inside the universal handles it stores: what needs the interpreter (type
 // names, reference counts, closing the universal handle) is the caller's (debug_context.cpp).
 #pragma once
@@ -99,7 +100,7 @@ struct Found {
 
 class HandleTable {
 public:
-    explicit HandleTable(const Settings &settings) : settings_(settings) {}
+    explicit HandleTable(const Settings &settings) : settings_(settings), ring_(settings.closed_queue_max) {}
     ~HandleTable();
     HandleTable(const HandleTable &) = delete;
     HandleTable &operator=(const HandleTable &) = delete;
@@ -168,12 +169,30 @@ public:
         }
         if (h->raw.base != nullptr && protect_raw)
             protect_closed(h);
-        closed_.push_back(h);
-        if (closed_.size > settings_.closed_queue_max || protected_total_ > settings_.protected_raw_data_max)
-            trim();
+        // The queue is a ring of the limit's size: once full, the newest takes the oldest's place.
+        if (closed_count_ == ring_.size()) {
+            if (ring_.empty()) {
+                free_slot(h);
+                return;
+            }
+            Handle *oldest = ring_[ring_pos_];
+            ring_[ring_pos_] = h;
+            if (++ring_pos_ == ring_.size())
+                ring_pos_ = 0;
+            free_slot(oldest);
+        } else {
+            size_t at = ring_pos_ + closed_count_;
+            ring_[at < ring_.size() ? at : at - ring_.size()] = h;
+            ++closed_count_;
+        }
+        if (protected_total_ > settings_.protected_raw_data_max)
+            trim_raw_data();
     }
     // Applies the queue's limits now (after they changed).
     void trim();
+    // The closed handles still queued, oldest first.
+    std::vector<Handle *> closed_list() const;
+    size_t closed_count() const { return closed_count_; }
 
     // A read-only copy of `data` in pages of its own for the open handle `h` (the same copy again
     // while the data are unchanged); `data` itself when no pages can be mapped.
@@ -182,7 +201,6 @@ public:
     uint64_t new_generation() { return ++generation_; }
     uint64_t generation() const { return generation_; }
     const HandleList &open_list() const { return open_; }
-    const HandleList &closed_list() const { return closed_; }
     size_t protected_total() const { return protected_total_; }  // bytes of inaccessible pages kept
 
 private:
@@ -193,13 +211,24 @@ private:
     void record_stack(Handle *h);
     void protect_closed(Handle *h);
     void release_raw(Handle *h);
-    void free_slot(Handle *h);
+    void trim_raw_data();
+    void free_slot(Handle *h)
+    {
+        if (h->raw.base != nullptr)
+            release_raw(h);
+        h->state = HandleState::Free;
+        h->next = free_list_;
+        free_list_ = h;
+    }
 
     const Settings &settings_;
     std::vector<std::unique_ptr<Handle[]>> chunks_;
     uint32_t count_ = 0;  // slots in use or ever used
     Handle *free_list_ = nullptr;
-    HandleList open_, closed_;
+    HandleList open_;
+    std::vector<Handle *> ring_;  // the closed queue: settings_.closed_queue_max entries
+    size_t ring_pos_ = 0;         // the oldest entry
+    size_t closed_count_ = 0;
     uint64_t generation_ = 0;
     uint64_t next_id_ = 1;
     size_t protected_total_ = 0;

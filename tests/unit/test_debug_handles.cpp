@@ -33,6 +33,14 @@ std::vector<uint64_t> ids(const HandleList &list)
     return out;
 }
 
+std::vector<uint64_t> ids(const std::vector<Handle *> &list)
+{
+    std::vector<uint64_t> out;
+    for (const Handle *h : list)
+        out.push_back(h->id);
+    return out;
+}
+
 // A child killed by SIGSEGV (or, under AddressSanitizer, whose handler runs after ours, exited non-zero).
 bool faulted(int status)
 {
@@ -118,6 +126,7 @@ TEST_F(DebugHandles, GenerationsTagNewHandles)
 TEST_F(DebugHandles, ClosedQueueIsBoundedOldestFirst)
 {
     settings.closed_queue_max = 3;
+    table.trim();  // a new limit applies from the next trim (hpy.universal._debug calls it)
     std::vector<HPy> values;
     std::vector<uint64_t> all;
     for (int i = 0; i < 10; ++i) {
@@ -138,12 +147,13 @@ TEST_F(DebugHandles, ClosedQueueIsBoundedOldestFirst)
     EXPECT_EQ(ids(table.closed_list()), std::vector<uint64_t>{all[9]});
     settings.closed_queue_max = 0;
     table.trim();
-    EXPECT_EQ(table.closed_list().size, 0u);
+    EXPECT_EQ(table.closed_count(), 0u);
 }
 
 TEST_F(DebugHandles, ReusedSlotMakesTheOldValueStale)
 {
     settings.closed_queue_max = 0;  // slots are freed at once
+    table.trim();
     Handle *h = table.open(universal(1), true, false);
     HPy old = encode(h);
     table.close(h, "HPy_Close", "int", false);
@@ -159,6 +169,7 @@ TEST_F(DebugHandles, ReusedSlotMakesTheOldValueStale)
 TEST_F(DebugHandles, SlotsAreRecycledNotAllocatedPerHandle)
 {
     settings.closed_queue_max = 4;
+    table.trim();  // a new limit applies from the next trim (hpy.universal._debug calls it)
     std::set<const Handle *> slots;
     for (int i = 0; i < 10000; ++i) {
         Handle *a = table.open(universal(i), false, true);
@@ -189,6 +200,7 @@ TEST_F(DebugHandles, StackIsRecordedOnlyWhenEnabled)
     EXPECT_LE(h->stack->size(), 3u);
     settings.stack_limit = 0;
     settings.closed_queue_max = 0;
+    table.trim();  // a new limit applies from the next trim (hpy.universal._debug calls it)
     table.close(h, "HPy_Close", "int", false);
     Handle *again = table.open(universal(3), true, false);
     EXPECT_EQ(again, h);
@@ -255,7 +267,7 @@ TEST_F(DebugHandles, ProtectedPagesAreBounded)
     EXPECT_EQ(hs[0]->raw.base, nullptr) << "the oldest pages go first";
     EXPECT_EQ(hs[1]->raw.base, nullptr);
     EXPECT_NE(hs[3]->raw.base, nullptr);
-    EXPECT_EQ(table.closed_list().size, 4u) << "the slots stay queued";
+    EXPECT_EQ(table.closed_count(), 4u) << "the slots stay queued";
     settings.closed_queue_max = 0;
     table.trim();
     EXPECT_EQ(table.protected_total(), 0u);

@@ -27,11 +27,6 @@ State g;
 // The contexts of calls: all made once (a copy of the global context each), then recycled first in,
 // first out, so a context kept beyond its call is reissued only after every other free one. Calls begin
 // and end with the GIL held: no lock.
-struct CallContext {
-    HPyContext ctx;
-    CallInfo info;
-    CallContext *next = nullptr;
-};
 struct CallPool {
     CallContext *head = nullptr, *tail = nullptr;  // the free ones
     std::vector<std::unique_ptr<CallContext>> all;
@@ -57,6 +52,8 @@ struct CallPool {
             auto cc = std::make_unique<CallContext>();
             memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
             cc->ctx._private = &cc->info;
+            for (Handle *&slot : cc->arg_slots)
+                slot = g_handles.reserve();
             push(cc.get());
             all.push_back(std::move(cc));
         }
@@ -201,12 +198,10 @@ std::vector<Handle *> closed_handles()
 
 Call::Call()
 {
-    CallContext *cc = g_calls.pop();
-    cc->info.valid = true;
-    cc->info.gil_released = false;
-    cc->info.thread = pthread_self();
-    ctx_ = &cc->ctx;
-    info_ = &cc->info;
+    cc_ = g_calls.pop();
+    cc_->info.valid = true;
+    cc_->info.gil_released = false;
+    cc_->info.thread = pthread_self();
 }
 
 Call::~Call()
@@ -217,7 +212,7 @@ Call::~Call()
 const HPy *Call::args(PyObject *const *a, size_t n)
 {
     HPy *out = inline_array_;
-    if (n > kInline) {
+    if (n > CallContext::kArgSlots) {
         array_.resize(n);
         out = array_.data();
     }
@@ -275,11 +270,11 @@ void Call::finish()
             close_handle(h, "the end of the call", false);
     };
     for (size_t i = 0; i < nargs_; ++i)
-        end_arg(inline_args_[i]);
+        end_arg(cc_->arg_slots[i]);
     for (Handle *h : more_args_)
         end_arg(h);
-    info_->valid = false;
-    g_calls.push(reinterpret_cast<CallContext *>(reinterpret_cast<char *>(info_) - offsetof(CallContext, info)));
+    cc_->info.valid = false;
+    g_calls.push(cc_);
 }
 
 void Call::ret_void()

@@ -121,6 +121,16 @@ private:
 // The debug context's dispatch policy (runtime/cpython/dispatch.h): one trampoline call. It gives the
 // implementation a context valid for this call only, opens a borrowed debug handle per argument,
 // takes over the returned handle, closes the arguments at the end and raises what was reported.
+// A context for calls, recycled through a pool (debug_context.cpp): a copy of the global context,
+// its validity and the reserved handle slots of its calls' first arguments.
+struct CallContext {
+    static constexpr size_t kArgSlots = 6;  // most calls have few arguments: no list, queue or allocation
+    HPyContext ctx;
+    CallInfo info;
+    Handle *arg_slots[kArgSlots];
+    CallContext *next = nullptr;
+};
+
 class Call {
 public:
     Call();
@@ -128,16 +138,15 @@ public:
     Call(const Call &) = delete;
     Call &operator=(const Call &) = delete;
 
-    HPyContext *ctx() const { return ctx_; }
+    HPyContext *ctx() const { return &cc_->ctx; }
     HPy arg(PyObject *o)
     {
         if (o == nullptr)
             return HPy{0};
+        if (nargs_ < CallContext::kArgSlots)
+            return encode(g_handles.open_arg(cc_->arg_slots[nargs_++], _py2h(o)));
         Handle *h = open_handle(_py2h(o), false, true);
-        if (nargs_ < kInline)
-            inline_args_[nargs_++] = h;
-        else
-            more_args_.push_back(h);
+        more_args_.push_back(h);
         return encode(h);
     }
     const HPy *args(PyObject *const *a, size_t n);
@@ -162,13 +171,10 @@ public:
 
 private:
     void finish();
-    static constexpr size_t kInline = 6;  // most calls have few arguments: no allocation for them
-    HPyContext *ctx_;
-    CallInfo *info_;
-    Handle *inline_args_[kInline];
-    size_t nargs_ = 0;
+    CallContext *cc_;
+    size_t nargs_ = 0;  // reserved slots used
     std::vector<Handle *> more_args_;
-    HPy inline_array_[kInline];
+    HPy inline_array_[CallContext::kArgSlots];
     std::vector<HPy> array_;
     bool finished_ = false;
 };

@@ -39,6 +39,7 @@ struct Handle {
     HandleState state = HandleState::Free;
     bool owns = false;                 // closing it closes `uh`
     bool is_arg = false;               // an argument of a running call: not the callee's to close or return
+    bool reserved = false;             // a call context's argument slot: never listed, queued or freed
     const char *const_name = nullptr;  // a context constant (h_None...): never closed
     Handle *prev = nullptr, *next = nullptr;
     RawData raw;
@@ -145,6 +146,34 @@ public:
             record_stack(h);
         return h;
     }
+    // A slot kept for the arguments of calls (each call context has a few): see open_arg.
+    Handle *reserve()
+    {
+        Handle *h = grow();
+        h->reserved = true;
+        return h;
+    }
+    // Opens a reserved slot for an argument of a call. It is not listed as open (it is the caller's,
+    // never a leak) and, when the call ends (end_arg), it is not queued: it stays closed until its
+    // context's next call reissues it (the reuse count makes the old value stale then).
+    Handle *open_arg(Handle *h, HPy uh)
+    {
+        if (h->raw.base != nullptr)
+            release_raw(h);
+        ++h->reuse;
+        h->uh = uh;
+        h->id = next_id_++;
+        h->generation = generation_;
+        h->state = HandleState::Open;
+        h->owns = false;
+        h->is_arg = true;
+        h->const_name = nullptr;
+        h->closed_by = nullptr;
+        h->closed_type[0] = 0;
+        if (settings_.stack_limit > 0 || h->stack)
+            record_stack(h);
+        return h;
+    }
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
 
@@ -153,7 +182,8 @@ public:
     // beyond the limit). The universal handle is the caller's to close.
     void close(Handle *h, const char *function, const char *type_name, bool protect_raw)
     {
-        open_.remove(h);
+        if (!h->reserved)
+            open_.remove(h);
         h->state = HandleState::Closed;
         h->closed_by = function;
         h->is_arg = false;
@@ -169,6 +199,8 @@ public:
         }
         if (h->raw.base != nullptr && protect_raw)
             protect_closed(h);
+        if (h->reserved)
+            return;
         // The queue is a ring of the limit's size: once full, the newest takes the oldest's place.
         if (closed_count_ == ring_.size()) {
             if (ring_.empty()) {

@@ -126,20 +126,24 @@ void trim_closed_queue()
 
 void close_handle(Handle *h, const char *function, bool close_universal)
 {
-    // The type's name is kept for owned handles (and handles with raw data) on every close. The raw
-    // data's copy becomes inaccessible when its owner is gone for the program: an argument at the end
-    // of its call, or an object this handle held the last reference to. An object still referenced
-    // elsewhere (a dict value the argument parser read) keeps its copy readable until the slot is reused.
+    // The type's name is kept for owned handles (and handles with raw data) on every close: a pointer
+    // to a static type's name, a copy of a heap type's. The raw data's copy becomes inaccessible when
+    // its owner is gone for the program: an argument at the end of its call, or an object this handle
+    // held the last reference to. An object still referenced elsewhere (a dict value the argument
+    // parser read) keeps its copy readable until the slot is reused.
     const char *type_name = nullptr;
+    bool type_static = false;
     bool protect = false;
     if (h->owns || h->raw.base != nullptr) {
         PyObject *o = _h2py(h->uh);
-        type_name = Py_TYPE(o)->tp_name;
+        PyTypeObject *tp = Py_TYPE(o);
+        type_name = tp->tp_name;
+        type_static = !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE);
         protect = h->raw.base != nullptr && (!h->owns || Py_REFCNT(o) <= 1);
     }
     HPy uh = h->uh;
     bool owns = h->owns;
-    g_handles.close(h, function, type_name, protect);
+    g_handles.close(h, function, type_name, type_static, protect);
     if (owns && close_universal)  // last: it may run destructors that call back into the context
         g.uctx->ctx_Close(g.uctx, uh);
 }
@@ -269,8 +273,17 @@ void Call::finish()
         if (h->state == HandleState::Open && h->is_arg)
             close_handle(h, "the end of the call", false);
     };
-    for (size_t i = 0; i < nargs_; ++i)
-        end_arg(cc_->arg_slots[i]);
+    for (size_t i = 0; i < nargs_; ++i) {
+        Handle *h = cc_->arg_slots[i];
+        if (h->state == HandleState::Open && h->raw.base == nullptr) {
+            // What close_handle does for a reserved slot without raw data.
+            h->state = HandleState::Closed;
+            h->closed_by = "the end of the call";
+            h->is_arg = false;
+        } else {
+            end_arg(h);
+        }
+    }
     for (Handle *h : more_args_)
         end_arg(h);
     cc_->info.valid = false;
@@ -461,7 +474,7 @@ void report(const char *check, const char *function, const Handle *h, const std:
             h == nullptr ? Py_NewRef(Py_None)
             : h->state == HandleState::Open
                 ? PyUnicode_FromString(Py_TYPE(_h2py(h->uh))->tp_name)
-                : (h->closed_type[0] ? PyUnicode_FromString(h->closed_type) : Py_NewRef(Py_None));
+                : (h->closed_type ? PyUnicode_FromString(h->closed_type) : Py_NewRef(Py_None));
         PyObject *repr = h != nullptr && h->state == HandleState::Open
                              ? PyUnicode_FromString(bounded(python_repr(_h2py(h->uh))).c_str())
                              : Py_NewRef(Py_None);

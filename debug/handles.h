@@ -44,7 +44,8 @@ struct Handle {
     Handle *prev = nullptr, *next = nullptr;
     RawData raw;
     std::unique_ptr<std::vector<void *>> stack;  // where it was opened (when enabled)
-    char closed_type[48] = {0};                  // the object's type name, kept at close
+    const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
+    char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
     const char *closed_by = nullptr;
 };
 
@@ -141,6 +142,7 @@ public:
         h->is_arg = is_arg;
         h->const_name = nullptr;
         h->closed_by = nullptr;
+        h->closed_type = nullptr;
         open_.push_back(h);
         if (settings_.stack_limit > 0 || h->stack)
             record_stack(h);
@@ -169,7 +171,7 @@ public:
         h->is_arg = true;
         h->const_name = nullptr;
         h->closed_by = nullptr;
-        h->closed_type[0] = 0;
+        h->closed_type = nullptr;
         if (settings_.stack_limit > 0 || h->stack)
             record_stack(h);
         return h;
@@ -177,25 +179,27 @@ public:
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
 
-    // Closes an open handle: keeps `type_name` (may be nullptr) and who closed it, makes its raw
-    // data inaccessible when `protect_raw`, and queues the slot (the oldest queued slots are freed
-    // beyond the limit). The universal handle is the caller's to close.
-    void close(Handle *h, const char *function, const char *type_name, bool protect_raw)
+    // Closes an open handle: keeps `type_name` (may be nullptr; copied unless `type_name_static`: a
+    // name that lives as long as the process) and who closed it, makes its raw data inaccessible when
+    // `protect_raw`, and queues the slot (the oldest queued slot is freed beyond the limit). The
+    // universal handle is the caller's to close.
+    void close(Handle *h, const char *function, const char *type_name, bool type_name_static, bool protect_raw)
     {
         if (!h->reserved)
             open_.remove(h);
         h->state = HandleState::Closed;
         h->closed_by = function;
         h->is_arg = false;
-        char *out = h->closed_type;
-        if (type_name != nullptr) {
-            // A bounded copy on every close of an owned handle: a short loop, no library calls.
+        if (type_name == nullptr || type_name_static) {
+            h->closed_type = type_name;
+        } else {
+            // A bounded copy: a short loop, no library calls.
+            char *out = h->type_copy;
             size_t i = 0;
-            for (; i < sizeof h->closed_type - 1 && type_name[i] != 0; ++i)
+            for (; i < sizeof h->type_copy - 1 && type_name[i] != 0; ++i)
                 out[i] = type_name[i];
             out[i] = 0;
-        } else {
-            out[0] = 0;
+            h->closed_type = out;
         }
         if (h->raw.base != nullptr && protect_raw)
             protect_closed(h);

@@ -94,20 +94,25 @@ TEST_F(DebugHandles, CloseKeepsTypeAndWhoClosed)
 {
     Handle *h = table.open(universal(2), true, false);
     HPy v = encode(h);
-    table.close(h, "HPy_Close", "a_rather_long_type_name_that_does_not_fit_in_the_record", false);
+    table.close(h, "HPy_Close", "a_rather_long_type_name_that_does_not_fit_in_the_record", false, false);
     auto f = table.lookup(v);
     EXPECT_EQ(f.what, Lookup::Closed);
     EXPECT_EQ(f.h->state, HandleState::Closed);
     EXPECT_STREQ(f.h->closed_by, "HPy_Close");
-    EXPECT_EQ(strlen(f.h->closed_type), sizeof f.h->closed_type - 1);
+    EXPECT_EQ(f.h->closed_type, f.h->type_copy) << "a heap type's name is copied";
     EXPECT_EQ(std::string(f.h->closed_type), std::string("a_rather_long_type_name_that_does_not_fit_in_the_record")
-                                                 .substr(0, sizeof f.h->closed_type - 1));
+                                                 .substr(0, sizeof f.h->type_copy - 1));
     EXPECT_EQ(table.open_list().size, 0u);
     EXPECT_EQ(ids(table.closed_list()), std::vector<uint64_t>{h->id});
 
     Handle *arg = table.open(universal(3), false, true);
-    table.close(arg, "the end of the call", nullptr, false);
-    EXPECT_STREQ(arg->closed_type, "");
+    table.close(arg, "the end of the call", nullptr, false, false);
+    EXPECT_EQ(arg->closed_type, nullptr);
+
+    static const char static_name[] = "int";
+    Handle *st = table.open(universal(4), true, false);
+    table.close(st, "return", static_name, true, false);
+    EXPECT_EQ(st->closed_type, static_name) << "a static type's name is kept as it is";
     EXPECT_FALSE(arg->is_arg);
 }
 
@@ -135,7 +140,7 @@ TEST_F(DebugHandles, ClosedQueueIsBoundedOldestFirst)
         all.push_back(h->id);
     }
     for (HPy v : values)
-        table.close(table.lookup(v).h, "HPy_Close", "int", false);
+        table.close(table.lookup(v).h, "HPy_Close", "int", false, false);
     EXPECT_EQ(ids(table.closed_list()), (std::vector<uint64_t>{all[7], all[8], all[9]}));
     for (int i = 0; i < 7; ++i)
         EXPECT_EQ(table.lookup(values[i]).what, Lookup::Stale) << i;  // freed: still never "open"
@@ -156,7 +161,7 @@ TEST_F(DebugHandles, ReusedSlotMakesTheOldValueStale)
     table.trim();
     Handle *h = table.open(universal(1), true, false);
     HPy old = encode(h);
-    table.close(h, "HPy_Close", "int", false);
+    table.close(h, "HPy_Close", "int", false, false);
     Handle *again = table.open(universal(2), true, false);
     EXPECT_EQ(again, h) << "the free list reissues the slot";
     EXPECT_NE(encode(again)._i, old._i);
@@ -176,10 +181,32 @@ TEST_F(DebugHandles, SlotsAreRecycledNotAllocatedPerHandle)
         Handle *b = table.open(universal(i), true, false);
         slots.insert(a);
         slots.insert(b);
-        table.close(b, "HPy_Close", "int", false);
-        table.close(a, "the end of the call", nullptr, false);
+        table.close(b, "HPy_Close", "int", false, false);
+        table.close(a, "the end of the call", nullptr, false, false);
     }
     EXPECT_LE(slots.size(), 6u) << "2 open at a time + 4 queued";
+}
+
+TEST_F(DebugHandles, ReservedArgumentSlotsAreNeitherListedNorQueued)
+{
+    Handle *slot = table.reserve();
+    Handle *h = table.open_arg(slot, universal(5));
+    HPy first = encode(h);
+    EXPECT_EQ(h, slot);
+    EXPECT_TRUE(h->is_arg);
+    EXPECT_FALSE(h->owns);
+    EXPECT_EQ(table.lookup(first).what, Lookup::Open);
+    EXPECT_EQ(table.open_list().size, 0u) << "an argument is the caller's: never a leak";
+    table.close(h, "the end of the call", nullptr, false, false);
+    EXPECT_EQ(table.lookup(first).what, Lookup::Closed);
+    EXPECT_STREQ(table.lookup(first).h->closed_by, "the end of the call");
+    EXPECT_EQ(table.closed_count(), 0u) << "the slot waits for its context's next call, not in the queue";
+    Handle *again = table.open_arg(slot, universal(6));  // the context's next call
+    EXPECT_NE(encode(again)._i, first._i);
+    EXPECT_EQ(table.lookup(first).what, Lookup::Stale) << "the old value is still never taken for open";
+    EXPECT_EQ(table.lookup(encode(again)).what, Lookup::Open);
+    Handle *other = table.open(universal(7), true, false);
+    EXPECT_NE(other, slot) << "a reserved slot is never handed out by open()";
 }
 
 TEST_F(DebugHandles, ConstantsStayOpenAndAreNoLeak)
@@ -201,7 +228,7 @@ TEST_F(DebugHandles, StackIsRecordedOnlyWhenEnabled)
     settings.stack_limit = 0;
     settings.closed_queue_max = 0;
     table.trim();  // a new limit applies from the next trim (hpy.universal._debug calls it)
-    table.close(h, "HPy_Close", "int", false);
+    table.close(h, "HPy_Close", "int", false, false);
     Handle *again = table.open(universal(3), true, false);
     EXPECT_EQ(again, h);
     EXPECT_FALSE(again->stack) << "a reused slot does not keep an old stack";
@@ -229,7 +256,7 @@ TEST_F(DebugHandles, RawDataIsInaccessibleOnceClosed)
 {
     Handle *h = table.open(universal(1), false, true);
     const char *copy = table.protect_raw_data(h, "abc", 4, "HPyBytes_AsString");
-    table.close(h, "the end of the call", "bytes", true);
+    table.close(h, "the end of the call", "bytes", false, true);
     EXPECT_TRUE(h->raw.inaccessible);
     EXPECT_EQ(table.protected_total(), h->raw.mapped);
     EXPECT_EXIT(
@@ -246,7 +273,7 @@ TEST_F(DebugHandles, RawDataOfAnObjectStillReferencedStaysReadable)
 {
     Handle *h = table.open(universal(1), true, false);
     const char *copy = table.protect_raw_data(h, "abc", 4, "HPyBytes_AsString");
-    table.close(h, "HPy_Close", "bytes", false);
+    table.close(h, "HPy_Close", "bytes", false, false);
     EXPECT_STREQ(copy, "abc");
     EXPECT_EQ(table.protected_total(), 0u);
 }
@@ -262,7 +289,7 @@ TEST_F(DebugHandles, ProtectedPagesAreBounded)
         hs.push_back(h);
     }
     for (Handle *h : hs)
-        table.close(h, "the end of the call", "bytes", true);
+        table.close(h, "the end of the call", "bytes", false, true);
     EXPECT_EQ(table.protected_total(), 2 * page);
     EXPECT_EQ(hs[0]->raw.base, nullptr) << "the oldest pages go first";
     EXPECT_EQ(hs[1]->raw.base, nullptr);

@@ -225,9 +225,17 @@ const HPy *Call::args(PyObject *const *a, size_t n)
     return out;
 }
 
-PyObject *Call::owned(HPy h)
+HPy Call::more_arg(PyObject *o)
 {
-    Found f = lookup(h);
+    if (o == nullptr)
+        return HPy{0};
+    Handle *h = open_handle(_py2h(o), false, true);
+    more_args_.push_back(h);
+    return encode(h);
+}
+
+PyObject *Call::owned_slow(Found f)
+{
     switch (f.what) {
     case Lookup::Null:
         return nullptr;

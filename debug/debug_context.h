@@ -139,18 +139,27 @@ public:
     Call &operator=(const Call &) = delete;
 
     HPyContext *ctx() const { return &cc_->ctx; }
-    HPy arg(PyObject *o)
+    [[gnu::always_inline]] HPy arg(PyObject *o)
     {
-        if (o == nullptr)
-            return HPy{0};
-        if (nargs_ < CallContext::kArgSlots)
+        if (o != nullptr && nargs_ < CallContext::kArgSlots)
             return encode(g_handles.open_arg(cc_->arg_slots[nargs_++], _py2h(o)));
-        Handle *h = open_handle(_py2h(o), false, true);
-        more_args_.push_back(h);
-        return encode(h);
+        return more_arg(o);
     }
     const HPy *args(PyObject *const *a, size_t n);
-    PyObject *owned(HPy h);
+    // The object of the handle the implementation returned: the handle is closed, its reference goes
+    // to the caller.
+    [[gnu::always_inline]] PyObject *owned(HPy h)
+    {
+        Found f = lookup(h);
+        Handle *d = f.h;
+        if (f.what == Lookup::Open && d->owns && !d->is_arg && d->const_name == nullptr && d->raw.base == nullptr) {
+            PyObject *o = _h2py(d->uh);  // what close_handle(d, "return", false) does for it
+            PyTypeObject *tp = Py_TYPE(o);
+            g_handles.close(d, "return", tp->tp_name, !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE), false);
+            return o;
+        }
+        return owned_slow(f);
+    }
     PyObject *ret(HPy h)
     {
         PyObject *r = owned(h);
@@ -170,6 +179,8 @@ public:
     void ret_void();
 
 private:
+    HPy more_arg(PyObject *o);
+    PyObject *owned_slow(Found f);
     void finish();
     CallContext *cc_;
     size_t nargs_ = 0;  // reserved slots used

@@ -27,47 +27,32 @@ State g;
 // The contexts of calls: all made once (a copy of the global context each), then recycled first in,
 // first out, so a context kept beyond its call is reissued only after every other free one. Calls begin
 // and end with the GIL held: no lock.
-struct CallPool {
-    CallContext *head = nullptr, *tail = nullptr;  // the free ones
-    std::vector<std::unique_ptr<CallContext>> all;
-    void push(CallContext *cc)
-    {
-        cc->next = nullptr;
-        (tail ? tail->next : head) = cc;
-        tail = cc;
+}  // namespace
+
+void CallPool::grow()
+{
+    for (int i = 0; i < 16; ++i) {
+        auto cc = std::make_unique<CallContext>();
+        memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
+        cc->ctx._private = &cc->info;
+        for (Handle *&slot : cc->arg_slots)
+            slot = g_handles.reserve();
+        push(cc.get());
+        all.push_back(std::move(cc));
     }
-    CallContext *pop()
-    {
-        if (head == nullptr)
-            grow();
-        CallContext *cc = head;
-        head = cc->next;
-        if (head == nullptr)
-            tail = nullptr;
-        return cc;
-    }
-    void grow()
-    {
-        for (int i = 0; i < 16; ++i) {
-            auto cc = std::make_unique<CallContext>();
-            memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
-            cc->ctx._private = &cc->info;
-            for (Handle *&slot : cc->arg_slots)
-                slot = g_handles.reserve();
-            push(cc.get());
-            all.push_back(std::move(cc));
-        }
-    }
-    // Whether this thread is inside a call (of any debug-mode module).
-    bool in_call(pthread_t self) const
-    {
-        for (const auto &cc : all)
-            if (cc->info.valid && pthread_equal(cc->info.thread, self))
-                return true;
-        return false;
-    }
-};
+}
+
+bool CallPool::in_call(pthread_t self) const
+{
+    for (const auto &cc : all)
+        if (cc->info.valid && pthread_equal(cc->info.thread, self))
+            return true;
+    return false;
+}
+
 CallPool g_calls;
+
+namespace {
 
 // ---------------------------------------------------------------- reports
 
@@ -190,35 +175,21 @@ uint64_t current_generation()
 }
 std::vector<Handle *> open_handles()
 {
-    std::vector<Handle *> out;
-    for (Handle *h = g_handles.open_list().head; h != nullptr; h = h->next)
-        out.push_back(h);
-    return out;
+    return g_handles.open_list();
 }
 std::vector<Handle *> closed_handles()
 {
     return g_handles.closed_list();
 }
 
-Call::Call()
-{
-    cc_ = g_calls.pop();
-    cc_->info.valid = true;
-    cc_->info.gil_released = false;
-    cc_->info.thread = pthread_self();
-}
-
-Call::~Call()
-{
-    finish();
-}
-
 const HPy *Call::args(PyObject *const *a, size_t n)
 {
     HPy *out = inline_array_;
     if (n > CallContext::kArgSlots) {
-        array_.resize(n);
-        out = array_.data();
+        if (!extra_)
+            extra_ = std::make_unique<Extra>();
+        extra_->array.resize(n);
+        out = extra_->array.data();
     }
     for (size_t i = 0; i < n; ++i)
         out[i] = arg(a[i]);
@@ -230,7 +201,9 @@ HPy Call::more_arg(PyObject *o)
     if (o == nullptr)
         return HPy{0};
     Handle *h = open_handle(_py2h(o), false, true);
-    more_args_.push_back(h);
+    if (!extra_)
+        extra_ = std::make_unique<Extra>();
+    extra_->more_args.push_back(h);
     return encode(h);
 }
 
@@ -272,30 +245,16 @@ PyObject *Call::owned_slow(Found f)
     return nullptr;
 }
 
-void Call::finish()
+void Call::end_arg(Handle *h)
 {
-    if (finished_)
-        return;
-    finished_ = true;
-    auto end_arg = [](Handle *h) {
-        if (h->state == HandleState::Open && h->is_arg)
-            close_handle(h, "the end of the call", false);
-    };
-    for (size_t i = 0; i < nargs_; ++i) {
-        Handle *h = cc_->arg_slots[i];
-        if (h->state == HandleState::Open && h->raw.base == nullptr) {
-            // What close_handle does for a reserved slot without raw data.
-            h->state = HandleState::Closed;
-            h->closed_by = "the end of the call";
-            h->is_arg = false;
-        } else {
-            end_arg(h);
-        }
-    }
-    for (Handle *h : more_args_)
+    if (h->state == HandleState::Open && h->is_arg)
+        close_handle(h, "the end of the call", false);
+}
+
+void Call::end_more_args()
+{
+    for (Handle *h : extra_->more_args)
         end_arg(h);
-    cc_->info.valid = false;
-    g_calls.push(cc_);
 }
 
 void Call::ret_void()

@@ -131,10 +131,41 @@ struct CallContext {
     CallContext *next = nullptr;
 };
 
+// The free contexts for calls, first in first out: a context kept beyond its call is reissued only
+// after every other free one. Calls begin and end with the GIL held: no lock.
+struct CallPool {
+    CallContext *head = nullptr, *tail = nullptr;
+    std::vector<std::unique_ptr<CallContext>> all;
+    void push(CallContext *cc)
+    {
+        cc->next = nullptr;
+        (tail ? tail->next : head) = cc;
+        tail = cc;
+    }
+    CallContext *pop()
+    {
+        if (head == nullptr)
+            grow();
+        CallContext *cc = head;
+        head = cc->next;
+        if (head == nullptr)
+            tail = nullptr;
+        return cc;
+    }
+    void grow();                        // 16 more contexts (copies of the global one)
+    bool in_call(pthread_t self) const;  // whether this thread is inside a call of a debug-mode module
+};
+extern CallPool g_calls;
+
 class Call {
 public:
-    Call();
-    ~Call();
+    Call() : cc_(g_calls.pop())
+    {
+        cc_->info.valid = true;
+        cc_->info.gil_released = false;
+        cc_->info.thread = pthread_self();
+    }
+    ~Call() { finish(); }
     Call(const Call &) = delete;
     Call &operator=(const Call &) = delete;
 
@@ -181,13 +212,39 @@ public:
 private:
     HPy more_arg(PyObject *o);
     PyObject *owned_slow(Found f);
-    void finish();
+    static void end_arg(Handle *h);
+    void end_more_args();
+    // Closes the arguments (those without raw data in reserved slots inline) and gives the context back.
+    void finish()
+    {
+        if (finished_)
+            return;
+        finished_ = true;
+        for (size_t i = 0; i < nargs_; ++i) {
+            Handle *h = cc_->arg_slots[i];
+            if (h->state == HandleState::Open && h->raw.base == nullptr) {
+                // What close_handle does for a reserved slot without raw data.
+                h->state = HandleState::Closed;
+                h->closed_by = "the end of the call";
+                h->is_arg = false;
+            } else {
+                end_arg(h);
+            }
+        }
+        if (extra_)
+            end_more_args();
+        cc_->info.valid = false;
+        g_calls.push(cc_);
+    }
+    struct Extra {  // calls with more arguments than reserved slots
+        std::vector<Handle *> more_args;
+        std::vector<HPy> array;
+    };
     CallContext *cc_;
     size_t nargs_ = 0;  // reserved slots used
-    std::vector<Handle *> more_args_;
-    HPy inline_array_[CallContext::kArgSlots];
-    std::vector<HPy> array_;
     bool finished_ = false;
+    std::unique_ptr<Extra> extra_;
+    HPy inline_array_[CallContext::kArgSlots];
 };
 
 Settings &settings();

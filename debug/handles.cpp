@@ -159,7 +159,7 @@ Handle *HandleTable::constant(HPy uh, const char *name)
     h->id = next_id_++;
     h->state = HandleState::Open;
     h->const_name = name;
-    h->next = h->prev = nullptr;
+    h->next = nullptr;
     return h;
 }
 
@@ -180,6 +180,18 @@ void HandleTable::protect_closed(Handle *h)
     protected_total_ += h->raw.mapped;
     h->raw.inaccessible = true;
     note_region(h, true);
+}
+
+std::vector<Handle *> HandleTable::open_list() const
+{
+    std::vector<Handle *> out;
+    for (uint32_t i = 0; i < count_; ++i) {
+        Handle *h = &slot(i);
+        if (h->state == HandleState::Open && !h->reserved && h->const_name == nullptr)
+            out.push_back(h);
+    }
+    std::sort(out.begin(), out.end(), [](const Handle *a, const Handle *b) { return a->id < b->id; });
+    return out;
 }
 
 std::vector<Handle *> HandleTable::closed_list() const

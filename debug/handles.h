@@ -3,7 +3,7 @@
 // A debug handle's `_i` is odd (((slot index << 20) | reuse count) << 1 | 1), so it is never a
 // universal handle (an aligned PyObject*), and a value that was never issued, or whose slot has been
 // reissued since, is recognised without dereferencing anything. Slots live in chunks (never moved) and
-// are recycled through a free list. Open handles form a list (LeakDetector walks it); closed ones wait in
+// are recycled through a free list. Open handles are found by walking the slots (LeakDetector); closed ones wait in
 // a bounded queue (a ring) before their slot is reused, so a use after close is reported with the
 // object's type.
 // The table never looks inside the universal handles it stores: what needs the interpreter (type
@@ -41,40 +41,12 @@ struct Handle {
     bool is_arg = false;               // an argument of a running call: not the callee's to close or return
     bool reserved = false;             // a call context's argument slot: never listed, queued or freed
     const char *const_name = nullptr;  // a context constant (h_None...): never closed
-    Handle *prev = nullptr, *next = nullptr;
+    Handle *next = nullptr;  // in the free list
     RawData raw;
     std::unique_ptr<std::vector<void *>> stack;  // where it was opened (when enabled)
     const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
     char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
     const char *closed_by = nullptr;
-};
-
-// An intrusive list of handles (the open ones, or the queue of closed ones).
-struct HandleList {
-    Handle *head = nullptr, *tail = nullptr;
-    size_t size = 0;
-    void push_back(Handle *h)
-    {
-        h->prev = tail;
-        h->next = nullptr;
-        (tail ? tail->next : head) = h;
-        tail = h;
-        ++size;
-    }
-    void remove(Handle *h)
-    {
-        (h->prev ? h->prev->next : head) = h->next;
-        (h->next ? h->next->prev : tail) = h->prev;
-        h->prev = h->next = nullptr;
-        --size;
-    }
-    Handle *pop_front()
-    {
-        Handle *h = head;
-        if (h != nullptr)
-            remove(h);
-        return h;
-    }
 };
 
 // Settings shared with the Python API (hpy.universal._debug).
@@ -143,7 +115,6 @@ public:
         h->const_name = nullptr;
         h->closed_by = nullptr;
         h->closed_type = nullptr;
-        open_.push_back(h);
         if (settings_.stack_limit > 0 || h->stack)
             record_stack(h);
         return h;
@@ -185,8 +156,6 @@ public:
     // universal handle is the caller's to close.
     void close(Handle *h, const char *function, const char *type_name, bool type_name_static, bool protect_raw)
     {
-        if (!h->reserved)
-            open_.remove(h);
         h->state = HandleState::Closed;
         h->closed_by = function;
         h->is_arg = false;
@@ -236,7 +205,9 @@ public:
 
     uint64_t new_generation() { return ++generation_; }
     uint64_t generation() const { return generation_; }
-    const HandleList &open_list() const { return open_; }
+    // The open handles (neither constants nor arguments in reserved slots), oldest first: a walk over
+    // the slots, so that opening and closing keep no list.
+    std::vector<Handle *> open_list() const;
     size_t protected_total() const { return protected_total_; }  // bytes of inaccessible pages kept
 
 private:
@@ -261,7 +232,6 @@ private:
     std::vector<std::unique_ptr<Handle[]>> chunks_;
     uint32_t count_ = 0;  // slots in use or ever used
     Handle *free_list_ = nullptr;
-    HandleList open_;
     std::vector<Handle *> ring_;  // the closed queue: settings_.closed_queue_max entries
     size_t ring_pos_ = 0;         // the oldest entry
     size_t closed_count_ = 0;

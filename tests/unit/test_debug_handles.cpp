@@ -14,7 +14,6 @@ namespace {
 
 using hpy::debug::encode;
 using hpy::debug::Handle;
-using hpy::debug::HandleList;
 using hpy::debug::HandleState;
 using hpy::debug::HandleTable;
 using hpy::debug::Lookup;
@@ -23,14 +22,6 @@ using hpy::debug::Settings;
 HPy universal(intptr_t n)
 {
     return HPy{n * 16};  // an aligned value, like a PyObject*
-}
-
-std::vector<uint64_t> ids(const HandleList &list)
-{
-    std::vector<uint64_t> out;
-    for (const Handle *h = list.head; h != nullptr; h = h->next)
-        out.push_back(h->id);
-    return out;
 }
 
 std::vector<uint64_t> ids(const std::vector<Handle *> &list)
@@ -64,7 +55,7 @@ TEST_F(DebugHandles, OpenHandleIsFoundOpenWithItsUniversalHandle)
     EXPECT_EQ(f.h->uh._i, universal(1)._i);
     EXPECT_TRUE(h->owns);
     EXPECT_FALSE(h->is_arg);
-    EXPECT_EQ(table.open_list().size, 1u);
+    EXPECT_EQ(table.open_list().size(), 1u);
     EXPECT_EQ(table.lookup(HPy{0}).what, Lookup::Null);
 }
 
@@ -102,7 +93,7 @@ TEST_F(DebugHandles, CloseKeepsTypeAndWhoClosed)
     EXPECT_EQ(f.h->closed_type, f.h->type_copy) << "a heap type's name is copied";
     EXPECT_EQ(std::string(f.h->closed_type), std::string("a_rather_long_type_name_that_does_not_fit_in_the_record")
                                                  .substr(0, sizeof f.h->type_copy - 1));
-    EXPECT_EQ(table.open_list().size, 0u);
+    EXPECT_EQ(table.open_list().size(), 0u);
     EXPECT_EQ(ids(table.closed_list()), std::vector<uint64_t>{h->id});
 
     Handle *arg = table.open(universal(3), false, true);
@@ -196,7 +187,7 @@ TEST_F(DebugHandles, ReservedArgumentSlotsAreNeitherListedNorQueued)
     EXPECT_TRUE(h->is_arg);
     EXPECT_FALSE(h->owns);
     EXPECT_EQ(table.lookup(first).what, Lookup::Open);
-    EXPECT_EQ(table.open_list().size, 0u) << "an argument is the caller's: never a leak";
+    EXPECT_EQ(table.open_list().size(), 0u) << "an argument is the caller's: never a leak";
     table.close(h, "the end of the call", nullptr, false, false);
     EXPECT_EQ(table.lookup(first).what, Lookup::Closed);
     EXPECT_STREQ(table.lookup(first).h->closed_by, "the end of the call");
@@ -214,7 +205,7 @@ TEST_F(DebugHandles, ConstantsStayOpenAndAreNoLeak)
     Handle *c = table.constant(universal(1), "h_None");
     EXPECT_EQ(table.lookup(encode(c)).what, Lookup::Open);
     EXPECT_STREQ(c->const_name, "h_None");
-    EXPECT_EQ(table.open_list().size, 0u);
+    EXPECT_EQ(table.open_list().size(), 0u);
 }
 
 TEST_F(DebugHandles, StackIsRecordedOnlyWhenEnabled)

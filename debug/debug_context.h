@@ -33,7 +33,6 @@ inline Found lookup(HPy h)
     return g_handles.lookup(h);
 }
 
-
 // Opens a debug handle for a universal handle; `owns`: closing it closes `uh`.
 inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false)
 {
@@ -77,7 +76,8 @@ public:
         // The fast path: a call's own context, on the call's thread (which held the GIL when the call
         // began), which has not released the GIL through it since. Anything else is checked in full.
         auto *info = static_cast<CallInfo *>(ctx->_private);
-        if (!(info->valid && !(gil == CheckGil && info->gil_released) && pthread_equal(info->thread, pthread_self())))
+        if (!(info->valid && !(gil == CheckGil && info->gil_released) &&
+              pthread_equal(info->thread, pthread_self())))
             enter_slow(ctx, info, gil);
         u = g_uctx;
     }
@@ -152,7 +152,7 @@ struct CallPool {
             tail = nullptr;
         return cc;
     }
-    void grow();                        // 16 more contexts (copies of the global one)
+    void grow();                         // 16 more contexts (copies of the global one)
     bool in_call(pthread_t self) const;  // whether this thread is inside a call of a debug-mode module
 };
 extern CallPool g_calls;
@@ -183,7 +183,8 @@ public:
     {
         Found f = lookup(h);
         Handle *d = f.h;
-        if (f.what == Lookup::Open && d->owns && !d->is_arg && d->const_name == nullptr && d->raw.base == nullptr) {
+        if (f.what == Lookup::Open && d->owns && !d->is_arg && d->const_name == nullptr &&
+            d->raw.base == nullptr) {
             PyObject *o = _h2py(d->uh);  // what close_handle(d, "return", false) does for it
             PyTypeObject *tp = Py_TYPE(o);
             g_handles.close(d, "return", tp->tp_name, !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE), false);

@@ -142,19 +142,13 @@ void HandleTable::record_stack(Handle *h)
     int n = backtrace(frames.data(), static_cast<int>(frames.size()));
     frames.resize(n > 2 ? static_cast<size_t>(n) : 0);
     if (n > 2)
-        frames.erase(frames.begin(), frames.begin() + 2);  // this function and open()
+        frames.erase(frames.begin(), frames.begin() + 2);  // this function and issue()
     h->stack = std::make_unique<std::vector<void *>>(std::move(frames));
 }
 
 Handle *HandleTable::constant(HPy uh, const char *name)
 {
-    Handle *h = free_list_;
-    if (h != nullptr) {
-        free_list_ = h->next;
-        ++h->reuse;
-    } else {
-        h = grow();
-    }
+    Handle *h = take_slot();
     h->uh = uh;
     h->id = next_id_++;
     h->state = HandleState::Open;
@@ -219,7 +213,8 @@ void HandleTable::trim()
 // Protected pages of closed handles are bounded too: the oldest go first, the slot stays queued.
 void HandleTable::trim_raw_data()
 {
-    for (size_t i = 0, at = ring_pos_; i < closed_count_ && protected_total_ > settings_.protected_raw_data_max;
+    for (size_t i = 0, at = ring_pos_;
+         i < closed_count_ && protected_total_ > settings_.protected_raw_data_max;
          ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
         release_raw(ring_[at]);
 }

@@ -3,8 +3,8 @@
 // A debug handle's `_i` is odd (((slot index << 20) | reuse count) << 1 | 1), so it is never a
 // universal handle (an aligned PyObject*), and a value that was never issued, or whose slot has been
 // reissued since, is recognised without dereferencing anything. Slots live in chunks (never moved) and
-// are recycled through a free list. Open handles are found by walking the slots (LeakDetector); closed ones wait in
-// a bounded queue (a ring) before their slot is reused, so a use after close is reported with the
+// are recycled through a free list. Open handles are found by walking the slots (LeakDetector); closed ones
+// wait in a bounded queue (a ring) before their slot is reused, so a use after close is reported with the
 // object's type.
 // The table never looks inside the universal handles it stores: what needs the interpreter (type
 // names, reference counts, closing the universal handle) is the caller's (debug_context.cpp).
@@ -41,7 +41,7 @@ struct Handle {
     bool is_arg = false;               // an argument of a running call: not the callee's to close or return
     bool reserved = false;             // a call context's argument slot: never listed, queued or freed
     const char *const_name = nullptr;  // a context constant (h_None...): never closed
-    Handle *next = nullptr;  // in the free list
+    Handle *next = nullptr;            // in the free list
     RawData raw;
     std::unique_ptr<std::vector<void *>> stack;  // where it was opened (when enabled)
     const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
@@ -95,30 +95,9 @@ public:
         return {s->state == HandleState::Closed ? Lookup::Closed : Lookup::Stale, s};
     }
 
-    // A new open handle for `uh` (in the open list); `owns`: closing it closes `uh`; `is_arg`: a
-    // call's argument. Records `settings.stack_limit` frames of the caller's stack when positive.
-    Handle *open(HPy uh, bool owns, bool is_arg)
-    {
-        Handle *h = free_list_;
-        if (h != nullptr) {
-            free_list_ = h->next;
-            ++h->reuse;
-        } else {
-            h = grow();
-        }
-        h->uh = uh;
-        h->id = next_id_++;
-        h->generation = generation_;
-        h->state = HandleState::Open;
-        h->owns = owns;
-        h->is_arg = is_arg;
-        h->const_name = nullptr;
-        h->closed_by = nullptr;
-        h->closed_type = nullptr;
-        if (settings_.stack_limit > 0 || h->stack)
-            record_stack(h);
-        return h;
-    }
+    // A new open handle for `uh`; `owns`: closing it closes `uh`; `is_arg`: a call's argument. Records
+    // `settings.stack_limit` frames of the caller's stack when positive.
+    Handle *open(HPy uh, bool owns, bool is_arg) { return issue(take_slot(), uh, owns, is_arg); }
     // A slot kept for the arguments of calls (each call context has a few): see open_arg.
     Handle *reserve()
     {
@@ -134,18 +113,7 @@ public:
         if (h->raw.base != nullptr)
             release_raw(h);
         ++h->reuse;
-        h->uh = uh;
-        h->id = next_id_++;
-        h->generation = generation_;
-        h->state = HandleState::Open;
-        h->owns = false;
-        h->is_arg = true;
-        h->const_name = nullptr;
-        h->closed_by = nullptr;
-        h->closed_type = nullptr;
-        if (settings_.stack_limit > 0 || h->stack)
-            record_stack(h);
-        return h;
+        return issue(h, uh, false, true);
     }
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
@@ -154,7 +122,8 @@ public:
     // name that lives as long as the process) and who closed it, makes its raw data inaccessible when
     // `protect_raw`, and queues the slot (the oldest queued slot is freed beyond the limit). The
     // universal handle is the caller's to close.
-    void close(Handle *h, const char *function, const char *type_name, bool type_name_static, bool protect_raw)
+    void close(Handle *h, const char *function, const char *type_name, bool type_name_static,
+               bool protect_raw)
     {
         h->state = HandleState::Closed;
         h->closed_by = function;
@@ -211,6 +180,31 @@ public:
     size_t protected_total() const { return protected_total_; }  // bytes of inaccessible pages kept
 
 private:
+    // A slot from the free list (its reuse count advanced), or a new one.
+    Handle *take_slot()
+    {
+        Handle *h = free_list_;
+        if (h == nullptr)
+            return grow();
+        free_list_ = h->next;
+        ++h->reuse;
+        return h;
+    }
+    Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg)
+    {
+        h->uh = uh;
+        h->id = next_id_++;
+        h->generation = generation_;
+        h->state = HandleState::Open;
+        h->owns = owns;
+        h->is_arg = is_arg;
+        h->const_name = nullptr;
+        h->closed_by = nullptr;
+        h->closed_type = nullptr;
+        if (settings_.stack_limit > 0 || h->stack)
+            record_stack(h);
+        return h;
+    }
     static constexpr uint32_t kChunkBits = 12;
     static constexpr uint32_t kChunkSize = 1u << kChunkBits;
     Handle &slot(uint32_t index) const { return chunks_[index >> kChunkBits][index & (kChunkSize - 1)]; }

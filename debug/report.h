@@ -23,12 +23,12 @@ bool is_builder_check(const char *check);
 
 // Where a report goes.
 enum class Sink {
-    Abort,          // printed to stderr, then abort()
-    HandleHook,     // set_on_invalid_handle's callback
-    BuilderHook,    // set_on_invalid_builder_handle's callback
-    UserHook,       // set_reaction("hook", callable)
-    Pending,        // raised at the next return to Python
-    Recorded,       // only kept with the recent reports (an earlier one is already pending)
+    Abort,        // printed to stderr, then abort()
+    HandleHook,   // set_on_invalid_handle's callback
+    BuilderHook,  // set_on_invalid_builder_handle's callback
+    UserHook,     // set_reaction("hook", callable)
+    Pending,      // raised at the next return to Python
+    Recorded,     // only kept with the recent reports (an earlier one is already pending)
 };
 struct Hooks {
     bool on_invalid_handle = false, on_invalid_builder = false, on_report = false;

@@ -35,7 +35,8 @@ std::vector<uint64_t> ids(const std::vector<Handle *> &list)
 // A child killed by SIGSEGV (or, under AddressSanitizer, whose handler runs after ours, exited non-zero).
 bool faulted(int status)
 {
-    return (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    return (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) ||
+           (WIFEXITED(status) && WEXITSTATUS(status) != 0);
 }
 
 class DebugHandles : public ::testing::Test {
@@ -91,8 +92,9 @@ TEST_F(DebugHandles, CloseKeepsTypeAndWhoClosed)
     EXPECT_EQ(f.h->state, HandleState::Closed);
     EXPECT_STREQ(f.h->closed_by, "HPy_Close");
     EXPECT_EQ(f.h->closed_type, f.h->type_copy) << "a heap type's name is copied";
-    EXPECT_EQ(std::string(f.h->closed_type), std::string("a_rather_long_type_name_that_does_not_fit_in_the_record")
-                                                 .substr(0, sizeof f.h->type_copy - 1));
+    EXPECT_EQ(std::string(f.h->closed_type),
+              std::string("a_rather_long_type_name_that_does_not_fit_in_the_record")
+                  .substr(0, sizeof f.h->type_copy - 1));
     EXPECT_EQ(table.open_list().size(), 0u);
     EXPECT_EQ(ids(table.closed_list()), std::vector<uint64_t>{h->id});
 

@@ -20,8 +20,10 @@ TEST(DebugReport, MessageNamesCheckFunctionObjectAndStack)
                             "a 'int' object, closed by HPy_Close", ""),
               "[use-after-close] HPy_Add: argument 'h1' is a handle that was already closed "
               "(a 'int' object, closed by HPy_Close)");
-    EXPECT_EQ(format_report("no-gil", "HPyLong_FromInt64_t", "no GIL", "", ""), "[no-gil] HPyLong_FromInt64_t: no GIL");
-    EXPECT_EQ(format_report("leak", "LeakDetector", "1 handle", "a 'str' object: 'x'", "opened at:\n    m.so(f+0x1)\n"),
+    EXPECT_EQ(format_report("no-gil", "HPyLong_FromInt64_t", "no GIL", "", ""),
+              "[no-gil] HPyLong_FromInt64_t: no GIL");
+    EXPECT_EQ(format_report("leak", "LeakDetector", "1 handle", "a 'str' object: 'x'",
+                            "opened at:\n    m.so(f+0x1)\n"),
               "[leak] LeakDetector: 1 handle (a 'str' object: 'x')\nopened at:\n    m.so(f+0x1)\n");
 }
 

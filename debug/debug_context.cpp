@@ -22,7 +22,10 @@ struct State {
     CallInfo global_info;
 };
 
-State g;
+// The context's state lives as long as the process: modules may call into the context until the very
+// end, and the objects of handles left open stay reachable from it (a leak checker reports them
+// otherwise). No static destructor runs for it.
+State &g = *new State;
 
 // The contexts of calls: all made once (a copy of the global context each), then recycled first in,
 // first out, so a context kept beyond its call is reissued only after every other free one. Calls begin
@@ -50,7 +53,7 @@ bool CallPool::in_call(pthread_t self) const
     return false;
 }
 
-CallPool g_calls;
+CallPool &g_calls = *new CallPool;
 
 namespace {
 
@@ -96,8 +99,8 @@ std::string python_repr(PyObject *o)
 
 // ---------------------------------------------------------------- handles
 
-Settings g_settings;
-HandleTable g_handles(g_settings);
+Settings &g_settings = *new Settings;
+HandleTable &g_handles = *new HandleTable(g_settings);
 
 HPy constant_handle(HPy uh, const char *name)
 {
@@ -435,7 +438,9 @@ void report(const char *check, const char *function, const Handle *h, const std:
         abort_with_report(message);
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    PyObject *exc = PyObject_CallOneArg(g_error_type, PyUnicode_FromString(message.c_str()));
+    PyObject *text = PyUnicode_FromString(message.c_str());
+    PyObject *exc = text != nullptr ? PyObject_CallOneArg(g_error_type, text) : nullptr;
+    Py_XDECREF(text);
     if (exc != nullptr) {
         PyObject *type_name =
             h == nullptr ? Py_NewRef(Py_None)

@@ -25,8 +25,8 @@ struct CallInfo {
 };
 
 // The process's handle table and settings.
-extern Settings g_settings;
-extern HandleTable g_handles;
+extern Settings &g_settings;
+extern HandleTable &g_handles;
 
 inline Found lookup(HPy h)
 {
@@ -155,7 +155,7 @@ struct CallPool {
     void grow();                         // 16 more contexts (copies of the global one)
     bool in_call(pthread_t self) const;  // whether this thread is inside a call of a debug-mode module
 };
-extern CallPool g_calls;
+extern CallPool &g_calls;
 
 class Call {
 public:

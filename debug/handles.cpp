@@ -77,27 +77,36 @@ void on_segv(int sig, siginfo_t *info, void *uctx)
     raise(sig);
 }
 
-void note_region(const Handle *h, bool closed)
+// The table's free entries, as a stack of indexes: noting and forgetting a region costs O(1) (a scan
+// of the table per handle made every call with raw data slow once the table filled up).
+std::vector<int32_t> g_free_regions;
+bool g_regions_ready = false;
+
+void note_region(Handle *h, bool closed)
 {
-    auto begin = reinterpret_cast<uintptr_t>(h->raw.base);
-    FaultRegion *free_entry = nullptr;
-    for (FaultRegion &r : g_regions) {
-        if (r.begin == begin) {
-            r.closed = closed;
-            return;
-        }
-        if (free_entry == nullptr && r.begin == 0)
-            free_entry = &r;
+    if (!g_regions_ready) {
+        g_free_regions.reserve(kFaultRegions);
+        for (size_t i = kFaultRegions; i > 0; --i)
+            g_free_regions.push_back(static_cast<int32_t>(i - 1));
+        g_regions_ready = true;
     }
-    if (free_entry != nullptr)
-        *free_entry = FaultRegion{begin, begin + h->raw.mapped, h->id, h->raw.function, closed};
+    if (h->raw.region < 0) {
+        if (g_free_regions.empty())
+            return;  // the table is full: a fault there is reported as a plain SIGSEGV
+        h->raw.region = g_free_regions.back();
+        g_free_regions.pop_back();
+    }
+    auto begin = reinterpret_cast<uintptr_t>(h->raw.base);
+    g_regions[h->raw.region] = FaultRegion{begin, begin + h->raw.mapped, h->id, h->raw.function, closed};
 }
 
-void forget_region(const Handle *h)
+void forget_region(Handle *h)
 {
-    for (FaultRegion &r : g_regions)
-        if (r.begin == reinterpret_cast<uintptr_t>(h->raw.base))
-            r = FaultRegion{0, 0, 0, nullptr, false};
+    if (h->raw.region < 0)
+        return;
+    g_regions[h->raw.region] = FaultRegion{0, 0, 0, nullptr, false};
+    g_free_regions.push_back(h->raw.region);
+    h->raw.region = -1;
 }
 
 }  // namespace

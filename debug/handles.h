@@ -28,6 +28,7 @@ struct RawData {
     size_t size = 0;    // bytes of data
     const char *function = nullptr;
     bool inaccessible = false;  // PROT_NONE since its handle closed (counted in protected_total())
+    int32_t region = -1;        // its entry in the fault handler's table, or -1
 };
 
 struct Handle {

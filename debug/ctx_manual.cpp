@@ -324,7 +324,8 @@ HPy debug_ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecPar
     std::vector<HPyType_SpecParam> u_params;
     for (HPyType_SpecParam *p = params; p != nullptr; ++p) {
         u_params.push_back(*p);
-        if (hpy::cpython::enum_value(p->kind) == 0)  // the kind may be invalid: the universal context reports it
+        // The kind may be invalid: the universal context reports it.
+        if (hpy::cpython::enum_value(p->kind) == 0)
             break;
         u_params.back().object = api.arg(p->object, "params");
     }
@@ -570,13 +571,17 @@ HPy debug_ctx_Global_Load(HPyContext *ctx, HPyGlobal global)
 HPyThreadState debug_ctx_LeavePythonExecution(HPyContext *ctx)
 {
     Api api(ctx, "HPy_LeavePythonExecution");
-    return api.u->ctx_LeavePythonExecution(api.u);
+    HPyThreadState state = api.u->ctx_LeavePythonExecution(api.u);
+    // Api's fast path checks the GIL again from now on.
+    static_cast<hpy::debug::CallInfo *>(ctx->_private)->gil_released = true;
+    return state;
 }
 
 void debug_ctx_ReenterPythonExecution(HPyContext *ctx, HPyThreadState state)
 {
     Api api(ctx, "HPy_ReenterPythonExecution", Api::NoGilCheck);
     api.u->ctx_ReenterPythonExecution(api.u, state);
+    static_cast<hpy::debug::CallInfo *>(ctx->_private)->gil_released = false;
 }
 
 int32_t debug_ctx_ContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)

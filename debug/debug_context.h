@@ -1,11 +1,5 @@
-// debug/debug_context.h: the debug context: debug handles over a wrapped universal context, and their checks.
-//
-// A debug handle's `_i` is odd (((slot index << 20) | reuse count) << 1 | 1), so it is never a
-// universal handle (an aligned PyObject*), and a value that was never issued, or whose slot has been
-// reissued since, is recognised without dereferencing anything. Each slot records the universal handle,
-// a serial id, the generation it was opened in and whether it is open or closed. Open handles form a
-// list (LeakDetector walks it); closed ones wait in a bounded queue before their slot is reused, so a
-// use after close is reported with the handle's object type.
+// debug/debug_context.h: the debug context: debug handles (debug/handles.h) over a wrapped universal
+// context, per-call contexts, and the checks that need the interpreter.
 #pragma once
 
 #include <pthread.h>
@@ -17,79 +11,39 @@
 #include <vector>
 
 #include "debug/ctx_gen.h"
+#include "debug/handles.h"
 #include "runtime/cpython/dispatch.h"
 
 namespace hpy::debug {
-
-enum class HandleState : uint8_t { Free, Open, Closed };
-
-// A read-only copy of raw data handed out for a handle (UTF-8, bytes, type name), in its own pages.
-struct RawData {
-    char *base = nullptr;
-    size_t mapped = 0;  // bytes mapped (whole pages)
-    size_t size = 0;    // bytes of data
-    const char *function = nullptr;
-    int32_t region = -1;  // its entry in the fault handler's table, or -1
-    bool inaccessible = false;  // made inaccessible at close: counted in the protected total
-};
-
-struct Handle {
-    HPy uh{0};        // the wrapped context's handle
-    uint64_t id = 0;  // serial number, never reused
-    uint64_t generation = 0;
-    uint32_t index = 0;
-    uint32_t reuse = 0;  // how often this slot has been issued
-    HandleState state = HandleState::Free;
-    bool owns = false;                 // closing it closes `uh`
-    bool is_arg = false;               // an argument of a running call: not the callee's to close or return
-    const char *const_name = nullptr;  // a context constant (h_None...): never closed
-    Handle *prev = nullptr, *next = nullptr;
-    RawData raw;
-    std::unique_ptr<std::vector<void *>> stack;  // where it was opened (when enabled)
-    char closed_type[48] = {0};                  // the object's type name, kept at close
-    const char *closed_by = nullptr;
-};
-
-// An intrusive list of handles (the open ones, or the queue of closed ones).
-struct HandleList {
-    Handle *head = nullptr, *tail = nullptr;
-    size_t size = 0;
-    void push_back(Handle *h);
-    void remove(Handle *h);
-    Handle *pop_front();
-};
 
 // What each context copy knows about its validity: ctx->_private points here.
 struct CallInfo {
     bool global = false;  // the context handed to HPyInitGlobalContext_: valid inside any call of its thread
     bool valid = false;   // a call's own context: valid until the call returns (never set for the global one)
+    bool gil_released = false;  // HPy_LeavePythonExecution was called with it (until the Reenter)
     pthread_t thread{};
 };
 
-// Returns `value` as an opened debug handle.
-inline HPy encode(const Handle *h)
+// The process's handle table and settings.
+extern Settings &g_settings;
+extern HandleTable &g_handles;
+
+inline Found lookup(HPy h)
 {
-    return HPy{
-        static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
+    return g_handles.lookup(h);
 }
 
-// What a handle value turned out to be.
-enum class Lookup { Null, Invalid, Stale, Closed, Open };
-
-struct Found {
-    Lookup what;
-    Handle *h;  // the slot (Stale, Closed, Open) or nullptr
-};
-
-Found lookup(HPy h);
-
 // Opens a debug handle for a universal handle; `owns`: closing it closes `uh`.
-Handle *open_handle(HPy uh, bool owns, bool is_arg = false);
+inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false)
+{
+    return g_handles.open(uh, owns, is_arg);
+}
 // Closes an open handle (and its universal handle if it owns it) and queues its slot.
 void close_handle(Handle *h, const char *function, bool close_universal = true);
 HPy constant_handle(HPy uh, const char *name);
 
 // The wrapped universal context.
+extern HPyContext *g_uctx;
 HPyContext *wrapped();
 // The context handed to modules loaded in debug mode (created on first use over `uctx`).
 HPyContext *context(HPyContext *uctx);
@@ -119,11 +73,13 @@ public:
     enum GilCheck { CheckGil, NoGilCheck };
     Api(HPyContext *ctx, const char *function, GilCheck gil = CheckGil) : function_(function)
     {
+        // The fast path: a call's own context, on the call's thread (which held the GIL when the call
+        // began), which has not released the GIL through it since. Anything else is checked in full.
         auto *info = static_cast<CallInfo *>(ctx->_private);
-        if (!(info->valid && pthread_equal(info->thread, pthread_self())) ||
-            (gil == CheckGil && !PyGILState_Check()))
+        if (!(info->valid && !(gil == CheckGil && info->gil_released) &&
+              pthread_equal(info->thread, pthread_self())))
             enter_slow(ctx, info, gil);
-        u = wrapped();
+        u = g_uctx;
     }
     ~Api()
     {
@@ -165,27 +121,77 @@ private:
 // The debug context's dispatch policy (runtime/cpython/dispatch.h): one trampoline call. It gives the
 // implementation a context valid for this call only, opens a borrowed debug handle per argument,
 // takes over the returned handle, closes the arguments at the end and raises what was reported.
+// A context for calls, recycled through a pool (debug_context.cpp): a copy of the global context,
+// its validity and the reserved handle slots of its calls' first arguments.
+struct CallContext {
+    static constexpr size_t kArgSlots = 6;  // most calls have few arguments: no list, queue or allocation
+    HPyContext ctx;
+    CallInfo info;
+    Handle *arg_slots[kArgSlots];
+    CallContext *next = nullptr;
+};
+
+// The free contexts for calls, first in first out: a context kept beyond its call is reissued only
+// after every other free one. Calls begin and end with the GIL held: no lock.
+struct CallPool {
+    CallContext *head = nullptr, *tail = nullptr;
+    std::vector<std::unique_ptr<CallContext>> all;
+    void push(CallContext *cc)
+    {
+        cc->next = nullptr;
+        (tail ? tail->next : head) = cc;
+        tail = cc;
+    }
+    CallContext *pop()
+    {
+        if (head == nullptr)
+            grow();
+        CallContext *cc = head;
+        head = cc->next;
+        if (head == nullptr)
+            tail = nullptr;
+        return cc;
+    }
+    void grow();                         // 16 more contexts (copies of the global one)
+    bool in_call(pthread_t self) const;  // whether this thread is inside a call of a debug-mode module
+};
+extern CallPool &g_calls;
+
 class Call {
 public:
-    Call();
-    ~Call();
+    Call() : cc_(g_calls.pop())
+    {
+        cc_->info.valid = true;
+        cc_->info.gil_released = false;
+        cc_->info.thread = pthread_self();
+    }
+    ~Call() { finish(); }
     Call(const Call &) = delete;
     Call &operator=(const Call &) = delete;
 
-    HPyContext *ctx() const { return ctx_; }
-    HPy arg(PyObject *o)
+    HPyContext *ctx() const { return &cc_->ctx; }
+    [[gnu::always_inline]] HPy arg(PyObject *o)
     {
-        if (o == nullptr)
-            return HPy{0};
-        Handle *h = open_handle(_py2h(o), false, true);
-        if (nargs_ < kInline)
-            inline_args_[nargs_++] = h;
-        else
-            more_args_.push_back(h);
-        return encode(h);
+        if (o != nullptr && nargs_ < CallContext::kArgSlots)
+            return encode(g_handles.open_arg(cc_->arg_slots[nargs_++], _py2h(o)));
+        return more_arg(o);
     }
     const HPy *args(PyObject *const *a, size_t n);
-    PyObject *owned(HPy h);
+    // The object of the handle the implementation returned: the handle is closed, its reference goes
+    // to the caller.
+    [[gnu::always_inline]] PyObject *owned(HPy h)
+    {
+        Found f = lookup(h);
+        Handle *d = f.h;
+        if (f.what == Lookup::Open && d->owns && !d->is_arg && d->const_name == nullptr &&
+            d->raw.base == nullptr) {
+            PyObject *o = _h2py(d->uh);  // what close_handle(d, "return", false) does for it
+            PyTypeObject *tp = Py_TYPE(o);
+            g_handles.close(d, "return", tp->tp_name, !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE), false);
+            return o;
+        }
+        return owned_slow(f);
+    }
     PyObject *ret(HPy h)
     {
         PyObject *r = owned(h);
@@ -205,30 +211,48 @@ public:
     void ret_void();
 
 private:
-    void finish();
-    static constexpr size_t kInline = 6;  // most calls have few arguments: no allocation for them
-    HPyContext *ctx_;
-    CallInfo *info_;
-    Handle *inline_args_[kInline];
-    size_t nargs_ = 0;
-    std::vector<Handle *> more_args_;
-    HPy inline_array_[kInline];
-    std::vector<HPy> array_;
+    HPy more_arg(PyObject *o);
+    PyObject *owned_slow(Found f);
+    static void end_arg(Handle *h);
+    void end_more_args();
+    // Closes the arguments (those without raw data in reserved slots inline) and gives the context back.
+    void finish()
+    {
+        if (finished_)
+            return;
+        finished_ = true;
+        for (size_t i = 0; i < nargs_; ++i) {
+            Handle *h = cc_->arg_slots[i];
+            if (h->state == HandleState::Open && h->raw.base == nullptr) {
+                // What close_handle does for a reserved slot without raw data.
+                h->state = HandleState::Closed;
+                h->closed_by = "the end of the call";
+                h->is_arg = false;
+            } else {
+                end_arg(h);
+            }
+        }
+        if (extra_)
+            end_more_args();
+        cc_->info.valid = false;
+        g_calls.push(cc_);
+    }
+    struct Extra {  // calls with more arguments than reserved slots
+        std::vector<Handle *> more_args;
+        std::vector<HPy> array;
+    };
+    CallContext *cc_;
+    size_t nargs_ = 0;  // reserved slots used
     bool finished_ = false;
+    std::unique_ptr<Extra> extra_;
+    HPy inline_array_[CallContext::kArgSlots];
 };
 
-// Settings and counters shared with the Python API (hpy.universal._debug).
-struct Settings {
-    size_t closed_queue_max = 1024;
-    size_t protected_raw_data_max = 10 * 1024 * 1024;
-    int stack_limit = 0;  // frames recorded per handle; 0: none
-    enum class Reaction { Raise, Hook, Abort } reaction = Reaction::Raise;
-};
 Settings &settings();
 uint64_t new_generation();
 uint64_t current_generation();
-const HandleList &open_handles();
-const HandleList &closed_handles();
+std::vector<Handle *> open_handles();    // oldest first
+std::vector<Handle *> closed_handles();  // oldest first
 void trim_closed_queue();
 std::string describe_object(const Handle *h);
 std::string describe_stack(const Handle *h);

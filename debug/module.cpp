@@ -90,13 +90,14 @@ PyObject *snapshot(const Handle *h)
     return reinterpret_cast<PyObject *>(o);
 }
 
-PyObject *list_handles(const HandleList &list, PyObject *args)
+PyObject *list_handles(const std::vector<Handle *> &list, PyObject *args)
 {
     unsigned long long gen = 0;
     if (!PyArg_ParseTuple(args, "|K", &gen))
         return nullptr;
     PyObject *out = PyList_New(0);
-    for (Handle *h = list.head; out != nullptr && h != nullptr; h = h->next) {
+    for (size_t i = 0; out != nullptr && i < list.size(); ++i) {
+        const Handle *h = list[i];
         if (h->generation < gen)
             continue;
         PyObject *s = snapshot(h);

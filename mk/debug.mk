@@ -1,5 +1,5 @@
 # mk/debug.mk: the debug and trace contexts: the misuse catalogue and the demo (docs/debug.md).
-.PHONY: test-debug demo-debug test-pof-debug
+.PHONY: test-debug demo-debug test-pof-debug bench-debug
 
 # The misuse catalogue and the trace tests (the whole e2e suite runs in debug mode in `make test-e2e`).
 test-debug: install
@@ -16,3 +16,7 @@ test-pof-debug: install
 	cd proof-of-concept && HPY=debug ../$(PY) -m pytest -q -p no:xdist --pof-abi=universal -p hpy.debug.pytest .
 
 CI_TARGETS += test-pof-debug
+
+# debug/universal instructions per bench case (callgrind), e.g. make bench-debug BENCH_DEBUG_CASES='"call O"'
+bench-debug: install
+	$(PY) debug/bench/ratios.py $(BENCH_DEBUG_CASES)

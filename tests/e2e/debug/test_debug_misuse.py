@@ -337,3 +337,52 @@ def test_on_invalid_builder_handle_hook(misuse):
     finally:
         _debug.set_on_invalid_builder_handle(None)
     assert calls == [1]
+
+
+OTHER_THREAD = """
+    #include <pthread.h>
+    static HPyContext *call_ctx;
+    static void *worker(void *arg)
+    {
+        (void)arg;
+        HPy h = HPyLong_FromInt64_t(call_ctx, 7);   /* the call's context, from another thread */
+        HPy_Close(call_ctx, h);
+        return NULL;
+    }
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        pthread_t t;
+        call_ctx = ctx;
+        HPyThreadState st = HPy_LeavePythonExecution(ctx);
+        pthread_create(&t, NULL, worker, NULL);
+        pthread_join(t, NULL);
+        HPy_ReenterPythonExecution(ctx, st);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("another thread calling CPython without the GIL is undefined behaviour: not run in "
+                        "universal mode")
+def test_context_used_from_another_thread(misuse):
+    from hpy.universal import _debug
+
+    mod = misuse.make_module(OTHER_THREAD)
+    err = debug_error(mod.f)
+    # The thread holds no GIL (HPy has no call to take it): both checks report, for each call; the first
+    # report is raised at the return to Python, every one is kept.
+    assert str(err) == ("[no-gil] HPyLong_FromInt64_t: an HPy function was called by a thread that does not "
+                        "hold the GIL")
+    reports = [(e.check, e.function, e.obj_type, str(e)) for e in _debug.pop_reports()]
+    other = "a context was used by another thread than the one whose call it was given to"
+    no_gil = "an HPy function was called by a thread that does not hold the GIL"
+    assert reports == [
+        ("no-gil", "HPyLong_FromInt64_t", None, "[no-gil] HPyLong_FromInt64_t: " + no_gil),
+        ("context-other-thread", "HPyLong_FromInt64_t", None,
+         "[context-other-thread] HPyLong_FromInt64_t: " + other),
+        ("no-gil", "HPy_Close", None, "[no-gil] HPy_Close: " + no_gil),
+        ("context-other-thread", "HPy_Close", None, "[context-other-thread] HPy_Close: " + other),
+    ]

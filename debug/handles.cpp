@@ -1,0 +1,251 @@
+// debug/handles.cpp: the handle table's slow paths, protected raw data and the SIGSEGV explanation.
+#include "debug/handles.h"
+
+#include <execinfo.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace hpy::debug {
+namespace {
+
+// ---------------------------------------------------------------- faults in protected pages
+
+// A snapshot the SIGSEGV handler can read: which pages belong to which handle.
+struct FaultRegion {
+    uintptr_t begin, end;
+    uint64_t id;
+    const char *function;
+    bool closed;
+};
+constexpr size_t kFaultRegions = 4096;
+FaultRegion g_regions[kFaultRegions];
+struct sigaction g_old_segv;
+bool g_handler_installed = false;
+
+void write_str(const char *s)
+{
+    (void)!write(2, s, strlen(s));
+}
+
+void write_num(uint64_t v)
+{
+    char buf[24];
+    int i = 23;
+    buf[i] = 0;
+    do {
+        buf[--i] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0 && i > 0);
+    write_str(buf + i);
+}
+
+void on_segv(int sig, siginfo_t *info, void *uctx)
+{
+    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+    bool is_write = false;
+#if defined(__x86_64__) && defined(REG_ERR)
+    is_write = (static_cast<ucontext_t *>(uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+#else
+    (void)uctx;
+#endif
+    for (const FaultRegion &r : g_regions) {
+        if (r.begin <= addr && addr < r.end) {
+            write_str("hpy.debug: ");
+            if (r.closed) {
+                write_str(is_write ? "raw-data-after-close: a write into"
+                                   : "raw-data-after-close: a read of");
+                write_str(" the raw data returned by ");
+                write_str(r.function);
+                write_str(" for a handle (id ");
+                write_num(r.id);
+                write_str(") that is closed\n");
+            } else {
+                write_str("read-only-raw-data: a write into the read-only data returned by ");
+                write_str(r.function);
+                write_str(" (handle id ");
+                write_num(r.id);
+                write_str(")\n");
+            }
+            break;
+        }
+    }
+    sigaction(SIGSEGV, &g_old_segv, nullptr);
+    raise(sig);
+}
+
+// The table's free entries, as a stack of indexes: noting and forgetting a region costs O(1) (a scan
+// of the table per handle made every call with raw data slow once the table filled up).
+std::vector<int32_t> g_free_regions;
+bool g_regions_ready = false;
+
+void note_region(Handle *h, bool closed)
+{
+    if (!g_regions_ready) {
+        g_free_regions.reserve(kFaultRegions);
+        for (size_t i = kFaultRegions; i > 0; --i)
+            g_free_regions.push_back(static_cast<int32_t>(i - 1));
+        g_regions_ready = true;
+    }
+    if (h->raw.region < 0) {
+        if (g_free_regions.empty())
+            return;  // the table is full: a fault there is reported as a plain SIGSEGV
+        h->raw.region = g_free_regions.back();
+        g_free_regions.pop_back();
+    }
+    auto begin = reinterpret_cast<uintptr_t>(h->raw.base);
+    g_regions[h->raw.region] = FaultRegion{begin, begin + h->raw.mapped, h->id, h->raw.function, closed};
+}
+
+void forget_region(Handle *h)
+{
+    if (h->raw.region < 0)
+        return;
+    g_regions[h->raw.region] = FaultRegion{0, 0, 0, nullptr, false};
+    g_free_regions.push_back(h->raw.region);
+    h->raw.region = -1;
+}
+
+}  // namespace
+
+void install_fault_handler()
+{
+    if (g_handler_installed)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &g_old_segv) == 0)
+        g_handler_installed = true;
+}
+
+// ---------------------------------------------------------------- the table
+
+HandleTable::~HandleTable()
+{
+    for (uint32_t i = 0; i < count_; ++i)
+        release_raw(&slot(i));
+}
+
+Handle *HandleTable::grow()
+{
+    if ((count_ & (kChunkSize - 1)) == 0)
+        chunks_.emplace_back(new Handle[kChunkSize]);
+    Handle *h = &slot(count_);
+    h->index = count_++;
+    return h;
+}
+
+void HandleTable::record_stack(Handle *h)
+{
+    if (settings_.stack_limit <= 0) {
+        h->stack.reset();
+        return;
+    }
+    std::vector<void *> frames(static_cast<size_t>(settings_.stack_limit) + 2);
+    int n = backtrace(frames.data(), static_cast<int>(frames.size()));
+    frames.resize(n > 2 ? static_cast<size_t>(n) : 0);
+    if (n > 2)
+        frames.erase(frames.begin(), frames.begin() + 2);  // this function and issue()
+    h->stack = std::make_unique<std::vector<void *>>(std::move(frames));
+}
+
+Handle *HandleTable::constant(HPy uh, const char *name)
+{
+    Handle *h = take_slot();
+    h->uh = uh;
+    h->id = next_id_++;
+    h->state = HandleState::Open;
+    h->const_name = name;
+    h->next = nullptr;
+    return h;
+}
+
+void HandleTable::release_raw(Handle *h)
+{
+    if (h->raw.base != nullptr) {
+        forget_region(h);
+        munmap(h->raw.base, h->raw.mapped);
+        if (h->raw.inaccessible)
+            protected_total_ -= h->raw.mapped;
+        h->raw = RawData{};
+    }
+}
+
+void HandleTable::protect_closed(Handle *h)
+{
+    mprotect(h->raw.base, h->raw.mapped, PROT_NONE);
+    protected_total_ += h->raw.mapped;
+    h->raw.inaccessible = true;
+    note_region(h, true);
+}
+
+std::vector<Handle *> HandleTable::open_list() const
+{
+    std::vector<Handle *> out;
+    for (uint32_t i = 0; i < count_; ++i) {
+        Handle *h = &slot(i);
+        if (h->state == HandleState::Open && !h->reserved && h->const_name == nullptr)
+            out.push_back(h);
+    }
+    std::sort(out.begin(), out.end(), [](const Handle *a, const Handle *b) { return a->id < b->id; });
+    return out;
+}
+
+std::vector<Handle *> HandleTable::closed_list() const
+{
+    std::vector<Handle *> out;
+    out.reserve(closed_count_);
+    for (size_t i = 0, at = ring_pos_; i < closed_count_; ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
+        out.push_back(ring_[at]);
+    return out;
+}
+
+void HandleTable::trim()
+{
+    std::vector<Handle *> queued = closed_list();
+    size_t keep = std::min(queued.size(), settings_.closed_queue_max);
+    for (size_t i = 0; i < queued.size() - keep; ++i)
+        free_slot(queued[i]);
+    ring_.assign(settings_.closed_queue_max, nullptr);
+    std::copy(queued.end() - static_cast<std::ptrdiff_t>(keep), queued.end(), ring_.begin());
+    ring_pos_ = 0;
+    closed_count_ = keep;
+    trim_raw_data();
+}
+
+// Protected pages of closed handles are bounded too: the oldest go first, the slot stays queued.
+void HandleTable::trim_raw_data()
+{
+    for (size_t i = 0, at = ring_pos_;
+         i < closed_count_ && protected_total_ > settings_.protected_raw_data_max;
+         ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
+        release_raw(ring_[at]);
+}
+
+const char *HandleTable::protect_raw_data(Handle *h, const char *data, size_t size, const char *function)
+{
+    if (h->raw.base != nullptr && h->raw.size == size && memcmp(h->raw.base, data, size) == 0)
+        return h->raw.base;
+    release_raw(h);
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    size_t mapped = (size + page - 1) / page * page;
+    if (mapped == 0)
+        mapped = page;
+    void *mem = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return data;  // no copy: the program still runs, unprotected
+    memcpy(mem, data, size);
+    mprotect(mem, mapped, PROT_READ);
+    h->raw = RawData{static_cast<char *>(mem), mapped, size, function};
+    install_fault_handler();
+    note_region(h, false);
+    return h->raw.base;
+}
+
+}  // namespace hpy::debug

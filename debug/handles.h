@@ -1,0 +1,241 @@
+// debug/handles.h: the debug context's handle table and protected raw data; no interpreter needed.
+//
+// A debug handle's `_i` is odd (((slot index << 20) | reuse count) << 1 | 1), so it is never a
+// universal handle (an aligned PyObject*), and a value that was never issued, or whose slot has been
+// reissued since, is recognised without dereferencing anything. Slots live in chunks (never moved) and
+// are recycled through a free list. Open handles are found by walking the slots (LeakDetector); closed ones
+// wait in a bounded queue (a ring) before their slot is reused, so a use after close is reported with the
+// object's type.
+// The table never looks inside the universal handles it stores: what needs the interpreter (type
+// names, reference counts, closing the universal handle) is the caller's (debug_context.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <hpy.h>
+
+namespace hpy::debug {
+
+enum class HandleState : uint8_t { Free, Open, Closed };
+
+// A read-only copy of raw data handed out for a handle (UTF-8, bytes, type name), in its own pages.
+struct RawData {
+    char *base = nullptr;
+    size_t mapped = 0;  // bytes mapped (whole pages)
+    size_t size = 0;    // bytes of data
+    const char *function = nullptr;
+    bool inaccessible = false;  // PROT_NONE since its handle closed (counted in protected_total())
+    int32_t region = -1;        // its entry in the fault handler's table, or -1
+};
+
+struct Handle {
+    HPy uh{0};        // the wrapped context's handle
+    uint64_t id = 0;  // serial number, never reused
+    uint64_t generation = 0;
+    uint32_t index = 0;
+    uint32_t reuse = 0;  // how often this slot has been issued
+    HandleState state = HandleState::Free;
+    bool owns = false;                 // closing it closes `uh`
+    bool is_arg = false;               // an argument of a running call: not the callee's to close or return
+    bool reserved = false;             // a call context's argument slot: never listed, queued or freed
+    const char *const_name = nullptr;  // a context constant (h_None...): never closed
+    Handle *next = nullptr;            // in the free list
+    RawData raw;
+    std::unique_ptr<std::vector<void *>> stack;  // where it was opened (when enabled)
+    const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
+    char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
+    const char *closed_by = nullptr;
+};
+
+// Settings shared with the Python API (hpy.universal._debug).
+struct Settings {
+    size_t closed_queue_max = 1024;
+    size_t protected_raw_data_max = 10 * 1024 * 1024;
+    int stack_limit = 0;  // frames recorded per handle; 0: none
+    enum class Reaction { Raise, Hook, Abort } reaction = Reaction::Raise;
+};
+
+// The handle value of an open handle.
+inline HPy encode(const Handle *h)
+{
+    return HPy{
+        static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
+}
+
+// What a handle value turned out to be.
+enum class Lookup { Null, Invalid, Stale, Closed, Open };
+
+struct Found {
+    Lookup what;
+    Handle *h;  // the slot (Stale, Closed, Open) or nullptr
+};
+
+class HandleTable {
+public:
+    explicit HandleTable(const Settings &settings) : settings_(settings), ring_(settings.closed_queue_max) {}
+    ~HandleTable();
+    HandleTable(const HandleTable &) = delete;
+    HandleTable &operator=(const HandleTable &) = delete;
+
+    // Classifies a handle value; only the table's own slots are read.
+    Found lookup(HPy h) const
+    {
+        auto v = static_cast<uint64_t>(h._i);
+        if (v == 0)
+            return {Lookup::Null, nullptr};
+        if ((v & 1) == 0 || (v >> 21) >= count_)
+            return {Lookup::Invalid, nullptr};
+        Handle *s = &slot(static_cast<uint32_t>(v >> 21));
+        if (((v >> 1) & 0xFFFFFu) != (s->reuse & 0xFFFFFu))
+            return {Lookup::Stale, s};
+        if (s->state == HandleState::Open)
+            return {Lookup::Open, s};
+        return {s->state == HandleState::Closed ? Lookup::Closed : Lookup::Stale, s};
+    }
+
+    // A new open handle for `uh`; `owns`: closing it closes `uh`; `is_arg`: a call's argument. Records
+    // `settings.stack_limit` frames of the caller's stack when positive.
+    Handle *open(HPy uh, bool owns, bool is_arg) { return issue(take_slot(), uh, owns, is_arg); }
+    // A slot kept for the arguments of calls (each call context has a few): see open_arg.
+    Handle *reserve()
+    {
+        Handle *h = grow();
+        h->reserved = true;
+        return h;
+    }
+    // Opens a reserved slot for an argument of a call. It is not listed as open (it is the caller's,
+    // never a leak) and, when the call ends (end_arg), it is not queued: it stays closed until its
+    // context's next call reissues it (the reuse count makes the old value stale then).
+    Handle *open_arg(Handle *h, HPy uh)
+    {
+        if (h->raw.base != nullptr)
+            release_raw(h);
+        ++h->reuse;
+        return issue(h, uh, false, true);
+    }
+    // A handle open for ever and in no list (a context constant: never a leak).
+    Handle *constant(HPy uh, const char *name);
+
+    // Closes an open handle: keeps `type_name` (may be nullptr; copied unless `type_name_static`: a
+    // name that lives as long as the process) and who closed it, makes its raw data inaccessible when
+    // `protect_raw`, and queues the slot (the oldest queued slot is freed beyond the limit). The
+    // universal handle is the caller's to close.
+    void close(Handle *h, const char *function, const char *type_name, bool type_name_static,
+               bool protect_raw)
+    {
+        h->state = HandleState::Closed;
+        h->closed_by = function;
+        h->is_arg = false;
+        if (type_name == nullptr || type_name_static) {
+            h->closed_type = type_name;
+        } else {
+            // A bounded copy: a short loop, no library calls.
+            char *out = h->type_copy;
+            size_t i = 0;
+            for (; i < sizeof h->type_copy - 1 && type_name[i] != 0; ++i)
+                out[i] = type_name[i];
+            out[i] = 0;
+            h->closed_type = out;
+        }
+        if (h->raw.base != nullptr && protect_raw)
+            protect_closed(h);
+        if (h->reserved)
+            return;
+        // The queue is a ring of the limit's size: once full, the newest takes the oldest's place.
+        if (closed_count_ == ring_.size()) {
+            if (ring_.empty()) {
+                free_slot(h);
+                return;
+            }
+            Handle *oldest = ring_[ring_pos_];
+            ring_[ring_pos_] = h;
+            if (++ring_pos_ == ring_.size())
+                ring_pos_ = 0;
+            free_slot(oldest);
+        } else {
+            size_t at = ring_pos_ + closed_count_;
+            ring_[at < ring_.size() ? at : at - ring_.size()] = h;
+            ++closed_count_;
+        }
+        if (protected_total_ > settings_.protected_raw_data_max)
+            trim_raw_data();
+    }
+    // Applies the queue's limits now (after they changed).
+    void trim();
+    // The closed handles still queued, oldest first.
+    std::vector<Handle *> closed_list() const;
+    size_t closed_count() const { return closed_count_; }
+
+    // A read-only copy of `data` in pages of its own for the open handle `h` (the same copy again
+    // while the data are unchanged); `data` itself when no pages can be mapped.
+    const char *protect_raw_data(Handle *h, const char *data, size_t size, const char *function);
+
+    uint64_t new_generation() { return ++generation_; }
+    uint64_t generation() const { return generation_; }
+    // The open handles (neither constants nor arguments in reserved slots), oldest first: a walk over
+    // the slots, so that opening and closing keep no list.
+    std::vector<Handle *> open_list() const;
+    size_t protected_total() const { return protected_total_; }  // bytes of inaccessible pages kept
+
+private:
+    // A slot from the free list (its reuse count advanced), or a new one.
+    Handle *take_slot()
+    {
+        Handle *h = free_list_;
+        if (h == nullptr)
+            return grow();
+        free_list_ = h->next;
+        ++h->reuse;
+        return h;
+    }
+    Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg)
+    {
+        h->uh = uh;
+        h->id = next_id_++;
+        h->generation = generation_;
+        h->state = HandleState::Open;
+        h->owns = owns;
+        h->is_arg = is_arg;
+        h->const_name = nullptr;
+        h->closed_by = nullptr;
+        h->closed_type = nullptr;
+        if (settings_.stack_limit > 0 || h->stack)
+            record_stack(h);
+        return h;
+    }
+    static constexpr uint32_t kChunkBits = 12;
+    static constexpr uint32_t kChunkSize = 1u << kChunkBits;
+    Handle &slot(uint32_t index) const { return chunks_[index >> kChunkBits][index & (kChunkSize - 1)]; }
+    Handle *grow();
+    void record_stack(Handle *h);
+    void protect_closed(Handle *h);
+    void release_raw(Handle *h);
+    void trim_raw_data();
+    void free_slot(Handle *h)
+    {
+        if (h->raw.base != nullptr)
+            release_raw(h);
+        h->state = HandleState::Free;
+        h->next = free_list_;
+        free_list_ = h;
+    }
+
+    const Settings &settings_;
+    std::vector<std::unique_ptr<Handle[]>> chunks_;
+    uint32_t count_ = 0;  // slots in use or ever used
+    Handle *free_list_ = nullptr;
+    std::vector<Handle *> ring_;  // the closed queue: settings_.closed_queue_max entries
+    size_t ring_pos_ = 0;         // the oldest entry
+    size_t closed_count_ = 0;
+    uint64_t generation_ = 0;
+    uint64_t next_id_ = 1;
+    size_t protected_total_ = 0;
+};
+
+// The SIGSEGV handler explaining a fault in protected raw data (installed with the first copy).
+void install_fault_handler();
+
+}  // namespace hpy::debug

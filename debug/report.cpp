@@ -1,0 +1,73 @@
+// debug/report.cpp: report texts and routing (debug/report.h).
+#include "debug/report.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace hpy::debug {
+
+std::string bounded(const std::string &text, size_t max)
+{
+    if (text.size() <= max)
+        return text;
+    return text.substr(0, max < 3 ? 0 : max - 3) + "...";
+}
+
+std::string describe_open(const char *type_name, const std::string &repr)
+{
+    return std::string("a '") + type_name + "' object: " + bounded(repr);
+}
+
+std::string describe_closed(const char *type_name, const char *closed_by)
+{
+    std::string s = type_name != nullptr && type_name[0] != 0 ? std::string("a '") + type_name + "' object"
+                                                              : std::string("an object");
+    if (closed_by != nullptr)
+        s += std::string(", closed by ") + closed_by;
+    return s;
+}
+
+std::string format_report(const char *check, const char *function, const std::string &detail,
+                          const std::string &object, const std::string &stack)
+{
+    std::string message = std::string("[") + check + "] " + function + ": " + detail;
+    if (!object.empty())
+        message += " (" + object + ")";
+    if (!stack.empty())
+        message += "\n" + stack;
+    return message;
+}
+
+bool is_handle_check(const char *check)
+{
+    return !strcmp(check, "invalid-handle") || !strcmp(check, "use-after-close") ||
+           !strcmp(check, "double-close");
+}
+
+bool is_builder_check(const char *check)
+{
+    return !strncmp(check, "builder", 7);
+}
+
+Sink route_report(const char *check, Settings::Reaction reaction, const Hooks &hooks)
+{
+    if (reaction == Settings::Reaction::Abort)
+        return Sink::Abort;
+    if (hooks.on_invalid_handle && is_handle_check(check))
+        return Sink::HandleHook;
+    if (hooks.on_invalid_builder && is_builder_check(check))
+        return Sink::BuilderHook;
+    if (reaction == Settings::Reaction::Hook && hooks.on_report)
+        return Sink::UserHook;
+    return hooks.pending ? Sink::Recorded : Sink::Pending;
+}
+
+void abort_with_report(const std::string &message)
+{
+    fprintf(stderr, "hpy.debug: %s\n", message.c_str());
+    fflush(stderr);
+    abort();
+}
+
+}  // namespace hpy::debug

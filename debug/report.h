@@ -1,0 +1,42 @@
+// debug/report.h: what a debug report says and where it goes; plain C++, no interpreter needed.
+#pragma once
+
+#include <string>
+
+#include "debug/handles.h"
+
+namespace hpy::debug {
+
+// At most `max` characters of `text`; a longer text is cut and ends with "...".
+std::string bounded(const std::string &text, size_t max = 80);
+// "a 'TYPE' object: REPR" (the repr bounded).
+std::string describe_open(const char *type_name, const std::string &repr);
+// "a 'TYPE' object, closed by FUNCTION" ("an object" when the type was not kept).
+std::string describe_closed(const char *type_name, const char *closed_by);
+// "[check] function: detail (object)" followed by the stack on its own lines, when there is one.
+std::string format_report(const char *check, const char *function, const std::string &detail,
+                          const std::string &object, const std::string &stack);
+
+// Checks about handle values (set_on_invalid_handle), and about builders (set_on_invalid_builder_handle).
+bool is_handle_check(const char *check);
+bool is_builder_check(const char *check);
+
+// Where a report goes.
+enum class Sink {
+    Abort,        // printed to stderr, then abort()
+    HandleHook,   // set_on_invalid_handle's callback
+    BuilderHook,  // set_on_invalid_builder_handle's callback
+    UserHook,     // set_reaction("hook", callable)
+    Pending,      // raised at the next return to Python
+    Recorded,     // only kept with the recent reports (an earlier one is already pending)
+};
+struct Hooks {
+    bool on_invalid_handle = false, on_invalid_builder = false, on_report = false;
+    bool pending = false;  // a report is already waiting to be raised
+};
+Sink route_report(const char *check, Settings::Reaction reaction, const Hooks &hooks);
+
+// Prints "hpy.debug: MESSAGE" to stderr and aborts.
+[[noreturn]] void abort_with_report(const std::string &message);
+
+}  // namespace hpy::debug

@@ -36,7 +36,8 @@ _HPY_EXTERN_C_END
 /* The layout shift of the host's context (hpy/universal/context_adapter.h): one per binary, weak so
    that the modules embedded in one binary share it (they are all loaded by the same host). */
 #define _HPY_SHIFT_DEFINITION \
-    _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_ContextShift; _HPY_EXTERN_C_END
+    _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_ContextShift; \
+    __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_DirectObjectOffset; _HPY_EXTERN_C_END
 
 /* The four entry points of a universal module (EXT: the last part of the module's name). */
 #define HPy_MODINIT(EXT, MODDEF)                                                  \
@@ -60,6 +61,7 @@ _HPY_EXTERN_C_END
     /* passes the context it gave HPyInitGlobalContext (other hosts never call). */ \
     HPy_EXPORTED_SYMBOL void _HPyInitDirectCalls_##EXT(HPyContext *ctx)          \
     {                                                                             \
+        _HPy_DirectObjectOffset = (intptr_t)ctx->ctx_AsStruct_Object(ctx, HPy_NULL); \
         _ctx_direct_calls = ctx;                                                  \
     }                                                                             \
     HPy_EXPORTED_SYMBOL HPyModuleDef *HPyInit_##EXT(void)                         \

@@ -294,17 +294,17 @@ def enter_managed_hosts(names, stack):
         if why:
             print("bench: host %s is missing: %s" % (name, why), flush=True)
             continue
-        system = hosts_mod.SYSTEMS[host.system]
-        if system.name not in systems:  # one mount (and lock) per system
-            stack.enter_context(hosts_mod.mounted(system, extra=[hosts_mod.PYLIB]))
-            systems[system.name] = system
-        try:
+        try:  # before the system is mounted here: the build mounts it itself (and takes its lock)
             hosts_mod.build_host(host, announce=False)
         except SystemExit as e:  # hosts.py reports a failed build this way
             print("bench: cannot build unihpy's host for %s: %s" % (name, e), flush=True)
             continue
-        ready.append((host, system.root if system.chroot else None))
-    return ready
+        ready.append((host, hosts_mod.SYSTEMS[host.system]))
+    for host, system in ready:
+        if system.name not in systems:  # one mount (and lock) per system, held for the whole run
+            stack.enter_context(hosts_mod.mounted(system, extra=[hosts_mod.PYLIB]))
+            systems[system.name] = system
+    return [(host, system.root if system.chroot else None) for host, system in ready]
 
 
 def run(args):

@@ -147,9 +147,10 @@ def markdown(data):
                 _fmt_ratio(i / ib if i and ib else None)))
     if data.get("adapter"):
         parts += ["", "## The context adapter of PyPy 7.3.19 (machine code)", "", data["adapter"].rstrip()]
-    parts += ["", "## Targets", "", "| target | status | detail |", "|---|---|---|"]
-    for title, met, detail in targets(data):
-        parts.append("| %s | %s | %s |" % (title, {True: "met", False: "MISSED", None: "n/a"}[met], detail))
+    if not data.get("hosts_only"):
+        parts += ["", "## Targets", "", "| target | status | detail |", "|---|---|---|"]
+        for title, met, detail in targets(data):
+            parts.append("| %s | %s | %s |" % (title, {True: "met", False: "MISSED", None: "n/a"}[met], detail))
     parts.append("")
     return "\n".join(parts) + "\n"
 

@@ -271,6 +271,8 @@ def main(argv=None):
                     help="a host of devtools/hosts.py, e.g. pypy-7.3.19 or pypy-8.0 (repeatable): its HPy "
                          "host and its C API, in its system (a chroot is mounted for the run)")
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--hosts-only", action="store_true",
+                    help="only the other interpreters' routes (thread CPU time), written as hosts.{md,json}")
     args = ap.parse_args(argv)
 
     with contextlib.ExitStack() as stack:
@@ -314,6 +316,9 @@ def run(args):
     tn, repeats = (2000, 3) if args.quick else (20000, 15)
 
     routes = micro_routes(art, args)
+    if args.hosts_only:
+        for r in routes[:6]:  # this interpreter's routes: measured by the full run (micro.md)
+            r.unavailable = r.unavailable or "not in this run (--hosts-only; see micro.md)"
     runnable = [r for r in routes if not r.unavailable and r.python is not None]
     instr = {}
     if args.no_callgrind or shutil.which("valgrind") is None:
@@ -337,11 +342,13 @@ def run(args):
     cpu = time_routes(routes, names, tn, repeats)
     print("thread CPU time: done", flush=True)
     # quick mode: fib by CPU time only (one valgrind run less)
-    ffi = ffi_bench.run(art, quick=args.quick,
-                        callgrind=not (args.quick or args.no_callgrind) and shutil.which("valgrind") is not None)
-    print("ffi: done", flush=True)
+    ffi = None
+    if not args.hosts_only:
+        ffi = ffi_bench.run(art, quick=args.quick,
+                            callgrind=not (args.quick or args.no_callgrind) and shutil.which("valgrind") is not None)
+        print("ffi: done", flush=True)
 
-    data = {"machine": machine_info(), "quick": args.quick, "cases": [c for c in CASES if c[0] in names],
+    data = {"machine": machine_info(), "quick": args.quick, "hosts_only": args.hosts_only, "cases": [c for c in CASES if c[0] in names],
             "iterations": {"callgrind": [n1, n2], "time": tn, "repeats": repeats},
             "routes": [{"key": r.key, "label": r.label, "unavailable": r.unavailable, "info": r.info}
                        for r in routes],
@@ -352,7 +359,7 @@ def run(args):
         data["adapter"] = "not examined: %s\n" % e
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = "micro-quick" if args.quick else "micro"
+    stem = "hosts" if args.hosts_only else "micro-quick" if args.quick else "micro"
     (out / (stem + ".json")).write_text(json.dumps(data, indent=1) + "\n")
     md = report.markdown(data)
     (out / (stem + ".md")).write_text(md)

@@ -25,12 +25,12 @@
     }
 #define _HPyMeth_FASTCALL_HPyFunc_NOARGS(SYM) ((cpy_PyCFunction)(void (*)(void))SYM##_fastcall)
 
-/* METH_FASTCALL: the argument array is already an array of handles. CPython never puts NULL in
-   it: said for the first item, which implementations read most. */
+/* METH_FASTCALL: the argument array is already an array of handles. (Saying that its first item
+   is not NULL, as the KEYWORDS method does, makes GCC test nargs once more here: it places the
+   load under that test when the implementation compares nargs with something else than 0.) */
 #define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL)                            \
     static PyObject *SYM(PyObject *self, PyObject *const *args, Py_ssize_t nargs) \
     {                                                                             \
-        _HPY_ASSUME(nargs <= 0 || args[0] != NULL);                               \
         return _h2py(IMPL(_HPyGetContext(), _py2h(self), (const HPy *)args, (size_t)nargs)); \
     }
 
@@ -49,7 +49,8 @@
                           (size_t)PyVectorcall_NARGS(nargsf), _py2h(kwnames)));  \
     }
 
-/* A KEYWORDS method is METH_FASTCALL | METH_KEYWORDS: CPython passes the positional count itself. */
+/* A KEYWORDS method is METH_FASTCALL | METH_KEYWORDS: CPython passes the positional count itself,
+   and never a NULL item (said for the first, which implementations read most). */
 #define _HPyMeth_TRAMPOLINES_HPyFunc_KEYWORDS(SYM, IMPL)                          \
     static PyObject *SYM##_trampoline(PyObject *self, PyObject *const *args, Py_ssize_t nargs, \
                                       PyObject *kwnames)                          \

@@ -29,6 +29,7 @@ struct TypeExtra {
     HPyFunc_traverseproc traverse;
     PyObject *weakref;            // to the type; its callback drops this entry
     vectorcallfunc default_call;  // HPy_tp_call's trampoline (own or inherited), or nullptr
+    bool python_base;             // a Python class is among its bases: its parts are released too
 };
 
 // The TypeExtra of `type` or of its nearest HPy base; nullptr for types not made by HPy.

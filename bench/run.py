@@ -77,8 +77,8 @@ def micro_routes(art, args):
     for host, system_root in getattr(args, "hpy_hosts_ready", []):
         routes += managed_host_routes(host, system_root, art)
     if not any(r.key.startswith("pypy") for r in routes):
-        why = ("no PyPy 7.3.19 host given (pass --host pypy=CMD[@CHROOT]; the host manager "
-               "devtools/hosts.py provides one)")
+        why = ("no PyPy host in this run (see hosts.md: `make bench` measures the BENCH_HOSTS of "
+               "devtools/hosts.py, bench/run.py --hpy-host NAME)")
         for key, label in (("pypy-universal", "PyPy native HPy host"), ("pypy-cpyext", "PyPy cpyext")):
             r = Route(key, label, None, {})
             r.unavailable = why

@@ -33,7 +33,9 @@ struct State {
     Settings settings;
 };
 
-State g;
+// Lives as long as the process: modules may call into the context until the very end, and the
+// objects of handles left open stay reachable from it (a leak checker reports them otherwise).
+State &g = *new State;
 
 // Per thread: the calls in progress and the context copies they use.
 struct CallContext {
@@ -715,7 +717,9 @@ void report(const char *check, const char *function, const Handle *h, const std:
     }
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    PyObject *exc = PyObject_CallOneArg(g_error_type, PyUnicode_FromString(message.c_str()));
+    PyObject *text = PyUnicode_FromString(message.c_str());
+    PyObject *exc = text != nullptr ? PyObject_CallOneArg(g_error_type, text) : nullptr;
+    Py_XDECREF(text);
     if (exc != nullptr) {
         PyObject *type_name =
             h == nullptr ? Py_NewRef(Py_None)

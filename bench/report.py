@@ -145,9 +145,12 @@ def markdown(data):
             parts.append("| %s | %.1f | %s | %s | %s |" % (
                 label, t, _fmt_ratio(t / cb if cb else None), "-" if i is None else "%.0f" % i,
                 _fmt_ratio(i / ib if i and ib else None)))
-    parts += ["", "## Targets", "", "| target | status | detail |", "|---|---|---|"]
-    for title, met, detail in targets(data):
-        parts.append("| %s | %s | %s |" % (title, {True: "met", False: "MISSED", None: "n/a"}[met], detail))
+    if data.get("adapter"):
+        parts += ["", "## The context adapter of PyPy 7.3.19 (machine code)", "", data["adapter"].rstrip()]
+    if not data.get("hosts_only"):
+        parts += ["", "## Targets", "", "| target | status | detail |", "|---|---|---|"]
+        for title, met, detail in targets(data):
+            parts.append("| %s | %s | %s |" % (title, {True: "met", False: "MISSED", None: "n/a"}[met], detail))
     parts.append("")
     return "\n".join(parts) + "\n"
 

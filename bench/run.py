@@ -14,6 +14,7 @@ A route that cannot load (a mode the host lacks, an absent interpreter) is repor
 with the reason, and is measured automatically once it loads.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -31,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "micro"))
+import adapter  # noqa: E402
 import build  # noqa: E402
 import cgdump  # noqa: E402
 import ffi_bench  # noqa: E402
@@ -44,8 +46,9 @@ SLOW_ROUTES = ("debug", "trace")
 class Route:
     """One way of running the operations: an interpreter and how it loads the module."""
 
-    def __init__(self, key, label, python, spec, root=None):
+    def __init__(self, key, label, python, spec, root=None, env=None):
         self.key, self.label, self.python, self.spec, self.root = key, label, python, spec, root
+        self.env = env  # the worker's whole environment (devtools/hosts.py hosts), or None: inherited
         self.unavailable = None  # the reason, when it cannot run
         self.info = {}
         self.callgrind = root is None and key in ("capi", "cpython", "universal", "hpy09", "debug", "trace")
@@ -71,9 +74,11 @@ def micro_routes(art, args):
         routes[3].unavailable = "no HPy 0.9 interpreter at %s (make hpy09-venv)" % args.hpy09
     for name, cmd, root in args.hosts:
         routes += host_routes(name, cmd, root, art)
+    for host, system_root in getattr(args, "hpy_hosts_ready", []):
+        routes += managed_host_routes(host, system_root, art)
     if not any(r.key.startswith("pypy") for r in routes):
-        why = ("no PyPy 7.3.19 host given (pass --host pypy=CMD[@CHROOT]; the host manager "
-               "devtools/hosts.py provides one)")
+        why = ("no PyPy host in this run (see hosts.md: `make bench` measures the BENCH_HOSTS of "
+               "devtools/hosts.py, bench/run.py --hpy-host NAME)")
         for key, label in (("pypy-universal", "PyPy native HPy host"), ("pypy-cpyext", "PyPy cpyext")):
             r = Route(key, label, None, {})
             r.unavailable = why
@@ -95,15 +100,35 @@ def host_routes(name, cmd, root, art):
     return [universal, capi]
 
 
-def build_capi_for(python, root, art):
+def managed_host_routes(host, system_root, art):
+    """A host of devtools/hosts.py (its system mounted by the caller): the universal file in the
+    HPy host it uses (its own, or unihpy's built for it), and capimicro.c built for its C API. The
+    work tree is mounted at the same path inside a chroot, so the files need no copy."""
+    import hosts as hosts_mod
+
+    python = hosts_mod.host_command(host, ["python"])
+    env = hosts_mod.host_env(host)
+    which = "native HPy host" if host.hpy == "native" else "unihpy's host"
+    universal = Route(host.name + "-universal", "%s, %s" % (host.name, which), python,
+                      {"kind": "hpy", "name": "hpymicro", "path": art["hpymicro-universal"]}, env=env)
+    capi = Route(host.name + "-cpyext", "%s, C API (cpyext)" % host.name, python, {}, env=env)
+    try:
+        capi.spec = {"kind": "ext", "name": "capimicro",
+                     "path": build_capi_for(python, system_root, art, env=env, tag=host.name)}
+    except Exception as e:
+        capi.unavailable = "cannot build the C-API module for %s: %s" % (host.name, e)
+    return [universal, capi]
+
+
+def build_capi_for(python, root, art, env=None, tag=None):
     probe = ("import sysconfig; print(sysconfig.get_paths()['include']); "
              "print(sysconfig.get_config_var('EXT_SUFFIX') or '.so')")
-    out = subprocess.run(python + ["-c", probe], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(python + ["-c", probe], capture_output=True, text=True, timeout=120, env=env)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "probe failed")
     include, suffix = out.stdout.split()
     include = str(Path(root) / include.lstrip("/")) if root else include
-    dest = Path(art["capimicro"]).parent / "hosts" / python[-1].replace("/", "_")
+    dest = Path(art["capimicro"]).parent / "hosts" / (tag or python[-1].replace("/", "_"))
     dest.mkdir(parents=True, exist_ok=True)
     return str(build.compile_c([HERE / "micro" / "capimicro.c"], dest / ("capimicro" + suffix), [include]))
 
@@ -169,7 +194,7 @@ class Server:
     def __init__(self, route):
         self.route = route
         self.proc = subprocess.Popen(worker_argv(route, "serve"), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=route.env)
         self.ok = first_line(route, self.proc.stdout.readline())
 
     def measure(self, case, n):
@@ -242,15 +267,58 @@ def main(argv=None):
                     help="interpreter with PyPI's hpy==0.9.0")
     ap.add_argument("--host", dest="hosts", action="append", default=[], type=parse_host,
                     help="another interpreter: NAME=CMD[@CHROOT], e.g. pypy=pypy3@/var/cache/trixie")
+    ap.add_argument("--hpy-host", dest="hpy_hosts", action="append", default=[],
+                    help="a host of devtools/hosts.py, e.g. pypy-7.3.19 or pypy-8.0 (repeatable): its HPy "
+                         "host and its C API, in its system (a chroot is mounted for the run)")
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--hosts-only", action="store_true",
+                    help="only the other interpreters' routes (thread CPU time), written as hosts.{md,json}")
     args = ap.parse_args(argv)
 
+    with contextlib.ExitStack() as stack:
+        args.hpy_hosts_ready = enter_managed_hosts(args.hpy_hosts, stack)
+        return run(args)
+
+
+def enter_managed_hosts(names, stack):
+    """[(host, system root)] of devtools/hosts.py, each built and its system mounted until `stack` closes."""
+    if not names:
+        return []
+    sys.path.insert(0, str(ROOT / "devtools"))
+    import hosts as hosts_mod
+
+    ready, systems = [], {}
+    for name in names:
+        host = hosts_mod.HOST_BY_NAME.get(name)
+        if host is None:
+            raise SystemExit("bench: no host %r in devtools/hosts.py (%s)" % (name, ", ".join(hosts_mod.HOST_BY_NAME)))
+        why = hosts_mod.host_missing(host)
+        if why:
+            print("bench: host %s is missing: %s" % (name, why), flush=True)
+            continue
+        try:  # before the system is mounted here: the build mounts it itself (and takes its lock)
+            hosts_mod.build_host(host, announce=False)
+        except SystemExit as e:  # hosts.py reports a failed build this way
+            print("bench: cannot build unihpy's host for %s: %s" % (name, e), flush=True)
+            continue
+        ready.append((host, hosts_mod.SYSTEMS[host.system]))
+    for host, system in ready:
+        if system.name not in systems:  # one mount (and lock) per system, held for the whole run
+            stack.enter_context(hosts_mod.mounted(system, extra=[hosts_mod.PYLIB]))
+            systems[system.name] = system
+    return [(host, system.root if system.chroot else None) for host, system in ready]
+
+
+def run(args):
     art = build.build_all(args.build)
     names = [c[0] for c in CASES if not args.quick or c[0] in QUICK]
     n1, n2 = (300, 900) if args.quick else (5000, 25000)
     tn, repeats = (2000, 3) if args.quick else (20000, 15)
 
     routes = micro_routes(art, args)
+    if args.hosts_only:
+        for r in routes[:6]:  # this interpreter's routes: measured by the full run (micro.md)
+            r.unavailable = r.unavailable or "not in this run (--hosts-only; see micro.md)"
     runnable = [r for r in routes if not r.unavailable and r.python is not None]
     instr = {}
     if args.no_callgrind or shutil.which("valgrind") is None:
@@ -274,18 +342,24 @@ def main(argv=None):
     cpu = time_routes(routes, names, tn, repeats)
     print("thread CPU time: done", flush=True)
     # quick mode: fib by CPU time only (one valgrind run less)
-    ffi = ffi_bench.run(art, quick=args.quick,
-                        callgrind=not (args.quick or args.no_callgrind) and shutil.which("valgrind") is not None)
-    print("ffi: done", flush=True)
+    ffi = None
+    if not args.hosts_only:
+        ffi = ffi_bench.run(art, quick=args.quick,
+                            callgrind=not (args.quick or args.no_callgrind) and shutil.which("valgrind") is not None)
+        print("ffi: done", flush=True)
 
-    data = {"machine": machine_info(), "quick": args.quick, "cases": [c for c in CASES if c[0] in names],
+    data = {"machine": machine_info(), "quick": args.quick, "hosts_only": args.hosts_only, "cases": [c for c in CASES if c[0] in names],
             "iterations": {"callgrind": [n1, n2], "time": tn, "repeats": repeats},
             "routes": [{"key": r.key, "label": r.label, "unavailable": r.unavailable, "info": r.info}
                        for r in routes],
             "instructions": instr, "cpu_ns": cpu, "ffi": ffi}
+    try:
+        data["adapter"] = adapter.markdown(art["hpymicro-universal"])
+    except (OSError, subprocess.CalledProcessError) as e:  # no objdump
+        data["adapter"] = "not examined: %s\n" % e
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = "micro-quick" if args.quick else "micro"
+    stem = "hosts" if args.hosts_only else "micro-quick" if args.quick else "micro"
     (out / (stem + ".json")).write_text(json.dumps(data, indent=1) + "\n")
     md = report.markdown(data)
     (out / (stem + ".md")).write_text(md)

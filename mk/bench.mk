@@ -3,6 +3,10 @@
 # writes bench/results/micro-quick.*. BENCH_ARGS passes more options, e.g. --host pypy=CMD@CHROOT.
 BENCH_PY_PACKAGES := cffi matplotlib
 BENCH_ARGS ?=
+# Other interpreters of devtools/hosts.py, measured by `make bench` in a second run, bench/results/hosts.*
+# (a missing host is skipped with the reason):
+# PyPy 7.3.19's own HPy host against its cpyext, unihpy's host over cpyext on PyPy 8.0 and 7.3.11.
+BENCH_HOSTS ?= pypy-7.3.19 pypy-8.0 pypy-7.3.11
 
 .PHONY: bench bench-quick bench-deps
 CI_TARGETS += bench-quick
@@ -17,6 +21,7 @@ bench-deps: install hpy09-venv
 
 bench: bench-deps
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(if $(strip $(BENCH_HOSTS)),$(PY) bench/run.py --hosts-only $(foreach h,$(BENCH_HOSTS),--hpy-host $(h)))
 
 bench-quick: bench-deps
 	$(PY) bench/run.py --quick $(BENCH_ARGS)

@@ -38,7 +38,9 @@ def load_route(route):
         import hpy.universal as universal
     except ImportError:  # PyPy's built-in host
         import _hpy_universal as universal
-    spec = importlib.util.spec_from_file_location(route["name"], route["path"])
+    # None where the interpreter does not know the .hpy0.so suffix (unihpy's host over cpyext).
+    spec = importlib.util.spec_from_file_location(route["name"], route["path"]) or \
+        importlib.machinery.ModuleSpec(route["name"], None, origin=route["path"])
     mode = route.get("mode", "MODE_UNIVERSAL")
     if mode == "MODE_UNIVERSAL":
         return universal.load(route["name"], route["path"], spec)

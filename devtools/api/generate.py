@@ -253,8 +253,16 @@ def gen_universal_api(api: Api) -> str:
             continue
         ret = "" if m.ret == "void" else "return "
         member = f"(&ctx->{m.name})[_HPy_ContextShift]" if m.index in api.shifted else f"ctx->{m.name}"
+        direct = []
+        if m.options.get("universal") == "direct":
+            # With the context of direct calls, _HPY_DIRECT_<api> (universal/hpy_universal.h) instead.
+            direct = ["#ifndef HPY_EMBEDDED_MODULES",
+                      "    if (ctx == _ctx_direct_calls)",
+                      f"        return _HPY_DIRECT_{m.api}({m.arg_names()});",
+                      "#endif"]
         body = [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})",
                 "{",
+                *direct,
                 f"    {ret}{member}({m.arg_names()});",
                 "}"]
         if "legacy" in m.options:
@@ -299,11 +307,32 @@ def gen_runtime_wrappers(api: Api) -> str:
            "// Context functions whose CPython-ABI version is inline: the host needs them as real functions.",
            "#include \"hpy.h\"", "",
            "extern \"C\" {", ""]
+    out[-2:-2] = [
+        "// A CPython function returning PyObject *, called as one returning HPy: on these ABIs both come back",
+        "// in the same register, and the compiler turns the call into a jump only when the return types",
+        "// agree (a wrapper is then two instructions instead of five).",
+        "#if defined(__x86_64__) || defined(__aarch64__)",
+        "template <typename... A>",
+        "static inline auto returning_handle(PyObject *(*f)(A...))",
+        "{",
+        "    static_assert(sizeof(HPy) == sizeof(PyObject *), \"a handle is one pointer\");",
+        "    return reinterpret_cast<HPy (*)(A...)>(reinterpret_cast<void (*)(void)>(f));",
+        "}",
+        "#  define _HPY_CALL_RETURNING_HANDLE(F, ...) returning_handle(&F)(__VA_ARGS__)",
+        "#else",
+        "#  define _HPY_CALL_RETURNING_HANDLE(F, ...) _py2h(F(__VA_ARGS__))",
+        "#endif",
+        ""]
     for m in api.functions:
         if not (m.is_direct or m.cpython == "inline"):
             continue
         ret = "" if m.ret == "void" else "return "
-        out += [f"{m.ret_decl(m.name)}({m.param_list()})", "{", f"    {ret}{m.api}({m.arg_names()});", "}", ""]
+        if m.is_direct and m.ret == "HPy":
+            args = ", ".join([m.cpython] + [to_py(p) for p in m.params])
+            body = ["    (void)ctx;", f"    return _HPY_CALL_RETURNING_HANDLE({args});"]
+        else:
+            body = [f"    {ret}{m.api}({m.arg_names()});"]
+        out += [f"{m.ret_decl(m.name)}({m.param_list()})", "{", *body, "}", ""]
     out += ["}  // extern \"C\"", ""]
     return "\n".join(out)
 
@@ -348,6 +377,10 @@ def gen_offsets(api: Api) -> str:
     return c_header("tests/abi/context_offsets_gen.h", "HPY_TESTS_CONTEXT_OFFSETS_GEN_H", "\n".join(out))
 
 
+# Method signatures whose trampolines each ABI's header defines itself (see gen_hpyfunc).
+METHOD_SPECIAL_SIGNATURES = ("NOARGS", "O", "VARARGS", "KEYWORDS")
+
+
 def gen_hpyfunc(api: Api) -> str:
     out = ["/* Function signatures, slots and the argument blocks trampolines hand to the host. */", "",
            "typedef enum {"]
@@ -365,6 +398,16 @@ def gen_hpyfunc(api: Api) -> str:
         params = (["HPyContext *ctx"] if s.has_ctx else []) + [p.decl for p in s.params]
         ret = s.ret if s.ret.endswith("*") else s.ret + " "
         out.append(f"#define _HPyFunc_DECLARE_HPyFunc_{s.name}(SYM) static {ret}SYM({', '.join(params)})")
+    out += ["", "/* The trampolines of a method (HPyDef_METH): _HPyMeth_TRAMPOLINES_<SIG>(SYM, IMPL) defines",
+            "   SYM_trampoline, _HPyMeth_FASTCALL_<SIG>(SYM) is a METH_FASTCALL form of it or a null pointer.",
+            "   The signatures of methods have their own in each ABI's header; every other one (a method",
+            "   the host refuses) has the plain trampoline. */"]
+    for s in api.signatures:
+        if s.name in METHOD_SPECIAL_SIGNATURES:
+            continue
+        out.append(f"#define _HPyMeth_TRAMPOLINES_HPyFunc_{s.name}(SYM, IMPL) "
+                   f"_HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM##_trampoline, IMPL)")
+        out.append(f"#define _HPyMeth_FASTCALL_HPyFunc_{s.name}(SYM) ((cpy_PyCFunction)0)")
     out += ["", "/* Every slot as X(name, number, signature), for code that walks them all. */",
             "#define _HPY_SLOT_LIST(X) \\"]
     out += [f"    X({sl.name}, {sl.number}, {sl.signature}) \\" for sl in api.slots]
@@ -417,6 +460,51 @@ def direct_call(s: Signature):
     return f"_hpy_direct_o({call})" if s.ret == "HPy" else call
 
 
+def universal_trampoline(s: Signature, macro: str, for_method: bool) -> list[str]:
+    """The universal trampoline of signature s as the macro `macro`(SYM, IMPL). for_method: the
+    trampoline of HPyDef_METH (named SYM_trampoline), whose direct path returns the implementation's
+    handle as it is (_HPY_DIRECT_RESULT, see universal/hpy_universal.h); the public one (also
+    HPyFunc_TRAMPOLINE of HPy 0.9's source) keeps the C-API function type."""
+    ret = cpy_ret(s)
+    inputs = []
+    for p in s.inputs:
+        inputs.append(f"(HPy_RichCmpOp){p.name}" if "cpy-int-op" in s.flags and p.ctype.strip() == "HPy_RichCmpOp"
+                      else p.name)
+    if s.result:
+        inputs.append("0")  # the host writes the result
+    init = "{ " + ", ".join(inputs) + " }"
+    params = ", ".join(cpy_params(s))
+    direct = direct_call(s)
+    sym = "SYM##_trampoline" if for_method else "SYM"
+    name = f"{sym}##_host" if direct is not None else sym
+    out = [f"#define {macro}(SYM, IMPL) \\",
+           f"    {'_HPY_COLD ' if direct is not None else ''}static {ret} {name}({params}) \\",
+           "    { \\",
+           f"        _HPyFunc_args_{s.name} a = {init}; \\",
+           f"        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_{s.name}, \\",
+           "                                            (HPyCFunction)IMPL, &a); \\"]
+    if s.name == "NOARGS":
+        out.append("        (void)_ignored; \\")
+    out += [f"        {'return a.result; ' if s.result else ''}\\", "    }" + (" \\" if direct else "")]
+    if direct is not None:
+        names = [p.name for p in s.inputs] + (["_ignored"] if s.name == "NOARGS" else [])
+        host_call = f"{sym}##_host({', '.join(names)})"
+        attrs = ""
+        if for_method and s.ret == "HPy" and ret == "cpy_PyObject *":
+            direct = "_hpy_direct_r(" + direct[len("_hpy_direct_o("):]
+            host_call = f"_hpy_direct_r_from_o({host_call})"
+            ret = "_HPY_DIRECT_RESULT"
+            attrs = "_HPY_DIRECT_TAIL "
+        out += [f"    {attrs}static {ret} {sym}({params}) \\",
+                "    { \\",
+                "        if (_HPY_DIRECT_CALLS()) \\",
+                f"            {'return ' if s.result else ''}{direct}; \\",
+                *([f"        else \\", f"            {host_call}; \\"] if not s.result else
+                  [f"        return {host_call}; \\"]),
+                "    }"]
+    return out + [""]
+
+
 def gen_universal_trampolines(api: Api) -> str:
     out = ["/* Universal ABI: each C-side trampoline packs its arguments and lets the host call IMPL; on a host",
            "   that said its handles are the PyObject pointers (_HPY_DIRECT_CALLS), it calls IMPL itself and",
@@ -424,37 +512,10 @@ def gen_universal_trampolines(api: Api) -> str:
     for s in api.signatures:
         if s.block is None:
             continue
-        ret = cpy_ret(s)
-        inputs = []
-        for p in s.inputs:
-            inputs.append(f"(HPy_RichCmpOp){p.name}" if "cpy-int-op" in s.flags and p.ctype.strip() == "HPy_RichCmpOp"
-                          else p.name)
-        if s.result:
-            inputs.append("0")  # the host writes the result
-        init = "{ " + ", ".join(inputs) + " }"
-        params = ", ".join(cpy_params(s))
-        direct = direct_call(s)
-        name = "SYM##_host" if direct is not None else "SYM"
-        out += [f"#define _HPyFunc_TRAMPOLINE_HPyFunc_{s.name}(SYM, IMPL) \\",
-                f"    {'_HPY_COLD ' if direct is not None else ''}static {ret} {name}({params}) \\",
-                "    { \\",
-                f"        _HPyFunc_args_{s.name} a = {init}; \\",
-                f"        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_{s.name}, \\",
-                "                                            (HPyCFunction)IMPL, &a); \\"]
-        if s.name == "NOARGS":
-            out.append("        (void)_ignored; \\")
-        out += [f"        {'return a.result; ' if s.result else ''}\\", "    }" + (" \\" if direct else "")]
-        if direct is not None:
-            names = [p.name for p in s.inputs] + (["_ignored"] if s.name == "NOARGS" else [])
-            host_call = f"SYM##_host({', '.join(names)})"
-            out += [f"    static {ret} SYM({params}) \\",
-                    "    { \\",
-                    "        if (_HPY_DIRECT_CALLS()) \\",
-                    f"            {'return ' if s.result else ''}{direct}; \\",
-                    *([f"        else \\", f"            {host_call}; \\"] if not s.result else
-                      [f"        return {host_call}; \\"]),
-                    "    }"]
-        out.append("")
+        out += universal_trampoline(s, f"_HPyFunc_TRAMPOLINE_HPyFunc_{s.name}", False)
+        if s.name in METHOD_SPECIAL_SIGNATURES:
+            out += universal_trampoline(s, f"_HPyMeth_TRAMPOLINES_HPyFunc_{s.name}", True)
+            out += [f"#define _HPyMeth_FASTCALL_HPyFunc_{s.name}(SYM) ((cpy_PyCFunction)0)", ""]
     return c_header("include/hpy/universal/trampolines_gen.h", "HPY_UNIVERSAL_TRAMPOLINES_GEN_H", "\n".join(out))
 
 
@@ -476,8 +537,8 @@ def result_of(s: Signature, call: str) -> str:
 # Arguments CPython never passes as NULL to these signatures: telling the compiler lets it drop the
 # NULL tests of HPy_Dup/HPy_Close on them once IMPL is inlined into the trampoline.
 NONNULL_ARGS = {"O": ("self", "arg"), "BINARYFUNC": ("arg0", "arg1")}
-# Written by hand in cpython/trampolines.h although the host converts them generically: NOARGS is
-# METH_FASTCALL in the CPython ABI.
+# Written by hand in cpython/trampolines.h although the host converts them generically: NOARGS has
+# a METH_FASTCALL form for module functions in the CPython ABI.
 CPYTHON_MANUAL_TRAMPOLINES = {"NOARGS"}
 
 

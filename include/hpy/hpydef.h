@@ -69,7 +69,17 @@ typedef struct {
     void *closure;
 } HPyGetSet;
 
-/* One definition of a module or a type; lists of them end with NULL. */
+/* What HPyDef_METH initialises: the method and, in the CPython ABI for a NOARGS method, the same
+   method as a METH_FASTCALL function (`cpy_trampoline` is the METH_NOARGS one, as in HPy 0.9).
+   CPython calls a module function faster as METH_FASTCALL and a method of a type faster as
+   METH_NOARGS; the runtime picks. A definition written by hand (`.meth = {...}`) leaves it null. */
+typedef struct {
+    HPyMeth meth;
+    cpy_PyCFunction fastcall_trampoline;
+} _HPyMethFastcall;
+
+/* One definition of a module or a type; lists of them end with NULL. `_meth_fastcall` overlays
+   `meth` (it fits in the space of `getset`: the layout of HPyDef is HPy 0.9's). */
 typedef struct {
     HPyDef_Kind kind;
     union {
@@ -77,6 +87,7 @@ typedef struct {
         HPyMeth meth;
         HPyMember member;
         HPyGetSet getset;
+        _HPyMethFastcall _meth_fastcall;
     };
 } HPyDef;
 
@@ -98,16 +109,19 @@ typedef struct {
 #define HPyDef_METH(SYM, NAME, SIG, ...) HPyDef_METH_IMPL(SYM, NAME, SYM##_impl, SIG, __VA_ARGS__)
 #define HPyDef_METH_IMPL(SYM, NAME, IMPL, SIG, ...)                               \
     _HPyFunc_DECLARE_##SIG(IMPL);                                                  \
-    _HPyFunc_TRAMPOLINE_##SIG(SYM##_trampoline, IMPL)                              \
+    _HPyMeth_TRAMPOLINES_##SIG(SYM, IMPL)                                          \
     _HPY_DEF_BEGIN                                                                 \
     HPyDef SYM = {                                                                 \
         .kind = HPyDef_Kind_Meth,                                                  \
-        .meth = {                                                                  \
-            .name = NAME,                                                          \
-            .impl = (HPyCFunction)IMPL,                                            \
-            .cpy_trampoline = (cpy_PyCFunction)(void (*)(void))SYM##_trampoline,   \
-            .signature = SIG,                                                      \
-            __VA_ARGS__                                                            \
+        ._meth_fastcall = {                                                        \
+            .meth = {                                                              \
+                .name = NAME,                                                      \
+                .impl = (HPyCFunction)IMPL,                                        \
+                .cpy_trampoline = (cpy_PyCFunction)(void (*)(void))SYM##_trampoline, \
+                .signature = SIG,                                                  \
+                __VA_ARGS__                                                        \
+            },                                                                     \
+            .fastcall_trampoline = _HPyMeth_FASTCALL_##SIG(SYM),                   \
         }                                                                          \
     };                                                                             \
     _HPY_DEF_END
@@ -155,7 +169,7 @@ typedef struct {
         .getset = {                                                                \
             .name = NAME,                                                          \
             .getter_impl = (HPyCFunction)GETIMPL,                                  \
-            .getter_cpy_trampoline = (cpy_getter)SYM##_get_trampoline,             \
+            .getter_cpy_trampoline = (cpy_getter)(void (*)(void))SYM##_get_trampoline,           \
             __VA_ARGS__                                                            \
         }                                                                          \
     };                                                                             \
@@ -192,7 +206,7 @@ typedef struct {
             .name = NAME,                                                          \
             .getter_impl = (HPyCFunction)GETIMPL,                                  \
             .setter_impl = (HPyCFunction)SETIMPL,                                  \
-            .getter_cpy_trampoline = (cpy_getter)SYM##_get_trampoline,             \
+            .getter_cpy_trampoline = (cpy_getter)(void (*)(void))SYM##_get_trampoline,           \
             .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,             \
             __VA_ARGS__                                                            \
         }                                                                          \
@@ -204,7 +218,7 @@ typedef struct {
     _HPyFunc_DECLARE_HPyFunc_VECTORCALLFUNC(SYM##_impl);                           \
     _HPyFunc_TRAMPOLINE_HPyFunc_VECTORCALLFUNC(SYM##_trampoline, SYM##_impl)       \
     HPyCallFunction SYM = {                                                        \
-        (cpy_vectorcallfunc)SYM##_trampoline,                                      \
+        (cpy_vectorcallfunc)(void (*)(void))SYM##_trampoline,                                  \
         (HPyCFunction)SYM##_impl                                                   \
     };
 

@@ -22,6 +22,9 @@ typedef struct {
 #ifdef HPY_EMBEDDED_MODULES
 #  define HPY_MOD_EMBEDDABLE(EXT) static HPyContext *_ctx_for_trampolines; static HPyContext *_ctx_direct_calls;
 #  define _HPY_CTX_DEFINITION /* HPY_MOD_EMBEDDABLE defined them */
+/* Shared by the modules of the binary, like _HPy_ContextShift (one host loads them all). */
+#  define _HPY_OFFSET_DEFINITION \
+    _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_DirectObjectOffset; _HPY_EXTERN_C_END
 #else
 #  define HPY_MOD_EMBEDDABLE(EXT)
 #  define _HPY_CTX_DEFINITION _HPY_EXTERN_C_BEGIN _HPy_HIDDEN HPyContext *_ctx_for_trampolines; _HPY_EXTERN_C_END
@@ -30,13 +33,17 @@ extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
 /* Weak, and defined in every file that includes hpy.h: a module whose entry points are written by
    hand (no HPy_MODINIT) has it too, and it stays NULL there (no direct calls). */
 __attribute__((weak)) _HPy_HIDDEN HPyContext *_ctx_direct_calls;
+/* The struct offset of direct calls (universal/hpy_universal.h), defined the same way. */
+__attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_DirectObjectOffset;
 _HPY_EXTERN_C_END
+#  define _HPY_OFFSET_DEFINITION
 #endif
 
 /* The layout shift of the host's context (hpy/universal/context_adapter.h): one per binary, weak so
    that the modules embedded in one binary share it (they are all loaded by the same host). */
 #define _HPY_SHIFT_DEFINITION \
-    _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_ContextShift; _HPY_EXTERN_C_END
+    _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN intptr_t _HPy_ContextShift; _HPY_EXTERN_C_END \
+    _HPY_OFFSET_DEFINITION
 
 /* The four entry points of a universal module (EXT: the last part of the module's name). */
 #define HPy_MODINIT(EXT, MODDEF)                                                  \
@@ -60,6 +67,7 @@ _HPY_EXTERN_C_END
     /* passes the context it gave HPyInitGlobalContext (other hosts never call). */ \
     HPy_EXPORTED_SYMBOL void _HPyInitDirectCalls_##EXT(HPyContext *ctx)          \
     {                                                                             \
+        _HPy_DirectObjectOffset = (intptr_t)ctx->ctx_AsStruct_Object(ctx, HPy_NULL); \
         _ctx_direct_calls = ctx;                                                  \
     }                                                                             \
     HPy_EXPORTED_SYMBOL HPyModuleDef *HPyInit_##EXT(void)                         \

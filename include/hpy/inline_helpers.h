@@ -41,12 +41,18 @@ HPyAPI_FUNC int HPy_DelAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 /* C-integer conversions named after the C types (sizes as on LP64 and LLP64 alike). */
 HPyAPI_FUNC HPy HPyLong_FromLong(HPyContext *ctx, long l)
 {
-    return sizeof(long) <= 4 ? HPyLong_FromInt32_t(ctx, (int32_t)l) : HPyLong_FromInt64_t(ctx, (int64_t)l);
+    /* Two returns, not a conditional expression: a handle made by `?:` is a temporary the compiler
+       splits, and the call can then no longer end a trampoline as a jump (universal/hpy_universal.h). */
+    if (sizeof(long) <= 4)
+        return HPyLong_FromInt32_t(ctx, (int32_t)l);
+    return HPyLong_FromInt64_t(ctx, (int64_t)l);
 }
 
 HPyAPI_FUNC HPy HPyLong_FromUnsignedLong(HPyContext *ctx, unsigned long l)
 {
-    return sizeof(long) <= 4 ? HPyLong_FromUInt32_t(ctx, (uint32_t)l) : HPyLong_FromUInt64_t(ctx, (uint64_t)l);
+    if (sizeof(long) <= 4)
+        return HPyLong_FromUInt32_t(ctx, (uint32_t)l);
+    return HPyLong_FromUInt64_t(ctx, (uint64_t)l);
 }
 
 HPyAPI_FUNC HPy HPyLong_FromLongLong(HPyContext *ctx, long long l)

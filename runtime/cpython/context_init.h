@@ -39,8 +39,8 @@ const TypeExtra *type_extra(PyTypeObject *type);
 void *instance_data(PyObject *obj);
 
 // The CPython method of an HPy method definition; nothing for a signature methods cannot have.
-// `ctx` is the context the method runs with: the CPython ABI's NOARGS trampolines are METH_FASTCALL
-// (CPython specialises those calls, not METH_NOARGS ones), the universal ones METH_NOARGS.
+// `ctx` is the context the method runs with. NOARGS is METH_NOARGS (make_module_def uses the
+// METH_FASTCALL form HPyDef_METH adds in the CPython ABI for module functions).
 std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext *ctx);
 
 // "<what> '<name>' has an unsupported signature <n>", for the SystemError of an invalid method.

@@ -4,6 +4,21 @@
 // Context functions whose CPython-ABI version is inline: the host needs them as real functions.
 #include "hpy.h"
 
+// A CPython function returning PyObject *, called as one returning HPy: on these ABIs both come back
+// in the same register, and the compiler turns the call into a jump only when the return types
+// agree (a wrapper is then two instructions instead of five).
+#if defined(__x86_64__) || defined(__aarch64__)
+template <typename... A>
+static inline auto returning_handle(PyObject *(*f)(A...))
+{
+    static_assert(sizeof(HPy) == sizeof(PyObject *), "a handle is one pointer");
+    return reinterpret_cast<HPy (*)(A...)>(reinterpret_cast<void (*)(void)>(f));
+}
+#  define _HPY_CALL_RETURNING_HANDLE(F, ...) returning_handle(&F)(__VA_ARGS__)
+#else
+#  define _HPY_CALL_RETURNING_HANDLE(F, ...) _py2h(F(__VA_ARGS__))
+#endif
+
 extern "C" {
 
 HPy ctx_Dup(HPyContext *ctx, HPy h)
@@ -18,32 +33,38 @@ void ctx_Close(HPyContext *ctx, HPy h)
 
 HPy ctx_Long_FromInt32_t(HPyContext *ctx, int32_t value)
 {
-    return HPyLong_FromInt32_t(ctx, value);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyLong_FromLong, value);
 }
 
 HPy ctx_Long_FromUInt32_t(HPyContext *ctx, uint32_t value)
 {
-    return HPyLong_FromUInt32_t(ctx, value);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyLong_FromUnsignedLong, value);
 }
 
 HPy ctx_Long_FromInt64_t(HPyContext *ctx, int64_t v)
 {
-    return HPyLong_FromInt64_t(ctx, v);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyLong_FromLongLong, v);
 }
 
 HPy ctx_Long_FromUInt64_t(HPyContext *ctx, uint64_t v)
 {
-    return HPyLong_FromUInt64_t(ctx, v);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyLong_FromUnsignedLongLong, v);
 }
 
 HPy ctx_Long_FromSize_t(HPyContext *ctx, size_t value)
 {
-    return HPyLong_FromSize_t(ctx, value);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyLong_FromSize_t, value);
 }
 
 HPy ctx_Long_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)
 {
-    return HPyLong_FromSsize_t(ctx, value);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyLong_FromSsize_t, value);
 }
 
 uint32_t ctx_Long_AsUInt32_tMask(HPyContext *ctx, HPy h)
@@ -88,7 +109,8 @@ double ctx_Long_AsDouble(HPyContext *ctx, HPy h)
 
 HPy ctx_Float_FromDouble(HPyContext *ctx, double v)
 {
-    return HPyFloat_FromDouble(ctx, v);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyFloat_FromDouble, v);
 }
 
 double ctx_Float_AsDouble(HPyContext *ctx, HPy h)
@@ -98,7 +120,8 @@ double ctx_Float_AsDouble(HPyContext *ctx, HPy h)
 
 HPy ctx_Bool_FromBool(HPyContext *ctx, bool v)
 {
-    return HPyBool_FromBool(ctx, v);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyBool_FromLong, v);
 }
 
 HPy_ssize_t ctx_Length(HPyContext *ctx, HPy h)
@@ -113,172 +136,206 @@ int ctx_Number_Check(HPyContext *ctx, HPy h)
 
 HPy ctx_Add(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Add(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Add, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Subtract(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Subtract(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Subtract, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Multiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Multiply(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Multiply, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_MatrixMultiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_MatrixMultiply(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_MatrixMultiply, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_FloorDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_FloorDivide(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_FloorDivide, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_TrueDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_TrueDivide(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_TrueDivide, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Remainder(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Remainder(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Remainder, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Divmod(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Divmod(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Divmod, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Power(HPyContext *ctx, HPy h1, HPy h2, HPy h3)
 {
-    return HPy_Power(ctx, h1, h2, h3);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Power, _h2py(h1), _h2py(h2), _h2py(h3));
 }
 
 HPy ctx_Negative(HPyContext *ctx, HPy h1)
 {
-    return HPy_Negative(ctx, h1);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Negative, _h2py(h1));
 }
 
 HPy ctx_Positive(HPyContext *ctx, HPy h1)
 {
-    return HPy_Positive(ctx, h1);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Positive, _h2py(h1));
 }
 
 HPy ctx_Absolute(HPyContext *ctx, HPy h1)
 {
-    return HPy_Absolute(ctx, h1);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Absolute, _h2py(h1));
 }
 
 HPy ctx_Invert(HPyContext *ctx, HPy h1)
 {
-    return HPy_Invert(ctx, h1);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Invert, _h2py(h1));
 }
 
 HPy ctx_Lshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Lshift(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Lshift, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Rshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Rshift(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Rshift, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_And(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_And(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_And, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Xor(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Xor(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Xor, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Or(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_Or(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Or, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_Index(HPyContext *ctx, HPy h1)
 {
-    return HPy_Index(ctx, h1);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Index, _h2py(h1));
 }
 
 HPy ctx_Long(HPyContext *ctx, HPy h1)
 {
-    return HPy_Long(ctx, h1);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Long, _h2py(h1));
 }
 
 HPy ctx_Float(HPyContext *ctx, HPy h1)
 {
-    return HPy_Float(ctx, h1);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_Float, _h2py(h1));
 }
 
 HPy ctx_InPlaceAdd(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceAdd(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceAdd, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceSubtract(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceSubtract(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceSubtract, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceMultiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceMultiply(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceMultiply, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceMatrixMultiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceMatrixMultiply(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceMatrixMultiply, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceFloorDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceFloorDivide(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceFloorDivide, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceTrueDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceTrueDivide(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceTrueDivide, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceRemainder(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceRemainder(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceRemainder, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlacePower(HPyContext *ctx, HPy h1, HPy h2, HPy h3)
 {
-    return HPy_InPlacePower(ctx, h1, h2, h3);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlacePower, _h2py(h1), _h2py(h2), _h2py(h3));
 }
 
 HPy ctx_InPlaceLshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceLshift(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceLshift, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceRshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceRshift(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceRshift, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceAnd(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceAnd(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceAnd, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceXor(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceXor(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceXor, _h2py(h1), _h2py(h2));
 }
 
 HPy ctx_InPlaceOr(HPyContext *ctx, HPy h1, HPy h2)
 {
-    return HPy_InPlaceOr(ctx, h1, h2);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyNumber_InPlaceOr, _h2py(h1), _h2py(h2));
 }
 
 int ctx_Callable_Check(HPyContext *ctx, HPy h)
@@ -303,7 +360,8 @@ void ctx_Err_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
 
 HPy ctx_Err_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, const char *filename_fsencoded)
 {
-    return HPyErr_SetFromErrnoWithFilename(ctx, h_type, filename_fsencoded);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyErr_SetFromErrnoWithFilename, _h2py(h_type), filename_fsencoded);
 }
 
 void ctx_Err_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h_type, HPy filename1, HPy filename2)
@@ -333,12 +391,14 @@ void ctx_Err_Clear(HPyContext *ctx)
 
 HPy ctx_Err_NewException(HPyContext *ctx, const char *utf8_name, HPy base, HPy dict)
 {
-    return HPyErr_NewException(ctx, utf8_name, base, dict);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyErr_NewException, utf8_name, _h2py(base), _h2py(dict));
 }
 
 HPy ctx_Err_NewExceptionWithDoc(HPyContext *ctx, const char *utf8_name, const char *utf8_doc, HPy base, HPy dict)
 {
-    return HPyErr_NewExceptionWithDoc(ctx, utf8_name, utf8_doc, base, dict);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyErr_NewExceptionWithDoc, utf8_name, utf8_doc, _h2py(base), _h2py(dict));
 }
 
 int ctx_Err_WarnEx(HPyContext *ctx, HPy category, const char *utf8_message, HPy_ssize_t stack_level)
@@ -358,12 +418,14 @@ int ctx_IsTrue(HPyContext *ctx, HPy h)
 
 HPy ctx_GetAttr(HPyContext *ctx, HPy obj, HPy name)
 {
-    return HPy_GetAttr(ctx, obj, name);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_GetAttr, _h2py(obj), _h2py(name));
 }
 
 HPy ctx_GetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 {
-    return HPy_GetAttr_s(ctx, obj, utf8_name);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_GetAttrString, _h2py(obj), utf8_name);
 }
 
 int ctx_HasAttr(HPyContext *ctx, HPy obj, HPy name)
@@ -388,7 +450,8 @@ int ctx_SetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name, HPy value)
 
 HPy ctx_GetItem(HPyContext *ctx, HPy obj, HPy key)
 {
-    return HPy_GetItem(ctx, obj, key);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_GetItem, _h2py(obj), _h2py(key));
 }
 
 int ctx_Contains(HPyContext *ctx, HPy container, HPy key)
@@ -403,7 +466,8 @@ int ctx_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)
 
 HPy ctx_Type(HPyContext *ctx, HPy obj)
 {
-    return HPy_Type(ctx, obj);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_Type, _h2py(obj));
 }
 
 int ctx_TypeCheck(HPyContext *ctx, HPy obj, HPy type)
@@ -428,27 +492,32 @@ void *ctx_AsStruct_Legacy(HPyContext *ctx, HPy h)
 
 HPy ctx_Repr(HPyContext *ctx, HPy obj)
 {
-    return HPy_Repr(ctx, obj);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_Repr, _h2py(obj));
 }
 
 HPy ctx_Str(HPyContext *ctx, HPy obj)
 {
-    return HPy_Str(ctx, obj);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_Str, _h2py(obj));
 }
 
 HPy ctx_ASCII(HPyContext *ctx, HPy obj)
 {
-    return HPy_ASCII(ctx, obj);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_ASCII, _h2py(obj));
 }
 
 HPy ctx_Bytes(HPyContext *ctx, HPy obj)
 {
-    return HPy_Bytes(ctx, obj);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_Bytes, _h2py(obj));
 }
 
 HPy ctx_RichCompare(HPyContext *ctx, HPy v, HPy w, int op)
 {
-    return HPy_RichCompare(ctx, v, w, op);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyObject_RichCompare, _h2py(v), _h2py(w), op);
 }
 
 int ctx_RichCompareBool(HPyContext *ctx, HPy v, HPy w, int op)
@@ -488,17 +557,20 @@ const char *ctx_Bytes_AS_STRING(HPyContext *ctx, HPy h)
 
 HPy ctx_Bytes_FromString(HPyContext *ctx, const char *bytes)
 {
-    return HPyBytes_FromString(ctx, bytes);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyBytes_FromString, bytes);
 }
 
 HPy ctx_Bytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
 {
-    return HPyBytes_FromStringAndSize(ctx, bytes, len);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyBytes_FromStringAndSize, bytes, len);
 }
 
 HPy ctx_Unicode_FromString(HPyContext *ctx, const char *utf8)
 {
-    return HPyUnicode_FromString(ctx, utf8);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_FromString, utf8);
 }
 
 int ctx_Unicode_Check(HPyContext *ctx, HPy h)
@@ -508,17 +580,20 @@ int ctx_Unicode_Check(HPyContext *ctx, HPy h)
 
 HPy ctx_Unicode_AsASCIIString(HPyContext *ctx, HPy h)
 {
-    return HPyUnicode_AsASCIIString(ctx, h);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_AsASCIIString, _h2py(h));
 }
 
 HPy ctx_Unicode_AsLatin1String(HPyContext *ctx, HPy h)
 {
-    return HPyUnicode_AsLatin1String(ctx, h);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_AsLatin1String, _h2py(h));
 }
 
 HPy ctx_Unicode_AsUTF8String(HPyContext *ctx, HPy h)
 {
-    return HPyUnicode_AsUTF8String(ctx, h);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_AsUTF8String, _h2py(h));
 }
 
 const char *ctx_Unicode_AsUTF8AndSize(HPyContext *ctx, HPy h, HPy_ssize_t *size)
@@ -528,22 +603,26 @@ const char *ctx_Unicode_AsUTF8AndSize(HPyContext *ctx, HPy h, HPy_ssize_t *size)
 
 HPy ctx_Unicode_FromWideChar(HPyContext *ctx, const wchar_t *w, HPy_ssize_t size)
 {
-    return HPyUnicode_FromWideChar(ctx, w, size);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_FromWideChar, w, size);
 }
 
 HPy ctx_Unicode_DecodeFSDefault(HPyContext *ctx, const char *v)
 {
-    return HPyUnicode_DecodeFSDefault(ctx, v);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_DecodeFSDefault, v);
 }
 
 HPy ctx_Unicode_DecodeFSDefaultAndSize(HPyContext *ctx, const char *v, HPy_ssize_t size)
 {
-    return HPyUnicode_DecodeFSDefaultAndSize(ctx, v, size);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_DecodeFSDefaultAndSize, v, size);
 }
 
 HPy ctx_Unicode_EncodeFSDefault(HPyContext *ctx, HPy h)
 {
-    return HPyUnicode_EncodeFSDefault(ctx, h);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_EncodeFSDefault, _h2py(h));
 }
 
 HPy_UCS4 ctx_Unicode_ReadChar(HPyContext *ctx, HPy h, HPy_ssize_t index)
@@ -553,12 +632,14 @@ HPy_UCS4 ctx_Unicode_ReadChar(HPyContext *ctx, HPy h, HPy_ssize_t index)
 
 HPy ctx_Unicode_DecodeASCII(HPyContext *ctx, const char *ascii, HPy_ssize_t size, const char *errors)
 {
-    return HPyUnicode_DecodeASCII(ctx, ascii, size, errors);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_DecodeASCII, ascii, size, errors);
 }
 
 HPy ctx_Unicode_DecodeLatin1(HPyContext *ctx, const char *latin1, HPy_ssize_t size, const char *errors)
 {
-    return HPyUnicode_DecodeLatin1(ctx, latin1, size, errors);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_DecodeLatin1, latin1, size, errors);
 }
 
 int ctx_List_Check(HPyContext *ctx, HPy h)
@@ -568,7 +649,8 @@ int ctx_List_Check(HPyContext *ctx, HPy h)
 
 HPy ctx_List_New(HPyContext *ctx, HPy_ssize_t len)
 {
-    return HPyList_New(ctx, len);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyList_New, len);
 }
 
 int ctx_List_Append(HPyContext *ctx, HPy h_list, HPy h_item)
@@ -583,7 +665,8 @@ int ctx_Dict_Check(HPyContext *ctx, HPy h)
 
 HPy ctx_Dict_New(HPyContext *ctx)
 {
-    return HPyDict_New(ctx);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyDict_New);
 }
 
 int ctx_Tuple_Check(HPyContext *ctx, HPy h)
@@ -598,7 +681,8 @@ HPy ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
 
 HPy ctx_Import_ImportModule(HPyContext *ctx, const char *utf8_name)
 {
-    return HPyImport_ImportModule(ctx, utf8_name);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyImport_ImportModule, utf8_name);
 }
 
 HPy ctx_FromPyObject(HPyContext *ctx, cpy_PyObject *obj)
@@ -618,37 +702,44 @@ int ctx_DelItem(HPyContext *ctx, HPy obj, HPy key)
 
 HPy ctx_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
 {
-    return HPy_EvalCode(ctx, code, globals, locals);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyEval_EvalCode, _h2py(code), _h2py(globals), _h2py(locals));
 }
 
 HPy ctx_ContextVar_New(HPyContext *ctx, const char *name, HPy default_value)
 {
-    return HPyContextVar_New(ctx, name, default_value);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyContextVar_New, name, _h2py(default_value));
 }
 
 HPy ctx_ContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
 {
-    return HPyContextVar_Set(ctx, context_var, value);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyContextVar_Set, _h2py(context_var), _h2py(value));
 }
 
 HPy ctx_Unicode_FromEncodedObject(HPyContext *ctx, HPy obj, const char *encoding, const char *errors)
 {
-    return HPyUnicode_FromEncodedObject(ctx, obj, encoding, errors);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_FromEncodedObject, _h2py(obj), encoding, errors);
 }
 
 HPy ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)
 {
-    return HPyUnicode_Substring(ctx, str, start, end);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyUnicode_Substring, _h2py(str), start, end);
 }
 
 HPy ctx_Dict_Keys(HPyContext *ctx, HPy h)
 {
-    return HPyDict_Keys(ctx, h);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyDict_Keys, _h2py(h));
 }
 
 HPy ctx_Dict_Copy(HPyContext *ctx, HPy h)
 {
-    return HPyDict_Copy(ctx, h);
+    (void)ctx;
+    return _HPY_CALL_RETURNING_HANDLE(PyDict_Copy, _h2py(h));
 }
 
 HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)

@@ -90,6 +90,13 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
             std::optional<PyMethodDef> method = method_def(d->meth, ctx);
             if (!method)
                 return def_error(mod_name, unsupported_signature("function", d->meth));
+            // A NOARGS module function of the CPython ABI: its METH_FASTCALL form, when HPyDef_METH
+            // made one (CPython specialises those calls, not METH_NOARGS ones).
+            if (ctx == &_hpy_cpython_context && enum_value(d->meth.signature) == HPyFunc_NOARGS &&
+                d->_meth_fastcall.fastcall_trampoline != nullptr) {
+                method->ml_meth = d->_meth_fastcall.fastcall_trampoline;
+                method->ml_flags = METH_FASTCALL;
+            }
             h->methods.push_back(*method);
             has_other_defs = true;
         } else if (kind == HPyDef_Kind_Slot && slot == HPy_mod_create) {

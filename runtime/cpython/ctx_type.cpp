@@ -416,11 +416,11 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
 
 }  // namespace
 
-std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext *ctx)
+std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext * /* ctx */)
 {
     int flags;
     switch (enum_value(meth.signature)) {
-    case HPyFunc_NOARGS: flags = ctx == &_hpy_cpython_context ? METH_FASTCALL : METH_NOARGS; break;
+    case HPyFunc_NOARGS: flags = METH_NOARGS; break;
     case HPyFunc_O: flags = METH_O; break;
     case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
     case HPyFunc_KEYWORDS: flags = METH_FASTCALL | METH_KEYWORDS; break;

@@ -107,6 +107,11 @@ static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const 
             format_error(ctx, fmt, open, why);
             return 0;
         }
+        if (end != '}' && is_build_unit(*f)) { /* the common case, without a call */
+            f++;
+            ++*count;
+            continue;
+        }
         if (!check_item(ctx, fmt, &f, depth, bc))
             return 0;
         ++*count;
@@ -188,10 +193,24 @@ static HPy build_tuple_n(HPyContext *ctx, const char **pf, Build *b, char end, H
         skip_seps(pf);
         if (end != '\0')
             (*pf)++;
+#ifdef HPY_ABI_CPYTHON
+        /* The items are new references: the tuple takes them over, as HPyTuple_FromArray and the
+           closes would, without a reference count up and down per item. */
+        PyObject *t = PyTuple_New(n);
+        if (t == NULL) {
+            for (HPy_ssize_t i = 0; i < n; i++)
+                HPy_Close(ctx, items[i]);
+            return HPy_NULL;
+        }
+        for (HPy_ssize_t i = 0; i < n; i++)
+            PyTuple_SET_ITEM(t, i, _h2py(items[i]));
+        return _py2h(t);
+#else
         HPy result = HPyTuple_FromArray(ctx, items, n);
         for (HPy_ssize_t i = 0; i < n; i++)
             HPy_Close(ctx, items[i]);
         return result;
+#endif
     }
     HPyTupleBuilder tb = HPyTupleBuilder_New(ctx, n);
     if (tb._tup == 0)

@@ -464,11 +464,19 @@ HPyAPI_FUNC int HPy_Is(HPyContext *ctx, HPy obj, HPy other)
 
 HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
 {
+#ifndef HPY_EMBEDDED_MODULES
+    if (ctx == _ctx_direct_calls)
+        return _HPY_DIRECT__HPy_AsStruct_Object(ctx, h);
+#endif
     return ctx->ctx_AsStruct_Object(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
 {
+#ifndef HPY_EMBEDDED_MODULES
+    if (ctx == _ctx_direct_calls)
+        return _HPY_DIRECT__HPy_AsStruct_Legacy(ctx, h);
+#endif
     return ctx->ctx_AsStruct_Legacy(ctx, h);
 }
 

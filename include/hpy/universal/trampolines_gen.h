@@ -23,6 +23,23 @@
         return SYM##_host(self, args, nargs); \
     }
 
+#define _HPyMeth_TRAMPOLINES_HPyFunc_VARARGS(SYM, IMPL) \
+    _HPY_COLD static cpy_PyObject * SYM##_trampoline##_host(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
+    { \
+        _HPyFunc_args_VARARGS a = { self, args, nargs, 0 }; \
+        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_VARARGS, \
+                                            (HPyCFunction)IMPL, &a); \
+        return a.result; \
+    } \
+    _HPY_DIRECT_TAIL static _HPY_DIRECT_RESULT SYM##_trampoline(cpy_PyObject *self, cpy_PyObject *const *args, HPy_ssize_t nargs) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_r(IMPL(_ctx_direct_calls, _hpy_direct_h(self), (const HPy *)args, (size_t)nargs)); \
+        return _hpy_direct_r_from_o(SYM##_trampoline##_host(self, args, nargs)); \
+    }
+
+#define _HPyMeth_FASTCALL_HPyFunc_VARARGS(SYM) ((cpy_PyCFunction)0)
+
 #define _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL) \
     _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
     { \
@@ -37,6 +54,23 @@
             return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(self), (const HPy *)args, _HPY_VECTORCALL_NARGS(nargsf), _hpy_direct_h(kwnames))); \
         return SYM##_host(self, args, nargsf, kwnames); \
     }
+
+#define _HPyMeth_TRAMPOLINES_HPyFunc_KEYWORDS(SYM, IMPL) \
+    _HPY_COLD static cpy_PyObject * SYM##_trampoline##_host(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
+    { \
+        _HPyFunc_args_KEYWORDS a = { self, args, nargsf, kwnames, 0 }; \
+        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_KEYWORDS, \
+                                            (HPyCFunction)IMPL, &a); \
+        return a.result; \
+    } \
+    _HPY_DIRECT_TAIL static _HPY_DIRECT_RESULT SYM##_trampoline(cpy_PyObject *self, cpy_PyObject *const *args, size_t nargsf, cpy_PyObject *kwnames) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_r(IMPL(_ctx_direct_calls, _hpy_direct_h(self), (const HPy *)args, _HPY_VECTORCALL_NARGS(nargsf), _hpy_direct_h(kwnames))); \
+        return _hpy_direct_r_from_o(SYM##_trampoline##_host(self, args, nargsf, kwnames)); \
+    }
+
+#define _HPyMeth_FASTCALL_HPyFunc_KEYWORDS(SYM) ((cpy_PyCFunction)0)
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL) \
     _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *_ignored) \
@@ -54,6 +88,24 @@
         return SYM##_host(self, _ignored); \
     }
 
+#define _HPyMeth_TRAMPOLINES_HPyFunc_NOARGS(SYM, IMPL) \
+    _HPY_COLD static cpy_PyObject * SYM##_trampoline##_host(cpy_PyObject *self, cpy_PyObject *_ignored) \
+    { \
+        _HPyFunc_args_NOARGS a = { self, 0 }; \
+        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_NOARGS, \
+                                            (HPyCFunction)IMPL, &a); \
+        (void)_ignored; \
+        return a.result; \
+    } \
+    _HPY_DIRECT_TAIL static _HPY_DIRECT_RESULT SYM##_trampoline(cpy_PyObject *self, cpy_PyObject *_ignored) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_r(IMPL(_ctx_direct_calls, _hpy_direct_h(self))); \
+        return _hpy_direct_r_from_o(SYM##_trampoline##_host(self, _ignored)); \
+    }
+
+#define _HPyMeth_FASTCALL_HPyFunc_NOARGS(SYM) ((cpy_PyCFunction)0)
+
 #define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL) \
     _HPY_COLD static cpy_PyObject * SYM##_host(cpy_PyObject *self, cpy_PyObject *arg) \
     { \
@@ -68,6 +120,23 @@
             return _hpy_direct_o(IMPL(_ctx_direct_calls, _hpy_direct_h(self), _hpy_direct_h(arg))); \
         return SYM##_host(self, arg); \
     }
+
+#define _HPyMeth_TRAMPOLINES_HPyFunc_O(SYM, IMPL) \
+    _HPY_COLD static cpy_PyObject * SYM##_trampoline##_host(cpy_PyObject *self, cpy_PyObject *arg) \
+    { \
+        _HPyFunc_args_O a = { self, arg, 0 }; \
+        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_O, \
+                                            (HPyCFunction)IMPL, &a); \
+        return a.result; \
+    } \
+    _HPY_DIRECT_TAIL static _HPY_DIRECT_RESULT SYM##_trampoline(cpy_PyObject *self, cpy_PyObject *arg) \
+    { \
+        if (_HPY_DIRECT_CALLS()) \
+            return _hpy_direct_r(IMPL(_ctx_direct_calls, _hpy_direct_h(self), _hpy_direct_h(arg))); \
+        return _hpy_direct_r_from_o(SYM##_trampoline##_host(self, arg)); \
+    }
+
+#define _HPyMeth_FASTCALL_HPyFunc_O(SYM) ((cpy_PyCFunction)0)
 
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETBUFFERPROC(SYM, IMPL) \
     static int SYM(cpy_PyObject *self, cpy_Py_buffer *view, int flags) \

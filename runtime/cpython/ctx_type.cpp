@@ -221,6 +221,9 @@ PyTypeObject *builtin_base(HPyType_BuiltinShape shape)
     case HPyType_BuiltinShape_Long:
     case HPyType_BuiltinShape_Unicode:
     case HPyType_BuiltinShape_Tuple: return shape_base(shape);
+#ifndef PYPY_VERSION
+    case HPyType_BuiltinShape_Type: return &PyType_Type;  // a class's dict, MRO, name and doc
+#endif
     default: return nullptr;
     }
 }
@@ -316,9 +319,13 @@ void hpy_dealloc(PyObject *self)
             extra->traverse(data, clear_field, nullptr);
     }
     PyTypeObject *builtin = extra ? builtin_base(extra->shape) : nullptr;
-    if (builtin != nullptr)
+    if (builtin != nullptr) {
+        // The builtin's dealloc untracks the object itself (type's without checking): tracked again,
+        // as CPython's own class dealloc does before it calls its base's.
+        if (PyType_IS_GC(builtin))
+            PyObject_GC_Track(self);
         builtin->tp_dealloc(self);
-    else
+    } else
         tp->tp_free(self);
     Py_DECREF(tp);
 }

@@ -1,5 +1,8 @@
 """tests/e2e/test_metaclass.py: HPyType_SpecParam_Metaclass: Python and HPy metaclasses, on every
 CPython (before 3.12 the host builds such types in two steps; see ctx_type.cpp)."""
+import gc
+import sys
+
 import pytest
 
 SOURCE = r"""
@@ -92,6 +95,25 @@ def test_hpy_metaclass_with_a_struct(mod):
     T = mod.make_thing(Meta, 1234)
     assert type(T) is Meta and T.magic == 1234
     check_thing(T)
+
+
+def test_class_of_an_hpy_metaclass_is_freed_whole(mod):
+    # A class is an instance of its metaclass: its dealloc also frees what makes it a class (its
+    # name, MRO, doc, cached keys), as type's own dealloc does. Blocks of the interpreter's
+    # allocator: a class leaking its parts leaves several per class behind.
+    Meta = mod.make_meta()
+
+    def make_and_free(n):
+        for i in range(n):
+            T = mod.make_thing(Meta, i)
+            T().value = i
+            del T
+        gc.collect()
+
+    make_and_free(20)
+    before = sys.getallocatedblocks()
+    make_and_free(500)
+    assert sys.getallocatedblocks() - before < 100
 
 
 def test_bad_metaclasses(mod):

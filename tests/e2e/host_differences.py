@@ -9,6 +9,12 @@ one host's name.
 """
 
 MESSAGE = "PyPy words this error differently; the test pins CPython's text"
+# CPython 3.13 and later: an unsigned member accepts a negative
+# value, stored modulo 2**N with a RuntimeWarning, where 3.12 and earlier raise OverflowError.
+CPYTHON_313 = {
+    "test_type.py::test_member_errors": "CPython 3.13+ stores a negative value in an unsigned member "
+                                        "with a RuntimeWarning instead of raising OverflowError",
+}
 REFCOUNTS = "PyPy has no reference counts (no sys.getrefcount)"
 
 DIFFERENCES = {
@@ -73,6 +79,9 @@ DIFFERENCES = {
         "test_pof.py::test_point_subclass": "PyPy 7.3.11's PyType_FromSpec lets a type without "
                                             "Py_TPFLAGS_BASETYPE be subclassed",
     },
+    "cpython-3.13": CPYTHON_313,
+    "cpython-3.14": CPYTHON_313,
+    "cpython-3.14d": CPYTHON_313,
     "pypy+native": {
         # PyPy's own HPy host: its messages, its module creation, its limits
         "test_argparse.py::test_unit_s": "PyPy's HPy host fails an internal check on this unit",

@@ -257,6 +257,12 @@ void hpy_dealloc(PyObject *self)
     if (PyType_IS_GC(tp))
         PyObject_GC_UnTrack(self);
     const TypeExtra *extra = type_extra(tp);
+    if (extra != nullptr && extra->finalize != nullptr) {
+        // alive while its finalizer runs (a handle it opens and closes must not free it again)
+        Py_SET_REFCNT(self, Py_REFCNT(self) + 1);
+        extra->finalize(self);
+        Py_SET_REFCNT(self, Py_REFCNT(self) - 1);
+    }
     if (extra != nullptr) {
         void *data = reinterpret_cast<char *>(self) + data_offset_of(extra->shape);
         if (extra->destroy != nullptr)
@@ -512,7 +518,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
     defs->name = spec->name;
-    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr};
+    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr};
     bool has_dealloc = false;
     bool explicit_call_offset = false;
     bool legacy_traverse = false;       // a Py_tp_traverse among the legacy slots
@@ -531,6 +537,10 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             }
             if (id == HPy_tp_call) {
                 extra.default_call = reinterpret_cast<vectorcallfunc>(d->slot.cpy_trampoline);
+                continue;
+            }
+            if (id == HPy_tp_finalize && compat::finalize_in_dealloc) {
+                extra.finalize = reinterpret_cast<destructor>(d->slot.cpy_trampoline);
                 continue;
             }
             if (id == HPy_tp_traverse)
@@ -574,7 +584,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 return spec_error(PyExc_SystemError, spec,
                                   std::string("getset '") + (d->getset.name ? d->getset.name : "?") +
                                       "' has neither a getter nor a setter");
-            defs->getsets.push_back({d->getset.name, d->getset.getter_cpy_trampoline,
+            defs->getsets.push_back({d->getset.name, compat::write_only_getter(d->getset.getter_cpy_trampoline),
                                      d->getset.setter_cpy_trampoline, d->getset.doc, d->getset.closure});
             break;
         default:
@@ -595,8 +605,10 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                     defs->members.push_back(*m);
                 }
             } else if (s->slot == Py_tp_getset) {
-                for (auto *g = static_cast<PyGetSetDef *>(s->pfunc); g->name != nullptr; ++g)
+                for (auto *g = static_cast<PyGetSetDef *>(s->pfunc); g->name != nullptr; ++g) {
                     defs->getsets.push_back(*g);
+                    defs->getsets.back().get = compat::write_only_getter(g->get);
+                }
             } else {
                 defs->slots.push_back(*s);
             }
@@ -721,8 +733,10 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     if (const TypeExtra *base = type_extra(tp->tp_base)) {
         extra.destroy = extra.destroy ? extra.destroy : base->destroy;
         extra.traverse = extra.traverse ? extra.traverse : base->traverse;
+        extra.finalize = extra.finalize ? extra.finalize : base->finalize;
     }
-    if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr && builtin_base(extra.shape) == nullptr)
+    if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr && extra.finalize == nullptr &&
+        builtin_base(extra.shape) == nullptr)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
     if (!attach_record(tp, extra)) {
         Py_DECREF(type);

@@ -46,7 +46,12 @@ int ctx_Capsule_Set(HPyContext *, HPy capsule, _HPyCapsule_key key, void *value)
 {
     PyObject *c = _h2py(capsule);
     switch (key) {
-    case HPyCapsule_key_Pointer: return PyCapsule_SetPointer(c, value);
+    case HPyCapsule_key_Pointer:
+        if (value == nullptr) {  // CPython refuses it; PyPy 8.0's C-API emulation would store it
+            PyErr_SetString(PyExc_ValueError, "HPyCapsule_SetPointer called with null pointer");
+            return -1;
+        }
+        return PyCapsule_SetPointer(c, value);
     case HPyCapsule_key_Name: return PyCapsule_SetName(c, static_cast<const char *>(value));
     case HPyCapsule_key_Context: return PyCapsule_SetContext(c, value);
     case HPyCapsule_key_Destructor: {

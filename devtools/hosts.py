@@ -422,7 +422,7 @@ def build_modules(modules, suites, pytest_args, env):
     log("test modules built in %.0f s: %s" % (time.monotonic() - start, build.stdout.strip().splitlines()[-1]))
 
 
-PROGRESS = re.compile(r"^([.FEsxX]+)\s*(\[\s*\d+%\])?$")
+PROGRESS = re.compile(r"^(?:\S+\.py )?([.FEsxX]+)\s*(\[\s*\d+%\])?$")
 OUTCOMES = {".": "passed", "F": "failed", "E": "error", "s": "skipped", "x": "xfailed", "X": "xpassed"}
 
 

@@ -18,6 +18,7 @@ CPYTHON_313 = {
                                         "with a RuntimeWarning instead of raising OverflowError",
 }
 REFCOUNTS = "PyPy has no reference counts (no sys.getrefcount)"
+UNIHPY_CHECK = "a check of a bad type spec that unihpy's host makes and PyPy's HPy host does not"
 GC_TIME = "PyPy frees objects at its next garbage collection, not at `del`"
 CYCLES = "PyPy's collector does not free these cycles at gc.collect()"
 REFERENTS = "PyPy's gc.get_referents does not go through a C type's tp_traverse"
@@ -215,6 +216,27 @@ DIFFERENCES = {
                                                          "HPy_tp_finalize (a later free aborts)",
         "crash:test_slots.py::test_finalize_can_resurrect_nothing_twice": "PyPy's HPy host corrupts memory "
                                                                          "with HPy_tp_finalize",
+        "crash:test_type.py::test_hpy_subclasses": "PyPy's HPy host crashes (segmentation fault) "
+                                                    "with an HPy subtype of an HPy type",
+        "crash:test_type.py::test_python_subclasses": "PyPy's HPy host crashes (segmentation fault) "
+                                                       "with Python subclasses of HPy types",
+        "crash:test_type.py::test_type_functions": "PyPy's HPy host crashes (segmentation fault) in "
+                                                    "HPyType_GetName/IsSubtype of these types",
+        "crash:test_type.py::test_hpy_new_and_generic_new": "PyPy's HPy host crashes (segmentation "
+                                                            "fault) in HPyType_GenericNew",
+        "test_type.py::test_not_a_base_type": "PyPy's HPy host lets a type without HPy_TPFLAGS_BASETYPE "
+                                              "be subclassed",
+        "test_type.py::test_getsets": "PyPy's HPy host words the error of deleting a getset attribute "
+                                      "differently",
+        "test_type.py::test_builtin_shapes": "PyPy's HPy host ignores the builtin shapes",
+        "test_type.py::test_variable_size_shapes": "PyPy's HPy host ignores the Long, Unicode and Tuple "
+                                                   "shapes",
+        "test_type.py::test_spec_param_metaclass": "PyPy's HPy host words the refusal differently",
+        "n/a:test_type.py::test_spec_param_base_and_bases_tuple_errors": UNIHPY_CHECK,
+        "n/a:test_type.py::test_bad_specs": UNIHPY_CHECK,
+        "n/a:test_type.py::test_unknown_member_type": UNIHPY_CHECK,
+        "n/a:test_type.py::test_member_past_the_end": UNIHPY_CHECK,
+        "n/a:test_type.py::test_gc_flag_without_traverse": UNIHPY_CHECK,
         "crash:test_pof.py::test_point_norm": "PyPy's HPy host aborts (Fatal RPython error: "
                                               "NotImplementedError) when a read-only attribute is set",
     },

@@ -84,6 +84,9 @@ DIFFERENCES = {
     "pypy+unihpy": {
         "test_bad_modules.py::test_wrong_file_name_tag[other-python]": "the test expects a CPython "
                                                                        "interpreter tag (cpNN), PyPy's is pypyNN-ppNN",
+        "test_bad_modules.py::test_not_an_hpy_module[cpython-extension]": "the CPython extension built "
+            "on the build machine needs PyModuleDef_Init, which PyPy's C-API emulation calls "
+            "PyPyModuleDef_Init: the file does not load at all (undefined symbol)",
         "test_bad_modules.py::test_type_spec_that_corrupted_memory[legacy-basicsize]":
             "PyPy's C-API emulation gives every object a 24-byte header (ob_pypy_link), CPython 16",
         "test_moddef.py::test_no_doc": "PyPy's module objects without a docstring show the module "

@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "debug/debug_context.h"
+#include "runtime/cpython/context_init.h"
 
 namespace hpy::debug {
 namespace {
@@ -323,7 +324,7 @@ HPy debug_ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecPar
     std::vector<HPyType_SpecParam> u_params;
     for (HPyType_SpecParam *p = params; p != nullptr; ++p) {
         u_params.push_back(*p);
-        if (p->kind == 0)
+        if (hpy::cpython::enum_value(p->kind) == 0)  // the kind may be invalid: the universal context reports it
             break;
         u_params.back().object = api.arg(p->object, "params");
     }

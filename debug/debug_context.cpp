@@ -33,7 +33,9 @@ struct State {
     Settings settings;
 };
 
-State g;
+// Lives as long as the process: modules may call into the context until the very end, and the
+// objects of handles left open stay reachable from it (a leak checker reports them otherwise).
+State &g = *new State;
 
 // Per thread: the calls in progress and the context copies they use.
 struct CallContext {
@@ -69,11 +71,14 @@ Handle *new_slot()
     return h;
 }
 
+void forget_region(Handle *h);
+
 void release_raw(Handle *h)
 {
     if (h->raw.base != nullptr) {
+        forget_region(h);
         munmap(h->raw.base, h->raw.mapped);
-        if (h->state == HandleState::Closed)
+        if (h->raw.inaccessible)  // not every closed handle's copy: one still referenced stays readable
             g.protected_total -= h->raw.mapped;
         h->raw = RawData{};
     }
@@ -167,29 +172,36 @@ void install_fault_handler()
         g_handler_installed = true;
 }
 
-void note_region(const Handle *h, bool closed)
+// The table's free entries, as a stack of indexes: noting and forgetting a region costs O(1) (a scan
+// of the table per handle made every call with raw data slow once the table filled up).
+std::vector<int32_t> g_free_regions;
+bool g_regions_ready = false;
+
+void note_region(Handle *h, bool closed)
 {
-    auto begin = reinterpret_cast<uintptr_t>(h->raw.base);
-    FaultRegion *free_entry = nullptr;
-    for (FaultRegion &r : g_regions) {
-        if (r.begin == begin) {
-            r.closed = closed;
-            return;
-        }
-        if (free_entry == nullptr && r.begin == 0)
-            free_entry = &r;
+    if (!g_regions_ready) {
+        g_free_regions.reserve(kFaultRegions);
+        for (size_t i = kFaultRegions; i > 0; --i)
+            g_free_regions.push_back(static_cast<int32_t>(i - 1));
+        g_regions_ready = true;
     }
-    if (free_entry != nullptr)
-        *free_entry = FaultRegion{begin, begin + h->raw.mapped, h->id, h->raw.function, closed};
+    if (h->raw.region < 0) {
+        if (g_free_regions.empty())
+            return;  // the table is full: a fault there is reported as a plain SIGSEGV
+        h->raw.region = g_free_regions.back();
+        g_free_regions.pop_back();
+    }
+    auto begin = reinterpret_cast<uintptr_t>(h->raw.base);
+    g_regions[h->raw.region] = FaultRegion{begin, begin + h->raw.mapped, h->id, h->raw.function, closed};
 }
 
-void forget_region(const Handle *h)
+void forget_region(Handle *h)
 {
-    if (h->raw.base == nullptr)  // most handles never had raw data: nothing to scan for
+    if (h->raw.region < 0)
         return;
-    for (FaultRegion &r : g_regions)
-        if (r.begin == reinterpret_cast<uintptr_t>(h->raw.base))
-            r = FaultRegion{0, 0, 0, nullptr, false};
+    g_regions[h->raw.region] = FaultRegion{0, 0, 0, nullptr, false};
+    g_free_regions.push_back(h->raw.region);
+    h->raw.region = -1;
 }
 
 // ---------------------------------------------------------------- reports
@@ -321,17 +333,13 @@ HPy constant_handle(HPy uh, const char *name)
 void trim_closed_queue()
 {
     while (g.closed.size > g.settings.closed_queue_max) {
-        Handle *old = g.closed.pop_front();
-        forget_region(old);
-        free_slot(old);
+        free_slot(g.closed.pop_front());
     }
     // Protected pages of closed handles are bounded too: the oldest go first, the slot stays queued.
     for (Handle *h = g.closed.head; h != nullptr && g.protected_total > g.settings.protected_raw_data_max;
          h = h->next) {
-        if (h->raw.base != nullptr) {
-            forget_region(h);
+        if (h->raw.base != nullptr)
             release_raw(h);
-        }
     }
 }
 
@@ -357,6 +365,7 @@ void close_handle(Handle *h, const char *function, bool close_universal)
     bool last_reference = h->owns && Py_REFCNT(_h2py(h->uh)) <= 1;
     if (h->raw.base != nullptr && (!h->owns || last_reference)) {
         mprotect(h->raw.base, h->raw.mapped, PROT_NONE);
+        h->raw.inaccessible = true;
         g.protected_total += h->raw.mapped;
         note_region(h, true);
     }
@@ -372,10 +381,7 @@ const char *protect_raw_data(Handle *h, const char *data, size_t size, const cha
 {
     if (h->raw.base != nullptr && h->raw.size == size && memcmp(h->raw.base, data, size) == 0)
         return h->raw.base;
-    if (h->raw.base != nullptr) {
-        forget_region(h);
-        release_raw(h);
-    }
+    release_raw(h);
     size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
     size_t mapped = (size + page - 1) / page * page;
     if (mapped == 0)
@@ -711,7 +717,9 @@ void report(const char *check, const char *function, const Handle *h, const std:
     }
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    PyObject *exc = PyObject_CallOneArg(g_error_type, PyUnicode_FromString(message.c_str()));
+    PyObject *text = PyUnicode_FromString(message.c_str());
+    PyObject *exc = text != nullptr ? PyObject_CallOneArg(g_error_type, text) : nullptr;
+    Py_XDECREF(text);
     if (exc != nullptr) {
         PyObject *type_name =
             h == nullptr ? Py_NewRef(Py_None)

@@ -29,6 +29,8 @@ struct RawData {
     size_t mapped = 0;  // bytes mapped (whole pages)
     size_t size = 0;    // bytes of data
     const char *function = nullptr;
+    int32_t region = -1;  // its entry in the fault handler's table, or -1
+    bool inaccessible = false;  // made inaccessible at close: counted in the protected total
 };
 
 struct Handle {

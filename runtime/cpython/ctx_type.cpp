@@ -247,8 +247,77 @@ PyTypeObject *builtin_base(HPyType_BuiltinShape shape)
     }
 }
 
-// tp_dealloc of a type with HPy_tp_destroy, HPyFields (its own or inherited) or a builtin base part:
-// those first, then the builtin base's dealloc (which frees the object) or tp_free.
+// The tp_dealloc CPython gives a class (a `class` statement's, or a spec's without Py_tp_dealloc):
+// it releases what the class adds to its base (slots, dict, weak references), then runs the
+// nearest base's dealloc that is not its own.
+destructor python_class_dealloc()
+{
+    static destructor found = [] {
+        static PyType_Slot no_slots[] = {{0, nullptr}};
+        static PyType_Spec probe = {"unihpy.dealloc_probe", 0, 0, Py_TPFLAGS_DEFAULT, no_slots};
+        PyObject *type = PyType_FromSpec(&probe);
+        destructor d = type ? reinterpret_cast<PyTypeObject *>(type)->tp_dealloc : nullptr;
+        Py_XDECREF(type);
+        PyErr_Clear();
+        return d;
+    }();
+    return found;
+}
+
+bool has_python_class_base(PyTypeObject *tp)
+{
+#ifdef PYPY_VERSION
+    (void)tp;
+    return false;  // PyPy keeps a class's slots, dict and weak references outside the C object
+#else
+    destructor python_dealloc = python_class_dealloc();
+    for (PyTypeObject *base = tp->tp_base; base != nullptr; base = base->tp_base)
+        if (base->tp_dealloc == python_dealloc)
+            return true;
+    return false;
+#endif
+}
+
+#ifndef PYPY_VERSION
+// What a Python class among the bases of an HPy type adds to its instances, released in the order
+// CPython's own dealloc of a class uses. `own`: the object's type is the HPy type (not a Python
+// subclass of it, whose dealloc has released its own parts and, before 3.13, the managed dict).
+// Each step is safe to repeat.
+void release_python_parts(PyObject *self, bool own)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (tp->tp_weaklistoffset != 0)
+        PyObject_ClearWeakRefs(self);
+    destructor python_dealloc = python_class_dealloc();
+    for (PyTypeObject *base = tp; base != nullptr; base = base->tp_base) {
+        if (base->tp_dealloc != python_dealloc || base->tp_members == nullptr)
+            continue;
+        // A class's __slots__ are the first Py_SIZE(class) of its members.
+        PyMemberDef *member = base->tp_members;
+        for (Py_ssize_t i = 0; i < Py_SIZE(base) && member->name != nullptr; ++i, ++member)
+            if (member->type == T_OBJECT_EX && !(member->flags & READONLY))
+                Py_CLEAR(*reinterpret_cast<PyObject **>(reinterpret_cast<char *>(self) + member->offset));
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        PyObject_ClearManagedDict(self);
+        return;
+    }
+#else
+    if ((tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) && !own)
+        return;
+#endif
+    if (tp->tp_dictoffset != 0 || (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT)) {
+        PyObject **dict = _PyObject_GetDictPtr(self);
+        if (dict != nullptr)
+            Py_CLEAR(*dict);
+    }
+}
+#endif
+
+// tp_dealloc of a type with HPy_tp_destroy, HPyFields (its own or inherited), a builtin base part or
+// a Python class among its bases: those first, then the builtin base's dealloc (which frees the
+// object) or tp_free.
 void hpy_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
@@ -263,6 +332,10 @@ void hpy_dealloc(PyObject *self)
         extra->finalize(self);
         Py_SET_REFCNT(self, Py_REFCNT(self) - 1);
     }
+#ifndef PYPY_VERSION
+    if (extra != nullptr && extra->python_base)
+        release_python_parts(self, tp->tp_dealloc == hpy_dealloc);
+#endif
     if (extra != nullptr) {
         void *data = reinterpret_cast<char *>(self) + data_offset_of(extra->shape);
         if (extra->destroy != nullptr)
@@ -518,7 +591,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
     defs->name = spec->name;
-    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr};
+    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr, false};
     bool has_dealloc = false;
     bool explicit_call_offset = false;
     bool legacy_traverse = false;       // a Py_tp_traverse among the legacy slots
@@ -735,8 +808,9 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         extra.traverse = extra.traverse ? extra.traverse : base->traverse;
         extra.finalize = extra.finalize ? extra.finalize : base->finalize;
     }
+    extra.python_base = has_python_class_base(tp);
     if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr && extra.finalize == nullptr &&
-        builtin_base(extra.shape) == nullptr)
+        builtin_base(extra.shape) == nullptr && !extra.python_base)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
     if (!attach_record(tp, extra)) {
         Py_DECREF(type);

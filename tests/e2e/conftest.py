@@ -17,6 +17,8 @@ HOST_ABIS = tuple(os.environ.get("UNIHPY_E2E_HOST_ABIS", "universal").split(",")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "abis(*names): run this test only in these ABI modes")
+    config.addinivalue_line("markers", "leaks_on_purpose: the test leaks handles and checks the debug "
+                                       "mode's leak report itself (no LeakDetector around it)")
 
 
 def pytest_generate_tests(metafunc):
@@ -39,10 +41,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def compiler(tmp_path, hpy_abi):
+def compiler(request, tmp_path, hpy_abi):
     """Builds and loads test modules in the ABI mode of this parametrisation.
 
-    In debug mode the test runs inside a LeakDetector and must make no debug report."""
+    In debug mode the test runs inside a LeakDetector (unless marked leaks_on_purpose) and must make
+    no debug report."""
     if hpy_abi != "debug":
         yield ExtensionCompiler(tmp_path, hpy_abi)
         return
@@ -51,6 +54,9 @@ def compiler(tmp_path, hpy_abi):
 
     reports_before = _debug.get_report_count()
     _debug.pop_reports()
-    with LeakDetector():
+    if request.node.get_closest_marker("leaks_on_purpose"):
         yield ExtensionCompiler(tmp_path, hpy_abi)
+    else:
+        with LeakDetector():
+            yield ExtensionCompiler(tmp_path, hpy_abi)
     assert _debug.get_report_count() == reports_before, _debug.pop_reports()

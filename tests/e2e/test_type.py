@@ -4,6 +4,7 @@ import gc
 import re
 import sys
 import warnings
+import weakref
 
 import pytest
 
@@ -760,9 +761,6 @@ def test_variable_size_shapes(compiler, shape):
 
 
 def test_spec_param_base_and_bases_tuple_errors(compiler, hpy_abi):
-    if hpy_abi == "debug" and support.SANITIZED:
-        pytest.skip("open bug (issue 7): this test's bad spec params crash the sanitized interpreter in "
-                    "debug mode; it runs in make test")
     mod = compiler.make_module(r"""
         static HPyType_Spec spec = { .name = "mytest.P", .flags = HPy_TPFLAGS_DEFAULT };
         HPyDef_METH(make, "make", HPyFunc_VARARGS)
@@ -803,6 +801,78 @@ def test_spec_param_base_and_bases_tuple_errors(compiler, hpy_abi):
     gc.collect()
     after = sys.getrefcount(Base)
     assert after == before
+
+
+@pytest.mark.parametrize("destroy", [False, True], ids=["plain", "destroy"])
+def test_python_base_parts_are_released(compiler, hpy_abi, destroy):
+    # A type (without a struct of its own) whose base is a Python class: the instance's dict, its
+    # weak references and the base's __slots__ belong to the Python part and are released with
+    # the object.
+    mod = compiler.make_module(r"""
+        static long destroyed;
+        HPyDef_SLOT(p_destroy, HPy_tp_destroy)
+        static void p_destroy_impl(void *obj) { destroyed++; }
+        HPyDef_METH(destroyed_count, "destroyed_count", HPyFunc_NOARGS)
+        static HPy destroyed_count_impl(HPyContext *ctx, HPy self) { return HPyLong_FromLong(ctx, destroyed); }
+        static HPyDef *with_destroy[] = { &p_destroy, NULL };
+        HPyDef_METH(make, "make", HPyFunc_VARARGS)
+        static HPy make_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+        {
+            /* make(base, destroy) */
+            HPyType_Spec spec = { .name = "mytest.P",
+                                  .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE };
+            if (HPy_IsTrue(ctx, args[1]))
+                spec.defines = with_destroy;
+            HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, args[0] }, { 0 } };
+            return HPyType_FromSpec(ctx, &spec, params);
+        }
+        @EXPORT(make)
+        @EXPORT(destroyed_count)
+        @INIT
+    """)
+    class Value:
+        freed = 0
+        def __del__(self):
+            Value.freed += 1
+
+    class WithDict:
+        pass
+
+    class WithSlots:
+        __slots__ = ("a", "__weakref__")
+
+    for base in (WithDict, WithSlots):
+        t = mod.make(base, destroy)
+        gc.collect()
+        Value.freed = 0
+        before = mod.destroyed_count()
+        callbacks = []
+        obj = t()
+        if base is WithDict:
+            obj.x, obj.y = Value(), Value()
+        else:
+            obj.a = Value()
+        ref = weakref.ref(obj, callbacks.append)
+        del obj
+        gc.collect()
+        assert ref() is None and callbacks == [ref], base
+        assert Value.freed == (2 if base is WithDict else 1), base
+        assert mod.destroyed_count() - before == (1 if destroy else 0)
+
+        class PySub(t):  # a Python subclass: its dealloc runs first, then the HPy type's
+            pass
+
+        Value.freed = 0
+        obj = PySub()
+        obj.z = Value()
+        if base is WithDict:
+            obj.x = Value()
+        else:
+            obj.a = Value()
+        ref = weakref.ref(obj)
+        del obj
+        gc.collect()
+        assert ref() is None and Value.freed == 2, base
 
 
 def test_spec_param_metaclass(compiler):

@@ -12,6 +12,7 @@ import sys
 import threading
 
 import pytest
+from modcache import shared_module
 
 BLOCKS_TOLERANCE = 1000
 RSS_TOLERANCE = 1 << 20  # 1 MiB
@@ -143,14 +144,10 @@ SOURCE = r"""
     @INIT
 """
 
-_modules = {}
-
-
 @pytest.fixture
 def mod(compiler):
-    if compiler.abi not in _modules:
-        _modules[compiler.abi] = compiler.make_module(SOURCE, name="stress")
-    return _modules[compiler.abi]
+    # Built once per ABI and load mode (debug mode loads the universal build under the debug context).
+    return shared_module(compiler, SOURCE, name="stress")
 
 
 def rss():
@@ -190,14 +187,23 @@ def test_calls_through_every_signature(mod, scale):
     assert_flat(calls(n), warmup=calls(max(n // 10, 1000)))
 
 
-def test_the_measurement_sees_a_leak(mod, scale):
+@pytest.mark.leaks_on_purpose
+def test_the_measurement_sees_a_leak(mod, scale, hpy_abi):
     n = int(100_000 * scale)
 
     def calls(count):
         return lambda: [mod.leak() for _ in range(count)]
 
-    with pytest.raises(AssertionError, match="grew by"):
-        assert_flat(calls(n), warmup=calls(10))
+    if hpy_abi != "debug":
+        with pytest.raises(AssertionError, match="grew by"):
+            assert_flat(calls(n), warmup=calls(10))
+        return
+    # Debug mode: the LeakDetector names every leaked handle, with its object.
+    from hpy.debug import HPyLeakError, LeakDetector
+    with pytest.raises(HPyLeakError) as info:
+        with LeakDetector():
+            calls(n)()
+    assert len(info.value.leaks) == n and all(h.obj == [] for h in info.value.leaks)
 
 
 def test_allocations(mod, scale):

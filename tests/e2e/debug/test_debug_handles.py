@@ -141,9 +141,12 @@ def test_return_argument_constant_closed(misuse):
 
 LEAK = """
     HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy kept[8];  /* only so that the process still reaches the object: no leak at its exit */
+    static int n_kept;
     static HPy f_impl(HPyContext *ctx, HPy self)
     {
-        HPyLong_FromLong(ctx, 1234567);  /* never closed */
+        HPy h = HPyLong_FromLong(ctx, 1234567);  /* never closed */
+        kept[n_kept++ % 8] = h;
         return HPy_Dup(ctx, ctx->h_None);
     }
     @EXPORT(f)

@@ -247,9 +247,10 @@ PyTypeObject *builtin_base(HPyType_BuiltinShape shape)
     }
 }
 
+#ifndef PYPY_VERSION
 // The tp_dealloc CPython gives a class (a `class` statement's, or a spec's without Py_tp_dealloc):
 // it releases what the class adds to its base (slots, dict, weak references), then runs the
-// nearest base's dealloc that is not its own.
+// nearest base's dealloc that is not its own. (Not needed on PyPy: see has_python_class_base.)
 destructor python_class_dealloc()
 {
     static destructor found = [] {
@@ -263,6 +264,7 @@ destructor python_class_dealloc()
     }();
     return found;
 }
+#endif
 
 bool has_python_class_base(PyTypeObject *tp)
 {

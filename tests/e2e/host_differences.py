@@ -80,6 +80,7 @@ DIFFERENCES = {
         "test_type.py::test_members_of_every_field_type": "PyPy has no gc.is_tracked",
         "test_type.py::test_member_errors": MESSAGE,
         "test_builtin_shapes.py::test_builtin_part_is_freed": "PyPy has no tracemalloc",
+        "test_type.py::test_spec_param_base_and_bases_tuple_errors": REFCOUNTS,
     },
     "pypy+unihpy": {
         "test_bad_modules.py::test_wrong_file_name_tag[other-python]": "the test expects a CPython "
@@ -92,6 +93,7 @@ DIFFERENCES = {
         "test_moddef.py::test_no_doc": "PyPy's module objects without a docstring show the module "
                                        "type's __doc__",
         "test_slots.py::test_power_slots": "PyPy's C-API emulation has no in-place power with a modulus",
+        "test_type.py::test_python_base_parts_are_released[destroy]": GC_TIME,
         "test_slots.py::test_new_and_init": "PyPy's C-API emulation lets an instance of a type "
                                             "without __dict__ take new attributes",
 

@@ -301,6 +301,7 @@ void release_python_parts(PyObject *self, bool own)
                 Py_CLEAR(*reinterpret_cast<PyObject **>(reinterpret_cast<char *>(self) + member->offset));
     }
 #if PY_VERSION_HEX >= 0x030D0000
+    (void)own;  // 3.13+ clears a managed dict whoever's dealloc ran first
     if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
         PyObject_ClearManagedDict(self);
         return;

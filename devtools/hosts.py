@@ -14,14 +14,18 @@ system plus the HPy host it uses: unihpy's hpy.universal (built here against tha
 headers) or the interpreter's own (PyPy 7.3.19). Standard library only; docs/hosts.md explains it.
 """
 import argparse
+import collections
+import concurrent.futures
 import contextlib
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,13 +189,38 @@ def run(cmd, **kwargs):
 # Running inside a system
 
 
+# The systems this process has mounted: {name: [users, ExitStack]}. Hosts of one chroot may run at
+# the same time (test --jobs): the first user mounts, the last one unmounts.
+_MOUNTS = {}
+_MOUNTS_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def mounted(system, extra=()):
     """/proc, /dev, the work tree and `extra` folders mounted in the chroot (same paths inside); only
-    the mounts made here are undone. A lock serialises runs that share a chroot."""
+    the mounts made here are undone. A lock file serialises the processes that share a chroot."""
     if not system.chroot:
         yield
         return
+    with _MOUNTS_LOCK:
+        entry = _MOUNTS.get(system.name)
+        if entry is None:
+            stack = contextlib.ExitStack()
+            stack.enter_context(_mount(system, extra))
+            entry = _MOUNTS[system.name] = [0, stack]
+        entry[0] += 1
+    try:
+        yield
+    finally:
+        with _MOUNTS_LOCK:
+            entry[0] -= 1
+            if entry[0] == 0:
+                del _MOUNTS[system.name]
+                entry[1].close()
+
+
+@contextlib.contextmanager
+def _mount(system, extra):
     root = system.root
     lock = open(root / ".unihpy-lock", "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -376,7 +405,7 @@ def file_hash(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def build_modules(modules, suites, pytest_args):
+def build_modules(modules, suites, pytest_args, env):
     """Runs the suites once here, in the ABIs other hosts use, keeping every module compiled."""
     shutil.rmtree(modules, ignore_errors=True)
     modules.mkdir(parents=True)
@@ -385,7 +414,7 @@ def build_modules(modules, suites, pytest_args):
     start = time.monotonic()
     build = subprocess.run([venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"] + suites
                            + pytest_args,
-                           env=dict(os.environ, UNIHPY_E2E_MODULES="build:%s" % modules, UNIHPY_HOST="build"),
+                           env=dict(os.environ, UNIHPY_E2E_MODULES="build:%s" % modules, UNIHPY_HOST="build", **env),
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if build.returncode != 0:
         print(build.stdout)
@@ -393,42 +422,86 @@ def build_modules(modules, suites, pytest_args):
     log("test modules built in %.0f s: %s" % (time.monotonic() - start, build.stdout.strip().splitlines()[-1]))
 
 
+PROGRESS = re.compile(r"^(?:\S+\.py )?([.FEsxX]+)\s*(\[\s*\d+%\])?$")
+OUTCOMES = {".": "passed", "F": "failed", "E": "error", "s": "skipped", "x": "xfailed", "X": "xpassed"}
+
+
+def summarize(output, returncode):
+    """pytest's last line; for a run that crashed the interpreter, what crashed, where, and the
+    outcomes of the tests before (counted from pytest's progress characters)."""
+    lines = output.strip().splitlines() or ["(no output)"]
+    last = lines[-1].strip("= ")
+    if re.search(r"\d+ (passed|failed|errors?|skipped|xfailed|xpassed)|no tests ran", last):
+        return last
+    counts = collections.Counter()
+    crash = "exit status %d" % returncode if returncode >= 0 else "signal %d" % -returncode
+    where = None
+    for i, line in enumerate(lines):
+        head, fatal, rest = line.partition("Fatal Python error:")
+        if fatal and crash.startswith(("exit", "signal")):
+            crash = fatal + rest
+        match = PROGRESS.match(head.strip()) if head.strip() else None
+        if match:
+            counts.update(match.group(1))
+        found = re.search(r'File "[^"]*/((?:tests|proof-of-concept)/[^"]+)", line \d+ in (\w+)', line)
+        if found and where is None and any("Fatal Python error" in x for x in lines[:i]):
+            where = "%s::%s" % (found.group(1), found.group(2))
+    done = ", ".join("%d %s" % (counts[c], OUTCOMES[c]) for c in OUTCOMES if counts[c])
+    return "CRASHED (%s) in %s after %s" % (crash.strip(), where or "?", done or "no test")
+
+
+def test_host(host, suites, modules, args, env):
+    """Runs the suites on one host: (host name, return code, summary, seconds, output)."""
+    build_host(host)
+    start = time.monotonic()
+    proc = run_on(host, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
+                  + (host.suites if host.suites and not args.suites else suites) + args.pytest_args,
+                  extra_env=dict(env, UNIHPY_E2E_MODULES="use:%s" % modules),
+                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return host.name, proc.returncode, summarize(proc.stdout, proc.returncode), time.monotonic() - start, proc.stdout
+
+
 def cmd_test(args):
     """The e2e matrix. Test modules are compiled once, by this machine's CPython 3.11 run of the suite
     (UNIHPY_E2E_MODULES=build:DIR records each file and its hash); each host then runs the same tests
     with UNIHPY_E2E_MODULES=use:DIR, loading those very files (their hash is checked at load)."""
+    start = time.monotonic()
     hosts = selected_hosts(args.host or os.environ.get("UNIHPY_HOSTS", "").split())
     hosts = [h for h in hosts if h.name != "cpython-3.11" or args.host]
     suites = args.suites or ["tests/e2e", "proof-of-concept/test_pof.py"]
-    # the debug context's own tests (tests/e2e/debug) run on the build machine only, for now
-    args.pytest_args = ["--ignore=tests/e2e/debug"] + args.pytest_args
-    modules = BUILD / "modules"
+    abis = args.abis.split(",")
+    env = {"UNIHPY_E2E_HOST_ABIS": ",".join(abis)}
+    # the debug context's own tests (tests/e2e/debug) run on other hosts with the debug ABI only
+    if "debug" not in abis:
+        args.pytest_args = ["--ignore=tests/e2e/debug"] + args.pytest_args
+    modules = BUILD / ("modules-" + "-".join(abis) if abis != ["universal"] else "modules")
     if args.reuse_modules and modules.is_dir():
         log("reusing the test modules of the last run in %s" % modules)
     else:
-        build_modules(modules, suites, args.pytest_args)
-    results, skipped = [], []
+        build_modules(modules, suites, args.pytest_args, env)
+    runnable, skipped = [], []
     for host in hosts:
         why = host_missing(host) or (None if PYLIB.joinpath(".unihpy-ready").exists() else
                                      "the shared pytest folder is missing (make hosts)")
         if why:
             skipped.append((host.name, why))
             log("SKIP %s: %s" % (host.name, why))
-            continue
-        build_host(host)
-        log("== %s (%s, HPy host: %s)" % (host.name, host_facts(host)["version"], host.hpy))
-        start = time.monotonic()
-        proc = run_on(host, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
-                      + (host.suites if host.suites and not args.suites else suites) + args.pytest_args,
-                      extra_env={"UNIHPY_E2E_MODULES": "use:%s" % modules},
-                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")
-        print(proc.stdout if proc.returncode != 0 or args.verbose else "", end="")
-        log("%s: %s [%.0f s]" % (host.name, summary, time.monotonic() - start))
-        results.append((host.name, proc.returncode, summary))
+        else:
+            host_facts(host)
+            runnable.append(host)
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for name, rc, summary, seconds, output in pool.map(
+                lambda h: test_host(h, suites, modules, args, env), runnable):
+            host = HOST_BY_NAME[name]
+            log("== %s (%s, HPy host: %s, ABIs: %s)" % (name, host.facts["version"], host.hpy, ",".join(abis)))
+            print(output if rc != 0 or args.verbose else "", end="")
+            log("%s: %s [%.0f s]" % (name, summary, seconds))
+            results.append((name, rc, summary))
     failed = [name for name, rc, _ in results if rc != 0]
-    print("hosts: %d run (%s); failed: %s; skipped: %s" % (
-        len(results), "; ".join("%s: %s" % (name, summary) for name, _, summary in results) or "none",
+    print("hosts: %d run in %.0f s (%s); failed: %s; skipped: %s" % (
+        len(results), time.monotonic() - start,
+        "; ".join("%s: %s" % (name, summary) for name, _, summary in results) or "none",
         ", ".join(failed) or "none", "; ".join("%s (%s)" % s for s in skipped) or "none"))
     return 1 if failed else 0
 
@@ -457,6 +530,10 @@ def main(argv=None):
                    "proof-of-concept/test_pof.py)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every host's pytest output")
     p.add_argument("--reuse-modules", action="store_true", help="keep the modules of the last run (no rebuild)")
+    p.add_argument("--abis", default="universal", help="ABI modes run on the hosts: universal (default), "
+                   "debug, or universal,debug")
+    p.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("UNIHPY_HOSTS_JOBS", "1")),
+                   help="hosts tested at the same time (default 1, or $UNIHPY_HOSTS_JOBS)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_test)
     args = parser.parse_args(argv)

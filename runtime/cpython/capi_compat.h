@@ -45,6 +45,30 @@ inline void list_store(PyObject *list, Py_ssize_t index, PyObject *item)
 #endif
 }
 
+// PyPy 7.3.11 (Python 3.9) has no slot wrapper for tp_finalize: a Python subclass of a type with
+// one aborts the interpreter ("cpyext: missing slot wrapper wrap_del") when its instance dies. There
+// the type gets no tp_finalize; its tp_dealloc runs the finalizer (ctx_type.cpp).
+#if defined(PYPY_VERSION) && PY_VERSION_HEX < 0x030A0000
+constexpr bool finalize_in_dealloc = true;
+#else
+constexpr bool finalize_in_dealloc = false;
+#endif
+
+// A getset's getter for an attribute that has only a setter. CPython refuses to read such an
+// attribute itself; cpyext calls the NULL getter (PyPy 8.0 crashes), so there it gets this one.
+inline getter write_only_getter(getter get)
+{
+#if defined(PYPY_VERSION)
+    if (get == nullptr)
+        return [](PyObject *self, void *) -> PyObject * {
+            PyErr_Format(PyExc_AttributeError, "an attribute of '%s' objects is not readable (it has no getter)",
+                         Py_TYPE(self)->tp_name);
+            return nullptr;
+        };
+#endif
+    return get;
+}
+
 // PyErr_SetImportError: ImportError(msg) with its name and path attributes.
 inline void set_import_error(PyObject *msg, PyObject *name, PyObject *path)
 {

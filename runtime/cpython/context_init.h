@@ -22,13 +22,14 @@ PyObject *builtins_module();
 // A complete context: name, ABI version, handles, functions. Returns false with an exception set.
 bool init_context(HPyContext *ctx, const char *name);
 
-// What the runtime knows about a type it built from an HPyType_Spec.
+// What the runtime knows about a type it built from an HPyType_Spec: owned by the type itself
+// (ctx_type.cpp), it lives exactly as long as the type.
 struct TypeExtra {
     HPyType_BuiltinShape shape;
     HPyFunc_destroyfunc destroy;  // HPy_tp_destroy, or nullptr
     HPyFunc_traverseproc traverse;
-    PyObject *weakref;            // to the type; its callback drops this entry
     vectorcallfunc default_call;  // HPy_tp_call's trampoline (own or inherited), or nullptr
+    destructor finalize;          // HPy_tp_finalize, run by tp_dealloc (compat::finalize_in_dealloc), or nullptr
     bool python_base;             // a Python class is among its bases: its parts are released too
 };
 

@@ -13,6 +13,16 @@ bool valid_destructor(const HPyCapsule_Destructor *d)
     return true;
 }
 
+// CPython's capsule functions refuse another object with ValueError themselves; PyPy 8.0's C-API
+// emulation aborts the interpreter. Checked here, once, for every interpreter.
+bool is_capsule(PyObject *c, const char *function)
+{
+    if (PyCapsule_CheckExact(c))
+        return true;
+    PyErr_Format(PyExc_ValueError, "%s called with invalid PyCapsule object", function);
+    return false;
+}
+
 }  // namespace
 
 extern "C" {
@@ -27,6 +37,8 @@ HPy ctx_Capsule_New(HPyContext *, void *pointer, const char *utf8_name, HPyCapsu
 void *ctx_Capsule_Get(HPyContext *, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
 {
     PyObject *c = _h2py(capsule);
+    if (!is_capsule(c, "HPyCapsule_Get"))
+        return nullptr;
     switch (key) {
     case HPyCapsule_key_Pointer: return PyCapsule_GetPointer(c, utf8_name);
     case HPyCapsule_key_Name: return const_cast<char *>(PyCapsule_GetName(c));
@@ -45,8 +57,15 @@ int ctx_Capsule_IsValid(HPyContext *, HPy capsule, const char *utf8_name)
 int ctx_Capsule_Set(HPyContext *, HPy capsule, _HPyCapsule_key key, void *value)
 {
     PyObject *c = _h2py(capsule);
+    if (!is_capsule(c, "HPyCapsule_Set"))
+        return -1;
     switch (key) {
-    case HPyCapsule_key_Pointer: return PyCapsule_SetPointer(c, value);
+    case HPyCapsule_key_Pointer:
+        if (value == nullptr) {  // CPython refuses it; PyPy 8.0's C-API emulation would store it
+            PyErr_SetString(PyExc_ValueError, "HPyCapsule_SetPointer called with null pointer");
+            return -1;
+        }
+        return PyCapsule_SetPointer(c, value);
     case HPyCapsule_key_Name: return PyCapsule_SetName(c, static_cast<const char *>(value));
     case HPyCapsule_key_Context: return PyCapsule_SetContext(c, value);
     case HPyCapsule_key_Destructor: {

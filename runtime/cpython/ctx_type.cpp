@@ -6,7 +6,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "runtime/cpython/context_init.h"
@@ -130,15 +129,8 @@ void *as_struct(HPy h)
     return reinterpret_cast<char *>(_h2py(h)) + offset;
 }
 
-// Types built here, until they die (a weak reference's callback removes them).
-std::unordered_map<PyTypeObject *, TypeExtra> &registry()
-{
-    static auto *types = new std::unordered_map<PyTypeObject *, TypeExtra>();
-    return *types;
-}
-
-// The last type found in the registry itself, for allocation and deallocation loops (HPy_New and
-// tp_dealloc look up the same type again and again); forget_type clears it before an entry goes.
+// The last type whose own record type_extra found, for allocation and deallocation loops (HPy_New
+// and tp_dealloc look up the same type again and again). A record clears it when it dies.
 struct LastType {
     PyTypeObject *type = nullptr;
     const TypeExtra *extra = nullptr;
@@ -148,39 +140,69 @@ struct LastType {
 };
 LastType last_type;
 
-PyObject *forget_type(PyObject *type_address, PyObject *weakref);
-PyMethodDef forget_type_def = {"_hpy_forget_type", forget_type, METH_O, nullptr};
+// A type built here owns its TypeExtra: a small object in the type's tp_cache slot. No interpreter
+// this runs on uses that slot (CPython documents it as unused; PyPy's C-API emulation does not read
+// it); type_dealloc releases it and type_clear leaves it. So the record lives exactly as long as the
+// type, outlives every instance (each holds a reference to its type, also while the collector breaks
+// a cycle), and is found from the type itself: there is no table keyed by addresses, nothing a later
+// type allocated at a dead type's address could find.
+struct TypeRecord {
+    PyObject_HEAD
+    TypeExtra extra;
+};
 
-// The weak reference to `tp` whose callback drops its entry; nullptr with an exception set.
-PyObject *watch_type(PyTypeObject *tp, PyObject *type_address)
+void record_dealloc(PyObject *self)
 {
-    PyObject *forget = PyCFunction_New(&forget_type_def, type_address);
-    PyObject *ref = forget ? PyWeakref_NewRef(reinterpret_cast<PyObject *>(tp), forget) : nullptr;
-    Py_XDECREF(forget);
-    return ref;
+    if (last_type.extra == &reinterpret_cast<TypeRecord *>(self)->extra)
+        last_type = LastType{};
+    Py_TYPE(self)->tp_free(self);
 }
 
-// The callback of the weak reference to a type built here (its `self` is the type's address):
-// the type died, drop its entry. The GC also calls it for a type in unreachable garbage, which a
-// finalizer may still resurrect (its refcount is not 0 then): the entry stays, watched by a new
-// weak reference whose callback runs when the type is really freed.
-PyObject *forget_type(PyObject *type_address, PyObject *weakref)
+// The type of the records: static, ready once (its other members are filled before PyType_Ready).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+PyTypeObject record_type_object = {PyVarObject_HEAD_INIT(nullptr, 0)};
+#pragma GCC diagnostic pop
+PyTypeObject *const record_type = &record_type_object;
+
+bool record_type_ready()
 {
-    auto &types = registry();
-    auto *tp = static_cast<PyTypeObject *>(PyLong_AsVoidPtr(type_address));
-    auto it = types.find(tp);
-    if (it == types.end() || it->second.weakref != weakref)
-        Py_RETURN_NONE;
-    PyObject *again = Py_REFCNT(tp) > 0 ? watch_type(tp, type_address) : nullptr;
-    PyErr_Clear();
-    Py_DECREF(it->second.weakref);
-    if (again != nullptr) {
-        it->second.weakref = again;
-    } else {
-        last_type = LastType{};
-        types.erase(it);
+    if (record_type->tp_flags & Py_TPFLAGS_READY)
+        return true;
+    record_type->tp_name = "hpy.universal.TypeRecord";
+    record_type->tp_basicsize = sizeof(TypeRecord);
+    record_type->tp_flags = Py_TPFLAGS_DEFAULT;
+    record_type->tp_dealloc = record_dealloc;
+    return PyType_Ready(record_type) == 0;
+}
+
+// The record `type` owns itself; nullptr for any other type.
+inline const TypeExtra *own_record(PyTypeObject *type)
+{
+    PyObject *cache = type->tp_cache;
+    if (cache != nullptr && Py_TYPE(cache) == record_type)
+        return &reinterpret_cast<TypeRecord *>(cache)->extra;
+    return nullptr;
+}
+
+// Gives the new type `tp` its record; false with an exception set.
+bool attach_record(PyTypeObject *tp, const TypeExtra &extra)
+{
+    if (tp->tp_cache != nullptr) {
+        PyErr_Format(PyExc_SystemError,
+                     "HPyType_FromSpec: type '%s': this interpreter uses the type's tp_cache slot, where "
+                     "hpy.universal keeps what it knows about the type",
+                     tp->tp_name);
+        return false;
     }
-    Py_RETURN_NONE;
+    if (!record_type_ready())
+        return false;
+    auto *record = PyObject_New(TypeRecord, record_type);
+    if (record == nullptr)
+        return false;
+    record->extra = extra;
+    tp->tp_cache = reinterpret_cast<PyObject *>(record);
+    return true;
 }
 
 int clear_field(HPyField *field, void *)
@@ -228,9 +250,10 @@ PyTypeObject *builtin_base(HPyType_BuiltinShape shape)
     }
 }
 
+#ifndef PYPY_VERSION
 // The tp_dealloc CPython gives a class (a `class` statement's, or a spec's without Py_tp_dealloc):
 // it releases what the class adds to its base (slots, dict, weak references), then runs the
-// nearest base's dealloc that is not its own.
+// nearest base's dealloc that is not its own. (Not needed on PyPy: see has_python_class_base.)
 destructor python_class_dealloc()
 {
     static destructor found = [] {
@@ -244,6 +267,7 @@ destructor python_class_dealloc()
     }();
     return found;
 }
+#endif
 
 bool has_python_class_base(PyTypeObject *tp)
 {
@@ -280,6 +304,7 @@ void release_python_parts(PyObject *self, bool own)
                 Py_CLEAR(*reinterpret_cast<PyObject **>(reinterpret_cast<char *>(self) + member->offset));
     }
 #if PY_VERSION_HEX >= 0x030D0000
+    (void)own;  // 3.13+ clears a managed dict whoever's dealloc ran first
     if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
         PyObject_ClearManagedDict(self);
         return;
@@ -307,6 +332,12 @@ void hpy_dealloc(PyObject *self)
     if (PyType_IS_GC(tp))
         PyObject_GC_UnTrack(self);
     const TypeExtra *extra = type_extra(tp);
+    if (extra != nullptr && extra->finalize != nullptr) {
+        // alive while its finalizer runs (a handle it opens and closes must not free it again)
+        Py_SET_REFCNT(self, Py_REFCNT(self) + 1);
+        extra->finalize(self);
+        Py_SET_REFCNT(self, Py_REFCNT(self) - 1);
+    }
 #ifndef PYPY_VERSION
     if (extra != nullptr && extra->python_base)
         release_python_parts(self, tp->tp_dealloc == hpy_dealloc);
@@ -447,17 +478,15 @@ const TypeExtra *type_extra(PyTypeObject *type)
 {
     if (type == last_type.type)
         return last_type.extra;
-    auto &types = registry();
     for (PyTypeObject *t = type; t != nullptr; t = t->tp_base) {
-        auto it = types.find(t);
-        if (it != types.end()) {
-            // Only a type of the registry is remembered: it cannot die without forget_type running.
+        if (const TypeExtra *extra = own_record(t)) {
+            // Only a type's own record is remembered: it clears last_type when it dies.
             if (t == type)
-                last_type = LastType{type, &it->second, data_offset_of(it->second.shape),
-                                     shape_offset(it->second.shape) >= 0 && it->second.default_call == nullptr &&
+                last_type = LastType{type, extra, data_offset_of(extra->shape),
+                                     shape_offset(extra->shape) >= 0 && extra->default_call == nullptr &&
                                          type->tp_alloc == PyType_GenericAlloc && type->tp_itemsize == 0 &&
                                          !PyType_IS_GC(type)};
-            return &it->second;
+            return extra;
         }
     }
     return nullptr;
@@ -593,6 +622,10 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 extra.default_call = reinterpret_cast<vectorcallfunc>(d->slot.cpy_trampoline);
                 continue;
             }
+            if (id == HPy_tp_finalize && compat::finalize_in_dealloc) {
+                extra.finalize = reinterpret_cast<destructor>(d->slot.cpy_trampoline);
+                continue;
+            }
             if (id == HPy_tp_traverse)
                 extra.traverse = reinterpret_cast<HPyFunc_traverseproc>(d->slot.impl);
             defs->slots.push_back({id, d->slot.cpy_trampoline});
@@ -634,7 +667,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 return spec_error(PyExc_SystemError, spec,
                                   std::string("getset '") + (d->getset.name ? d->getset.name : "?") +
                                       "' has neither a getter nor a setter");
-            defs->getsets.push_back({d->getset.name, d->getset.getter_cpy_trampoline,
+            defs->getsets.push_back({d->getset.name, compat::write_only_getter(d->getset.getter_cpy_trampoline),
                                      d->getset.setter_cpy_trampoline, d->getset.doc, d->getset.closure});
             break;
         default:
@@ -655,8 +688,10 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                     defs->members.push_back(*m);
                 }
             } else if (s->slot == Py_tp_getset) {
-                for (auto *g = static_cast<PyGetSetDef *>(s->pfunc); g->name != nullptr; ++g)
+                for (auto *g = static_cast<PyGetSetDef *>(s->pfunc); g->name != nullptr; ++g) {
                     defs->getsets.push_back(*g);
+                    defs->getsets.back().get = compat::write_only_getter(g->get);
+                }
             } else {
                 defs->slots.push_back(*s);
             }
@@ -781,21 +816,16 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     if (const TypeExtra *base = type_extra(tp->tp_base)) {
         extra.destroy = extra.destroy ? extra.destroy : base->destroy;
         extra.traverse = extra.traverse ? extra.traverse : base->traverse;
+        extra.finalize = extra.finalize ? extra.finalize : base->finalize;
     }
     extra.python_base = has_python_class_base(tp);
-    if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr && builtin_base(extra.shape) == nullptr &&
-        !extra.python_base)
+    if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr && extra.finalize == nullptr &&
+        builtin_base(extra.shape) == nullptr && !extra.python_base)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
-    PyObject *address = PyLong_FromVoidPtr(tp);
-    extra.weakref = address ? watch_type(tp, address) : nullptr;
-    Py_XDECREF(address);
-    if (extra.weakref == nullptr) {
+    if (!attach_record(tp, extra)) {
         Py_DECREF(type);
         return nullptr;
     }
-    TypeExtra &entry = registry()[tp];
-    Py_XDECREF(entry.weakref);  // a dead type's, whose callback has not run: it never will now
-    entry = extra;
     keep_for_process(std::move(defs));
     return type;
 }

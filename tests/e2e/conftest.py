@@ -1,4 +1,5 @@
 """tests/e2e/conftest.py: the ABI-mode fixtures every e2e test runs under."""
+import os
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,9 @@ from support import ABI_MODES, PREBUILT_MODE, ExtensionCompiler
 # devtools/hosts.py runs this suite on other interpreters with modules built once on the build
 # machine: there only the ABIs whose files load anywhere apply (the others need that interpreter's
 # own build), and host_differences.py says where such a host differs from CPython, and why.
-# The debug ABI on other hosts is not part of the matrix yet: unihpy's debug context fails tests on
-# CPython 3.14 and over PyPy's C-API emulation that are not understood yet (docs/hosts.md), and an
-# interpreter's own HPy host has a debug mode of its own. There the universal ABI runs.
-HOST_ABIS = ("universal",)
+# By default the universal ABI runs there; UNIHPY_E2E_HOST_ABIS=universal,debug (hosts.py test --abis)
+# adds unihpy's debug context, which loads the same files.
+HOST_ABIS = tuple(os.environ.get("UNIHPY_E2E_HOST_ABIS", "universal").split(","))
 
 
 def pytest_configure(config):

@@ -3,13 +3,25 @@
 conftest.py applies these on the hosts of devtools/hosts.py. A listed test still runs and must fail
 there (strict xfail): when the host starts to behave like CPython the run says so, and the entry
 goes. Tests marked "crash" take the interpreter down and are not run; the reason names the crash.
-Keys are test ids without the ABI parameter; groups: "pypy" (every PyPy), "pypy+unihpy" (PyPy
+Tests marked "n/a" check what only unihpy's host does (its own messages and checks) and are not run
+on a host that is not unihpy's. Keys are test ids without the ABI parameter (file::test, or
+file::test[other parameters] for some parametrisations, or a whole file); groups: "pypy" (every PyPy), "pypy+unihpy" (PyPy
 through unihpy's hpy.universal over its C-API emulation), "pypy+native" (PyPy's own HPy host), or
 one host's name.
 """
 
 MESSAGE = "PyPy words this error differently; the test pins CPython's text"
+# CPython 3.13 and later: an unsigned member accepts a negative
+# value, stored modulo 2**N with a RuntimeWarning, where 3.12 and earlier raise OverflowError.
+CPYTHON_313 = {
+    "test_type.py::test_member_errors": "CPython 3.13+ stores a negative value in an unsigned member "
+                                        "with a RuntimeWarning instead of raising OverflowError",
+}
 REFCOUNTS = "PyPy has no reference counts (no sys.getrefcount)"
+UNIHPY_CHECK = "a check of a bad type spec that unihpy's host makes and PyPy's HPy host does not"
+GC_TIME = "PyPy frees objects at its next garbage collection, not at `del`"
+CYCLES = "PyPy's collector does not free these cycles at gc.collect()"
+REFERENTS = "PyPy's gc.get_referents does not go through a C type's tp_traverse"
 
 DIFFERENCES = {
     "pypy": {
@@ -49,8 +61,42 @@ DIFFERENCES = {
         "test_gc_clear.py::test_cycle_through_fields_is_collected": "PyPy's collector does not free "
                                                                     "these cycles at gc.collect()",
         "test_gc_spec.py::test_gc_needs_traverse": "PyPy has no gc.is_tracked",
+        "test_capsule.py::test_is_valid": "PyPy's datetime has no datetime_CAPI capsule",
+        "test_capsule.py::test_refcounts": REFCOUNTS,
+        "test_capsule.py::test_destructor_runs_with_the_capsule_state": GC_TIME,
+        "test_capsule.py::test_set_destructor": GC_TIME,
+        "test_capsule.py::test_one_part_helpers": GC_TIME,
+        "test_field.py::test_store_load": REFCOUNTS,
+        "test_field.py::test_fields_cleared_at_deallocation": REFCOUNTS,
+        "test_field.py::test_traverse_shows_referents": REFERENTS,
+        "test_field.py::test_python_subclass_fields": REFERENTS,
+        "test_field.py::test_cycle_through_fields_is_collected": CYCLES,
+        "test_field.py::test_cycle_with_python_objects_is_collected": CYCLES,
+        "test_field.py::test_type_and_instances_die_together": GC_TIME,
+        "test_moddef.py::test_globals_of_two_modules_are_separate": REFCOUNTS,
+        "test_slots.py::test_buffer_slots": REFCOUNTS,
+        "test_type.py::test_refcounts_balanced": REFCOUNTS,
+        "test_type.py::test_object_members_hold_fields": REFCOUNTS,
+        "test_type.py::test_members_of_every_field_type": "PyPy has no gc.is_tracked",
+        "test_type.py::test_member_errors": MESSAGE,
+        "test_builtin_shapes.py::test_builtin_part_is_freed": "PyPy has no tracemalloc",
+        "test_type.py::test_spec_param_base_and_bases_tuple_errors": REFCOUNTS,
     },
     "pypy+unihpy": {
+        "test_bad_modules.py::test_wrong_file_name_tag[other-python]": "the test expects a CPython "
+                                                                       "interpreter tag (cpNN), PyPy's is pypyNN-ppNN",
+        "test_bad_modules.py::test_not_an_hpy_module[cpython-extension]": "the CPython extension built "
+            "on the build machine needs PyModuleDef_Init, which PyPy's C-API emulation calls "
+            "PyPyModuleDef_Init: the file does not load at all (undefined symbol)",
+        "test_bad_modules.py::test_type_spec_that_corrupted_memory[legacy-basicsize]":
+            "PyPy's C-API emulation gives every object a 24-byte header (ob_pypy_link), CPython 16",
+        "test_moddef.py::test_no_doc": "PyPy's module objects without a docstring show the module "
+                                       "type's __doc__",
+        "test_slots.py::test_power_slots": "PyPy's C-API emulation has no in-place power with a modulus",
+        "test_type.py::test_python_base_parts_are_released[destroy]": GC_TIME,
+        "test_slots.py::test_new_and_init": "PyPy's C-API emulation lets an instance of a type "
+                                            "without __dict__ take new attributes",
+
         "test_number.py::test_power": "PyPy's C-API emulation has no in-place power with a modulus",
         "test_metaclass.py::test_python_metaclass": "PyPy's C-API emulation lets a type with a "
                                                     "metaclass be subclassed without Py_TPFLAGS_BASETYPE",
@@ -59,6 +105,15 @@ DIFFERENCES = {
                                                                "before Python 3.12 refuses",
     },
     "pypy-8.0": {
+        "test_type.py::test_not_a_base_type": "PyPy 8.0 names the type by its short name in this "
+                                              "TypeError",
+        "test_type.py::test_member_errors": "PyPy 8.0 stores a negative value in an unsigned member "
+                                            "with a RuntimeWarning instead of raising OverflowError",
+        "test_slots.py::test_finalize_and_destroy": GC_TIME,
+        "test_slots.py::test_finalize_can_resurrect_nothing_twice": GC_TIME,
+        "test_slots.py::test_buffer_writable_request_refused": "PyPy 8.0 refuses a writable buffer "
+                                                               "request with its own TypeError before "
+                                                               "the type's getbuffer runs",
         "crash:test_compat_macros.py::test_compat_macros": "unihpy's host over PyPy 8.0's C-API "
                                                            "emulation crashes (segmentation fault) here; "
                                                            "not yet understood",
@@ -66,6 +121,18 @@ DIFFERENCES = {
                                                        "base's call protocol",
     },
     "pypy-7.3.11": {
+        "test_slots.py::test_sequence_slots": "PyPy 7.3.11's C-API emulation passes a negative index "
+                                              "to sq_item without adding the length",
+        "test_slots.py::test_buffer_writable_request_refused": "PyPy 7.3.11 (Python 3.9) has no os.readv",
+        "test_type.py::test_methods_of_every_signature": "PyPy 7.3.11's C methods have no __doc__",
+        "test_type.py::test_not_a_base_type": "PyPy 7.3.11's PyType_FromSpec lets a type without "
+                                              "Py_TPFLAGS_BASETYPE be subclassed",
+        "test_type.py::test_type_functions": "PyPy 7.3.11's tp_name of a type made from a spec is its "
+                                             "short name ('Obj', not 'mytest.Obj')",
+        "test_type.py::test_getsets": "PyPy 7.3.11's getset descriptors have no __doc__",
+        "test_type.py::test_variable_size_shapes": "PyPy 7.3.11's tp_name of a type made from a spec is "
+                                                  "its short name ('D0', not 'mytest.D0')",
+        "test_type.py::test_spec_param_base_and_bases_tuple_errors": MESSAGE,
         "test_compat_macros.py::test_compat_macros": "PyPy 7.3.11's getset descriptors have no __doc__",
         "test_float.py::test_as_double": "PyPy 7.3.11 (Python 3.9) does not convert through __index__",
         "test_long.py::test_masks": "PyPy 7.3.11 (Python 3.9) masks differ for non-int arguments",
@@ -73,6 +140,9 @@ DIFFERENCES = {
         "test_pof.py::test_point_subclass": "PyPy 7.3.11's PyType_FromSpec lets a type without "
                                             "Py_TPFLAGS_BASETYPE be subclassed",
     },
+    "cpython-3.13": CPYTHON_313,
+    "cpython-3.14": CPYTHON_313,
+    "cpython-3.14d": CPYTHON_313,
     "pypy+native": {
         # PyPy's own HPy host: its messages, its module creation, its limits
         "test_argparse.py::test_unit_s": "PyPy's HPy host fails an internal check on this unit",
@@ -143,6 +213,35 @@ DIFFERENCES = {
         "crash:test_buildvalue.py::test_failing_values": "PyPy's HPy host aborts on this test",
         "crash:test_err.py::test_errno": "PyPy's HPy host crashes (segmentation fault) setting errno "
                                          "errors",
+        "n/a:test_bad_modules.py": "the catalogue of broken modules pins unihpy's own checks and "
+                                   "messages (PyPy's HPy host has its own, and loads some of these)",
+        "crash:test_field.py::test_python_subclass_fields": "PyPy's HPy host aborts (Fatal Python error) "
+                                                           "with a Python subclass whose HPy base has fields",
+        "crash:test_slots.py::test_finalize_and_destroy": "PyPy's HPy host corrupts memory with "
+                                                         "HPy_tp_finalize (a later free aborts)",
+        "crash:test_slots.py::test_finalize_can_resurrect_nothing_twice": "PyPy's HPy host corrupts memory "
+                                                                         "with HPy_tp_finalize",
+        "crash:test_type.py::test_hpy_subclasses": "PyPy's HPy host crashes (segmentation fault) "
+                                                    "with an HPy subtype of an HPy type",
+        "crash:test_type.py::test_python_subclasses": "PyPy's HPy host crashes (segmentation fault) "
+                                                       "with Python subclasses of HPy types",
+        "crash:test_type.py::test_type_functions": "PyPy's HPy host crashes (segmentation fault) in "
+                                                    "HPyType_GetName/IsSubtype of these types",
+        "crash:test_type.py::test_hpy_new_and_generic_new": "PyPy's HPy host crashes (segmentation "
+                                                            "fault) in HPyType_GenericNew",
+        "test_type.py::test_not_a_base_type": "PyPy's HPy host lets a type without HPy_TPFLAGS_BASETYPE "
+                                              "be subclassed",
+        "test_type.py::test_getsets": "PyPy's HPy host words the error of deleting a getset attribute "
+                                      "differently",
+        "test_type.py::test_builtin_shapes": "PyPy's HPy host ignores the builtin shapes",
+        "test_type.py::test_variable_size_shapes": "PyPy's HPy host ignores the Long, Unicode and Tuple "
+                                                   "shapes",
+        "test_type.py::test_spec_param_metaclass": "PyPy's HPy host words the refusal differently",
+        "n/a:test_type.py::test_spec_param_base_and_bases_tuple_errors": UNIHPY_CHECK,
+        "n/a:test_type.py::test_bad_specs": UNIHPY_CHECK,
+        "n/a:test_type.py::test_unknown_member_type": UNIHPY_CHECK,
+        "n/a:test_type.py::test_member_past_the_end": UNIHPY_CHECK,
+        "n/a:test_type.py::test_gc_flag_without_traverse": UNIHPY_CHECK,
         "crash:test_pof.py::test_point_norm": "PyPy's HPy host aborts (Fatal RPython error: "
                                               "NotImplementedError) when a read-only attribute is set",
     },
@@ -163,19 +262,40 @@ def mark(items, folder):
     for item in items:
         if not str(item.fspath).startswith(str(folder)):
             continue
-        crash, reason = found.get("%s::%s" % (item.fspath.basename, item.originalname), (None, None))
-        if crash:
+        kind, reason = None, None
+        for key in keys_of(item):
+            if key in found:
+                kind, reason = found[key]
+                break
+        if kind == "crash":
             item.add_marker(pytest.mark.skip(reason="crashes this host: " + reason))
+        elif kind == "n/a":
+            item.add_marker(pytest.mark.skip(reason="does not apply to this host: " + reason))
         elif reason:
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
+def keys_of(item):
+    """The keys that can name `item`, most precise first: file::test[parameters without the ABI
+    mode], file::test, file."""
+    base = item.fspath.basename
+    keys = []
+    if "[" in item.name:
+        abi = getattr(item, "callspec", None) and item.callspec.params.get("hpy_abi")
+        params = [p for p in item.name[item.name.index("[") + 1:-1].split("-")]
+        if abi in params:
+            params.remove(abi)
+        if params:
+            keys.append("%s::%s[%s]" % (base, item.originalname, "-".join(params)))
+    return keys + ["%s::%s" % (base, item.originalname), base]
+
+
 def differences_for(host, is_pypy, hpy_host):
-    """{test id: (crashes?, reason)} of `host`."""
+    """{key: (kind, reason)} of `host`; kind is None (xfail), "crash" or "n/a" (both skipped)."""
     groups = (["pypy", "pypy+" + hpy_host] if is_pypy else []) + [host]  # the last one named wins
     found = {}
     for group in groups:
         for key, reason in DIFFERENCES.get(group, {}).items():
-            crash = key.startswith("crash:")
-            found[key[len("crash:"):] if crash else key] = (crash, reason)
+            kind, _, name = key.partition(":") if key.startswith(("crash:", "n/a:")) else (None, "", key)
+            found[name] = (kind, reason)
     return found

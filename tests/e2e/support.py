@@ -80,6 +80,37 @@ def expand_source(source, name):
     return '#include "hpy.h"\n' + source.replace("@INIT", "\n".join(init)) + "\n"
 
 
+def prebuilt(key, folder, build):
+    """The file `build()` makes from what `key` describes (a JSON-able list), built once.
+
+    Without UNIHPY_E2E_MODULES it is just build(). With build:DIR the file is recorded in DIR with its
+    hash (or the compile error); with use:DIR (another host) the recorded file is copied into
+    `folder`, its hash checked: nothing is compiled on the host."""
+    if not PREBUILT_MODE:
+        return build()
+    record = Path(PREBUILT_DIR) / hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+    if PREBUILT_MODE == "build":
+        record.mkdir(parents=True, exist_ok=True)
+        try:
+            out = build()
+        except CompileError as e:
+            (record / "compile-error").write_text(str(e))
+            raise
+        shutil.copy2(out, record / out.name)
+        (record / "sha256").write_text("%s %s\n" % (file_hash(out), out.name))
+        return out
+    if (record / "compile-error").exists():
+        raise CompileError((record / "compile-error").read_text())
+    if not (record / "sha256").exists():
+        raise RuntimeError("%r was not built on the build machine: run the suite through "
+                           "devtools/hosts.py test" % (key[:2],))
+    digest, filename = (record / "sha256").read_text().split()
+    out = Path(folder) / filename
+    shutil.copy2(record / filename, out)
+    assert file_hash(out) == digest, "%s differs from the file built on the build machine" % out
+    return out
+
+
 class ExtensionCompiler:
     """Builds test modules for one ABI in a private folder."""
 
@@ -102,30 +133,9 @@ class ExtensionCompiler:
 
     def _prebuilt(self, src, name, cplusplus, extra_source, folder):
         """Records (build:) or fetches (use:) the module compiled from exactly this source and ABI."""
-        key = hashlib.sha256(json.dumps([self.abi, name, cplusplus, src.read_text(),
-                                         Path(extra_source).read_text() if extra_source else None])
-                             .encode()).hexdigest()[:24]
-        record = Path(PREBUILT_DIR) / key
-        if PREBUILT_MODE == "build":
-            record.mkdir(parents=True, exist_ok=True)
-            try:
-                out = self._compile(src, name, cplusplus, extra_source, folder)
-            except CompileError as e:
-                (record / "compile-error").write_text(str(e))
-                raise
-            shutil.copy2(out, record / out.name)
-            (record / "sha256").write_text("%s %s\n" % (file_hash(out), out.name))
-            return out
-        if (record / "compile-error").exists():
-            raise CompileError((record / "compile-error").read_text())
-        if not (record / "sha256").exists():
-            raise RuntimeError("module %r (%s ABI) was not built on the build machine: run the suite "
-                               "through devtools/hosts.py test" % (name, self.abi))
-        digest, filename = (record / "sha256").read_text().split()
-        out = folder / filename
-        shutil.copy2(record / filename, out)
-        assert file_hash(out) == digest, "%s differs from the file built on the build machine" % out
-        return out
+        return prebuilt([self.abi, name, cplusplus, src.read_text(),
+                         Path(extra_source).read_text() if extra_source else None], folder,
+                        lambda: self._compile(src, name, cplusplus, extra_source, folder))
 
     def _compile(self, src, name, cplusplus, extra_source, folder):
         from hpy.devel.abitag import get_hpy_ext_suffix

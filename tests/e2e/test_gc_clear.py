@@ -1,6 +1,5 @@
 """tests/e2e/test_gc_clear.py: the GC breaks cycles that run only through HPyFields (HPy types get a tp_clear)."""
 import gc
-import sys
 
 import pytest
 
@@ -59,11 +58,6 @@ def test_cycle_through_fields_is_collected(compiler, shape):
         del b
         expected = 2
     else:
-        if sys.version_info >= (3, 14):
-            # Known bug, tracked in issue 6: on 3.14 a type freed in a GC cycle can leave its record
-            # in the host's type registry, and a Python class later allocated at the same address
-            # finds that stale record (here: another module's destroy function runs).
-            pytest.xfail("stale type record after address reuse on CPython 3.14 (issue 6)")
         a = type("Sub", (mod.Node,), {})()
         a.link(a)
         expected = 1

@@ -1,13 +1,18 @@
 // debug/debug_context.cpp: debug handles, per-call contexts, reports, and protected raw data.
 #include "debug/debug_context.h"
 #include "debug/report.h"
+#include "debug/symbols.h"
 
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -348,44 +353,85 @@ std::string describe_object(const Handle *h)
     return describe_closed(h->closed_type, h->closed_by);
 }
 
-// The name of a static function (which dladdr cannot see) from the file's symbol table, through
-// addr2line when it is installed; "" otherwise. Only reports pay for it.
+namespace {
+
+// addr2line's answer for `address` in `file`: "function at file:line" (just "function" when the file has
+// no line table), or "" when addr2line is not installed or does not know the address. Run without a
+// shell: the file name is passed as an argument as it is.
+std::string addr2line(const char *file, unsigned long address)
+{
+    char hex[32];
+    snprintf(hex, sizeof hex, "0x%lx", address);
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return "";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    std::string name_arg = file;
+    char *argv[] = {const_cast<char *>("addr2line"), const_cast<char *>("-f"), const_cast<char *>("-i"),
+                    const_cast<char *>("-e"), name_arg.data(), hex, nullptr};
+    pid_t pid;
+    int failed = posix_spawnp(&pid, "addr2line", &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    std::string output;
+    if (failed == 0) {
+        char buf[512];
+        for (;;) {
+            ssize_t n = read(fds[0], buf, sizeof buf);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            output.append(buf, static_cast<size_t>(n));
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    close(fds[0]);
+    // -i: the chain of inlined functions, innermost first; the last one is the real frame.
+    // Lines come in pairs: function, then file:line (with -g).
+    std::string name, fn;
+    size_t line_no = 0;
+    for (size_t at = 0; at < output.size(); ++line_no) {
+        size_t eol = output.find('\n', at);
+        std::string text = output.substr(at, eol == std::string::npos ? std::string::npos : eol - at);
+        at = eol == std::string::npos ? output.size() : eol + 1;
+        if (!text.empty() && text.back() == '\r')
+            text.pop_back();
+        if (line_no % 2 == 0) {
+            fn = text;
+        } else if (fn != "??") {
+            size_t slash = text.rfind('/');
+            std::string where = slash == std::string::npos ? text : text.substr(slash + 1);
+            name = where.rfind("??", 0) == 0 ? fn : fn + " at " + where;
+        }
+    }
+    return name;
+}
+
+// The name of a static function (which dladdr cannot see) at `offset` from the load base of `file`:
+// through addr2line when it is installed (it adds the source line), else from the file's own symbol
+// table (debug/symbols.h); "" when neither knows it. Only reports pay for it.
 std::string static_symbol(const char *file, long offset)
 {
-    static std::unordered_map<std::string, std::string> cache;
+    static auto &cache = *new std::unordered_map<std::string, std::string>;
     std::string key = std::string(file) + "@" + std::to_string(offset);
     auto it = cache.find(key);
     if (it != cache.end())
         return it->second;
-    std::string name;
-    std::string cmd = "addr2line -f -i -e '" + std::string(file) + "' 0x" + [&] {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%lx", offset - 1);  // the call instruction, not the return address
-        return std::string(buf);
-    }() + " 2>/dev/null";
-    if (strchr(file, '\'') == nullptr) {
-        if (FILE *p = popen(cmd.c_str(), "r")) {
-            // -i: the chain of inlined functions, innermost first; the last one is the real frame.
-            // Lines come in pairs: function, then file:line (with -g).
-            char buf[512];
-            std::string fn;
-            for (int line_no = 0; fgets(buf, sizeof buf, p) != nullptr; ++line_no) {
-                std::string text = buf;
-                while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-                    text.pop_back();
-                if (line_no % 2 == 0) {
-                    fn = text;
-                } else if (fn != "??") {
-                    const char *base = strrchr(text.c_str(), '/');
-                    std::string where = base ? base + 1 : text;
-                    name = where.rfind("??", 0) == 0 ? fn : fn + " at " + where;
-                }
-            }
-            pclose(p);
-        }
-    }
+    // The call instruction, not the return address.
+    unsigned long call = static_cast<unsigned long>(offset) - 1;
+    std::string name = addr2line(file, call);
+    if (name.empty())
+        name = elf_function_at(file, call);
     return cache[key] = name;
 }
+
+}  // namespace
 
 std::string describe_stack(const Handle *h)
 {

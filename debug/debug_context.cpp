@@ -370,8 +370,8 @@ std::string addr2line(const char *file, unsigned long address)
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     std::string name_arg = file;
-    char *argv[] = {const_cast<char *>("addr2line"), const_cast<char *>("-f"), const_cast<char *>("-i"),
-                    const_cast<char *>("-e"), name_arg.data(), hex, nullptr};
+    char prog[] = "addr2line", functions[] = "-f", inlines[] = "-i", exe[] = "-e";
+    char *argv[] = {prog, functions, inlines, exe, name_arg.data(), hex, nullptr};
     pid_t pid;
     int failed = posix_spawnp(&pid, "addr2line", &actions, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);

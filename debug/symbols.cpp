@@ -30,7 +30,7 @@ bool within(uint64_t offset, uint64_t length, uint64_t size)
 
 // A read-only file whose reads fail unless they lie wholly inside it.
 class Reader {
-  public:
+public:
     explicit Reader(const std::string &path) : fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC))
     {
         struct stat st;
@@ -73,7 +73,7 @@ class Reader {
         return read(offset, length, out.data());
     }
 
-  private:
+private:
     int fd_;
     uint64_t size_ = 0;
 };
@@ -108,7 +108,8 @@ std::vector<FunctionSymbol> read_functions(const Reader &file, const std::vector
         memcpy(&sym, entries.data() + at, sizeof sym);
         unsigned char type = ELF64_ST_TYPE(sym.st_info);
         if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF || sym.st_size == 0 ||
-            sym.st_value > std::numeric_limits<uint64_t>::max() - sym.st_size || sym.st_name >= strings.size())
+            sym.st_value > std::numeric_limits<uint64_t>::max() - sym.st_size ||
+            sym.st_name >= strings.size())
             continue;
         const char *name = strings.data() + sym.st_name;
         const void *end = memchr(name, '\0', strings.size() - sym.st_name);
@@ -174,11 +175,12 @@ SymbolTable SymbolTable::read(const std::string &path)
             break;
     }
 
-    std::sort(table.symbols_.begin(), table.symbols_.end(), [](const FunctionSymbol &a, const FunctionSymbol &b) {
-        if (a.start != b.start)
-            return a.start < b.start;
-        return binding_rank(a.binding) < binding_rank(b.binding);
-    });
+    std::sort(table.symbols_.begin(), table.symbols_.end(),
+              [](const FunctionSymbol &a, const FunctionSymbol &b) {
+                  if (a.start != b.start)
+                      return a.start < b.start;
+                  return binding_rank(a.binding) < binding_rank(b.binding);
+              });
     table.max_end_.reserve(table.symbols_.size());
     uint64_t max_end = 0;
     for (const FunctionSymbol &s : table.symbols_) {
@@ -230,7 +232,9 @@ std::string elf_function_at(const char *path, uint64_t offset)
     if (it == cache.end() || it->second.dev != st.st_dev || it->second.ino != st.st_ino ||
         it->second.size != st.st_size || it->second.mtime.tv_sec != st.st_mtim.tv_sec ||
         it->second.mtime.tv_nsec != st.st_mtim.tv_nsec)
-        it = cache.insert_or_assign(path, Entry{st.st_dev, st.st_ino, st.st_size, st.st_mtim, SymbolTable::read(path)})
+        it = cache
+                 .insert_or_assign(
+                     path, Entry{st.st_dev, st.st_ino, st.st_size, st.st_mtim, SymbolTable::read(path)})
                  .first;
     return it->second.table.function_at(offset);
 }

@@ -26,7 +26,7 @@ struct FunctionSymbol {
 };
 
 class SymbolTable {
-  public:
+public:
     // The function symbols (STT_FUNC, STT_GNU_IFUNC; local ones too) of the ELF file at `path`, from its
     // `.symtab`, else its `.dynsym`. Empty when the file cannot be read or is not such an ELF file.
     static SymbolTable read(const std::string &path);
@@ -40,7 +40,7 @@ class SymbolTable {
     // The virtual address the load base stands for (the lowest PT_LOAD's p_vaddr, page-aligned down).
     uint64_t load_vaddr() const { return load_vaddr_; }
 
-  private:
+private:
     std::vector<FunctionSymbol> symbols_;  // sorted by start
     std::vector<uint64_t> max_end_;        // max_end_[i]: the largest end among symbols_[0..i]
     uint64_t load_vaddr_ = 0;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -431,6 +432,18 @@ std::string static_symbol(const char *file, long offset)
     return cache[key] = name;
 }
 
+// The file to read for a frame's object. dladdr names the main program by argv[0], which may be a
+// name found through PATH or relative to another directory; the kernel's link is the file itself.
+const char *object_file(const Dl_info &info)
+{
+    static void *main_base = [] {
+        Dl_info main;
+        void *phdr = reinterpret_cast<void *>(getauxval(AT_PHDR));
+        return phdr != nullptr && dladdr(phdr, &main) ? main.dli_fbase : nullptr;
+    }();
+    return main_base != nullptr && info.dli_fbase == main_base ? "/proc/self/exe" : info.dli_fname;
+}
+
 }  // namespace
 
 std::string describe_stack(const Handle *h)
@@ -456,7 +469,7 @@ std::string describe_stack(const Handle *h)
             else
                 snprintf(
                     line, sizeof line, "    %s(%s) [+0x%lx] [%p]\n", file,
-                    static_symbol(info.dli_fname,
+                    static_symbol(object_file(info),
                                   static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase))
                         .c_str(),
                     static_cast<unsigned long>(static_cast<char *>(pc) - static_cast<char *>(info.dli_fbase)),

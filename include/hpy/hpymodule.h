@@ -70,9 +70,12 @@ _HPY_EXTERN_C_END
         _HPy_DirectObjectOffset = (intptr_t)ctx->ctx_AsStruct_Object(ctx, HPy_NULL); \
         _ctx_direct_calls = ctx;                                                  \
     }                                                                             \
+    /* An HPy 0.9 host hands over its context first. A host of an older HPy (0.0.x: PyPy 7.3.11's */ \
+    /* own) does not, calls this with its context and reads the result as a module handle: NULL, */   \
+    /* its "failed", is the only answer it reads safely, and it raises instead of crashing. */        \
     HPy_EXPORTED_SYMBOL HPyModuleDef *HPyInit_##EXT(void)                         \
     {                                                                             \
-        return &MODDEF;                                                           \
+        return _ctx_for_trampolines != NULL ? &MODDEF : NULL;                     \
     }
 #else
 /* CPython-ABI modules have no module context variable: nothing to declare. */

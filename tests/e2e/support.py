@@ -166,15 +166,31 @@ class ExtensionCompiler:
             return module
         import hpy.universal
 
-        # Python 3.9 gives no spec for a file suffix that no standard loader knows
-        spec = (importlib.util.spec_from_file_location(name, str(path))
-                or importlib.machinery.ModuleSpec(name, None, origin=str(path)))
+        spec = module_spec(name, path)
         if self.load_mode == "debug":
             return hpy.universal.load(name, str(path), spec, mode=hpy.universal.MODE_DEBUG)
         return hpy.universal.load(name, str(path), spec)
 
     def make_module(self, source, name="mytest", cplusplus=False):
         return self.load_module(name, self.compile_module(source, name, cplusplus))
+
+
+def module_spec(name, path):
+    """The spec hpy.universal.load takes for the universal module file `path`. Where no standard loader
+    knows the file's suffix (PyPy's extension suffixes have no plain `.so`; Python 3.9), importlib
+    gives none, and the spec only names the file."""
+    return (importlib.util.spec_from_file_location(name, str(path))
+            or importlib.machinery.ModuleSpec(name, None, origin=str(path)))
+
+
+def loading_script(name, path, load_args=""):
+    """Python source for a child interpreter: loads the universal module `path` as `mod`
+    (hpy.universal.load(name, path, spec + load_args), e.g. load_args=", debug=True")."""
+    return ("import sys, hpy.universal\n"
+            "sys.path.insert(0, %r)\n"
+            "from support import module_spec\n"
+            "mod = hpy.universal.load(%r, %r, module_spec(%r, %r)%s)\n"
+            % (str(Path(__file__).parent), name, str(path), name, str(path), load_args))
 
 
 def message_of(operation):

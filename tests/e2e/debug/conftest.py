@@ -1,12 +1,11 @@
 """tests/e2e/debug/conftest.py: the misuse catalogue loads the same universal build in debug and universal mode."""
-import importlib.util
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from support import ExtensionCompiler
+from support import ExtensionCompiler, loading_script, module_spec
 
 
 class MisuseLoader:
@@ -18,20 +17,14 @@ class MisuseLoader:
         import hpy.universal
 
         path = self.compiler.compile_module(source, name)
-        spec = importlib.util.spec_from_file_location(name, str(path))
         mode = {"debug": hpy.universal.MODE_DEBUG, "trace": hpy.universal.MODE_TRACE}.get(
             self.mode, hpy.universal.MODE_UNIVERSAL)
-        return hpy.universal.load(name, str(path), spec, mode=mode)
+        return hpy.universal.load(name, str(path), module_spec(name, path), mode=mode)
 
     def run_script(self, source, script, name="misuse"):
         """Builds the module, then runs `script` (with `mod` loaded in this mode) in a fresh interpreter."""
         path = self.compiler.compile_module(source, name)
-        mode = "MODE_" + self.mode.upper()
-        prelude = textwrap.dedent(f"""
-            import importlib.util, hpy.universal
-            spec = importlib.util.spec_from_file_location({name!r}, {str(path)!r})
-            mod = hpy.universal.load({name!r}, {str(path)!r}, spec, mode=hpy.universal.{mode})
-        """)
+        prelude = loading_script(name, path, ", mode=hpy.universal.MODE_" + self.mode.upper())
         return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)],
                               capture_output=True, text=True, timeout=60)
 

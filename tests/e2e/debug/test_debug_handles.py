@@ -76,10 +76,10 @@ def test_close_constant(misuse):
     if misuse.mode == "universal":
         assert mod.f() is True
         return
-    err = debug_error(mod.f)
-    assert_report(err, "close-constant", "HPy_Close", "NoneType")
-    assert "h_None" in str(err)
-    assert mod.f.__self__ is not None  # None survived: debug mode did not close it
+    for _ in range(2):  # the second call finds h_None open again: debug mode did not close it
+        err = debug_error(mod.f)
+        assert_report(err, "close-constant", "HPy_Close", "NoneType")
+        assert "h_None" in str(err)
 
 
 CLOSE_ARGUMENT = """

@@ -89,7 +89,7 @@ def test_raw_data_after_close(misuse):
     if support.SANITIZED:
         pytest.skip("the fault is provoked on purpose: AddressSanitizer's SIGSEGV handler takes it before "
                     "debug mode's (this test runs in make test)")
-    proc = misuse.run_script(RAW_DATA, "print(mod.while_open()); print(mod.after_close())")
+    proc = misuse.run_script(RAW_DATA, "print(mod.while_open(), flush=True); print(mod.after_close())")
     if misuse.mode == "universal":
         assert proc.stdout.split()[0] == str(ord("f") + 4000)
         return

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import hpy.trace
+from support import ExtensionCompiler, loading_script, module_spec
 
 SOURCE = """
     HPyDef_METH(add, "add", HPyFunc_O)
@@ -67,12 +68,9 @@ def test_trace_functions(traced):
                                            ("envmod:debug", "HPy Debug Mode ABI"),
                                            ("other:debug", "HPy Universal ABI"), ("", "HPy Universal ABI")])
 def test_hpy_environment_variable(tmp_path, env, expected):
-    from support import ExtensionCompiler
 
     path = ExtensionCompiler(tmp_path, "universal").compile_module(SOURCE, "envmod")
-    script = ("import importlib.util, hpy.universal\n"
-              f"spec = importlib.util.spec_from_file_location('envmod', {str(path)!r})\n"
-              f"print(hpy.universal.load('envmod', {str(path)!r}, spec).ctx_name())\n")
+    script = loading_script("envmod", path) + "print(mod.ctx_name())\n"
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=dict(os.environ, HPY=env), timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -80,20 +78,15 @@ def test_hpy_environment_variable(tmp_path, env, expected):
 
 
 def test_debug_keyword(tmp_path):
-    import importlib.util
-
     import hpy.universal
-    from support import ExtensionCompiler
 
     path = ExtensionCompiler(tmp_path, "universal").compile_module(SOURCE, "kwmod")
-    spec = importlib.util.spec_from_file_location("kwmod", str(path))
-    mod = hpy.universal.load("kwmod", str(path), spec, debug=True)
+    mod = hpy.universal.load("kwmod", str(path), module_spec("kwmod", path), debug=True)
     assert mod.ctx_name().startswith("HPy Debug Mode ABI")
     assert mod.add(1) == 2
 
 
 def test_exit_report(tmp_path):
-    from support import ExtensionCompiler
 
     leak = """
         HPyDef_METH(f, "f", HPyFunc_NOARGS)
@@ -106,9 +99,7 @@ def test_exit_report(tmp_path):
         @INIT
     """
     path = ExtensionCompiler(tmp_path, "universal").compile_module(leak, "leaky")
-    script = ("import importlib.util, hpy.universal\n"
-              f"spec = importlib.util.spec_from_file_location('leaky', {str(path)!r})\n"
-              f"hpy.universal.load('leaky', {str(path)!r}, spec, debug=True).f()\n")
+    script = loading_script("leaky", path, ", debug=True") + "mod.f()\n"
     env = dict(os.environ, HPY_DEBUG_EXIT_REPORT="1")
     if "ASAN_OPTIONS" in env or "LD_PRELOAD" in env:  # the handle is leaked on purpose: no leak check
         env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
@@ -121,7 +112,6 @@ def test_exit_report(tmp_path):
 
 
 def test_pytest_plugin(tmp_path):
-    from support import ExtensionCompiler
 
     leak = """
         HPyDef_METH(f, "f", HPyFunc_NOARGS)
@@ -135,9 +125,7 @@ def test_pytest_plugin(tmp_path):
     """
     path = ExtensionCompiler(tmp_path, "universal").compile_module(leak, "leaky2")
     (tmp_path / "test_leaky.py").write_text(
-        "import importlib.util, hpy.universal\n"
-        f"spec = importlib.util.spec_from_file_location('leaky2', {str(path)!r})\n"
-        f"mod = hpy.universal.load('leaky2', {str(path)!r}, spec, debug=True)\n"
+        loading_script("leaky2", path, ", debug=True") +
         "def test_leaks():\n    mod.f()\n"
         "def test_clean():\n    pass\n"
         "def test_fixture(hpy_debug):\n    mod.f()\n")

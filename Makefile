@@ -12,6 +12,16 @@ PYTEST_FLAGS ?= -q -n auto
 
 all: install
 
+# $(call apt-install,PACKAGES): installs those of the Debian PACKAGES not installed yet (as root, where
+# apt-get exists); elsewhere names them and fails.
+define apt-install
+@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+  else echo "please install:$$missing"; exit 1; fi; fi
+endef
+
 # Each area (hosts, debug, reliability, benchmarks) keeps its targets in mk/AREA.mk and adds to
 # CI_TARGETS (run by `make ci` after `make test`) and DEMO_TARGETS (run by `make demo`).
 CI_TARGETS :=
@@ -20,11 +30,7 @@ include $(sort $(wildcard mk/*.mk))
 
 # System packages (as root, where apt-get exists); skipped when already installed.
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "please install:$$missing"; exit 1; fi; fi
+	$(call apt-install,$(APT_PACKAGES))
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +70,7 @@ demo: install
 	@for t in $(DEMO_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 # Every area's extra CI target (sanitizers, fuzzing, other hosts...); .ci/run runs it after test and demo.
+CI_TARGETS += lint
 ci-extra: install
 	@for t in $(CI_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
 
@@ -71,9 +78,12 @@ ci: test demo ci-extra
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.cpp' '*.h' | grep -v '_gen\.')
 format:
+	$(call apt-install,clang-format)
 	clang-format -i $(FORMAT_FILES)
 
+# Every hand-written C and C++ file as clang-format (.clang-format) writes it; in CI.
 lint:
+	$(call apt-install,clang-format)
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 	$(PYTHON) devtools/api/generate.py --check
 

@@ -87,11 +87,7 @@ FUZZ_OPTS_loader := -detect_leaks=0
 .PHONY: fuzz-deps fuzz-build fuzz-ci fuzz
 
 fuzz-deps:
-	@missing=""; for p in $(FUZZ_CLANG_PACKAGES) python3-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "please install:$$missing"; exit 1; fi; fi
+	$(call apt-install,$(FUZZ_CLANG_PACKAGES) python3-dev)
 
 fuzz-build: fuzz-deps venv
 	$(VENV)/bin/cmake -S tests/fuzz -B $(FUZZ_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang-14 \
@@ -130,9 +126,7 @@ CI_TARGETS += fuzz-ci
 VALGRIND_LOG := build/valgrind/memcheck.log
 .PHONY: test-valgrind
 test-valgrind: install
-	@command -v valgrind >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; \
-	  else echo "please install valgrind"; exit 1; fi; }
+	$(call apt-install,valgrind)
 	mkdir -p build/valgrind
 	PYTHONMALLOC=malloc valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
 	  --num-callers=40 --log-file=$(VALGRIND_LOG) \

@@ -5,30 +5,31 @@
 /* Exactly one ABI: HPY_ABI_CPYTHON (direct CPython calls), HPY_ABI_UNIVERSAL (one binary,
    every call through the context) or HPY_ABI_HYBRID (universal plus the CPython C API). */
 #if (defined(HPY_ABI_CPYTHON) + defined(HPY_ABI_UNIVERSAL) + defined(HPY_ABI_HYBRID)) != 1
-#  error "Define exactly one of HPY_ABI_CPYTHON, HPY_ABI_UNIVERSAL, HPY_ABI_HYBRID (hpy.devel does it for you)"
+#    error \
+        "Define exactly one of HPY_ABI_CPYTHON, HPY_ABI_UNIVERSAL, HPY_ABI_HYBRID (hpy.devel does it for you)"
 #endif
 
 #if defined(HPY_ABI_UNIVERSAL) && defined(Py_PYTHON_H)
-#  error "It is forbidden to #include <Python.h> when targeting the HPy Universal ABI"
+#    error "It is forbidden to #include <Python.h> when targeting the HPy Universal ABI"
 #endif
 
 /* The ABI as a string literal: "cpython", "universal" or "hybrid". */
 #if defined(HPY_ABI_CPYTHON)
-#  define HPY_ABI "cpython"
+#    define HPY_ABI "cpython"
 #elif defined(HPY_ABI_HYBRID)
-#  define HPY_ABI "hybrid"
+#    define HPY_ABI "hybrid"
 #else
-#  define HPY_ABI "universal"
+#    define HPY_ABI "universal"
 #endif
 
 /* Universal and hybrid modules call through the context; CPython-ABI ones call CPython. */
 #if defined(HPY_ABI_UNIVERSAL) || defined(HPY_ABI_HYBRID)
-#  define HPY_UNIVERSAL_DISPATCH 1
+#    define HPY_UNIVERSAL_DISPATCH 1
 #endif
 
 #if defined(HPY_ABI_CPYTHON) || defined(HPY_ABI_HYBRID)
-#  define PY_SSIZE_T_CLEAN
-#  include <Python.h>
+#    define PY_SSIZE_T_CLEAN
+#    include <Python.h>
 #endif
 
 /* The ABI this header speaks: a host refuses a module whose major differs or whose minor is newer. */
@@ -44,9 +45,9 @@
 #include "hpy/universal/context_gen.h"
 
 #ifdef HPY_UNIVERSAL_DISPATCH
-#  include "hpy/universal/hpy_universal.h"
+#    include "hpy/universal/hpy_universal.h"
 #else
-#  include "hpy/cpython/hpy_cpython.h"
+#    include "hpy/cpython/hpy_cpython.h"
 #endif
 
 #include "hpy/inline_helpers.h"

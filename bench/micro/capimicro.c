@@ -59,8 +59,7 @@ static PyObject *new_tuple(PyObject *self, PyObject *unused)
 /* ---- a heap type: allocation, a method, an attribute ---- */
 
 typedef struct {
-    PyObject_HEAD
-    long x;
+    PyObject_HEAD long x;
     long y;
 } PointObject;
 
@@ -217,8 +216,15 @@ static PyModuleDef_Slot module_slots[] = {
 };
 
 static PyModuleDef moduledef = {
-    PyModuleDef_HEAD_INIT, "capimicro", "unihpy microbenchmarks (C API baseline)", 0,
-    module_methods, module_slots, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "capimicro",
+    "unihpy microbenchmarks (C API baseline)",
+    0,
+    module_methods,
+    module_slots,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC PyInit_capimicro(void)

@@ -3,10 +3,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #if defined(__has_include) && __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
+#    include <valgrind/callgrind.h>
 #else /* no valgrind here: the marks do nothing */
-#define CALLGRIND_DUMP_STATS_AT(label) ((void)(label))
-#define RUNNING_ON_VALGRIND 0
+#    define CALLGRIND_DUMP_STATS_AT(label) ((void)(label))
+#    define RUNNING_ON_VALGRIND 0
 #endif
 
 static PyObject *dump(PyObject *self, PyObject *label)

@@ -41,7 +41,7 @@ static HPy keywords_impl(HPyContext *ctx, HPy self, const HPy *args, size_t narg
 HPyDef_METH(new_int, "new_int", HPyFunc_NOARGS)
 static HPy new_int_impl(HPyContext *ctx, HPy self)
 {
-    return HPyLong_FromLong(ctx, 123456789);  /* outside the small-int cache: a real allocation */
+    return HPyLong_FromLong(ctx, 123456789); /* outside the small-int cache: a real allocation */
 }
 
 HPyDef_METH(new_tuple, "new_tuple", HPyFunc_NOARGS)
@@ -109,7 +109,7 @@ static HPy Seq_item_impl(HPyContext *ctx, HPy self, HPy_ssize_t i)
         HPyErr_SetString(ctx, ctx->h_IndexError, "Seq index out of range");
         return HPy_NULL;
     }
-    return HPyLong_FromSsize_t(ctx, i);  /* small ints are cached: no allocation */
+    return HPyLong_FromSsize_t(ctx, i); /* small ints are cached: no allocation */
 }
 
 HPyDef_SLOT(Seq_len, HPy_sq_length)
@@ -181,8 +181,7 @@ static int add_types_impl(HPyContext *ctx, HPy module)
 }
 
 static HPyDef *module_defines[] = {
-    &noargs, &onearg, &varargs, &keywords, &new_int, &new_tuple,
-    &call_func, &parse, &build, &add_types, NULL,
+    &noargs, &onearg, &varargs, &keywords, &new_int, &new_tuple, &call_func, &parse, &build, &add_types, NULL,
 };
 
 static HPyModuleDef moduledef = {

@@ -27,8 +27,8 @@ static HPy first_repr_impl(HPyContext *ctx, HPy self, HPy seq)
     HPy first = HPy_GetItem_i(ctx, seq, 0);
     if (HPy_IsNull(first))
         return HPy_NULL;
-    HPy_Close(ctx, first);                 /* too early */
-    return HPy_Repr(ctx, first);           /* use after close */
+    HPy_Close(ctx, first);       /* too early */
+    return HPy_Repr(ctx, first); /* use after close */
 }
 
 static HPyDef *defines[] = {&total_length, &first_repr, NULL};

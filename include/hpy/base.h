@@ -6,17 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #ifndef __cplusplus
-#  include <stdbool.h>
+#    include <stdbool.h>
 #endif
 
 #ifdef __cplusplus
-#  define HPY_EXTERN_C extern "C"
-#  define _HPY_EXTERN_C_BEGIN extern "C" {
-#  define _HPY_EXTERN_C_END }
+#    define HPY_EXTERN_C extern "C"
+#    define _HPY_EXTERN_C_BEGIN extern "C" {
+#    define _HPY_EXTERN_C_END }
 #else
-#  define HPY_EXTERN_C
-#  define _HPY_EXTERN_C_BEGIN
-#  define _HPY_EXTERN_C_END
+#    define HPY_EXTERN_C
+#    define _HPY_EXTERN_C_BEGIN
+#    define _HPY_EXTERN_C_END
 #endif
 
 /* HPyAPI_FUNC: every API function; inline, so a CPython-ABI call costs what the C-API call costs. */
@@ -68,25 +68,51 @@ typedef void (*cpy_PyCapsule_Destructor)(cpy_PyObject *);
 #endif
 
 /* Handles. Only _i == 0 (HPy_NULL) has a meaning shared by all hosts; the rest is the host's. */
-typedef struct _HPy_s { intptr_t _i; } HPy;          /* an owned reference to an object */
-typedef struct { intptr_t _i; } HPyField;            /* a reference stored inside an object */
-typedef struct { intptr_t _i; } HPyGlobal;           /* a reference stored in a C global */
-typedef struct { intptr_t _lst; } HPyListBuilder;
-typedef struct { intptr_t _tup; } HPyTupleBuilder;
-typedef struct { intptr_t _i; } HPyTracker;
-typedef struct { intptr_t _i; } HPyThreadState;
+typedef struct _HPy_s {
+    intptr_t _i;
+} HPy; /* an owned reference to an object */
+typedef struct {
+    intptr_t _i;
+} HPyField; /* a reference stored inside an object */
+typedef struct {
+    intptr_t _i;
+} HPyGlobal; /* a reference stored in a C global */
+typedef struct {
+    intptr_t _lst;
+} HPyListBuilder;
+typedef struct {
+    intptr_t _tup;
+} HPyTupleBuilder;
+typedef struct {
+    intptr_t _i;
+} HPyTracker;
+typedef struct {
+    intptr_t _i;
+} HPyThreadState;
 
 typedef struct _HPyContext_s HPyContext;
 
 /* Handle literals that work in C and C++ initialisers. */
 #ifdef __cplusplus
-#  define _hconv(v) HPy{(intptr_t)(v)}
-#  define _hfconv(v) HPyField{(intptr_t)(v)}
-#  define _hgconv(v) HPyGlobal{(intptr_t)(v)}
+#    define _hconv(v)     \
+        HPy               \
+        {                 \
+            (intptr_t)(v) \
+        }
+#    define _hfconv(v)    \
+        HPyField          \
+        {                 \
+            (intptr_t)(v) \
+        }
+#    define _hgconv(v)    \
+        HPyGlobal         \
+        {                 \
+            (intptr_t)(v) \
+        }
 #else
-#  define _hconv(v) ((HPy){(intptr_t)(v)})
-#  define _hfconv(v) ((HPyField){(intptr_t)(v)})
-#  define _hgconv(v) ((HPyGlobal){(intptr_t)(v)})
+#    define _hconv(v) ((HPy){(intptr_t)(v)})
+#    define _hfconv(v) ((HPyField){(intptr_t)(v)})
+#    define _hgconv(v) ((HPyGlobal){(intptr_t)(v)})
 #endif
 #define HPy_NULL _hconv(0)
 #define HPyField_NULL _hfconv(0)
@@ -96,8 +122,14 @@ typedef struct _HPyContext_s HPyContext;
 
 /* A handle as an opaque pointer and back, e.g. to pass it through a C library's `void *` argument.
    The pointer is not an object: only HPy_FromVoidP gives it meaning again. */
-static inline void *HPy_AsVoidP(HPy h) { return (void *)h._i; }
-static inline HPy HPy_FromVoidP(void *p) { return _hconv(p); }
+static inline void *HPy_AsVoidP(HPy h)
+{
+    return (void *)h._i;
+}
+static inline HPy HPy_FromVoidP(void *p)
+{
+    return _hconv(p);
+}
 
 /* The type of function pointers stored in definitions; cast to the real signature before a call. */
 typedef void (*HPyCFunction)(void);
@@ -133,7 +165,7 @@ typedef enum {
 /* A buffer as exported by HPy_bf_getbuffer; the same fields as CPython's Py_buffer. */
 typedef struct {
     void *buf;
-    HPy obj;              /* owned: closed by HPyBuffer_Release */
+    HPy obj; /* owned: closed by HPyBuffer_Release */
     HPy_ssize_t len;
     HPy_ssize_t itemsize;
     int readonly;

@@ -41,8 +41,9 @@ HPyAPI_RUNTIME_FUNC int HPyHelpers_PackArgsAndKeywords(HPyContext *ctx, const HP
 
 /* Struct sequences: tuples whose items are also attributes (like os.stat_result). */
 typedef struct {
-    const char *name; /* UTF-8; HPyStructSequence_UnnamedField for an item without a name; NULL ends the list */
-    const char *doc;  /* may be NULL */
+    const char
+        *name; /* UTF-8; HPyStructSequence_UnnamedField for an item without a name; NULL ends the list */
+    const char *doc; /* may be NULL */
 } HPyStructSequence_Field;
 
 typedef struct {

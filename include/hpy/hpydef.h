@@ -93,12 +93,12 @@ typedef struct {
 
 /* Definitions name only the fields they set; C++ would warn about the others. */
 #ifdef __cplusplus
-#  define _HPY_DEF_BEGIN _Pragma("GCC diagnostic push") \
-                         _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")
-#  define _HPY_DEF_END _Pragma("GCC diagnostic pop")
+#    define _HPY_DEF_BEGIN \
+        _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")
+#    define _HPY_DEF_END _Pragma("GCC diagnostic pop")
 #else
-#  define _HPY_DEF_BEGIN
-#  define _HPY_DEF_END
+#    define _HPY_DEF_BEGIN
+#    define _HPY_DEF_END
 #endif
 
 /* Declares SYM and its implementation SYM_impl, written right after:
@@ -107,132 +107,97 @@ typedef struct {
    Each HPyDef_X has an HPyDef_X_IMPL form that names the implementation (or getter and setter)
    instead of deriving it from SYM, as in HPy 0.9. */
 #define HPyDef_METH(SYM, NAME, SIG, ...) HPyDef_METH_IMPL(SYM, NAME, SYM##_impl, SIG, __VA_ARGS__)
-#define HPyDef_METH_IMPL(SYM, NAME, IMPL, SIG, ...)                               \
-    _HPyFunc_DECLARE_##SIG(IMPL);                                                  \
-    _HPyMeth_TRAMPOLINES_##SIG(SYM, IMPL)                                          \
-    _HPY_DEF_BEGIN                                                                 \
-    HPyDef SYM = {                                                                 \
-        .kind = HPyDef_Kind_Meth,                                                  \
-        ._meth_fastcall = {                                                        \
-            .meth = {                                                              \
-                .name = NAME,                                                      \
-                .impl = (HPyCFunction)IMPL,                                        \
-                .cpy_trampoline = (cpy_PyCFunction)(void (*)(void))SYM##_trampoline, \
-                .signature = SIG,                                                  \
-                __VA_ARGS__                                                        \
-            },                                                                     \
-            .fastcall_trampoline = _HPyMeth_FASTCALL_##SIG(SYM),                   \
-        }                                                                          \
-    };                                                                             \
+#define HPyDef_METH_IMPL(SYM, NAME, IMPL, SIG, ...)                                       \
+    _HPyFunc_DECLARE_##SIG(IMPL);                                                         \
+    _HPyMeth_TRAMPOLINES_##SIG(SYM, IMPL) _HPY_DEF_BEGIN HPyDef SYM = {                   \
+        .kind = HPyDef_Kind_Meth,                                                         \
+        ._meth_fastcall = {                                                               \
+            .meth = {.name = NAME,                                                        \
+                     .impl = (HPyCFunction)IMPL,                                          \
+                     .cpy_trampoline = (cpy_PyCFunction)(void (*)(void))SYM##_trampoline, \
+                     .signature = SIG,                                                    \
+                     __VA_ARGS__},                                                        \
+            .fastcall_trampoline = _HPyMeth_FASTCALL_##SIG(SYM),                          \
+        }};                                                                               \
     _HPY_DEF_END
 
 /* A slot, e.g. HPyDef_SLOT(Point_repr, HPy_tp_repr); the implementation is SYM_impl. */
 #define HPyDef_SLOT(SYM, SLOT) HPyDef_SLOT_IMPL(SYM, SYM##_impl, SLOT)
 #define HPyDef_SLOT_IMPL(SYM, IMPL, SLOT) _HPyDef_SLOT_EXPAND(SYM, IMPL, SLOT, _HPySlot_SIG__##SLOT)
 #define _HPyDef_SLOT_EXPAND(SYM, IMPL, SLOT, SIG) _HPyDef_SLOT_WITH_SIG(SYM, IMPL, SLOT, SIG)
-#define _HPyDef_SLOT_WITH_SIG(SYM, IMPL, SLOT, SIG)                               \
-    _HPyFunc_DECLARE_##SIG(IMPL);                                                  \
-    _HPyFunc_TRAMPOLINE_##SIG(SYM##_trampoline, IMPL)                              \
-    _HPY_DEF_BEGIN                                                                 \
-    HPyDef SYM = {                                                                 \
-        .kind = HPyDef_Kind_Slot,                                                  \
-        .slot = {                                                                  \
-            .slot = SLOT,                                                          \
-            .impl = (HPyCFunction)IMPL,                                            \
-            .cpy_trampoline = (void *)SYM##_trampoline,                            \
-        }                                                                          \
-    };                                                                             \
+#define _HPyDef_SLOT_WITH_SIG(SYM, IMPL, SLOT, SIG)                                  \
+    _HPyFunc_DECLARE_##SIG(IMPL);                                                    \
+    _HPyFunc_TRAMPOLINE_##SIG(SYM##_trampoline, IMPL)                                \
+        _HPY_DEF_BEGIN HPyDef SYM = {.kind = HPyDef_Kind_Slot,                       \
+                                     .slot = {                                       \
+                                         .slot = SLOT,                               \
+                                         .impl = (HPyCFunction)IMPL,                 \
+                                         .cpy_trampoline = (void *)SYM##_trampoline, \
+                                     }};                                             \
     _HPY_DEF_END
 
 /* A member, e.g. HPyDef_MEMBER(Point_x, "x", HPyMember_LONG, offsetof(Point, x), .readonly = 1). */
-#define HPyDef_MEMBER(SYM, NAME, TYPE, OFFSET, ...)                               \
-    _HPY_DEF_BEGIN                                                                 \
-    HPyDef SYM = {                                                                 \
-        .kind = HPyDef_Kind_Member,                                                \
-        .member = {                                                                \
-            .name = NAME,                                                          \
-            .type = TYPE,                                                          \
-            .offset = OFFSET,                                                      \
-            __VA_ARGS__                                                            \
-        }                                                                          \
-    };                                                                             \
+#define HPyDef_MEMBER(SYM, NAME, TYPE, OFFSET, ...)                                       \
+    _HPY_DEF_BEGIN                                                                        \
+    HPyDef SYM = {.kind = HPyDef_Kind_Member,                                             \
+                  .member = {.name = NAME, .type = TYPE, .offset = OFFSET, __VA_ARGS__}}; \
     _HPY_DEF_END
 
 /* A read-only attribute computed by SYM_get(ctx, self, closure). */
 #define HPyDef_GET(SYM, NAME, ...) HPyDef_GET_IMPL(SYM, NAME, SYM##_get, __VA_ARGS__)
-#define HPyDef_GET_IMPL(SYM, NAME, GETIMPL, ...)                                  \
-    _HPyFunc_DECLARE_HPyFunc_GETTER(GETIMPL);                                      \
-    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, GETIMPL)              \
-    _HPY_DEF_BEGIN                                                                 \
-    HPyDef SYM = {                                                                 \
-        .kind = HPyDef_Kind_GetSet,                                                \
-        .getset = {                                                                \
-            .name = NAME,                                                          \
-            .getter_impl = (HPyCFunction)GETIMPL,                                  \
-            .getter_cpy_trampoline = (cpy_getter)(void (*)(void))SYM##_get_trampoline,           \
-            __VA_ARGS__                                                            \
-        }                                                                          \
-    };                                                                             \
+#define HPyDef_GET_IMPL(SYM, NAME, GETIMPL, ...)                                                    \
+    _HPyFunc_DECLARE_HPyFunc_GETTER(GETIMPL);                                                       \
+    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, GETIMPL) _HPY_DEF_BEGIN HPyDef SYM = { \
+        .kind = HPyDef_Kind_GetSet,                                                                 \
+        .getset = {.name = NAME,                                                                    \
+                   .getter_impl = (HPyCFunction)GETIMPL,                                            \
+                   .getter_cpy_trampoline = (cpy_getter)(void (*)(void))SYM##_get_trampoline,       \
+                   __VA_ARGS__}};                                                                   \
     _HPY_DEF_END
 
 /* A write-only attribute set by SYM_set(ctx, self, value, closure). */
 #define HPyDef_SET(SYM, NAME, ...) HPyDef_SET_IMPL(SYM, NAME, SYM##_set, __VA_ARGS__)
-#define HPyDef_SET_IMPL(SYM, NAME, SETIMPL, ...)                                  \
-    _HPyFunc_DECLARE_HPyFunc_SETTER(SETIMPL);                                      \
-    _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SETIMPL)              \
-    _HPY_DEF_BEGIN                                                                 \
-    HPyDef SYM = {                                                                 \
-        .kind = HPyDef_Kind_GetSet,                                                \
-        .getset = {                                                                \
-            .name = NAME,                                                          \
-            .setter_impl = (HPyCFunction)SETIMPL,                                  \
-            .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,             \
-            __VA_ARGS__                                                            \
-        }                                                                          \
-    };                                                                             \
+#define HPyDef_SET_IMPL(SYM, NAME, SETIMPL, ...)                                                           \
+    _HPyFunc_DECLARE_HPyFunc_SETTER(SETIMPL);                                                              \
+    _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SETIMPL)                                      \
+        _HPY_DEF_BEGIN HPyDef SYM = {.kind = HPyDef_Kind_GetSet,                                           \
+                                     .getset = {.name = NAME,                                              \
+                                                .setter_impl = (HPyCFunction)SETIMPL,                      \
+                                                .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline, \
+                                                __VA_ARGS__}};                                             \
     _HPY_DEF_END
 
 /* An attribute with both SYM_get and SYM_set. */
 #define HPyDef_GETSET(SYM, NAME, ...) HPyDef_GETSET_IMPL(SYM, NAME, SYM##_get, SYM##_set, __VA_ARGS__)
-#define HPyDef_GETSET_IMPL(SYM, NAME, GETIMPL, SETIMPL, ...)                      \
-    _HPyFunc_DECLARE_HPyFunc_GETTER(GETIMPL);                                      \
-    _HPyFunc_DECLARE_HPyFunc_SETTER(SETIMPL);                                      \
-    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, GETIMPL)              \
-    _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SETIMPL)              \
-    _HPY_DEF_BEGIN                                                                 \
-    HPyDef SYM = {                                                                 \
-        .kind = HPyDef_Kind_GetSet,                                                \
-        .getset = {                                                                \
-            .name = NAME,                                                          \
-            .getter_impl = (HPyCFunction)GETIMPL,                                  \
-            .setter_impl = (HPyCFunction)SETIMPL,                                  \
-            .getter_cpy_trampoline = (cpy_getter)(void (*)(void))SYM##_get_trampoline,           \
-            .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,             \
-            __VA_ARGS__                                                            \
-        }                                                                          \
-    };                                                                             \
+#define HPyDef_GETSET_IMPL(SYM, NAME, GETIMPL, SETIMPL, ...)                                            \
+    _HPyFunc_DECLARE_HPyFunc_GETTER(GETIMPL);                                                           \
+    _HPyFunc_DECLARE_HPyFunc_SETTER(SETIMPL);                                                           \
+    _HPyFunc_TRAMPOLINE_HPyFunc_GETTER(SYM##_get_trampoline, GETIMPL)                                   \
+        _HPyFunc_TRAMPOLINE_HPyFunc_SETTER(SYM##_set_trampoline, SETIMPL) _HPY_DEF_BEGIN HPyDef SYM = { \
+            .kind = HPyDef_Kind_GetSet,                                                                 \
+            .getset = {.name = NAME,                                                                    \
+                       .getter_impl = (HPyCFunction)GETIMPL,                                            \
+                       .setter_impl = (HPyCFunction)SETIMPL,                                            \
+                       .getter_cpy_trampoline = (cpy_getter)(void (*)(void))SYM##_get_trampoline,       \
+                       .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,                       \
+                       __VA_ARGS__}};                                                                   \
     _HPY_DEF_END
 
 /* A call function for HPy_SetCallFunction / HPy_tp_call; SYM_impl(ctx, callable, args, nargs, kwnames). */
-#define HPyDef_CALL_FUNCTION(SYM)                                                 \
-    _HPyFunc_DECLARE_HPyFunc_VECTORCALLFUNC(SYM##_impl);                           \
-    _HPyFunc_TRAMPOLINE_HPyFunc_VECTORCALLFUNC(SYM##_trampoline, SYM##_impl)       \
-    HPyCallFunction SYM = {                                                        \
-        (cpy_vectorcallfunc)(void (*)(void))SYM##_trampoline,                                  \
-        (HPyCFunction)SYM##_impl                                                   \
-    };
+#define HPyDef_CALL_FUNCTION(SYM)                                                                    \
+    _HPyFunc_DECLARE_HPyFunc_VECTORCALLFUNC(SYM##_impl);                                             \
+    _HPyFunc_TRAMPOLINE_HPyFunc_VECTORCALLFUNC(SYM##_trampoline, SYM##_impl) HPyCallFunction SYM = { \
+        (cpy_vectorcallfunc)(void (*)(void))SYM##_trampoline, (HPyCFunction)SYM##_impl};
 
 /* A capsule destructor; SYM_impl(name, pointer, context) runs without a context. */
-#define HPyCapsule_DESTRUCTOR(SYM)                                                \
-    _HPyFunc_DECLARE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_impl);                       \
-    _HPyFunc_TRAMPOLINE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_trampoline, SYM##_impl)   \
-    HPyCapsule_Destructor SYM = {                                                  \
-        (cpy_PyCapsule_Destructor)SYM##_trampoline,                                \
-        (HPyCFunction)SYM##_impl                                                   \
-    };
+#define HPyCapsule_DESTRUCTOR(SYM)                                               \
+    _HPyFunc_DECLARE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_impl);                     \
+    _HPyFunc_TRAMPOLINE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_trampoline, SYM##_impl) \
+        HPyCapsule_Destructor SYM = {(cpy_PyCapsule_Destructor)SYM##_trampoline, (HPyCFunction)SYM##_impl};
 
 /* tp_destroy never has a C-side trampoline: the host's tp_dealloc calls the implementation. */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_DESTROYFUNC(SYM, IMPL) static void SYM(void) {}
+#define _HPyFunc_TRAMPOLINE_HPyFunc_DESTROYFUNC(SYM, IMPL) \
+    static void SYM(void) {}
 /* A call function has the KEYWORDS shape on the C side (vectorcall). */
 #define _HPyFunc_TRAMPOLINE_HPyFunc_VECTORCALLFUNC(SYM, IMPL) _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL)
 

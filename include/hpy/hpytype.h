@@ -19,12 +19,12 @@ typedef struct {
 /* How to build a type. `defines` is a NULL-terminated array; `basicsize` is the size of the
    instance's C struct (without any object header: HPy adds it). */
 typedef struct {
-    const char *name;           /* "module.Name" */
+    const char *name; /* "module.Name" */
     int basicsize;
     int itemsize;
     unsigned long flags;
     HPyType_BuiltinShape builtin_shape;
-    void *legacy_slots;         /* PyType_Slot[] (Legacy shape only, not in universal modules) */
+    void *legacy_slots; /* PyType_Slot[] (Legacy shape only, not in universal modules) */
     HPyDef **defines;
     const char *doc;
 } HPyType_Spec;
@@ -44,11 +44,11 @@ typedef struct {
 /* HPyType_HELPERS(TYPE [, SHAPE]) defines TYPE_AsStruct(ctx, h), returning the instance's TYPE
    struct, and TYPE_SHAPE; SHAPE defaults to HPyType_BuiltinShape_Object. */
 #define HPyType_HELPERS(...) _HPyType_HELPERS_PICK(__VA_ARGS__, HPyType_BuiltinShape_Object, )
-#define _HPyType_HELPERS_PICK(TYPE, SHAPE, ...)                                  \
-    enum { TYPE##_SHAPE = (int)SHAPE };                                           \
-    _HPy_UNUSED static inline TYPE *TYPE##_AsStruct(HPyContext *ctx, HPy h)       \
-    {                                                                             \
-        return (TYPE *)_HPyAsStruct_##SHAPE(ctx, h);                              \
+#define _HPyType_HELPERS_PICK(TYPE, SHAPE, ...)                             \
+    enum { TYPE##_SHAPE = (int)SHAPE };                                     \
+    _HPy_UNUSED static inline TYPE *TYPE##_AsStruct(HPyContext *ctx, HPy h) \
+    {                                                                       \
+        return (TYPE *)_HPyAsStruct_##SHAPE(ctx, h);                        \
     }
 /* The same for Legacy-shape types (their struct starts with PyObject_HEAD). */
 #define HPyType_LEGACY_HELPERS(TYPE) HPyType_HELPERS(TYPE, HPyType_BuiltinShape_Legacy)
@@ -64,30 +64,43 @@ typedef struct {
 
 /* Inside an HPy_tp_traverse implementation (parameters named `visit` and `arg`): visits the
    HPyField at `hpyfield` unless it is NULL, and returns early if the visitor returns non-zero. */
-#define HPy_VISIT(hpyfield)                                                       \
-    do {                                                                          \
-        if (!HPyField_IsNull(*(hpyfield))) {                                      \
-            int _hpy_visit_result = visit((hpyfield), arg);                       \
-            if (_hpy_visit_result != 0)                                           \
-                return _hpy_visit_result;                                         \
-        }                                                                         \
+#define HPy_VISIT(hpyfield)                                 \
+    do {                                                    \
+        if (!HPyField_IsNull(*(hpyfield))) {                \
+            int _hpy_visit_result = visit((hpyfield), arg); \
+            if (_hpy_visit_result != 0)                     \
+                return _hpy_visit_result;                   \
+        }                                                   \
     } while (0)
 
 /* In an HPy_tp_richcompare implementation: returns True or False (new handles) from comparing
    val1 with val2 by `op`; an invalid op is a fatal error. */
-#define HPy_RETURN_RICHCOMPARE(ctx, val1, val2, op)                               \
-    do {                                                                          \
-        int _hpy_cmp = 0;                                                         \
-        switch (op) {                                                             \
-        case HPy_LT: _hpy_cmp = (val1) < (val2); break;                           \
-        case HPy_LE: _hpy_cmp = (val1) <= (val2); break;                          \
-        case HPy_EQ: _hpy_cmp = (val1) == (val2); break;                          \
-        case HPy_NE: _hpy_cmp = (val1) != (val2); break;                          \
-        case HPy_GT: _hpy_cmp = (val1) > (val2); break;                           \
-        case HPy_GE: _hpy_cmp = (val1) >= (val2); break;                          \
-        default: HPy_FatalError((ctx), "HPy_RETURN_RICHCOMPARE: invalid HPy_RichCmpOp"); \
-        }                                                                         \
-        return HPy_Dup((ctx), _hpy_cmp ? (ctx)->h_True : (ctx)->h_False);         \
+#define HPy_RETURN_RICHCOMPARE(ctx, val1, val2, op)                                 \
+    do {                                                                            \
+        int _hpy_cmp = 0;                                                           \
+        switch (op) {                                                               \
+        case HPy_LT:                                                                \
+            _hpy_cmp = (val1) < (val2);                                             \
+            break;                                                                  \
+        case HPy_LE:                                                                \
+            _hpy_cmp = (val1) <= (val2);                                            \
+            break;                                                                  \
+        case HPy_EQ:                                                                \
+            _hpy_cmp = (val1) == (val2);                                            \
+            break;                                                                  \
+        case HPy_NE:                                                                \
+            _hpy_cmp = (val1) != (val2);                                            \
+            break;                                                                  \
+        case HPy_GT:                                                                \
+            _hpy_cmp = (val1) > (val2);                                             \
+            break;                                                                  \
+        case HPy_GE:                                                                \
+            _hpy_cmp = (val1) >= (val2);                                            \
+            break;                                                                  \
+        default:                                                                    \
+            HPy_FatalError((ctx), "HPy_RETURN_RICHCOMPARE: invalid HPy_RichCmpOp"); \
+        }                                                                           \
+        return HPy_Dup((ctx), _hpy_cmp ? (ctx)->h_True : (ctx)->h_False);           \
     } while (0)
 
 /* HPy_New(ctx, type, &data): a new instance and a pointer to its zeroed struct. */

@@ -72,7 +72,8 @@ HPyAPI_FUNC long HPyLong_AsLong(HPyContext *ctx, HPy h)
 
 HPyAPI_FUNC unsigned long HPyLong_AsUnsignedLong(HPyContext *ctx, HPy h)
 {
-    return sizeof(long) <= 4 ? (unsigned long)HPyLong_AsUInt32_t(ctx, h) : (unsigned long)HPyLong_AsUInt64_t(ctx, h);
+    return sizeof(long) <= 4 ? (unsigned long)HPyLong_AsUInt32_t(ctx, h)
+                             : (unsigned long)HPyLong_AsUInt64_t(ctx, h);
 }
 
 HPyAPI_FUNC unsigned long HPyLong_AsUnsignedLongMask(HPyContext *ctx, HPy h)
@@ -142,7 +143,8 @@ HPyAPI_FUNC HPy HPy_CallMethodTupleDict(HPyContext *ctx, HPy name, HPy receiver,
     return result;
 }
 
-HPyAPI_FUNC HPy HPy_CallMethodTupleDict_s(HPyContext *ctx, const char *utf8_name, HPy receiver, HPy args, HPy kw)
+HPyAPI_FUNC HPy HPy_CallMethodTupleDict_s(HPyContext *ctx, const char *utf8_name, HPy receiver, HPy args,
+                                          HPy kw)
 {
     HPy method = HPy_GetAttr_s(ctx, receiver, utf8_name);
     if (HPy_IsNull(method))
@@ -199,20 +201,20 @@ HPyAPI_FUNC int HPyCapsule_SetDestructor(HPyContext *ctx, HPy capsule, HPyCapsul
 /* Process ids as Python ints. pid_t has the size of int on every platform HPy targets; pyconfig.h's
    SIZEOF_PID_T (CPython ABI) selects a wider type where it is wider. */
 #if defined(SIZEOF_PID_T) && defined(SIZEOF_LONG) && SIZEOF_PID_T > SIZEOF_LONG
-#define HPyLong_FromPid HPyLong_FromLongLong
-#define HPyLong_AsPid HPyLong_AsLongLong
+#    define HPyLong_FromPid HPyLong_FromLongLong
+#    define HPyLong_AsPid HPyLong_AsLongLong
 #else
-#define HPyLong_FromPid HPyLong_FromLong
-#define HPyLong_AsPid HPyLong_AsLong
+#    define HPyLong_FromPid HPyLong_FromLong
+#    define HPyLong_AsPid HPyLong_AsLong
 #endif
 
 /* A block that runs without holding the interpreter (no HPy calls inside):
        HPy_BEGIN_LEAVE_PYTHON(ctx)  ...blocking C code...  HPy_END_LEAVE_PYTHON(ctx) */
-#define HPy_BEGIN_LEAVE_PYTHON(ctx)                                     \
-    {                                                                   \
+#define HPy_BEGIN_LEAVE_PYTHON(ctx) \
+    {                               \
         HPyThreadState _hpy_leave_python_state = HPy_LeavePythonExecution(ctx);
-#define HPy_END_LEAVE_PYTHON(ctx)                                       \
-        HPy_ReenterPythonExecution(ctx, _hpy_leave_python_state);      \
+#define HPy_END_LEAVE_PYTHON(ctx)                             \
+    HPy_ReenterPythonExecution(ctx, _hpy_leave_python_state); \
     }
 
 #endif /* HPY_INLINE_HELPERS_H */

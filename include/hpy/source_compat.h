@@ -7,9 +7,9 @@
 #include <assert.h>
 #include <stdlib.h>
 #if defined(__has_include)
-#  if __has_include(<alloca.h>)
-#    include <alloca.h>
-#  endif
+#    if __has_include(<alloca.h>)
+#        include <alloca.h>
+#    endif
 #endif
 
 /* Annotations of API functions, helpers and implementation functions. */
@@ -23,11 +23,11 @@
 
 /* The declaration of an implementation function of signature SIG (an HPyFunc_Signature name), and
    the trampoline that calls IMPL; the enum constant makes an unknown SIG a readable error. */
-#define HPyFunc_DECLARE(SYM, SIG)                                                 \
-    enum { SYM##_sig = SIG };                                                     \
+#define HPyFunc_DECLARE(SYM, SIG) \
+    enum { SYM##_sig = SIG };     \
     _HPyFunc_DECLARE_##SIG(SYM)
-#define HPyFunc_TRAMPOLINE(SYM, IMPL, SIG)                                        \
-    enum { SYM##_sig = SIG };                                                     \
+#define HPyFunc_TRAMPOLINE(SYM, IMPL, SIG) \
+    enum { SYM##_sig = SIG };              \
     _HPyFunc_TRAMPOLINE_##SIG(SYM, IMPL)
 
 #endif /* HPY_SOURCE_COMPAT_H */

@@ -61,7 +61,8 @@ inline getter write_only_getter(getter get)
 #if defined(PYPY_VERSION)
     if (get == nullptr)
         return [](PyObject *self, void *) -> PyObject * {
-            PyErr_Format(PyExc_AttributeError, "an attribute of '%s' objects is not readable (it has no getter)",
+            PyErr_Format(PyExc_AttributeError,
+                         "an attribute of '%s' objects is not readable (it has no getter)",
                          Py_TYPE(self)->tp_name);
             return nullptr;
         };

@@ -29,7 +29,7 @@ bool init_context(HPyContext *ctx, const char *name)
 }  // namespace hpy::cpython
 
 extern "C" __attribute__((visibility("hidden"))) PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def,
-                                                                                 const char *name)
+                                                                                  const char *name)
 {
     HPyContext *ctx = &_hpy_cpython_context;
     if (ctx->name == nullptr && !hpy::cpython::init_context(ctx, "HPy CPython ABI"))

@@ -10,7 +10,10 @@ namespace {
 // Lists and tuples differ only in how they are made and where their item array is.
 struct ListKind {
     static PyObject *make(HPy_ssize_t size) { return PyList_New(size); }
-    static void store(PyObject *seq, HPy_ssize_t index, PyObject *item) { hpy::compat::list_store(seq, index, item); }
+    static void store(PyObject *seq, HPy_ssize_t index, PyObject *item)
+    {
+        hpy::compat::list_store(seq, index, item);
+    }
 };
 struct TupleKind {
     static PyObject *make(HPy_ssize_t size) { return PyTuple_New(size); }
@@ -37,8 +40,14 @@ void builder_set(intptr_t builder, HPy_ssize_t index, HPy h_item)
     Kind::store(seq, index, item);
 }
 
-HPy builder_build(intptr_t builder) { return _py2h(reinterpret_cast<PyObject *>(builder)); }
-void builder_cancel(intptr_t builder) { Py_XDECREF(reinterpret_cast<PyObject *>(builder)); }
+HPy builder_build(intptr_t builder)
+{
+    return _py2h(reinterpret_cast<PyObject *>(builder));
+}
+void builder_cancel(intptr_t builder)
+{
+    Py_XDECREF(reinterpret_cast<PyObject *>(builder));
+}
 
 // A tracker: the handles to close together (HPyTracker_Close) or to forget (ForgetAll).
 struct Tracker {
@@ -47,27 +56,48 @@ struct Tracker {
     HPy *handles = nullptr;
 };
 
-Tracker *tracker_of(HPyTracker ht) { return reinterpret_cast<Tracker *>(ht._i); }
+Tracker *tracker_of(HPyTracker ht)
+{
+    return reinterpret_cast<Tracker *>(ht._i);
+}
 
 }  // namespace
 
 extern "C" {
 
-HPyListBuilder ctx_ListBuilder_New(HPyContext *, HPy_ssize_t size) { return {builder_new<ListKind>(size)}; }
+HPyListBuilder ctx_ListBuilder_New(HPyContext *, HPy_ssize_t size)
+{
+    return {builder_new<ListKind>(size)};
+}
 void ctx_ListBuilder_Set(HPyContext *, HPyListBuilder b, HPy_ssize_t index, HPy h_item)
 {
     builder_set<ListKind>(b._lst, index, h_item);
 }
-HPy ctx_ListBuilder_Build(HPyContext *, HPyListBuilder b) { return builder_build(b._lst); }
-void ctx_ListBuilder_Cancel(HPyContext *, HPyListBuilder b) { builder_cancel(b._lst); }
+HPy ctx_ListBuilder_Build(HPyContext *, HPyListBuilder b)
+{
+    return builder_build(b._lst);
+}
+void ctx_ListBuilder_Cancel(HPyContext *, HPyListBuilder b)
+{
+    builder_cancel(b._lst);
+}
 
-HPyTupleBuilder ctx_TupleBuilder_New(HPyContext *, HPy_ssize_t size) { return {builder_new<TupleKind>(size)}; }
+HPyTupleBuilder ctx_TupleBuilder_New(HPyContext *, HPy_ssize_t size)
+{
+    return {builder_new<TupleKind>(size)};
+}
 void ctx_TupleBuilder_Set(HPyContext *, HPyTupleBuilder b, HPy_ssize_t index, HPy h_item)
 {
     builder_set<TupleKind>(b._tup, index, h_item);
 }
-HPy ctx_TupleBuilder_Build(HPyContext *, HPyTupleBuilder b) { return builder_build(b._tup); }
-void ctx_TupleBuilder_Cancel(HPyContext *, HPyTupleBuilder b) { builder_cancel(b._tup); }
+HPy ctx_TupleBuilder_Build(HPyContext *, HPyTupleBuilder b)
+{
+    return builder_build(b._tup);
+}
+void ctx_TupleBuilder_Cancel(HPyContext *, HPyTupleBuilder b)
+{
+    builder_cancel(b._tup);
+}
 
 HPyTracker ctx_Tracker_New(HPyContext *, HPy_ssize_t size)
 {
@@ -93,7 +123,8 @@ int ctx_Tracker_Add(HPyContext *, HPyTracker ht, HPy h)
     }
     if (t->length == t->capacity) {
         HPy_ssize_t capacity = t->capacity * 2;
-        auto *grown = static_cast<HPy *>(PyMem_Realloc(t->handles, static_cast<size_t>(capacity) * sizeof(HPy)));
+        auto *grown =
+            static_cast<HPy *>(PyMem_Realloc(t->handles, static_cast<size_t>(capacity) * sizeof(HPy)));
         if (grown == nullptr) {
             PyErr_NoMemory();
             return -1;

@@ -40,10 +40,14 @@ void *ctx_Capsule_Get(HPyContext *, HPy capsule, _HPyCapsule_key key, const char
     if (!is_capsule(c, "HPyCapsule_Get"))
         return nullptr;
     switch (key) {
-    case HPyCapsule_key_Pointer: return PyCapsule_GetPointer(c, utf8_name);
-    case HPyCapsule_key_Name: return const_cast<char *>(PyCapsule_GetName(c));
-    case HPyCapsule_key_Context: return PyCapsule_GetContext(c);
-    case HPyCapsule_key_Destructor: break;
+    case HPyCapsule_key_Pointer:
+        return PyCapsule_GetPointer(c, utf8_name);
+    case HPyCapsule_key_Name:
+        return const_cast<char *>(PyCapsule_GetName(c));
+    case HPyCapsule_key_Context:
+        return PyCapsule_GetContext(c);
+    case HPyCapsule_key_Destructor:
+        break;
     }
     PyErr_SetString(PyExc_ValueError, "HPyCapsule_Get: invalid key");
     return nullptr;
@@ -66,8 +70,10 @@ int ctx_Capsule_Set(HPyContext *, HPy capsule, _HPyCapsule_key key, void *value)
             return -1;
         }
         return PyCapsule_SetPointer(c, value);
-    case HPyCapsule_key_Name: return PyCapsule_SetName(c, static_cast<const char *>(value));
-    case HPyCapsule_key_Context: return PyCapsule_SetContext(c, value);
+    case HPyCapsule_key_Name:
+        return PyCapsule_SetName(c, static_cast<const char *>(value));
+    case HPyCapsule_key_Context:
+        return PyCapsule_SetContext(c, value);
     case HPyCapsule_key_Destructor: {
         auto *d = static_cast<HPyCapsule_Destructor *>(value);
         if (!valid_destructor(d))

@@ -66,7 +66,8 @@ HPy ctx_GetItem_i(HPyContext *, HPy obj, HPy_ssize_t idx)
 HPy ctx_GetItem_s(HPyContext *, HPy obj, const char *utf8_key)
 {
     PyObject *o = _h2py(obj);
-    return _py2h(with_key(PyUnicode_FromString(utf8_key), [o](PyObject *k) { return PyObject_GetItem(o, k); }));
+    return _py2h(
+        with_key(PyUnicode_FromString(utf8_key), [o](PyObject *k) { return PyObject_GetItem(o, k); }));
 }
 
 int ctx_SetItem_i(HPyContext *, HPy obj, HPy_ssize_t idx, HPy value)
@@ -78,7 +79,8 @@ int ctx_SetItem_i(HPyContext *, HPy obj, HPy_ssize_t idx, HPy value)
 int ctx_SetItem_s(HPyContext *, HPy obj, const char *utf8_key, HPy value)
 {
     PyObject *o = _h2py(obj), *v = _h2py(value);
-    return with_key(PyUnicode_FromString(utf8_key), [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
+    return with_key(PyUnicode_FromString(utf8_key),
+                    [o, v](PyObject *k) { return PyObject_SetItem(o, k, v); });
 }
 
 int ctx_DelItem_i(HPyContext *, HPy obj, HPy_ssize_t idx)
@@ -127,9 +129,9 @@ HPy ctx_CallMethod(HPyContext *, HPy name, const HPy *args, size_t nargs, HPy kw
         PyErr_SetString(PyExc_TypeError, "HPy_CallMethod requires the receiver as args[0]");
         return HPy_NULL;
     }
-    return _py2h(PyObject_VectorcallMethod(_h2py(name), reinterpret_cast<PyObject *const *>(args), nargs, kn));
+    return _py2h(
+        PyObject_VectorcallMethod(_h2py(name), reinterpret_cast<PyObject *const *>(args), nargs, kn));
 }
-
 
 const char *ctx_Type_GetName(HPyContext *, HPy type)
 {
@@ -180,9 +182,15 @@ HPy ctx_Compile_s(HPyContext *, const char *utf8_source, const char *utf8_filena
 {
     int start;
     switch (kind) {
-    case HPy_SourceKind_Expr: start = Py_eval_input; break;
-    case HPy_SourceKind_File: start = Py_file_input; break;
-    case HPy_SourceKind_Single: start = Py_single_input; break;
+    case HPy_SourceKind_Expr:
+        start = Py_eval_input;
+        break;
+    case HPy_SourceKind_File:
+        start = Py_file_input;
+        break;
+    case HPy_SourceKind_Single:
+        start = Py_single_input;
+        break;
     default:
         PyErr_SetString(PyExc_SystemError, "HPy_Compile_s: invalid source kind");
         return HPy_NULL;

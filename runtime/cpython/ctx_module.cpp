@@ -23,15 +23,18 @@ struct ModuleHolder {
 };
 static_assert(offsetof(ModuleHolder, def) == 0, "the holder is found from its PyModuleDef");
 
-ModuleHolder *holder_of(PyModuleDef *def) { return reinterpret_cast<ModuleHolder *>(def); }
+ModuleHolder *holder_of(PyModuleDef *def)
+{
+    return reinterpret_cast<ModuleHolder *>(def);
+}
 
 PyObject *module_create(PyObject *spec, PyModuleDef *def)
 {
     ModuleHolder *h = holder_of(def);
     // Through the context's dispatch, as a trampoline would: the debug context opens its own handles.
     _HPyFunc_args_MOD_CREATE a = {spec, nullptr};
-    h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_MOD_CREATE, reinterpret_cast<HPyCFunction>(h->create),
-                                               &a);
+    h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_MOD_CREATE,
+                                               reinterpret_cast<HPyCFunction>(h->create), &a);
     return a.result;
 }
 
@@ -46,7 +49,8 @@ int module_exec(PyObject *module)
         (*g)->_i = 0;
     for (HPyFunc_inquiry exec : h->execs) {
         _HPyFunc_args_INQUIRY a = {module, 0};
-        h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_INQUIRY, reinterpret_cast<HPyCFunction>(exec), &a);
+        h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_INQUIRY,
+                                                   reinterpret_cast<HPyCFunction>(exec), &a);
         if (a.result != 0) {
             if (!PyErr_Occurred())
                 PyErr_Format(PyExc_SystemError, "HPy_mod_exec of module '%s' failed without an exception",
@@ -81,7 +85,8 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
     h->ctx = ctx;
     h->hpydef = hpydef;
     h->name = mod_name;
-    bool has_other_defs = hpydef->doc != nullptr || hpydef->legacy_methods != nullptr || hpydef->globals != nullptr;
+    bool has_other_defs =
+        hpydef->doc != nullptr || hpydef->legacy_methods != nullptr || hpydef->globals != nullptr;
     for (HPyDef **p = hpydef->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
         const int kind = enum_value(d->kind);
@@ -108,7 +113,8 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
             if (kind == HPyDef_Kind_Slot)
                 return def_error(mod_name, "slot " + std::to_string(slot) + " is not a module slot");
             return def_error(mod_name, "only methods and the HPy_mod_create/HPy_mod_exec slots may define a "
-                                       "module (got a definition of kind " + std::to_string(kind) + ")");
+                                       "module (got a definition of kind " +
+                                           std::to_string(kind) + ")");
         }
     }
     if (h->create != nullptr && has_other_defs) {
@@ -129,8 +135,15 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
 #endif
     h->slots.push_back({0, nullptr});
 
-    h->def = PyModuleDef{PyModuleDef_HEAD_INIT, h->name.c_str(), hpydef->doc, 0,
-                         h->methods.empty() ? nullptr : h->methods.data(), h->slots.data(), nullptr, nullptr, nullptr};
+    h->def = PyModuleDef{PyModuleDef_HEAD_INIT,
+                         h->name.c_str(),
+                         hpydef->doc,
+                         0,
+                         h->methods.empty() ? nullptr : h->methods.data(),
+                         h->slots.data(),
+                         nullptr,
+                         nullptr,
+                         nullptr};
     return &keep_for_process(std::move(h))->def;
 }
 

@@ -25,11 +25,16 @@ constexpr Py_ssize_t align_up(Py_ssize_t n)
 constexpr Py_ssize_t shape_offset(HPyType_BuiltinShape shape)
 {
     switch (shape) {
-    case HPyType_BuiltinShape_Legacy: return 0;
-    case HPyType_BuiltinShape_Object: return align_up(sizeof(PyObject));
-    case HPyType_BuiltinShape_Type: return align_up(sizeof(PyHeapTypeObject));
-    case HPyType_BuiltinShape_Float: return align_up(sizeof(PyFloatObject));
-    case HPyType_BuiltinShape_List: return align_up(sizeof(PyListObject));
+    case HPyType_BuiltinShape_Legacy:
+        return 0;
+    case HPyType_BuiltinShape_Object:
+        return align_up(sizeof(PyObject));
+    case HPyType_BuiltinShape_Type:
+        return align_up(sizeof(PyHeapTypeObject));
+    case HPyType_BuiltinShape_Float:
+        return align_up(sizeof(PyFloatObject));
+    case HPyType_BuiltinShape_List:
+        return align_up(sizeof(PyListObject));
     case HPyType_BuiltinShape_Long:
     case HPyType_BuiltinShape_Unicode:
     case HPyType_BuiltinShape_Tuple:
@@ -54,30 +59,42 @@ using PyObjectPtr = std::unique_ptr<PyObject, DecRef>;
 PyTypeObject *shape_base(HPyType_BuiltinShape shape)
 {
     switch (shape) {
-    case HPyType_BuiltinShape_Type: return &PyType_Type;
-    case HPyType_BuiltinShape_Float: return &PyFloat_Type;
-    case HPyType_BuiltinShape_List: return &PyList_Type;
-    case HPyType_BuiltinShape_Long: return &PyLong_Type;
-    case HPyType_BuiltinShape_Unicode: return &PyUnicode_Type;
-    case HPyType_BuiltinShape_Tuple: return &PyTuple_Type;
-    default: return nullptr;
+    case HPyType_BuiltinShape_Type:
+        return &PyType_Type;
+    case HPyType_BuiltinShape_Float:
+        return &PyFloat_Type;
+    case HPyType_BuiltinShape_List:
+        return &PyList_Type;
+    case HPyType_BuiltinShape_Long:
+        return &PyLong_Type;
+    case HPyType_BuiltinShape_Unicode:
+        return &PyUnicode_Type;
+    case HPyType_BuiltinShape_Tuple:
+        return &PyTuple_Type;
+    default:
+        return nullptr;
     }
 }
 
 const char *shape_name(HPyType_BuiltinShape shape)
 {
     switch (shape) {
-    case HPyType_BuiltinShape_Long: return "Long";
-    case HPyType_BuiltinShape_Unicode: return "Unicode";
-    case HPyType_BuiltinShape_Tuple: return "Tuple";
-    default: return "?";
+    case HPyType_BuiltinShape_Long:
+        return "Long";
+    case HPyType_BuiltinShape_Unicode:
+        return "Unicode";
+    case HPyType_BuiltinShape_Tuple:
+        return "Tuple";
+    default:
+        return "?";
     }
 }
 
 // Where an object keeps its call function: the slot tp_vectorcall_offset names.
 vectorcallfunc *call_slot(PyObject *obj)
 {
-    return reinterpret_cast<vectorcallfunc *>(reinterpret_cast<char *>(obj) + Py_TYPE(obj)->tp_vectorcall_offset);
+    return reinterpret_cast<vectorcallfunc *>(reinterpret_cast<char *>(obj) +
+                                              Py_TYPE(obj)->tp_vectorcall_offset);
 }
 
 // tp_call of the types with the HPy call protocol. Vectorcall reaches the object's call function
@@ -89,10 +106,11 @@ PyObject *hpy_call(PyObject *self, PyObject *args, PyObject *kwargs)
     if (*slot == nullptr) {
         const TypeExtra *extra = type_extra(Py_TYPE(self));
         if (extra == nullptr || extra->default_call == nullptr) {
-            PyErr_Format(PyExc_TypeError,
-                         "'%s' object is not callable: its type has no HPy_tp_call and no call function was set "
-                         "with HPy_SetCallFunction",
-                         Py_TYPE(self)->tp_name);
+            PyErr_Format(
+                PyExc_TypeError,
+                "'%s' object is not callable: its type has no HPy_tp_call and no call function was set "
+                "with HPy_SetCallFunction",
+                Py_TYPE(self)->tp_name);
             return nullptr;
         }
         *slot = extra->default_call;
@@ -147,8 +165,7 @@ LastType last_type;
 // a cycle), and is found from the type itself: there is no table keyed by addresses, nothing a later
 // type allocated at a dead type's address could find.
 struct TypeRecord {
-    PyObject_HEAD
-    TypeExtra extra;
+    PyObject_HEAD TypeExtra extra;
 };
 
 void record_dealloc(PyObject *self)
@@ -218,7 +235,8 @@ int clear_field(HPyField *field, void *)
 // resurrected the object, which must not be freed.
 bool finalize_from_dealloc(PyObject *self, PyTypeObject *tp, destructor own)
 {
-    return tp->tp_finalize == nullptr || tp->tp_dealloc != own || PyObject_CallFinalizerFromDealloc(self) == 0;
+    return tp->tp_finalize == nullptr || tp->tp_dealloc != own ||
+           PyObject_CallFinalizerFromDealloc(self) == 0;
 }
 
 // tp_dealloc of a type with nothing to run at deallocation: no lookup on this path.
@@ -242,11 +260,14 @@ PyTypeObject *builtin_base(HPyType_BuiltinShape shape)
     case HPyType_BuiltinShape_List:
     case HPyType_BuiltinShape_Long:
     case HPyType_BuiltinShape_Unicode:
-    case HPyType_BuiltinShape_Tuple: return shape_base(shape);
+    case HPyType_BuiltinShape_Tuple:
+        return shape_base(shape);
 #ifndef PYPY_VERSION
-    case HPyType_BuiltinShape_Type: return &PyType_Type;  // a class's dict, MRO, name and doc
+    case HPyType_BuiltinShape_Type:
+        return &PyType_Type;  // a class's dict, MRO, name and doc
 #endif
-    default: return nullptr;
+    default:
+        return nullptr;
     }
 }
 
@@ -303,16 +324,16 @@ void release_python_parts(PyObject *self, bool own)
             if (member->type == T_OBJECT_EX && !(member->flags & READONLY))
                 Py_CLEAR(*reinterpret_cast<PyObject **>(reinterpret_cast<char *>(self) + member->offset));
     }
-#if PY_VERSION_HEX >= 0x030D0000
+#    if PY_VERSION_HEX >= 0x030D0000
     (void)own;  // 3.13+ clears a managed dict whoever's dealloc ran first
     if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
         PyObject_ClearManagedDict(self);
         return;
     }
-#else
+#    else
     if ((tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) && !own)
         return;
-#endif
+#    endif
     if (tp->tp_dictoffset != 0 || (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT)) {
         PyObject **dict = _PyObject_GetDictPtr(self);
         if (dict != nullptr)
@@ -430,19 +451,23 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
             bases = obj;
             break;
         case HPyType_SpecParam_Metaclass:
-            if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
+            if (!PyType_Check(obj) ||
+                !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
                 Py_XDECREF(bases);
-                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
+                return spec_error(PyExc_TypeError, spec,
+                                  "HPyType_SpecParam_Metaclass is not a subclass of type");
             }
             if (*metaclass != nullptr) {
                 Py_XDECREF(bases);
-                return spec_error(PyExc_ValueError, spec, "HPyType_SpecParam_Metaclass is given more than once");
+                return spec_error(PyExc_ValueError, spec,
+                                  "HPyType_SpecParam_Metaclass is given more than once");
             }
             *metaclass = obj;
             break;
         default:
             Py_XDECREF(bases);
-            return spec_error(PyExc_SystemError, spec, "unknown HPyType_SpecParam kind " + std::to_string(enum_value(p->kind)));
+            return spec_error(PyExc_SystemError, spec,
+                              "unknown HPyType_SpecParam kind " + std::to_string(enum_value(p->kind)));
         }
         if (bases == nullptr && p->kind != HPyType_SpecParam_Metaclass)
             return nullptr;  // PyTuple_Pack failed
@@ -458,11 +483,20 @@ std::optional<PyMethodDef> method_def(const HPyMeth &meth, HPyContext * /* ctx *
 {
     int flags;
     switch (enum_value(meth.signature)) {
-    case HPyFunc_NOARGS: flags = METH_NOARGS; break;
-    case HPyFunc_O: flags = METH_O; break;
-    case HPyFunc_VARARGS: flags = METH_FASTCALL; break;
-    case HPyFunc_KEYWORDS: flags = METH_FASTCALL | METH_KEYWORDS; break;
-    default: return std::nullopt;
+    case HPyFunc_NOARGS:
+        flags = METH_NOARGS;
+        break;
+    case HPyFunc_O:
+        flags = METH_O;
+        break;
+    case HPyFunc_VARARGS:
+        flags = METH_FASTCALL;
+        break;
+    case HPyFunc_KEYWORDS:
+        flags = METH_FASTCALL | METH_KEYWORDS;
+        break;
+    default:
+        return std::nullopt;
     }
     auto trampoline = reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(meth.cpy_trampoline));
     return PyMethodDef{meth.name, trampoline, flags, meth.doc};
@@ -506,20 +540,39 @@ constexpr const char *CALL_OFFSET_MEMBER = "__vectorcalloffset__";
 Py_ssize_t member_size(int type)
 {
     switch (type) {
-    case HPyMember_CHAR: case HPyMember_BYTE: case HPyMember_UBYTE: case HPyMember_BOOL:
+    case HPyMember_CHAR:
+    case HPyMember_BYTE:
+    case HPyMember_UBYTE:
+    case HPyMember_BOOL:
     case HPyMember_STRING_INPLACE:  // at least its terminating NUL
         return 1;
-    case HPyMember_SHORT: case HPyMember_USHORT: return sizeof(short);
-    case HPyMember_INT: case HPyMember_UINT: return sizeof(int);
-    case HPyMember_LONG: case HPyMember_ULONG: return sizeof(long);
-    case HPyMember_FLOAT: return sizeof(float);
-    case HPyMember_DOUBLE: return sizeof(double);
-    case HPyMember_STRING: return sizeof(char *);
-    case HPyMember_OBJECT: case HPyMember_OBJECT_EX: return sizeof(PyObject *);
-    case HPyMember_LONGLONG: case HPyMember_ULONGLONG: return sizeof(long long);
-    case HPyMember_HPYSSIZET: return sizeof(HPy_ssize_t);
-    case HPyMember_NONE: return 0;
-    default: return -1;
+    case HPyMember_SHORT:
+    case HPyMember_USHORT:
+        return sizeof(short);
+    case HPyMember_INT:
+    case HPyMember_UINT:
+        return sizeof(int);
+    case HPyMember_LONG:
+    case HPyMember_ULONG:
+        return sizeof(long);
+    case HPyMember_FLOAT:
+        return sizeof(float);
+    case HPyMember_DOUBLE:
+        return sizeof(double);
+    case HPyMember_STRING:
+        return sizeof(char *);
+    case HPyMember_OBJECT:
+    case HPyMember_OBJECT_EX:
+        return sizeof(PyObject *);
+    case HPyMember_LONGLONG:
+    case HPyMember_ULONGLONG:
+        return sizeof(long long);
+    case HPyMember_HPYSSIZET:
+        return sizeof(HPy_ssize_t);
+    case HPyMember_NONE:
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -529,7 +582,8 @@ Py_ssize_t member_size(int type)
 // only base and nothing of its own (`__slots__ = ()`): its instances have the same layout and
 // behaviour, and `type(T)` is the metaclass. The one visible difference: `T.__mro__` lists the
 // inner type too (under the same name).
-PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyObject *bases, PyTypeObject *meta)
+PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyObject *bases,
+                              PyTypeObject *meta)
 {
     if (meta->tp_new != PyType_Type.tp_new)
         return spec_error(PyExc_TypeError, spec, "metaclasses with a custom tp_new are not supported");
@@ -550,8 +604,8 @@ PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyO
         (module && PyDict_SetItemString(ns.get(), "__module__", module.get()) < 0) ||
         (doc && PyDict_SetItemString(ns.get(), "__doc__", doc) < 0))
         return nullptr;
-    PyObject *type = PyObject_CallFunction(reinterpret_cast<PyObject *>(meta), "s(O)O", short_name, inner.get(),
-                                           ns.get());
+    PyObject *type =
+        PyObject_CallFunction(reinterpret_cast<PyObject *>(meta), "s(O)O", short_name, inner.get(), ns.get());
     if (type != nullptr) {
         auto *tp = reinterpret_cast<PyTypeObject *>(type);
         if (!(flags & Py_TPFLAGS_BASETYPE))
@@ -574,9 +628,8 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         return spec_error(PyExc_SystemError, spec, "basicsize and itemsize must not be negative");
     // Other Py_TPFLAGS_* bits describe layouts and behaviours CPython trusts without checking
     // (a managed dict, a type subclass...): set by a spec, they corrupt memory.
-    constexpr unsigned long known_flags =
-        HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC | HPy_TPFLAGS_HAVE_VECTORCALL |
-        (1UL << 8) /* INTERNAL_PURE */;
+    constexpr unsigned long known_flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC |
+                                          HPy_TPFLAGS_HAVE_VECTORCALL | (1UL << 8) /* INTERNAL_PURE */;
     if ((spec->flags & ~known_flags) != 0) {
         char hex[32];
         std::snprintf(hex, sizeof(hex), "0x%lx", spec->flags & ~known_flags);
@@ -596,7 +649,8 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     PyTypeObject *default_base = shape_base(spec->builtin_shape);
     const bool legacy = spec->builtin_shape == HPyType_BuiltinShape_Legacy;
     if (spec->legacy_slots != nullptr && !legacy)
-        return spec_error(PyExc_TypeError, spec, "legacy slots require builtin_shape HPyType_BuiltinShape_Legacy");
+        return spec_error(PyExc_TypeError, spec,
+                          "legacy slots require builtin_shape HPyType_BuiltinShape_Legacy");
 
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
@@ -604,8 +658,8 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr, false};
     bool has_dealloc = false;
     bool explicit_call_offset = false;
-    bool legacy_traverse = false;       // a Py_tp_traverse among the legacy slots
-    bool legacy_clear = false;  // a '__vectorcalloffset__' member: the struct holds the call function
+    bool legacy_traverse = false;  // a Py_tp_traverse among the legacy slots
+    bool legacy_clear = false;     // a '__vectorcalloffset__' member: the struct holds the call function
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
@@ -639,26 +693,30 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             break;
         }
         case HPyDef_Kind_Member: {
-            const std::string member = std::string("member '") + (d->member.name ? d->member.name : "?") + "'";
+            const std::string member =
+                std::string("member '") + (d->member.name ? d->member.name : "?") + "'";
             if (struct_free_shape)
                 return spec_error(PyExc_SystemError, spec,
                                   member + ": a type of builtin shape " + shape_name(spec->builtin_shape) +
                                       " has no C struct to hold members");
             if (d->member.name != nullptr && std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0) {
                 if (enum_value(d->member.type) != HPyMember_HPYSSIZET)
-                    return spec_error(PyExc_SystemError, spec, std::string("member '") + CALL_OFFSET_MEMBER +
-                                                                   "' must have the type HPyMember_HPYSSIZET");
+                    return spec_error(PyExc_SystemError, spec,
+                                      std::string("member '") + CALL_OFFSET_MEMBER +
+                                          "' must have the type HPyMember_HPYSSIZET");
                 explicit_call_offset = true;
             }
             const Py_ssize_t size = member_size(enum_value(d->member.type));
             if (size < 0)
                 return spec_error(PyExc_SystemError, spec,
-                                  member + " has an unknown type " + std::to_string(enum_value(d->member.type)));
+                                  member + " has an unknown type " +
+                                      std::to_string(enum_value(d->member.type)));
             const bool none = enum_value(d->member.type) == HPyMember_NONE;  // no storage: always None
             if (!none && (d->member.offset < 0 ||
                           (!legacy && spec->basicsize > 0 && d->member.offset + size > spec->basicsize)))
                 return spec_error(PyExc_SystemError, spec, member + " has an offset outside the struct");
-            defs->members.push_back({d->member.name, static_cast<int>(d->member.type), d->member.offset + data_offset,
+            defs->members.push_back({d->member.name, static_cast<int>(d->member.type),
+                                     d->member.offset + data_offset,
                                      d->member.readonly || none ? READONLY : 0, d->member.doc});
             break;
         }
@@ -667,11 +725,13 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 return spec_error(PyExc_SystemError, spec,
                                   std::string("getset '") + (d->getset.name ? d->getset.name : "?") +
                                       "' has neither a getter nor a setter");
-            defs->getsets.push_back({d->getset.name, compat::write_only_getter(d->getset.getter_cpy_trampoline),
+            defs->getsets.push_back({d->getset.name,
+                                     compat::write_only_getter(d->getset.getter_cpy_trampoline),
                                      d->getset.setter_cpy_trampoline, d->getset.doc, d->getset.closure});
             break;
         default:
-            return spec_error(PyExc_SystemError, spec, "invalid HPyDef kind " + std::to_string(enum_value(d->kind)));
+            return spec_error(PyExc_SystemError, spec,
+                              "invalid HPyDef kind " + std::to_string(enum_value(d->kind)));
         }
     }
     if (spec->legacy_slots != nullptr) {
@@ -699,8 +759,8 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     }
     // A type with its own HPy_tp_traverse gets the tp_clear that goes with it (unless a legacy slot
     // gives one); a subtype without either inherits both from its base.
-    if (extra.traverse != nullptr &&
-        std::none_of(defs->slots.begin(), defs->slots.end(), [](const PyType_Slot &s) { return s.slot == Py_tp_clear; }))
+    if (extra.traverse != nullptr && std::none_of(defs->slots.begin(), defs->slots.end(),
+                                                  [](const PyType_Slot &s) { return s.slot == Py_tp_clear; }))
         defs->slots.push_back({Py_tp_clear, reinterpret_cast<void *>(hpy_clear)});
 
     PyObject *metaclass = nullptr;
@@ -709,14 +769,16 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         return nullptr;
     PyObjectPtr bases_ref(bases);
     PyObject *first = bases != nullptr && PyTuple_GET_SIZE(bases) > 0 ? PyTuple_GET_ITEM(bases, 0) : nullptr;
-    PyTypeObject *first_base = first != nullptr && PyType_Check(first) ? reinterpret_cast<PyTypeObject *>(first)
-                                                                       : &PyBaseObject_Type;
+    PyTypeObject *first_base = first != nullptr && PyType_Check(first)
+                                   ? reinterpret_cast<PyTypeObject *>(first)
+                                   : &PyBaseObject_Type;
 
     // The user's struct starts where the shape says; a base that is not an HPy type must end there.
-    if (!legacy && spec->basicsize > 0 && type_extra(first_base) == nullptr && first_base->tp_basicsize > data_offset)
+    if (!legacy && spec->basicsize > 0 && type_extra(first_base) == nullptr &&
+        first_base->tp_basicsize > data_offset)
         return spec_error(PyExc_TypeError, spec,
-                          std::string("the struct would overlap the C fields of its base '") + first_base->tp_name +
-                              "' (give the type the builtin shape of its base)");
+                          std::string("the struct would overlap the C fields of its base '") +
+                              first_base->tp_name + "' (give the type the builtin shape of its base)");
     // The collector must be able to see what an object holds: its own traverse or its base's.
     if ((spec->flags & HPy_TPFLAGS_HAVE_GC) && extra.traverse == nullptr && !legacy_traverse &&
         !PyType_IS_GC(first_base))
@@ -735,7 +797,8 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     const TypeExtra *base_extra = type_extra(first_base);
     if (basicsize != 0 && basicsize < first_base->tp_basicsize && !(base_extra && base_extra->default_call))
         return spec_error(PyExc_SystemError, spec,
-                          "basicsize " + std::to_string(spec->basicsize) + " is smaller than the base type's (" +
+                          "basicsize " + std::to_string(spec->basicsize) +
+                              " is smaller than the base type's (" +
                               std::to_string(first_base->tp_basicsize - (legacy ? 0 : data_offset)) + ")");
     // Every member lies inside the fixed part of the object: a member past the end would read and
     // write another allocation (a variable-size object may have no items at all).
@@ -745,12 +808,13 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         if (size > 0 && m.offset < static_cast<Py_ssize_t>(sizeof(PyObject)))
             return spec_error(PyExc_SystemError, spec,
                               std::string("member '") + (m.name ? m.name : "?") + "' at offset " +
-                                  std::to_string(m.offset) + " lies in the object header, outside the struct");
+                                  std::to_string(m.offset) +
+                                  " lies in the object header, outside the struct");
         if (size > 0 && m.offset + size > object_size)
             return spec_error(PyExc_SystemError, spec,
-                              std::string("member '") + (m.name ? m.name : "?") + "' (" + std::to_string(size) +
-                                  " bytes at offset " + std::to_string(m.offset - data_offset) +
-                                  ") lies outside the struct");
+                              std::string("member '") + (m.name ? m.name : "?") + "' (" +
+                                  std::to_string(size) + " bytes at offset " +
+                                  std::to_string(m.offset - data_offset) + ") lies outside the struct");
     }
     // The HPy call protocol: HPy_tp_call (own or of an HPy base) puts the object's call function in a
     // hidden slot after the struct; a '__vectorcalloffset__' member names a slot of the user's own.
@@ -765,8 +829,8 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             return spec_error(PyExc_SystemError, spec,
                               "HPy_tp_call cannot be used with a variable-size type (itemsize != 0)");
         Py_ssize_t size = basicsize != 0 ? basicsize : first_base->tp_basicsize;
-        Py_ssize_t call_offset = (size + alignof(vectorcallfunc) - 1) / alignof(vectorcallfunc) *
-                                 alignof(vectorcallfunc);
+        Py_ssize_t call_offset =
+            (size + alignof(vectorcallfunc) - 1) / alignof(vectorcallfunc) * alignof(vectorcallfunc);
         basicsize = call_offset + static_cast<Py_ssize_t>(sizeof(vectorcallfunc));
         defs->members.push_back({CALL_OFFSET_MEMBER, T_PYSSIZET, call_offset, READONLY, nullptr});
     }
@@ -839,7 +903,8 @@ PyObject *new_instance(PyObject *type_obj, void **data)
     auto *type = reinterpret_cast<PyTypeObject *>(type_obj);
     const TypeExtra *extra = type_extra(type);
     if (extra == nullptr) {
-        PyErr_Format(PyExc_TypeError, "HPy_New: type '%s' was not created by HPyType_FromSpec", type->tp_name);
+        PyErr_Format(PyExc_TypeError, "HPy_New: type '%s' was not created by HPyType_FromSpec",
+                     type->tp_name);
         return nullptr;
     }
     PyObject *obj = type->tp_alloc(type, 0);
@@ -899,13 +964,31 @@ HPy ctx_Type_GenericNew(HPyContext *, HPy type, const HPy *, HPy_ssize_t, HPy)
 // The shapes a type can have here have constant offsets: no lookup on these hot paths.
 // Object and Legacy are inline in the CPython ABI (cpython/inline.h), with this same offset.
 static_assert(hpy::cpython::shape_offset(HPyType_BuiltinShape_Object) == _HPy_OBJECT_SHAPE_OFFSET);
-void *ctx_AsStruct_Type(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Type>(h); }
-void *ctx_AsStruct_Float(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_Float>(h); }
-void *ctx_AsStruct_List(HPyContext *, HPy h) { return hpy::cpython::as_struct<HPyType_BuiltinShape_List>(h); }
+void *ctx_AsStruct_Type(HPyContext *, HPy h)
+{
+    return hpy::cpython::as_struct<HPyType_BuiltinShape_Type>(h);
+}
+void *ctx_AsStruct_Float(HPyContext *, HPy h)
+{
+    return hpy::cpython::as_struct<HPyType_BuiltinShape_Float>(h);
+}
+void *ctx_AsStruct_List(HPyContext *, HPy h)
+{
+    return hpy::cpython::as_struct<HPyType_BuiltinShape_List>(h);
+}
 // Types of these shapes carry no C struct on CPython (HPyType_FromSpec requires basicsize 0).
-void *ctx_AsStruct_Long(HPyContext *, HPy h) { return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Long); }
-void *ctx_AsStruct_Unicode(HPyContext *, HPy h) { return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Unicode); }
-void *ctx_AsStruct_Tuple(HPyContext *, HPy h) { return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Tuple); }
+void *ctx_AsStruct_Long(HPyContext *, HPy h)
+{
+    return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Long);
+}
+void *ctx_AsStruct_Unicode(HPyContext *, HPy h)
+{
+    return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Unicode);
+}
+void *ctx_AsStruct_Tuple(HPyContext *, HPy h)
+{
+    return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Tuple);
+}
 
 HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *, HPy h_type)
 {
@@ -922,10 +1005,11 @@ int ctx_SetCallFunction(HPyContext *, HPy h, HPyCallFunction *func)
 {
     PyObject *obj = _h2py(h);
     if (!hpy::cpython::has_call_protocol(Py_TYPE(obj))) {
-        PyErr_Format(PyExc_TypeError,
-                     "HPy_SetCallFunction: type '%s' does not implement the HPy call protocol (it needs HPy_tp_call "
-                     "or a '__vectorcalloffset__' member)",
-                     Py_TYPE(obj)->tp_name);
+        PyErr_Format(
+            PyExc_TypeError,
+            "HPy_SetCallFunction: type '%s' does not implement the HPy call protocol (it needs HPy_tp_call "
+            "or a '__vectorcalloffset__' member)",
+            Py_TYPE(obj)->tp_name);
         return -1;
     }
     if (func == nullptr || func->cpy_trampoline == nullptr) {

@@ -215,39 +215,39 @@ static int as_double(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, c
 
 /* The numeric units differ only in their C type and range. Each takes its output pointer first (so
    the va_list stays in step) and leaves the caller's default alone when the argument is absent. */
-#define SIGNED_UNIT(CTYPE, MIN, MAX, WHAT)                                                         \
-    {                                                                                              \
-        CTYPE *out = va_arg(*ap, CTYPE *);                                                         \
-        long long v;                                                                               \
-        if (absent)                                                                                \
-            return 1;                                                                              \
-        if (!as_ranged(ctx, pf, arg, pos, kwname, MIN, MAX, WHAT, &v))                             \
-            return 0;                                                                              \
-        *out = (CTYPE)v;                                                                           \
-        return 1;                                                                                  \
+#define SIGNED_UNIT(CTYPE, MIN, MAX, WHAT)                             \
+    {                                                                  \
+        CTYPE *out = va_arg(*ap, CTYPE *);                             \
+        long long v;                                                   \
+        if (absent)                                                    \
+            return 1;                                                  \
+        if (!as_ranged(ctx, pf, arg, pos, kwname, MIN, MAX, WHAT, &v)) \
+            return 0;                                                  \
+        *out = (CTYPE)v;                                               \
+        return 1;                                                      \
     }
 /* Unsigned units wrap around without an overflow check, as CPython's do. */
-#define MASK_UNIT(CTYPE)                                                                           \
-    {                                                                                              \
-        CTYPE *out = va_arg(*ap, CTYPE *);                                                         \
-        unsigned long long v;                                                                      \
-        if (absent)                                                                                \
-            return 1;                                                                              \
-        if (!as_mask(ctx, pf, arg, pos, kwname, &v))                                               \
-            return 0;                                                                              \
-        *out = (CTYPE)v;                                                                           \
-        return 1;                                                                                  \
+#define MASK_UNIT(CTYPE)                             \
+    {                                                \
+        CTYPE *out = va_arg(*ap, CTYPE *);           \
+        unsigned long long v;                        \
+        if (absent)                                  \
+            return 1;                                \
+        if (!as_mask(ctx, pf, arg, pos, kwname, &v)) \
+            return 0;                                \
+        *out = (CTYPE)v;                             \
+        return 1;                                    \
     }
-#define FLOAT_UNIT(CTYPE)                                                                          \
-    {                                                                                              \
-        CTYPE *out = va_arg(*ap, CTYPE *);                                                         \
-        double v = 0.0;                                                                            \
-        if (absent)                                                                                \
-            return 1;                                                                              \
-        if (!as_double(ctx, pf, arg, pos, kwname, &v))                                             \
-            return 0;                                                                              \
-        *out = (CTYPE)v;                                                                           \
-        return 1;                                                                                  \
+#define FLOAT_UNIT(CTYPE)                              \
+    {                                                  \
+        CTYPE *out = va_arg(*ap, CTYPE *);             \
+        double v = 0.0;                                \
+        if (absent)                                    \
+            return 1;                                  \
+        if (!as_double(ctx, pf, arg, pos, kwname, &v)) \
+            return 0;                                  \
+        *out = (CTYPE)v;                               \
+        return 1;                                      \
     }
 
 /* Converts one value; the output pointer is always consumed so that the va_list stays in step,
@@ -257,18 +257,30 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
 {
     int absent = HPy_IsNull(arg);
     switch (unit) {
-    case 'b': SIGNED_UNIT(unsigned char, 0, UCHAR_MAX, "unsigned byte integer")
-    case 'h': SIGNED_UNIT(short, SHRT_MIN, SHRT_MAX, "signed short integer")
-    case 'i': SIGNED_UNIT(int, INT_MIN, INT_MAX, "signed integer")
-    case 'l': SIGNED_UNIT(long, LONG_MIN, LONG_MAX, "signed long integer")
-    case 'L': SIGNED_UNIT(long long, LLONG_MIN, LLONG_MAX, "signed long long integer")
-    case 'B': MASK_UNIT(unsigned char)
-    case 'H': MASK_UNIT(unsigned short)
-    case 'I': MASK_UNIT(unsigned int)
-    case 'k': MASK_UNIT(unsigned long)
-    case 'K': MASK_UNIT(unsigned long long)
-    case 'f': FLOAT_UNIT(float)
-    case 'd': FLOAT_UNIT(double)
+    case 'b':
+        SIGNED_UNIT(unsigned char, 0, UCHAR_MAX, "unsigned byte integer")
+    case 'h':
+        SIGNED_UNIT(short, SHRT_MIN, SHRT_MAX, "signed short integer")
+    case 'i':
+        SIGNED_UNIT(int, INT_MIN, INT_MAX, "signed integer")
+    case 'l':
+        SIGNED_UNIT(long, LONG_MIN, LONG_MAX, "signed long integer")
+    case 'L':
+        SIGNED_UNIT(long long, LLONG_MIN, LLONG_MAX, "signed long long integer")
+    case 'B':
+        MASK_UNIT(unsigned char)
+    case 'H':
+        MASK_UNIT(unsigned short)
+    case 'I':
+        MASK_UNIT(unsigned int)
+    case 'k':
+        MASK_UNIT(unsigned long)
+    case 'K':
+        MASK_UNIT(unsigned long long)
+    case 'f':
+        FLOAT_UNIT(float)
+    case 'd':
+        FLOAT_UNIT(double)
     case 'n': {
         HPy_ssize_t *out = va_arg(*ap, HPy_ssize_t *);
         if (absent)

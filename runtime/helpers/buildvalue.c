@@ -26,8 +26,18 @@ typedef struct {
 static int is_build_unit(char c)
 {
     switch (c) {
-    case 'i': case 'I': case 'l': case 'k': case 'L': case 'K': case 'n':
-    case 'f': case 'd': case 's': case 'O': case 'S':
+    case 'i':
+    case 'I':
+    case 'l':
+    case 'k':
+    case 'L':
+    case 'K':
+    case 'n':
+    case 'f':
+    case 'd':
+    case 's':
+    case 'O':
+    case 'S':
         return 1;
     default:
         return 0;

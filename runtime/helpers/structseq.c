@@ -55,11 +55,13 @@ HPy HPyStructSequence_New(HPyContext *ctx, HPy type, HPy_ssize_t nargs, HPy *arg
     Py_XDECREF(n_fields);
     if (n < 0 || !PyType_IsSubtype((PyTypeObject *)tp, &PyTuple_Type)) {
         PyErr_Clear();
-        return HPyErr_Format(ctx, ctx->h_TypeError, "HPyStructSequence_New: '%s' is not a struct sequence type",
+        return HPyErr_Format(ctx, ctx->h_TypeError,
+                             "HPyStructSequence_New: '%s' is not a struct sequence type",
                              PyType_Check(tp) ? ((PyTypeObject *)tp)->tp_name : Py_TYPE(tp)->tp_name);
     }
     if (n != nargs)
-        return HPyErr_Format(ctx, ctx->h_TypeError, "HPyStructSequence_New: '%s' has %zd fields, %zd items given",
+        return HPyErr_Format(ctx, ctx->h_TypeError,
+                             "HPyStructSequence_New: '%s' has %zd fields, %zd items given",
                              ((PyTypeObject *)tp)->tp_name, n, nargs);
     PyObject *seq = PyStructSequence_New((PyTypeObject *)tp);
     if (seq == NULL)
@@ -84,7 +86,8 @@ static const char structseq_factory[] =
     "    def __new__(cls, sequence):\n"
     "        items = tuple(sequence)\n"
     "        if len(items) != count:\n"
-    "            raise TypeError('%s() takes a %d-sequence (%d-sequence given)' % (qualname, count, len(items)))\n"
+    "            raise TypeError('%s() takes a %d-sequence (%d-sequence given)' % (qualname, count, "
+    "len(items)))\n"
     "        return tuple.__new__(cls, items)\n"
     "    def __repr__(self):\n"
     "        return '%s(%s)' % (qualname, ', '.join('%s=%r' % (n, self[i]) for i, n in named))\n"
@@ -179,8 +182,8 @@ HPy HPyStructSequence_New(HPyContext *ctx, HPy type, HPy_ssize_t nargs, HPy *arg
         return HPy_NULL;
     }
     if (n != nargs)
-        return HPyErr_Format(ctx, ctx->h_TypeError, "HPyStructSequence_New: the type has %zd fields, %zd items given",
-                             n, nargs);
+        return HPyErr_Format(ctx, ctx->h_TypeError,
+                             "HPyStructSequence_New: the type has %zd fields, %zd items given", n, nargs);
     HPy items = HPyTuple_FromArray(ctx, args, nargs);
     HPy call_args = HPy_IsNull(items) ? HPy_NULL : HPyTuple_Pack(ctx, 1, items);
     HPy result = HPy_IsNull(call_args) ? HPy_NULL : HPy_CallTupleDict(ctx, type, call_args, HPy_NULL);

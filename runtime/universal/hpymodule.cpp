@@ -16,10 +16,10 @@
 #include "runtime/universal/mode.h"
 
 #ifndef UNIHPY_VERSION
-#define UNIHPY_VERSION "0.0.0"
+#    define UNIHPY_VERSION "0.0.0"
 #endif
 #ifndef UNIHPY_GIT_REVISION
-#define UNIHPY_GIT_REVISION "unknown"
+#    define UNIHPY_GIT_REVISION "unknown"
 #endif
 
 namespace hpy::universal {
@@ -55,7 +55,7 @@ PyObject *import_error(const std::string &name, const std::string &path, const s
 // The tag in a file name: "x.hpy0.so" (universal) or "x.hpy0-cp311.so" (hybrid).
 struct FileTag {
     bool found = false;
-    std::string text;  // ".hpy0"
+    std::string text;   // ".hpy0"
     bool valid = true;  // false when the major version does not fit in 32 bits
     unsigned long major = 0;
     bool hybrid = false;
@@ -79,7 +79,8 @@ FileTag parse_file_tag(const std::string &path)
         if (base[end] == '-') {
             tag.hybrid = true;
             size_t dot = base.find('.', end + 1);
-            tag.python_tag = base.substr(end + 1, dot == std::string::npos ? std::string::npos : dot - end - 1);
+            tag.python_tag =
+                base.substr(end + 1, dot == std::string::npos ? std::string::npos : dot - end - 1);
         }
         return tag;
     }
@@ -101,8 +102,11 @@ std::string truncation_of(const std::string &path)
     if (!f.read(reinterpret_cast<char *>(&eh), sizeof(eh)) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
         eh.e_ident[EI_CLASS] != ELFCLASS64)
         return "";
-    auto past_end = [size](uint64_t offset, uint64_t length) { return offset > size || length > size - offset; };
-    if (eh.e_phentsize != sizeof(Elf64_Phdr) || past_end(eh.e_phoff, uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr)))
+    auto past_end = [size](uint64_t offset, uint64_t length) {
+        return offset > size || length > size - offset;
+    };
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        past_end(eh.e_phoff, uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr)))
         return "its program headers are cut off";
     if (eh.e_shoff != 0 && past_end(eh.e_shoff, uint64_t{eh.e_shnum} * eh.e_shentsize))
         return "the file is truncated (" + std::to_string(size) + " bytes; its section headers end at byte " +
@@ -161,10 +165,12 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     if (!tag.found)
         return import_error(name, path, "the file name has no '.hpy<major>' ABI tag (expected NAME.hpy0.so)");
     if (!tag.valid)
-        return import_error(name, path, "the ABI tag '" + tag.text + "' in the file name is not a valid version");
+        return import_error(name, path,
+                            "the ABI tag '" + tag.text + "' in the file name is not a valid version");
     if (tag.hybrid && tag.python_tag != g_python_tag)
-        return import_error(name, path, "the hybrid module was built for '" + tag.python_tag +
-                                            "', this interpreter is '" + g_python_tag + "'");
+        return import_error(name, path,
+                            "the hybrid module was built for '" + tag.python_tag +
+                                "', this interpreter is '" + g_python_tag + "'");
 
     std::string truncated = truncation_of(path);
     if (!truncated.empty())
@@ -173,7 +179,8 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     lib.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (lib.handle == nullptr) {
         const char *why = dlerror();
-        return import_error(name, path, std::string("not a loadable shared object: ") + (why ? why : "dlopen failed"));
+        return import_error(name, path,
+                            std::string("not a loadable shared object: ") + (why ? why : "dlopen failed"));
     }
     const std::string sn = short_name(name);
     using VersionFn = uint32_t (*)(void);
@@ -189,17 +196,20 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
                           : !init_fn     ? "HPyInit_"
                                          : nullptr;
     if (missing != nullptr)
-        return import_error(name, path, std::string("the entry point ") + missing + sn +
-                                            " is missing (is it an HPy universal module named '" + sn + "'?)");
+        return import_error(name, path,
+                            std::string("the entry point ") + missing + sn +
+                                " is missing (is it an HPy universal module named '" + sn + "'?)");
     uint32_t major = major_fn(), minor = minor_fn();
     if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR)
-        return import_error(name, path, "the module needs HPy ABI " + std::to_string(major) + "." +
-                                            std::to_string(minor) + ", this host provides " +
-                                            std::to_string(HPY_ABI_VERSION) + "." +
-                                            std::to_string(HPY_ABI_VERSION_MINOR));
+        return import_error(name, path,
+                            "the module needs HPy ABI " + std::to_string(major) + "." +
+                                std::to_string(minor) + ", this host provides " +
+                                std::to_string(HPY_ABI_VERSION) + "." +
+                                std::to_string(HPY_ABI_VERSION_MINOR));
     if (tag.major != major)
-        return import_error(name, path, "the file name says ABI " + std::to_string(tag.major) +
-                                            " but the module was built for ABI " + std::to_string(major));
+        return import_error(name, path,
+                            "the file name says ABI " + std::to_string(tag.major) +
+                                " but the module was built for ABI " + std::to_string(major));
 
     // The same file runs under any of the contexts: the debug and trace ones wrap the universal one.
     HPyContext *ctx = mode == Mode::Debug   ? debug::context(&g_universal_ctx)
@@ -220,7 +230,8 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     lib.keep_open();  // trampolines and types now point into the library
     HPyModuleDef *hpydef = init_fn();
     if (hpydef == nullptr) {
-        PyErr_Format(PyExc_SystemError, "HPy module '%s': HPyInit_%s returned NULL", name.c_str(), sn.c_str());
+        PyErr_Format(PyExc_SystemError, "HPy module '%s': HPyInit_%s returned NULL", name.c_str(),
+                     sn.c_str());
         return nullptr;
     }
     PyModuleDef *pydef = cpython::make_module_def(hpydef, name.c_str(), ctx, /*allow_legacy=*/tag.hybrid);
@@ -253,8 +264,10 @@ PyObject *py_load(PyObject *, PyObject *args, PyObject *kwargs)
     auto settings = settings_from_environment(&error);  // HPY and HPY_LOG
     Mode mode;
     if (mode_arg < -1 || mode_arg > static_cast<int>(Mode::Trace)) {
-        PyErr_Format(PyExc_ValueError, "hpy.universal.load: invalid mode %d (use MODE_UNIVERSAL, MODE_DEBUG or "
-                     "MODE_TRACE)", mode_arg);
+        PyErr_Format(PyExc_ValueError,
+                     "hpy.universal.load: invalid mode %d (use MODE_UNIVERSAL, MODE_DEBUG or "
+                     "MODE_TRACE)",
+                     mode_arg);
         return nullptr;
     } else if (mode_arg != -1) {
         mode = static_cast<Mode>(mode_arg);
@@ -277,8 +290,10 @@ PyObject *py_get_version(PyObject *, PyObject *)
 }
 
 PyMethodDef methods[] = {
-    {"load", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_load)), METH_VARARGS | METH_KEYWORDS,
-     "load(name, path, spec, debug=False, mode=-1)\n--\n\nLoads the HPy universal module at `path` as `name`; "
+    {"load", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_load)),
+     METH_VARARGS | METH_KEYWORDS,
+     "load(name, path, spec, debug=False, mode=-1)\n--\n\nLoads the HPy universal module at `path` as "
+     "`name`; "
      "mode -1 means: as the HPY environment variable says."},
     {"get_version", py_get_version, METH_NOARGS, "get_version()\n--\n\n(version, git revision) of unihpy."},
     {nullptr, nullptr, 0, nullptr},
@@ -291,7 +306,8 @@ bool add_submodule(PyObject *module, const char *attr, PyObject *sub)
         return false;
     std::string full = std::string("hpy.universal.") + attr;
     PyObject *modules = PyImport_GetModuleDict();
-    bool ok = PyModule_AddObjectRef(module, attr, sub) == 0 && PyDict_SetItemString(modules, full.c_str(), sub) == 0;
+    bool ok = PyModule_AddObjectRef(module, attr, sub) == 0 &&
+              PyDict_SetItemString(modules, full.c_str(), sub) == 0;
     Py_DECREF(sub);
     return ok;
 }
@@ -310,7 +326,8 @@ int module_exec(PyObject *module)
     if (!add_submodule(module, "_debug", debug::make_python_module()) ||
         !add_submodule(module, "_trace", trace::make_python_module()))
         return -1;
-    if (const char *report = std::getenv("HPY_DEBUG_EXIT_REPORT"); report && *report && std::string(report) != "0") {
+    if (const char *report = std::getenv("HPY_DEBUG_EXIT_REPORT");
+        report && *report && std::string(report) != "0") {
         PyObject *dbg = PyImport_ImportModule("hpy.debug");
         PyObject *r = dbg ? PyObject_CallMethod(dbg, "_install_exit_report", nullptr) : nullptr;
         Py_XDECREF(dbg);
@@ -344,8 +361,15 @@ PyModuleDef_Slot slots[] = {
 };
 
 PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "hpy.universal", "unihpy's host for HPy universal modules on CPython.",
-    0, methods, slots, nullptr, nullptr, nullptr,
+    PyModuleDef_HEAD_INIT,
+    "hpy.universal",
+    "unihpy's host for HPy universal modules on CPython.",
+    0,
+    methods,
+    slots,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 
 }  // namespace

@@ -44,7 +44,8 @@ static HPy f_varargs_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nar
     return HPyLong_FromLong(ctx, total);
 }
 
-HPyDef_METH(f_keywords, "f_keywords", HPyFunc_KEYWORDS, .doc = "f_keywords(a, b=10, *, c=100) -> a*1 + b*2 + c*3")
+HPyDef_METH(f_keywords, "f_keywords", HPyFunc_KEYWORDS,
+            .doc = "f_keywords(a, b=10, *, c=100) -> a*1 + b*2 + c*3")
 static HPy f_keywords_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
 {
     (void)self;
@@ -125,7 +126,7 @@ static HPy set_registry_impl(HPyContext *ctx, HPy self, HPy obj)
 typedef struct {
     long value;
     double ratio;
-    HPyField item;  /* any object, or NULL */
+    HPyField item; /* any object, or NULL */
     long tag;
 } BoxObject;
 
@@ -276,13 +277,26 @@ static HPy Box_richcompare_impl(HPyContext *ctx, HPy self, HPy other, HPy_RichCm
         return HPy_Dup(ctx, ctx->h_NotImplemented);
     int r;
     switch (op) {
-    case HPy_LT: r = x < y; break;
-    case HPy_LE: r = x <= y; break;
-    case HPy_EQ: r = x == y; break;
-    case HPy_NE: r = x != y; break;
-    case HPy_GT: r = x > y; break;
-    case HPy_GE: r = x >= y; break;
-    default: return HPy_Dup(ctx, ctx->h_NotImplemented);
+    case HPy_LT:
+        r = x < y;
+        break;
+    case HPy_LE:
+        r = x <= y;
+        break;
+    case HPy_EQ:
+        r = x == y;
+        break;
+    case HPy_NE:
+        r = x != y;
+        break;
+    case HPy_GT:
+        r = x > y;
+        break;
+    case HPy_GE:
+        r = x >= y;
+        break;
+    default:
+        return HPy_Dup(ctx, ctx->h_NotImplemented);
     }
     return HPyBool_FromLong(ctx, r);
 }
@@ -311,7 +325,7 @@ HPyDef_SLOT(Box_contains, HPy_sq_contains)
 static int Box_contains_impl(HPyContext *ctx, HPy self, HPy key)
 {
     BoxObject *box = BoxObject_AsStruct(ctx, self);
-    if (HPyField_IsNull(box->item))  /* HPy 0.9's host crashes on loading an empty field */
+    if (HPyField_IsNull(box->item)) /* HPy 0.9's host crashes on loading an empty field */
         return 0;
     HPy item = HPyField_Load(ctx, self, box->item);
     int r = HPy_RichCompareBool(ctx, item, key, HPy_EQ);
@@ -423,12 +437,11 @@ static HPy Box_pair_get(HPyContext *ctx, HPy self, void *closure)
 }
 
 static HPyDef *Box_defines[] = {
-    &Box_new, &Box_init, &Box_traverse, &Box_destroy, &Box_repr, &Box_str, &Box_hash,
-    &Box_add, &Box_neg, &Box_int, &Box_bool, &Box_richcompare,
-    &Box_len, &Box_item, &Box_contains,
-    &Box_get_item, &Box_set_item, &Box_add_all, &Box_scaled,
-    &Box_value, &Box_ratio, &Box_tag, &Box_doubled, &Box_label, &Box_pair,
-    NULL,
+    &Box_new,    &Box_init,  &Box_traverse, &Box_destroy,  &Box_repr,     &Box_str,
+    &Box_hash,   &Box_add,   &Box_neg,      &Box_int,      &Box_bool,     &Box_richcompare,
+    &Box_len,    &Box_item,  &Box_contains, &Box_get_item, &Box_set_item, &Box_add_all,
+    &Box_scaled, &Box_value, &Box_ratio,    &Box_tag,      &Box_doubled,  &Box_label,
+    &Box_pair,   NULL,
 };
 
 static HPyType_Spec Box_spec = {
@@ -547,10 +560,8 @@ static int exec_globals_impl(HPyContext *ctx, HPy module)
 }
 
 static HPyDef *module_defines[] = {
-    &f_noargs, &f_o, &f_varargs, &f_keywords, &f_kwnames, &f_raise, &context_name,
-    &get_registry, &set_registry, &destroyed_count, &shape_of_box,
-    &exec_types, &exec_globals,
-    NULL,
+    &f_noargs,     &f_o,          &f_varargs,       &f_keywords,   &f_kwnames,  &f_raise,      &context_name,
+    &get_registry, &set_registry, &destroyed_count, &shape_of_box, &exec_types, &exec_globals, NULL,
 };
 
 static HPyGlobal *module_globals[] = {&g_registry, &g_box_type, NULL};

@@ -59,11 +59,13 @@ HPy fuzz_object(HPyContext *ctx, FuzzReader *r);
 
 /* 64 arguments: the addresses of a[0] ... a[63], or the values, for the varargs calls. */
 #define FUZZ_ADDR8(a, i) &a[i], &a[i + 1], &a[i + 2], &a[i + 3], &a[i + 4], &a[i + 5], &a[i + 6], &a[i + 7]
-#define FUZZ_ADDR64(a) FUZZ_ADDR8(a, 0), FUZZ_ADDR8(a, 8), FUZZ_ADDR8(a, 16), FUZZ_ADDR8(a, 24), \
-                       FUZZ_ADDR8(a, 32), FUZZ_ADDR8(a, 40), FUZZ_ADDR8(a, 48), FUZZ_ADDR8(a, 56)
+#define FUZZ_ADDR64(a)                                                                           \
+    FUZZ_ADDR8(a, 0), FUZZ_ADDR8(a, 8), FUZZ_ADDR8(a, 16), FUZZ_ADDR8(a, 24), FUZZ_ADDR8(a, 32), \
+        FUZZ_ADDR8(a, 40), FUZZ_ADDR8(a, 48), FUZZ_ADDR8(a, 56)
 #define FUZZ_VAL8(v) v, v, v, v, v, v, v, v
-#define FUZZ_VAL64(v) FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), \
-                      FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v)
+#define FUZZ_VAL64(v)                                                                                 \
+    FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), FUZZ_VAL8(v), \
+        FUZZ_VAL8(v)
 
 /* Where HPyArg_Parse writes: big enough and aligned for any C type a unit stores. */
 typedef union {

@@ -10,33 +10,60 @@
 PyModuleDef *fuzz_make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx);
 
 HPyDef_METH(m_noargs, "m_noargs", HPyFunc_NOARGS)
-static HPy m_noargs_impl(HPyContext *ctx, HPy self) { return HPy_Dup(ctx, ctx->h_None); }
+static HPy m_noargs_impl(HPyContext *ctx, HPy self)
+{
+    return HPy_Dup(ctx, ctx->h_None);
+}
 HPyDef_METH(m_o, "m_o", HPyFunc_O)
-static HPy m_o_impl(HPyContext *ctx, HPy self, HPy arg) { return HPy_Dup(ctx, arg); }
+static HPy m_o_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    return HPy_Dup(ctx, arg);
+}
 HPyDef_METH(m_varargs, "m_varargs", HPyFunc_VARARGS)
-static HPy m_varargs_impl(HPyContext *ctx, HPy self, const HPy *args, size_t n) { return HPyLong_FromSize_t(ctx, n); }
+static HPy m_varargs_impl(HPyContext *ctx, HPy self, const HPy *args, size_t n)
+{
+    return HPyLong_FromSize_t(ctx, n);
+}
 HPyDef_METH(m_keywords, "m_keywords", HPyFunc_KEYWORDS)
 static HPy m_keywords_impl(HPyContext *ctx, HPy self, const HPy *args, size_t n, HPy kw)
 {
     return HPyLong_FromSize_t(ctx, n);
 }
 HPyDef_SLOT(s_repr, HPy_tp_repr)
-static HPy s_repr_impl(HPyContext *ctx, HPy self) { return HPyUnicode_FromString(ctx, "fuzz"); }
+static HPy s_repr_impl(HPyContext *ctx, HPy self)
+{
+    return HPyUnicode_FromString(ctx, "fuzz");
+}
 HPyDef_SLOT(s_add, HPy_nb_add)
-static HPy s_add_impl(HPyContext *ctx, HPy a, HPy b) { return HPy_Dup(ctx, a); }
+static HPy s_add_impl(HPyContext *ctx, HPy a, HPy b)
+{
+    return HPy_Dup(ctx, a);
+}
 HPyDef_SLOT(s_destroy, HPy_tp_destroy)
-static void s_destroy_impl(void *data) { (void)data; }
+static void s_destroy_impl(void *data)
+{
+    (void)data;
+}
 HPyDef_SLOT(s_exec, HPy_mod_exec)
-static int s_exec_impl(HPyContext *ctx, HPy module) { return 0; }
+static int s_exec_impl(HPyContext *ctx, HPy module)
+{
+    return 0;
+}
 HPyDef_SLOT(s_create, HPy_mod_create)
-static HPy s_create_impl(HPyContext *ctx, HPy spec) { return HPy_Dup(ctx, ctx->h_None); }
+static HPy s_create_impl(HPyContext *ctx, HPy spec)
+{
+    return HPy_Dup(ctx, ctx->h_None);
+}
 HPyDef_GET(g_get, "g_get")
-static HPy g_get_get(HPyContext *ctx, HPy self, void *closure) { return HPy_Dup(ctx, ctx->h_True); }
+static HPy g_get_get(HPyContext *ctx, HPy self, void *closure)
+{
+    return HPy_Dup(ctx, ctx->h_True);
+}
 
 static HPyDef *const methods[] = {&m_noargs, &m_o, &m_varargs, &m_keywords};
 static HPyDef *const slots[] = {&s_repr, &s_add, &s_destroy, &s_exec, &s_create};
-static const char *const names[] = {"a", "b", "", NULL, "__init__", "__vectorcalloffset__", "fuzz.T", "T",
-                                    "__doc__", "x"};
+static const char *const names[] = {"a",      "b", "",        NULL, "__init__", "__vectorcalloffset__",
+                                    "fuzz.T", "T", "__doc__", "x"};
 
 #define MAX_DEFS 8
 
@@ -99,7 +126,8 @@ static void read_members(PyObject *obj, HPyDef **defs)
 
 static void fuzz_type(HPyContext *ctx, FuzzReader *r, HPyDef **defs)
 {
-    static const unsigned long flag_choices[] = {HPy_TPFLAGS_DEFAULT, HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+    static const unsigned long flag_choices[] = {HPy_TPFLAGS_DEFAULT,
+                                                 HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
                                                  HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_HAVE_GC, 0, ~0UL};
     HPyType_Spec spec;
     memset(&spec, 0, sizeof(spec));
@@ -142,7 +170,8 @@ static void fuzz_module(HPyContext *ctx, FuzzReader *r, HPyDef **defs)
         return;
     }
     PyObject *machinery = PyImport_ImportModule("importlib.machinery");
-    PyObject *spec = machinery ? PyObject_CallMethod(machinery, "ModuleSpec", "sO", "fuzzmod", Py_None) : NULL;
+    PyObject *spec =
+        machinery ? PyObject_CallMethod(machinery, "ModuleSpec", "sO", "fuzzmod", Py_None) : NULL;
     PyObject *module = spec ? PyModule_FromDefAndSpec(pydef, spec) : NULL;
     if (module != NULL && PyModule_Check(module) && PyModule_ExecDef(module, pydef) != 0)
         PyErr_Clear();

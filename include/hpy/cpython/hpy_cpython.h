@@ -3,8 +3,14 @@
 #define HPY_CPYTHON_HPY_CPYTHON_H
 
 /* A handle is the object's address: converting costs nothing. */
-HPyAPI_FUNC PyObject *_h2py(HPy h) { return (PyObject *)h._i; }
-HPyAPI_FUNC HPy _py2h(PyObject *o) { return _hconv(o); }
+HPyAPI_FUNC PyObject *_h2py(HPy h)
+{
+    return (PyObject *)h._i;
+}
+HPyAPI_FUNC HPy _py2h(PyObject *o)
+{
+    return _hconv(o);
+}
 
 _HPY_EXTERN_C_BEGIN
 /* The one context of a CPython-ABI extension (handle constants filled at PyInit). */
@@ -21,13 +27,20 @@ HPyAPI_RUNTIME_FUNC void _HPy_CallCapsuleDestructor(HPyCFunction impl, PyObject 
 HPyAPI_RUNTIME_FUNC PyObject *_HPy_NoArgsError(PyObject *self, void (*trampoline)(void), Py_ssize_t nargs);
 _HPY_EXTERN_C_END
 
-HPyAPI_FUNC HPyContext *_HPyGetContext(void) { return &_hpy_cpython_context; }
+HPyAPI_FUNC HPyContext *_HPyGetContext(void)
+{
+    return &_hpy_cpython_context;
+}
 
 /* A fact the compiler may rely on (trampolines: arguments CPython never passes as NULL). */
 #if defined(__GNUC__) || defined(__clang__)
-#  define _HPY_ASSUME(cond) do { if (!(cond)) __builtin_unreachable(); } while (0)
+#    define _HPY_ASSUME(cond)            \
+        do {                             \
+            if (!(cond))                 \
+                __builtin_unreachable(); \
+        } while (0)
 #else
-#  define _HPY_ASSUME(cond) ((void)0)
+#    define _HPY_ASSUME(cond) ((void)0)
 #endif
 
 #include "hpy/cpython/runtime_gen.h"

@@ -14,12 +14,12 @@ static inline int _HPyCompat_ErrorAsFalse(int result)
     }
     return result;
 }
-#  define _HPyCompat_HasAttr(obj, name) _HPyCompat_ErrorAsFalse(PyObject_HasAttrWithError(obj, name))
-#  define _HPyCompat_HasAttrString(obj, name) \
-      _HPyCompat_ErrorAsFalse(PyObject_HasAttrStringWithError(obj, name))
+#    define _HPyCompat_HasAttr(obj, name) _HPyCompat_ErrorAsFalse(PyObject_HasAttrWithError(obj, name))
+#    define _HPyCompat_HasAttrString(obj, name) \
+        _HPyCompat_ErrorAsFalse(PyObject_HasAttrStringWithError(obj, name))
 #else
-#  define _HPyCompat_HasAttr PyObject_HasAttr
-#  define _HPyCompat_HasAttrString PyObject_HasAttrString
+#    define _HPyCompat_HasAttr PyObject_HasAttr
+#    define _HPyCompat_HasAttrString PyObject_HasAttrString
 #endif
 
 /* A new handle to the same object (HPy_NULL stays HPy_NULL). */

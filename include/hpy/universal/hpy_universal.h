@@ -4,9 +4,9 @@
 
 /* A legacy function called from a universal module is a compile-time error with this message. */
 #if defined(__clang__)
-#  define _HPY_LEGACY_ONLY(message) __attribute__((unavailable(message)))
+#    define _HPY_LEGACY_ONLY(message) __attribute__((unavailable(message)))
 #else
-#  define _HPY_LEGACY_ONLY(message) __attribute__((error(message)))
+#    define _HPY_LEGACY_ONLY(message) __attribute__((error(message)))
 #endif
 
 /* Direct calls. A host whose handles are the PyObject pointers themselves and whose tuples have
@@ -17,11 +17,11 @@
    host and context (HPy 0.9, PyPy, debug and trace modes) takes the host's path. A host that
    calls it also promises that its ctx_AsStruct_Object adds a constant offset to the handle. */
 #if defined(__GNUC__) || defined(__clang__)
-#  define _HPY_DIRECT_CALLS() (__builtin_expect(_ctx_direct_calls != NULL, 1))
-#  define _HPY_COLD __attribute__((noinline, cold))
+#    define _HPY_DIRECT_CALLS() (__builtin_expect(_ctx_direct_calls != NULL, 1))
+#    define _HPY_COLD __attribute__((noinline, cold))
 #else
-#  define _HPY_DIRECT_CALLS() (_ctx_direct_calls != NULL)
-#  define _HPY_COLD
+#    define _HPY_DIRECT_CALLS() (_ctx_direct_calls != NULL)
+#    define _HPY_COLD
 #endif
 #define _hpy_direct_h(o) _hconv(o)
 #define _hpy_direct_o(h) ((cpy_PyObject *)(h)._i)
@@ -32,19 +32,19 @@
    the handle that the inlined implementation returns (hence the function's optimize attribute).
    HPyDef casts trampolines to the C-API function types through void (*)(void). */
 #if defined(__x86_64__) || defined(__aarch64__)
-#  define _HPY_DIRECT_RESULT HPy
-#  define _hpy_direct_r(h) (h)
-#  define _hpy_direct_r_from_o(o) _hconv(o)
-#  if defined(__GNUC__) && !defined(__clang__)
-#    define _HPY_DIRECT_TAIL __attribute__((optimize("no-tree-sra")))
-#  else
-#    define _HPY_DIRECT_TAIL
-#  endif
+#    define _HPY_DIRECT_RESULT HPy
+#    define _hpy_direct_r(h) (h)
+#    define _hpy_direct_r_from_o(o) _hconv(o)
+#    if defined(__GNUC__) && !defined(__clang__)
+#        define _HPY_DIRECT_TAIL __attribute__((optimize("no-tree-sra")))
+#    else
+#        define _HPY_DIRECT_TAIL
+#    endif
 #else
-#  define _HPY_DIRECT_RESULT cpy_PyObject *
-#  define _hpy_direct_r(h) _hpy_direct_o(h)
-#  define _hpy_direct_r_from_o(o) (o)
-#  define _HPY_DIRECT_TAIL
+#    define _HPY_DIRECT_RESULT cpy_PyObject *
+#    define _hpy_direct_r(h) _hpy_direct_o(h)
+#    define _hpy_direct_r_from_o(o) (o)
+#    define _HPY_DIRECT_TAIL
 #endif
 /* A tuple's size and item array (PyObject_VAR_HEAD then the items): tp_new and tp_init arguments. */
 #define _HPY_DIRECT_TUPLE_SIZE(t) (*(const HPy_ssize_t *)((const char *)(t) + 2 * sizeof(void *)))
@@ -67,11 +67,11 @@ _HPY_EXTERN_C_END
 #include "hpy/universal/trampolines_gen.h"
 
 /* The capsule destructor's block is the capsule itself. */
-#define _HPyFunc_TRAMPOLINE_HPyFunc_CAPSULE_DESTRUCTOR(SYM, IMPL)                  \
-    static void SYM(cpy_PyObject *capsule)                                        \
-    {                                                                             \
-        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines,                 \
-            HPyFunc_CAPSULE_DESTRUCTOR, (HPyCFunction)IMPL, capsule);             \
+#define _HPyFunc_TRAMPOLINE_HPyFunc_CAPSULE_DESTRUCTOR(SYM, IMPL)                             \
+    static void SYM(cpy_PyObject *capsule)                                                    \
+    {                                                                                         \
+        _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines, HPyFunc_CAPSULE_DESTRUCTOR, \
+                                            (HPyCFunction)IMPL, capsule);                     \
     }
 
 #endif /* HPY_UNIVERSAL_HPY_UNIVERSAL_H */

@@ -23,12 +23,11 @@
  * universal context plus the C API) or --hpy-abi=cpython. The universal ABI refuses this file:
  * it includes Python.h.
  */
-#include "hpy.h"  /* in the hybrid and CPython ABIs it includes Python.h first */
+#include "hpy.h" /* in the hybrid and CPython ABIs it includes Python.h first */
 #include <math.h>
 
 typedef struct {
-    PyObject_HEAD
-    double x;
+    PyObject_HEAD double x;
     double y;
 } VecObject;
 
@@ -221,7 +220,7 @@ static int vec_exec_impl(HPyContext *ctx, HPy module)
     if (HPy_IsNull(type))
         return -1;
     HPyGlobal_Store(ctx, &g_vec_type, type);
-    Py_XSETREF(Vec_Type, (PyTypeObject *)HPy_AsPyObject(ctx, type));  /* keeps the new reference */
+    Py_XSETREF(Vec_Type, (PyTypeObject *)HPy_AsPyObject(ctx, type)); /* keeps the new reference */
     int r = HPy_SetAttr_s(ctx, module, "Vec", type);
     HPy_Close(ctx, type);
     return r;

@@ -11,8 +11,7 @@
 #include <math.h>
 
 typedef struct {
-    PyObject_HEAD
-    double x;
+    PyObject_HEAD double x;
     double y;
 } VecObject;
 
@@ -170,7 +169,7 @@ static int vec_exec(PyObject *module)
     PyObject *type = PyType_FromSpec(&Vec_spec);
     if (type == NULL)
         return -1;
-    Py_XSETREF(Vec_Type, (PyTypeObject *)type);  /* keeps the reference */
+    Py_XSETREF(Vec_Type, (PyTypeObject *)type); /* keeps the reference */
     return PyModule_AddObjectRef(module, "Vec", type);
 }
 

@@ -26,6 +26,9 @@ endef
 # CI_TARGETS (run by `make ci` after `make test`) and DEMO_TARGETS (run by `make demo`).
 CI_TARGETS :=
 DEMO_TARGETS :=
+# `make test`: this interpreter's checks first (generated files, ctest, e2e, proof of concept), then
+# what the areas add (cross-loading, the other interpreters): prerequisites run in the order read.
+test: check-generated ctest test-e2e test-pof
 include $(sort $(wildcard mk/*.mk))
 
 # System packages (as root, where apt-get exists); skipped when already installed.
@@ -61,8 +64,6 @@ test-e2e: install
 
 test-pof: install
 	cd proof-of-concept && ../$(PY) -m pytest $(PYTEST_FLAGS) .
-
-test: check-generated ctest test-e2e test-pof
 
 # The proof of concept built once as a universal module and run on every interpreter available.
 demo: install

@@ -117,7 +117,7 @@ class ExtensionCompiler:
     def __init__(self, tmp_path, abi):
         self.tmp_path = Path(tmp_path)
         self.load_mode = abi
-        self.abi = "universal" if abi == "debug" else abi  # what the module is built for
+        self.abi = "universal" if abi in ("debug", "trace") else abi  # what the module is built for
         self._count = 0
 
     def compile_module(self, source, name="mytest", cplusplus=False, extra_source=None):
@@ -166,10 +166,10 @@ class ExtensionCompiler:
             return module
         import hpy.universal
 
-        spec = module_spec(name, path)
-        if self.load_mode == "debug":
-            return hpy.universal.load(name, str(path), spec, mode=hpy.universal.MODE_DEBUG)
-        return hpy.universal.load(name, str(path), spec)
+        # without a mode (universal) the load follows HPY, as an import would
+        modes = {"debug": hpy.universal.MODE_DEBUG, "trace": hpy.universal.MODE_TRACE}
+        extra = {"mode": modes[self.load_mode]} if self.load_mode in modes else {}
+        return hpy.universal.load(name, str(path), module_spec(name, path), **extra)
 
     def make_module(self, source, name="mytest", cplusplus=False):
         return self.load_module(name, self.compile_module(source, name, cplusplus))

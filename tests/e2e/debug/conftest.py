@@ -5,21 +5,16 @@ import textwrap
 
 import pytest
 
-from support import ExtensionCompiler, loading_script, module_spec
+from support import ExtensionCompiler, loading_script
 
 
 class MisuseLoader:
     def __init__(self, tmp_path, mode):
         self.mode = mode
-        self.compiler = ExtensionCompiler(tmp_path, "universal")
+        self.compiler = ExtensionCompiler(tmp_path, mode)  # the universal build, loaded in `mode`
 
     def make_module(self, source, name="misuse"):
-        import hpy.universal
-
-        path = self.compiler.compile_module(source, name)
-        mode = {"debug": hpy.universal.MODE_DEBUG, "trace": hpy.universal.MODE_TRACE}.get(
-            self.mode, hpy.universal.MODE_UNIVERSAL)
-        return hpy.universal.load(name, str(path), module_spec(name, path), mode=mode)
+        return self.compiler.make_module(source, name)
 
     def run_script(self, source, script, name="misuse"):
         """Builds the module, then runs `script` (with `mod` loaded in this mode) in a fresh interpreter."""

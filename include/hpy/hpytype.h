@@ -42,25 +42,29 @@ typedef struct {
 } HPyType_SpecParam;
 
 /* HPyType_HELPERS(TYPE [, SHAPE]) defines TYPE_AsStruct(ctx, h), returning the instance's TYPE
-   struct, and TYPE_SHAPE; SHAPE defaults to HPyType_BuiltinShape_Object. */
+   struct, and the constant TYPE_SHAPE, which SHAPE(TYPE) names for a spec's `.builtin_shape`;
+   SHAPE defaults to HPyType_BuiltinShape_Object. */
 #define HPyType_HELPERS(...) _HPyType_HELPERS_PICK(__VA_ARGS__, HPyType_BuiltinShape_Object, )
 #define _HPyType_HELPERS_PICK(TYPE, SHAPE, ...)                             \
     enum { TYPE##_SHAPE = (int)SHAPE };                                     \
     _HPy_UNUSED static inline TYPE *TYPE##_AsStruct(HPyContext *ctx, HPy h) \
     {                                                                       \
-        return (TYPE *)_HPyAsStruct_##SHAPE(ctx, h);                        \
+        return (TYPE *)SHAPE##_AsStruct(ctx, h);                              \
     }
 /* The same for Legacy-shape types (their struct starts with PyObject_HEAD). */
 #define HPyType_LEGACY_HELPERS(TYPE) HPyType_HELPERS(TYPE, HPyType_BuiltinShape_Legacy)
+/* The builtin shape HPyType_HELPERS gave TYPE, for the type's spec: `.builtin_shape = SHAPE(TYPE)`. */
+#define SHAPE(TYPE) ((HPyType_BuiltinShape)TYPE##_SHAPE)
 
-#define _HPyAsStruct_HPyType_BuiltinShape_Legacy _HPy_AsStruct_Legacy
-#define _HPyAsStruct_HPyType_BuiltinShape_Object _HPy_AsStruct_Object
-#define _HPyAsStruct_HPyType_BuiltinShape_Type _HPy_AsStruct_Type
-#define _HPyAsStruct_HPyType_BuiltinShape_Long _HPy_AsStruct_Long
-#define _HPyAsStruct_HPyType_BuiltinShape_Float _HPy_AsStruct_Float
-#define _HPyAsStruct_HPyType_BuiltinShape_Unicode _HPy_AsStruct_Unicode
-#define _HPyAsStruct_HPyType_BuiltinShape_Tuple _HPy_AsStruct_Tuple
-#define _HPyAsStruct_HPyType_BuiltinShape_List _HPy_AsStruct_List
+/* SHAPE_AsStruct(ctx, h): the struct of an instance of a type of that builtin shape. */
+#define HPyType_BuiltinShape_Legacy_AsStruct _HPy_AsStruct_Legacy
+#define HPyType_BuiltinShape_Object_AsStruct _HPy_AsStruct_Object
+#define HPyType_BuiltinShape_Type_AsStruct _HPy_AsStruct_Type
+#define HPyType_BuiltinShape_Long_AsStruct _HPy_AsStruct_Long
+#define HPyType_BuiltinShape_Float_AsStruct _HPy_AsStruct_Float
+#define HPyType_BuiltinShape_Unicode_AsStruct _HPy_AsStruct_Unicode
+#define HPyType_BuiltinShape_Tuple_AsStruct _HPy_AsStruct_Tuple
+#define HPyType_BuiltinShape_List_AsStruct _HPy_AsStruct_List
 
 /* Inside an HPy_tp_traverse implementation (parameters named `visit` and `arg`): visits the
    HPyField at `hpyfield` unless it is NULL, and returns early if the visitor returns non-zero. */

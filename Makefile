@@ -43,8 +43,10 @@ venv: $(PY)
 	$(PIP) install -q $(PY_PACKAGES)
 
 # Builds and installs unihpy (host, headers, runtime libraries) into the virtual environment.
+# The `hpy` alias (python/hpy-alias) makes requirements on hpy 0.9 see unihpy as meeting them.
 install: deps venv
 	$(PIP) install -q --no-build-isolation -Cbuild-dir=build/pip -Ccmake.define.HPY_WERROR=ON .
+	$(PIP) install -q --no-index $$($(PY) python/hpy-alias/make_wheel.py --out build/alias)
 
 generate:
 	$(PYTHON) devtools/api/generate.py

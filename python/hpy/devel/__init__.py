@@ -267,6 +267,10 @@ def __bootstrap__():
     import sys
     import hpy.universal as universal
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), {ext_file!r})
+    if not os.path.isfile(path):
+        # Inside a zipped egg (`setup.py install`): the egg machinery extracts the file to its cache.
+        from pkg_resources import resource_filename
+        path = resource_filename(__name__, {ext_file!r})
     if hasattr(universal, '_load_bootstrap'):
         # HPy 0.9's hosts (PyPy, GraalPy, HPy's own): the mode comes from os.environ['HPY'].
         m = universal._load_bootstrap({module_name!r}, __name__, __package__, path,

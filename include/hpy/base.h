@@ -54,6 +54,7 @@ typedef getter cpy_getter;
 typedef setter cpy_setter;
 typedef vectorcallfunc cpy_vectorcallfunc;
 typedef PyCapsule_Destructor cpy_PyCapsule_Destructor;
+typedef PyModuleDef cpy_PyModuleDef;
 #else
 typedef struct _object cpy_PyObject;
 typedef struct PyMethodDef cpy_PyMethodDef;
@@ -65,6 +66,7 @@ typedef cpy_PyObject *(*cpy_getter)(cpy_PyObject *, void *);
 typedef int (*cpy_setter)(cpy_PyObject *, cpy_PyObject *, void *);
 typedef cpy_PyObject *(*cpy_vectorcallfunc)(cpy_PyObject *, cpy_PyObject *const *, size_t, cpy_PyObject *);
 typedef void (*cpy_PyCapsule_Destructor)(cpy_PyObject *);
+typedef struct PyModuleDef cpy_PyModuleDef;
 #endif
 
 /* Handles. Only _i == 0 (HPy_NULL) has a meaning shared by all hosts; the rest is the host's. */

@@ -123,7 +123,9 @@ typedef struct {
 
 /* A slot, e.g. HPyDef_SLOT(Point_repr, HPy_tp_repr); the implementation is SYM_impl. */
 #define HPyDef_SLOT(SYM, SLOT) HPyDef_SLOT_IMPL(SYM, SYM##_impl, SLOT)
-#define HPyDef_SLOT_IMPL(SYM, IMPL, SLOT) _HPyDef_SLOT_EXPAND(SYM, IMPL, SLOT, _HPySlot_SIG__##SLOT)
+#define HPyDef_SLOT_IMPL(SYM, IMPL, SLOT) _HPyDef_SLOT_EXPAND(SYM, IMPL, SLOT, HPySlot_SIG(SLOT))
+/* The HPyFunc_Signature of a slot: HPySlot_SIG(HPy_tp_repr) is HPyFunc_REPRFUNC. */
+#define HPySlot_SIG(SLOT) _HPySlot_SIG__##SLOT
 #define _HPyDef_SLOT_EXPAND(SYM, IMPL, SLOT, SIG) _HPyDef_SLOT_WITH_SIG(SYM, IMPL, SLOT, SIG)
 #define _HPyDef_SLOT_WITH_SIG(SYM, IMPL, SLOT, SIG)                                  \
     _HPyFunc_DECLARE_##SIG(IMPL);                                                    \
@@ -189,10 +191,13 @@ typedef struct {
     _HPyFunc_TRAMPOLINE_HPyFunc_VECTORCALLFUNC(SYM##_trampoline, SYM##_impl) HPyCallFunction SYM = { \
         (cpy_vectorcallfunc)(void (*)(void))SYM##_trampoline, (HPyCFunction)SYM##_impl};
 
+/* The C-side function of a capsule destructor: SYM(capsule) calls IMPL(name, pointer, context). */
+#define HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL) _HPyFunc_TRAMPOLINE_HPyFunc_CAPSULE_DESTRUCTOR(SYM, IMPL)
+
 /* A capsule destructor; SYM_impl(name, pointer, context) runs without a context. */
 #define HPyCapsule_DESTRUCTOR(SYM)                                               \
     _HPyFunc_DECLARE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_impl);                     \
-    _HPyFunc_TRAMPOLINE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_trampoline, SYM##_impl) \
+    HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM##_trampoline, SYM##_impl)             \
         HPyCapsule_Destructor SYM = {(cpy_PyCapsule_Destructor)SYM##_trampoline, (HPyCFunction)SYM##_impl};
 
 /* tp_destroy never has a C-side trampoline: the host's tp_dealloc calls the implementation. */

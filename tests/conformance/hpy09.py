@@ -12,6 +12,8 @@ it afresh under OUT and runs, unmodified:
   porting   its ``docs/porting-example/steps``: the four setup scripts, then the step tests
   pof       its ``proof-of-concept/``: built in place and as a wheel, in the universal and CPython
             ABIs, then ``test_pof.py``
+  surface   every public name of its headers (macros, functions, types, enumerators), per ABI, must
+            be declared by unihpy's installed headers too (surface.py, with libclang)
 
 All of it runs in one fresh virtual environment, OUT/venv, holding the unihpy wheel, the ``hpy``
 requirement alias wheel (python/hpy-alias: it makes ``setup_requires=['hpy']`` satisfied by
@@ -37,14 +39,14 @@ from pathlib import Path
 SDIST = "hpy-0.9.0.tar.gz"
 SDIST_REQ = "hpy==0.9.0"
 SDIST_SHA256 = "4545310f3a7f9ac249c0f19a80a9b05f46565afb62b7e9225b79493b7b6c70cc"
-PARTS = ("suite", "examples", "porting", "pof")
+PARTS = ("surface", "suite", "examples", "porting", "pof")
 # The ABI names the suite's hpy_abi fixture takes, in the order the summary prints them.
 ABIS = ("cpython", "universal", "debug", "hybrid", "hybrid+debug", "trace", "nopy")
 # test_distutils.py makes a virtual environment per test and pip-installs HPy's own source tree into it
 # (the folder above test/): there is no source tree of HPy to install here, by design.
 SUITE_LEFT_OUT = {"test/hpy_devel/test_distutils.py":
                   "pip-installs the folder above test/, HPy's own source tree, into fresh environments"}
-TEST_TOOLS = ["pytest", "pytest-xdist", "filelock", "wheel"]
+TEST_TOOLS = ["pytest", "pytest-xdist", "filelock", "wheel", "libclang"]
 
 
 def cache_dir():
@@ -193,6 +195,31 @@ def part_pof(src, py, out, log, jobs):
                 row[1] += got[1]
                 row[2] += got[2]
             failed += [f"{abi}/{how}: {name}" for name in part_failed]
+    return counts, failed
+
+
+def part_surface(src, py, out, log, jobs):
+    """One test per ABI (and per header users include by name): passed when no name is missing."""
+    script = Path(__file__).with_name("surface.py")
+    proc = subprocess.run([py, script, "--hpy09-include", src / "hpy" / "devel" / "include"],
+                          capture_output=True, text=True)
+    with open(log, "a") as f:
+        f.write(proc.stdout + proc.stderr)
+    counts, failed = {}, []
+    for line in proc.stdout.splitlines():
+        check = re.match(r"surface: (\w+) ABI(?:, \S+)?: (?:.*: (\d+) missing|present)", line)
+        lost_header = line.startswith("surface: header ")
+        if not check and not lost_header:
+            continue
+        row = counts.setdefault(check.group(1) if check else "nopy", [0, 0, 0])
+        row[1] += 1
+        if check and check.group(2) in (None, "0"):
+            row[0] += 1
+        else:
+            failed.append(line)
+    failed += [line.strip() for line in proc.stdout.splitlines() if line.startswith("    missing")]
+    if proc.returncode and not failed:
+        failed.append(f"surface.py failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
     return counts, failed
 
 

@@ -12,6 +12,10 @@ it afresh under OUT and runs, unmodified:
   porting   its ``docs/porting-example/steps``: the four setup scripts, then the step tests
   pof       its ``proof-of-concept/``: built in place and as a wheel, in the universal and CPython
             ABIs, then ``test_pof.py``
+  requirements  projects that require the distribution ``hpy`` build against unihpy offline, with
+            no HPy from PyPI: ``setup_requires=['hpy>=0.9.0rc1']`` (setup.py build_ext), a PEP 517
+            project with ``hpy>=0.9`` in ``build-system.requires`` (pip, isolated build, from a wheel
+            folder only), the same with ``--no-build-isolation --check-build-dependencies``
   surface   every public name of its headers (macros, functions, types, enumerators), per ABI, must
             be declared by unihpy's installed headers too (surface.py, with libclang)
 
@@ -39,7 +43,7 @@ from pathlib import Path
 SDIST = "hpy-0.9.0.tar.gz"
 SDIST_REQ = "hpy==0.9.0"
 SDIST_SHA256 = "4545310f3a7f9ac249c0f19a80a9b05f46565afb62b7e9225b79493b7b6c70cc"
-PARTS = ("surface", "suite", "examples", "porting", "pof")
+PARTS = ("surface", "requirements", "suite", "examples", "porting", "pof")
 # The ABI names the suite's hpy_abi fixture takes, in the order the summary prints them.
 ABIS = ("cpython", "universal", "debug", "hybrid", "hybrid+debug", "trace", "nopy")
 # test_distutils.py makes a virtual environment per test and pip-installs HPy's own source tree into it
@@ -198,6 +202,73 @@ def part_pof(src, py, out, log, jobs):
     return counts, failed
 
 
+REQ_MODULE = r"""
+#include <hpy.h>
+HPyDef_METH(answer, "answer", HPyFunc_NOARGS)
+static HPy answer_impl(HPyContext *ctx, HPy self) { return HPyLong_FromLong(ctx, 42); }
+static HPyDef *defines[] = { &answer, NULL };
+static HPyModuleDef moduledef = { .doc = "requires hpy", .defines = defines };
+HPy_MODINIT(reqmod, moduledef)
+"""
+REQ_SETUP = """
+from setuptools import setup, Extension
+setup(name="reqproj", version="1.0", hpy_ext_modules=[Extension("reqmod", sources=["reqmod.c"])],
+      {extra})
+"""
+REQ_PYPROJECT = """
+[build-system]
+requires = ["setuptools", "wheel", "hpy>=0.9"]
+build-backend = "setuptools.build_meta"
+[project]
+name = "reqproj"
+version = "1.0"
+dependencies = ["hpy>=0.9"]
+"""
+
+
+def part_requirements(src, py, out, log, jobs):
+    """Three ways a project asks for the distribution hpy; each must find unihpy's alias and build."""
+    wheels = out / "requirements-wheels"
+    # The isolated build installs its build requirements from this folder alone: unihpy and its alias,
+    # and setuptools and wheel (fetched now; the build itself runs with --no-index).
+    wheels.mkdir()
+    for whl in WHEELS.glob("*.whl"):
+        shutil.copy(whl, wheels)
+    run([py, "-m", "pip", "download", "-q", "-d", wheels, "setuptools", "wheel"], log)
+    env = offline_env()
+    check_import = [py, "-c", "import reqmod, importlib.metadata as m; assert reqmod.answer() == 42; "
+                    "v = m.version('hpy'); assert '+unihpy' in v, v; print('hpy', v)"]
+    results = {}
+
+    def project(name, setup_extra, pyproject):
+        work = out / f"req-{name}"
+        work.mkdir()
+        (work / "reqmod.c").write_text(REQ_MODULE)
+        (work / "setup.py").write_text(REQ_SETUP.format(extra=setup_extra))
+        if pyproject:
+            (work / "pyproject.toml").write_text(REQ_PYPROJECT)
+        return work
+
+    work = project("setup_requires", "setup_requires=['hpy>=0.9.0rc1']", False)
+    ok = run([py, "setup.py", "--hpy-abi=universal", "build_ext", "--inplace"], log, cwd=work, env=env,
+             check=False) == 0
+    # setuptools puts what it had to fetch for setup_requires into .eggs: nothing may be there.
+    ok = ok and not list(work.glob(".eggs/hpy*"))
+    results["setup_requires"] = ok and run(check_import, log, cwd=work, env=env, check=False) == 0
+
+    for name, flags in [("pep517-isolated", ["--find-links", wheels]),
+                        ("pep517-no-isolation", ["--no-build-isolation", "--check-build-dependencies"])]:
+        work = project(name, "", True)
+        ok = run([py, "-m", "pip", "install", "-q", "--no-index", *flags, "."],
+                 log, cwd=work, env=env, check=False) == 0
+        here = out / f"req-{name}-run"
+        here.mkdir()
+        results[name] = ok and run(check_import, log, cwd=here, env=env, check=False) == 0
+        run([py, "-m", "pip", "uninstall", "-q", "-y", "reqproj"], log, env=env, check=False)
+    passed = sum(results.values())
+    return {"nopy": [passed, len(results), 0]}, [name for name, ok in results.items() if not ok]
+
+
 def part_surface(src, py, out, log, jobs):
     """One test per ABI (and per header users include by name): passed when no name is missing."""
     script = Path(__file__).with_name("surface.py")
@@ -245,7 +316,9 @@ def main():
         tar.extractall(out / "sdist", filter="data")
     src = out / "sdist" / "hpy-0.9.0"
     start = time.monotonic()
-    py = make_venv(out, Path(args.wheels).resolve(), log)
+    global WHEELS
+    WHEELS = Path(args.wheels).resolve()
+    py = make_venv(out, WHEELS, log)
     print(f"conformance: virtual environment ready in {time.monotonic() - start:.0f} s", flush=True)
 
     ok = True

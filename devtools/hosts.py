@@ -36,8 +36,15 @@ BUILD = ROOT / "build" / "hosts"
 MIRROR = os.environ.get("UNIHPY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # Pure-Python test tools every host imports from one shared folder (these versions run on 3.9 to 3.14).
 PYLIB = CACHE / "pylib"
-PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.5.0", "iniconfig==2.0.0", "exceptiongroup", "tomli"]
+PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.5.0", "iniconfig==2.0.0", "exceptiongroup", "tomli",
+                      "filelock==3.16.1"]
 APT_NO_EXPIRY = ["-o", "Acquire::Check-Valid-Until=false"]
+
+
+# HPy 0.9.0's own suite (tests/conformance) compiles its modules inside the host through hpy.devel and
+# setuptools, as its users do: the chroots carry a C compiler and Debian's setuptools (whose .pth
+# provides `distutils` on CPython 3.12+).
+BUILD_TOOLS = ["gcc", "libc6-dev", "python3-setuptools"]
 
 
 @dataclass
@@ -68,8 +75,8 @@ class Host:
 
 SYSTEMS = {
     "bookworm": System("bookworm", ["pypy3", "pypy3-dev"], chroot=False),
-    "trixie": System("trixie", ["python3.13", "python3.13-dev", "pypy3", "pypy3-dev"]),
-    "sid": System("sid", ["python3.14", "python3.14-dev", "python3.14-dbg", "pypy3", "pypy3-dev"]),
+    "trixie": System("trixie", ["python3.13", "python3.13-dev", "pypy3", "pypy3-dev"] + BUILD_TOOLS),
+    "sid": System("sid", ["python3.14", "python3.14-dev", "python3.14-dbg", "pypy3", "pypy3-dev"] + BUILD_TOOLS),
 }
 HOSTS = [
     Host("cpython-3.11", "bookworm", str(ROOT / ".venv" / "bin" / "python"), "unihpy",
@@ -330,6 +337,12 @@ def build_host(host, quiet=True, announce=True):
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(ROOT / "python" / "hpy", site / "hpy",
                     ignore=shutil.ignore_patterns("__pycache__", "devel"))
+    # hpy.devel as installed here (headers, helper sources, static libraries: none depends on the
+    # interpreter in the universal ABI), for the suites that compile modules on the host itself.
+    installed_devel = Path(subprocess.run([str(venv_bin / "python"), "-c", "import hpy.devel, os; "
+                                           "print(os.path.dirname(hpy.devel.__file__))"],
+                                          capture_output=True, text=True, check=True).stdout.strip())
+    shutil.copytree(installed_devel, site / "hpy" / "devel", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(build / ("universal" + facts["ext_suffix"]), site / "hpy")
     shutil.copy2(ROOT / "python" / "unihpy.pth", site)
     if announce:

@@ -16,6 +16,9 @@ it afresh under OUT and runs, unmodified:
             no HPy from PyPI: ``setup_requires=['hpy>=0.9.0rc1']`` (setup.py build_ext), a PEP 517
             project with ``hpy>=0.9`` in ``build-system.requires`` (pip, isolated build, from a wheel
             folder only), the same with ``--no-build-isolation --check-build-dependencies``
+  hosts     the suite again in the universal and debug ABIs on every other CPython that
+            devtools/hosts.py has created (3.13, 3.14, 3.14d), modules compiled there by hpy.devel;
+            failures are counted against tests/e2e/host_differences.py's explanations
   surface   every public name of its headers (macros, functions, types, enumerators), per ABI, must
             be declared by unihpy's installed headers too (surface.py, with libclang)
 
@@ -43,7 +46,7 @@ from pathlib import Path
 SDIST = "hpy-0.9.0.tar.gz"
 SDIST_REQ = "hpy==0.9.0"
 SDIST_SHA256 = "4545310f3a7f9ac249c0f19a80a9b05f46565afb62b7e9225b79493b7b6c70cc"
-PARTS = ("surface", "requirements", "suite", "examples", "porting", "pof")
+PARTS = ("surface", "requirements", "suite", "examples", "porting", "pof", "hosts")
 # The ABI names the suite's hpy_abi fixture takes, in the order the summary prints them.
 ABIS = ("cpython", "universal", "debug", "hybrid", "hybrid+debug", "trace", "nopy")
 # test_distutils.py makes a virtual environment per test and pip-installs HPy's own source tree into it
@@ -269,6 +272,49 @@ def part_requirements(src, py, out, log, jobs):
     return {"nopy": [passed, len(results), 0]}, [name for name, ok in results.items() if not ok]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def other_cpythons():
+    """The CPython hosts of devtools/hosts.py besides this one: (name, why missing or None)."""
+    sys.path.insert(0, str(ROOT / "devtools"))
+    import hosts
+    return [(h.name, hosts.host_missing(h)) for h in hosts.HOSTS
+            if h.name.startswith("cpython-") and h.hpy == "unihpy" and h.name != "cpython-3.11"]
+
+
+def part_hosts(src, py, out, log, jobs):
+    """The suite's universal and debug tests on each other CPython (two hosts at a time)."""
+    import concurrent.futures
+    work = out / "hosts-suite"
+    shutil.copytree(src / "test", work / "test")
+    ignore = [f"--ignore={p}" for p in SUITE_LEFT_OUT]
+    counts, failed = {}, []
+
+    def one(name):
+        junit = out / f"hosts-{name}.xml"
+        host_log = out / f"hosts-{name}.log"
+        run([sys.executable, ROOT / "devtools" / "hosts.py", "run", name, "--", "python", "-m", "pytest",
+             "-p", "no:cacheprovider", "-q", f"--junitxml={junit}", "-k", "(universal or debug) and not hybrid"]
+            + ignore + [work / "test"], host_log, cwd=work, check=False)
+        if not junit.exists():
+            return name, {}, [f"{name}: pytest wrote no report; see {host_log}"]
+        return (name,) + pytest_counts(junit)
+
+    available = []
+    for name, why in other_cpythons():
+        if why:
+            print(f"    {name}: skipped: {why}")
+        else:
+            available.append(name)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for name, host_counts, host_failed in pool.map(one, available):
+            for abi, row in host_counts.items():
+                counts[f"{name} {abi}"] = row
+            failed += [f"{name}: {t}" for t in host_failed]
+    return counts, failed
+
+
 def part_surface(src, py, out, log, jobs):
     """One test per ABI (and per header users include by name): passed when no name is missing."""
     script = Path(__file__).with_name("surface.py")
@@ -334,9 +380,8 @@ def main():
         print(f"conformance: {part}: {passed} passed of {total}"
               + (f" ({skipped} skipped)" if skipped else "")
               + f" in {time.monotonic() - start:.0f} s", flush=True)
-        for abi in ABIS:
-            if abi in counts:
-                print(f"    {abi:<13} {counts[abi][0]:>5} / {counts[abi][1]}")
+        for key in sorted(counts, key=lambda k: (k.rpartition(" ")[0], ABIS.index(k.rpartition(" ")[2]))):
+            print(f"    {key:<26} {counts[key][0]:>5} / {counts[key][1]}")
         for name in failed[:40]:
             print(f"    FAILED {name}")
         if len(failed) > 40:

@@ -9,9 +9,11 @@ _HPY_EXTERN_C_BEGIN
 HPyAPI_RUNTIME_FUNC int HPyHelpers_AddType(HPyContext *ctx, HPy obj, const char *name, HPyType_Spec *hpyspec,
                                            HPyType_SpecParam *params);
 
-/* Parses positional arguments by format units (see docs/api.md); 1 on success, 0 with an exception
-   set (TypeError for a wrong call, SystemError for a bad format). Messages read "name() what" after
-   a ":name" suffix, "function what" without one; a ";message" suffix replaces them all.
+/* Parses positional arguments by format units (b B h H i I l k L K n f d s O p; "|" before the
+   optional ones, "$" before keyword-only ones in the keyword variants); 1 on success, 0 with an
+   exception set (TypeError for a wrong call, SystemError for a bad format). Messages read
+   "name() what" after a ":name" suffix, "function what" without one; a ";message" suffix replaces
+   them all.
    Handles stored through "O" are borrowed from `args`. */
 HPyAPI_RUNTIME_FUNC int HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                                      const char *fmt, ...);

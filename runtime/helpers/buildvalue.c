@@ -178,13 +178,15 @@ static int check_dict_items(HPyContext *ctx, Check *ck, const char **pf, const c
         if (!check_item(ctx, ck, &f, open))
             return 0;
         *count += 2;
+        const char *after = f;
         f = skip_blanks(f);
         if (*f == ',') {
             f = skip_blanks(f + 1);
         } else if (is_closer(*f) && *f != '}') {
             unmatched(ctx, ck->fmt, open);
             return 0;
-        } else if (*f != '}' && *f != '\0') {
+        } else if (*f != '}' && *f != '\0' && f == after) {
+            /* Blanks alone may separate pairs too (as in CPython); nothing at all may not. */
             format_error(ctx, ck->fmt, f, "missing ','");
             return 0;
         }

@@ -452,7 +452,8 @@ static int format_unit(HPyContext *ctx, Writer *w, const char **pf, va_list *ap)
         HPy h = va_arg(*ap, HPy);
         if (HPy_IsNull(h) || !HPyUnicode_Check(ctx, h)) {
             bad_format(ctx, spec,
-                       HPy_IsNull(h) ? "HPy_NULL passed as value for formatting unit '%U'" : "'%U' needs a str");
+                       HPy_IsNull(h) ? "HPy_NULL passed as value for formatting unit '%U'"
+                                     : "'%U' needs a str");
             return 0;
         }
         return w_put_str(ctx, w, h, width, precision);

@@ -19,7 +19,8 @@ int HPyHelpers_PackArgsAndKeywords(HPyContext *ctx, const HPy *args, size_t narg
     HPy_ssize_t nkw = 0;
     HPy tuple = HPy_NULL, dict = HPy_NULL;
     if (out_args_tuple == NULL || out_kwd == NULL) {
-        HPyErr_Format(ctx, ctx->h_SystemError, "HPyHelpers_PackArgsAndKeywords: argument '%s' must not be NULL",
+        HPyErr_Format(ctx, ctx->h_SystemError,
+                      "HPyHelpers_PackArgsAndKeywords: argument '%s' must not be NULL",
                       out_args_tuple == NULL ? "out_pos_args" : "out_kwd");
         return 0;
     }

@@ -9,7 +9,11 @@ _HPY_EXTERN_C_BEGIN
 HPyAPI_RUNTIME_FUNC int HPyHelpers_AddType(HPyContext *ctx, HPy obj, const char *name, HPyType_Spec *hpyspec,
                                            HPyType_SpecParam *params);
 
-/* Parses positional arguments by format units (see docs/api.md); 1 on success, 0 with TypeError set.
+/* Parses positional arguments by format units (b B h H i I l k L K n f d s O p; "|" before the
+   optional ones, "$" before keyword-only ones in the keyword variants); 1 on success, 0 with an
+   exception set (TypeError for a wrong call, SystemError for a bad format). Messages read
+   "name() what" after a ":name" suffix, "function what" without one; a ";message" suffix replaces
+   them all.
    Handles stored through "O" are borrowed from `args`. */
 HPyAPI_RUNTIME_FUNC int HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                                      const char *fmt, ...);
@@ -19,7 +23,8 @@ HPyAPI_RUNTIME_FUNC int HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy 
 HPyAPI_RUNTIME_FUNC int HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                                              HPy kwnames, const char *fmt, const char *keywords[], ...);
 
-/* As HPyArg_ParseKeywords, with the keywords in a dict (tp_new / tp_init style). */
+/* As HPyArg_ParseKeywords, with the keywords in a dict (tp_new / tp_init style). "O" needs `ht`:
+   the handles it stores (positional ones included) belong to the tracker. */
 HPyAPI_RUNTIME_FUNC int HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args,
                                                  HPy_ssize_t nargs, HPy kw, const char *fmt,
                                                  const char *keywords[], ...);
@@ -34,8 +39,9 @@ HPyAPI_RUNTIME_FUNC HPy HPyUnicode_FromFormatV(HPyContext *ctx, const char *fmt,
 /* Sets exception h_type with a formatted message; always returns HPy_NULL. */
 HPyAPI_RUNTIME_FUNC HPy HPyErr_Format(HPyContext *ctx, HPy h_type, const char *fmt, ...);
 
-/* Splits vectorcall-style (args, nargs, kwnames) into a tuple and a dict (new handles, or HPy_NULL
-   for an empty dict). Returns 1 on success, 0 with an exception set. */
+/* Splits vectorcall-style (args, nargs, kwnames) into a tuple and a dict: new handles, HPy_NULL for
+   no positional arguments or no keywords. Returns 1 on success (the outputs are written then only),
+   0 with an exception set (SystemError when an output pointer is NULL). */
 HPyAPI_RUNTIME_FUNC int HPyHelpers_PackArgsAndKeywords(HPyContext *ctx, const HPy *args, size_t nargs,
                                                        HPy kwnames, HPy *out_args_tuple, HPy *out_kwd);
 

@@ -16,28 +16,18 @@ typedef struct {
     int min_args; /* units before '|' (or '$') are required */
     int max_pos;  /* units from '$' on are keyword-only */
     int has_O;
-    const char *custom; /* the text after ';', replaces argument-error messages */
-    char where[216];    /* "name()" for messages: from ':' or "function()" */
-    int named;          /* 1 if ':' gave a name */
+    /* NULL, or the ':' (a function name for messages follows) or ';' (a message that replaces
+       every error message follows) that ends the units. */
+    const char *err_fmt;
 } ParseFormat;
 
-static void set_system_error(HPyContext *ctx, const char *fmt, ...)
+/* Every parse error goes through here, so that all of them read alike: "name() what" when the
+   format names the function after ':', "function what" otherwise, and only the text after ';'
+   when the format gives one. */
+static void set_error(HPyContext *ctx, HPy exc, const ParseFormat *pf, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    HPy msg = HPyUnicode_FromFormatV(ctx, fmt, ap);
-    va_end(ap);
-    if (HPy_IsNull(msg))
-        return;
-    HPyErr_SetObject(ctx, ctx->h_SystemError, msg);
-    HPy_Close(ctx, msg);
-}
-
-/* Errors about what the caller passed: the ';' message, if any, wins, as in CPython. */
-static void set_arg_error(HPyContext *ctx, const ParseFormat *pf, const char *fmt, ...)
-{
-    if (pf->custom != NULL) {
-        HPyErr_SetString(ctx, ctx->h_TypeError, pf->custom);
+    if (pf->err_fmt != NULL && *pf->err_fmt == ';') {
+        HPyErr_SetString(ctx, exc, pf->err_fmt + 1);
         return;
     }
     va_list ap;
@@ -46,9 +36,15 @@ static void set_arg_error(HPyContext *ctx, const ParseFormat *pf, const char *fm
     va_end(ap);
     if (HPy_IsNull(msg))
         return;
-    HPyErr_SetObject(ctx, ctx->h_TypeError, msg);
+    /* The name is cut by bytes: the formatter repairs a cut inside a UTF-8 sequence. */
+    if (pf->err_fmt != NULL)
+        HPyErr_Format(ctx, exc, "%.200s() %U", pf->err_fmt + 1, msg);
+    else
+        HPyErr_Format(ctx, exc, "function %U", msg);
     HPy_Close(ctx, msg);
 }
+
+static const char unknown_unit[] = "unknown arg format code";
 
 /* Validates the whole format before any argument is touched, so a malformed format fails the
    same way whatever the caller passed. */
@@ -56,57 +52,44 @@ static int scan_format(HPyContext *ctx, const char *fmt, int keywords_allowed, c
                        ParseFormat *pf)
 {
     int seen_bar = 0, seen_dollar = 0;
-    const char *fname = NULL;
     memset(pf, 0, sizeof(*pf));
     if (fmt == NULL) {
-        set_system_error(ctx, "%s: the format string is NULL", api);
+        HPyErr_Format(ctx, ctx->h_SystemError, "%s: the format string is NULL", api);
         return 0;
     }
-    for (const char *p = fmt; *p; p++) {
+    const char *end = fmt + strcspn(fmt, ":;");
+    if (*end != '\0')
+        pf->err_fmt = end;
+    for (const char *p = fmt; p != end; p++) {
         char c = *p;
-        if (c == ':') {
-            fname = p + 1;
-            break;
-        }
-        if (c == ';') {
-            pf->custom = p + 1;
-            break;
-        }
         if (c == '|') {
             if (seen_bar || seen_dollar) {
-                set_system_error(ctx, "%s: '|' %s in format \"%s\"", api,
-                                 seen_bar ? "given twice" : "must come before '$'", fmt);
+                set_error(ctx, ctx->h_SystemError, pf, "'|' %s in the format passed to %s",
+                          seen_bar ? "given twice" : "after '$'", api);
                 return 0;
             }
             seen_bar = 1;
             pf->min_args = pf->n_units;
-        } else if (c == '$') {
-            if (!keywords_allowed) {
-                set_system_error(
-                    ctx, "%s: '$' (keyword-only) is only valid with keyword parsing, in format \"%s\"", api,
-                    fmt);
-                return 0;
-            }
+        } else if (c == '$' && keywords_allowed) {
             if (seen_dollar) {
-                set_system_error(ctx, "%s: '$' given twice in format \"%s\"", api, fmt);
+                set_error(ctx, ctx->h_SystemError, pf, "'$' given twice in the format passed to %s", api);
                 return 0;
             }
             seen_dollar = 1;
             pf->max_pos = pf->n_units;
-            /* HPy 0.9: keyword-only arguments are always optional. */
+            /* Keyword-only arguments are always optional. */
             if (!seen_bar)
                 pf->min_args = pf->n_units;
-        } else if (c != '\0' && strchr(parse_units, c) != NULL) {
+        } else if (strchr(parse_units, c) != NULL) {
             if (c == 'O')
                 pf->has_O = 1;
             if (pf->n_units == INT_MAX) {
-                set_system_error(ctx, "%s: format too long", api);
+                set_error(ctx, ctx->h_SystemError, pf, "format passed to %s too long", api);
                 return 0;
             }
             pf->n_units++;
         } else {
-            set_system_error(ctx, "%s: unknown format unit '%c' in format \"%s\"", api, (int)(unsigned char)c,
-                             fmt);
+            set_error(ctx, ctx->h_SystemError, pf, unknown_unit);
             return 0;
         }
     }
@@ -114,33 +97,13 @@ static int scan_format(HPyContext *ctx, const char *fmt, int keywords_allowed, c
         pf->min_args = pf->n_units;
     if (!seen_dollar)
         pf->max_pos = pf->n_units;
-    pf->named = fname != NULL;
-    /* Bytes, not characters: the formatter repairs a name cut inside a UTF-8 sequence. */
-    size_t len = fname ? strlen(fname) : 0;
-    if (len > 200)
-        len = 200;
-    if (fname) {
-        memcpy(pf->where, fname, len);
-        memcpy(pf->where + len, "()", 3);
-    } else {
-        memcpy(pf->where, "function()", sizeof("function()"));
-    }
     return 1;
 }
 
-static const char *plural(long n)
-{
-    return n == 1 ? "" : "s";
-}
-
-/* Reports a conversion failure in CPython's words: "f() argument 1 must be int, not str". */
+/* Reports a conversion failure with the argument's place and type: "argument 1 must be int, not str". */
 static void set_type_error(HPyContext *ctx, const ParseFormat *pf, HPy arg, const char *expected, int pos,
                            const char *kwname)
 {
-    if (pf->custom != NULL) {
-        HPyErr_SetString(ctx, ctx->h_TypeError, pf->custom);
-        return;
-    }
     HPy type = HPy_Type(ctx, arg);
     const char *tname = "?";
     if (HPy_Is(ctx, arg, ctx->h_None))
@@ -154,13 +117,10 @@ static void set_type_error(HPyContext *ctx, const ParseFormat *pf, HPy arg, cons
     } else {
         HPyErr_Clear(ctx);
     }
-    const char *sep = pf->named ? " " : "";
-    const char *prefix = pf->named ? pf->where : "";
     if (kwname != NULL)
-        set_arg_error(ctx, pf, "%s%sargument '%s' must be %s, not %.50s", prefix, sep, kwname, expected,
-                      tname);
+        set_error(ctx, ctx->h_TypeError, pf, "argument '%s' must be %s, not %.50s", kwname, expected, tname);
     else
-        set_arg_error(ctx, pf, "%s%sargument %d must be %s, not %.50s", prefix, sep, pos, expected, tname);
+        set_error(ctx, ctx->h_TypeError, pf, "argument %d must be %s, not %.50s", pos, expected, tname);
     if (!HPy_IsNull(type))
         HPy_Close(ctx, type);
 }
@@ -177,16 +137,21 @@ static int conversion_failed(HPyContext *ctx, const ParseFormat *pf, HPy arg, co
     return 0;
 }
 
-/* Signed units: the value must fit the C type; the messages are CPython's, naming the type. */
+/* Signed units: the value must fit the C type. Through a C long, as the numbers units b, h, i
+   and l are documented; L alone needs a long long. */
 static int as_ranged(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, const char *kwname,
                      long long min, long long max, const char *what, long long *out)
 {
-    long long v = HPyLong_AsLongLong(ctx, arg);
+    long long v;
+    if (max > LONG_MAX || min < LONG_MIN)
+        v = HPyLong_AsLongLong(ctx, arg);
+    else
+        v = HPyLong_AsLong(ctx, arg);
     if (v == -1 && HPyErr_Occurred(ctx))
         return conversion_failed(ctx, pf, arg, "int", pos, kwname);
     if (v < min || v > max) {
-        HPyErr_Format(ctx, ctx->h_OverflowError, "%s is %s", what,
-                      v < min ? "less than minimum" : "greater than maximum");
+        set_error(ctx, ctx->h_OverflowError, pf, "%s is %s", what,
+                  v < min ? "less than minimum" : "greater than maximum");
         return 0;
     }
     *out = v;
@@ -218,7 +183,7 @@ static int as_double(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, c
 #define SIGNED_UNIT(CTYPE, MIN, MAX, WHAT)                             \
     {                                                                  \
         CTYPE *out = va_arg(*ap, CTYPE *);                             \
-        long long v;                                                   \
+        long long v = 0;                                               \
         if (absent)                                                    \
             return 1;                                                  \
         if (!as_ranged(ctx, pf, arg, pos, kwname, MIN, MAX, WHAT, &v)) \
@@ -230,7 +195,7 @@ static int as_double(HPyContext *ctx, const ParseFormat *pf, HPy arg, int pos, c
 #define MASK_UNIT(CTYPE)                             \
     {                                                \
         CTYPE *out = va_arg(*ap, CTYPE *);           \
-        unsigned long long v;                        \
+        unsigned long long v = 0;                    \
         if (absent)                                  \
             return 1;                                \
         if (!as_mask(ctx, pf, arg, pos, kwname, &v)) \
@@ -307,7 +272,7 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
         if (absent)
             return 1;
         if (!HPyUnicode_Check(ctx, arg)) {
-            set_type_error(ctx, pf, arg, "str", pos, kwname);
+            set_error(ctx, ctx->h_TypeError, pf, "a str is required");
             return 0;
         }
         HPy_ssize_t size;
@@ -315,7 +280,7 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
         if (data == NULL)
             return 0;
         if ((HPy_ssize_t)strlen(data) != size) {
-            HPyErr_SetString(ctx, ctx->h_ValueError, "embedded null character");
+            set_error(ctx, ctx->h_ValueError, pf, "embedded null character");
             return 0;
         }
         *out = data;
@@ -340,7 +305,7 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
     }
     default:
         /* scan_format rejected everything else. */
-        set_system_error(ctx, "unknown format unit '%c'", (int)(unsigned char)unit);
+        set_error(ctx, ctx->h_SystemError, pf, unknown_unit);
         return 0;
     }
 }
@@ -350,27 +315,38 @@ static int convert_unit(HPyContext *ctx, const ParseFormat *pf, char unit, HPy a
 
 /* Walks the format and converts every unit. Unit i takes args[i] if positional, else kwvals[i]
    (HPy_NULL when absent). Dict values are owned: those whose C value borrows from them ('O', 's')
-   move into the tracker; the rest stay in kwvals for the caller to close. */
+   move into the tracker; the rest stay in kwvals for the caller to close. With `track_positional`
+   (the dict variant, whose caller may close its argument array right after parsing), positional
+   arguments for 'O' and 's' are duplicated into the tracker too, when there is one. */
 static int convert_all(HPyContext *ctx, HPyTracker *ht, const ParseFormat *pf, const char *fmt,
                        const char *keywords[], const HPy *args, size_t nargs, HPy *kwvals, int kw_owned,
-                       va_list *ap)
+                       int track_positional, va_list *ap)
 {
     int i = 0;
-    for (const char *p = fmt; *p && *p != ':' && *p != ';'; p++) {
+    const char *end = pf->err_fmt != NULL ? pf->err_fmt : fmt + strlen(fmt);
+    for (const char *p = fmt; p != end; p++) {
         char unit = *p;
         if (unit == '|' || unit == '$')
             continue;
         HPy arg = HPy_NULL;
         const char *kwname = NULL;
+        int borrows = unit == 'O' || unit == 's';
         if ((size_t)i < nargs) {
             arg = args[i];
+            if (track_positional && borrows && ht != NULL) {
+                arg = HPy_Dup(ctx, arg);
+                if (HPyTracker_Add(ctx, *ht, arg) < 0) {
+                    HPy_Close(ctx, arg);
+                    return 0;
+                }
+            }
         } else if (kwvals != NULL && !HPy_IsNull(kwvals[i])) {
             arg = kwvals[i];
             kwname = keywords[i];
         }
         if (!convert_unit(ctx, pf, unit, arg, i + 1, kwname, ap))
             return 0;
-        if (kw_owned && kwname != NULL && ht != NULL && (unit == 'O' || unit == 's')) {
+        if (kw_owned && kwname != NULL && ht != NULL && borrows) {
             if (HPyTracker_Add(ctx, *ht, arg) < 0)
                 return 0;
             kwvals[i] = HPy_NULL;
@@ -396,54 +372,49 @@ static void fail_tracker(HPyContext *ctx, HPyTracker *ht)
     }
 }
 
-static int check_positional_count(HPyContext *ctx, const ParseFormat *pf, size_t nargs)
-{
-    long n = (long)nargs;
-    if (pf->n_units == 0 && nargs > 0) {
-        set_arg_error(ctx, pf, "%s takes no arguments (%ld given)", pf->where, n);
-        return 0;
-    }
-    if (n > pf->n_units || n < pf->min_args) {
-        int bound = n < pf->min_args ? pf->min_args : pf->n_units;
-        const char *how = pf->min_args == pf->n_units ? "exactly" : n < pf->min_args ? "at least" : "at most";
-        set_arg_error(ctx, pf, "%s takes %s %d argument%s (%ld given)", pf->where, how, bound, plural(bound),
-                      n);
-        return 0;
-    }
-    return 1;
-}
+static const char too_many_args[] = "mismatched args (too many arguments for fmt)";
 
 int HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs, const char *fmt, ...)
 {
     ParseFormat pf;
     if (!start_tracker(ctx, ht))
         return 0;
-    if (!scan_format(ctx, fmt, 0, "HPyArg_Parse", &pf) || !check_positional_count(ctx, &pf, nargs)) {
-        fail_tracker(ctx, ht);
-        return 0;
+    if (!scan_format(ctx, fmt, 0, "HPyArg_Parse", &pf))
+        goto fail;
+    if (nargs < (size_t)pf.min_args) {
+        set_error(ctx, ctx->h_TypeError, &pf, "required positional argument missing");
+        goto fail;
+    }
+    if (nargs > (size_t)pf.n_units) {
+        set_error(ctx, ctx->h_TypeError, &pf, too_many_args);
+        goto fail;
     }
     va_list ap;
     va_start(ap, fmt);
-    int ok = convert_all(ctx, ht, &pf, fmt, NULL, args, nargs, NULL, 0, &ap);
+    int ok = convert_all(ctx, ht, &pf, fmt, NULL, args, nargs, NULL, 0, 0, &ap);
     va_end(ap);
     if (!ok)
         fail_tracker(ctx, ht);
     return ok;
+
+fail:
+    fail_tracker(ctx, ht);
+    return 0;
 }
 
 /* Checks `keywords` against the format; returns the number of leading positional-only ("")
-   names, or -1 with SystemError. */
+   names, or -1 with an exception set. */
 static int scan_keywords(HPyContext *ctx, const ParseFormat *pf, const char *keywords[], const char *api)
 {
     int n = 0, npos_only = 0;
     if (keywords == NULL) {
-        set_system_error(ctx, "%s: the keywords list is NULL", api);
+        set_error(ctx, ctx->h_SystemError, pf, "keywords list passed to %s is NULL", api);
         return -1;
     }
     for (; keywords[n] != NULL; n++) {
         if (keywords[n][0] == '\0') {
             if (npos_only != n) {
-                set_system_error(ctx, "%s: empty keyword parameter name after a named one", api);
+                set_error(ctx, ctx->h_SystemError, pf, "empty keyword parameter name");
                 return -1;
             }
             npos_only++;
@@ -451,13 +422,15 @@ static int scan_keywords(HPyContext *ctx, const ParseFormat *pf, const char *key
         if (n == INT_MAX - 1)
             break;
     }
+    /* A TypeError, as for the other mismatches between the call and the format. */
     if (n != pf->n_units) {
-        set_system_error(ctx, "%s: the format has %d unit%s but the keywords list has %d name%s", api,
-                         pf->n_units, plural(pf->n_units), n, plural(n));
+        set_error(ctx, ctx->h_TypeError, pf, "mismatched args (too %s keywords for fmt)",
+                  n < pf->n_units ? "few" : "many");
         return -1;
     }
     if (pf->max_pos < npos_only) {
-        set_system_error(ctx, "%s: a keyword-only argument ('$') cannot be positional-only (\"\")", api);
+        set_error(ctx, ctx->h_SystemError, pf,
+                  "keyword-only argument ('$') cannot be positional-only (\"\") in %s", api);
         return -1;
     }
     return npos_only;
@@ -472,45 +445,25 @@ static int find_keyword(const char *keywords[], int from, int n_units, const cha
     return -1;
 }
 
-/* The checks CPython makes before converting anything: too many, unknown or doubled arguments,
-   and missing required ones. kwvals[i] is already filled for arguments given by keyword. */
-static int check_counts(HPyContext *ctx, const ParseFormat *pf, size_t nargs, HPy_ssize_t nkw)
+static int check_positional(HPyContext *ctx, const ParseFormat *pf, size_t nargs)
 {
-    long n = (long)nargs;
-    if (n > pf->max_pos) {
-        /* "positional" only tells the caller something when keyword-only arguments exist. */
-        const char *kind = pf->max_pos < pf->n_units ? "positional " : "";
-        if (pf->max_pos == 0)
-            set_arg_error(ctx, pf, "%s takes no %sarguments (%ld given)", pf->where, kind, n);
-        else
-            set_arg_error(ctx, pf, "%s takes at most %d %sargument%s (%ld given)", pf->where, pf->max_pos,
-                          kind, plural(pf->max_pos), n);
-        return 0;
-    }
-    if ((HPy_ssize_t)nargs + nkw > pf->n_units) {
-        long total = (long)((HPy_ssize_t)nargs + nkw);
-        set_arg_error(ctx, pf, "%s takes at most %d argument%s (%ld given)", pf->where, pf->n_units,
-                      plural(pf->n_units), total);
-        return 0;
-    }
-    return 1;
+    if (nargs <= (size_t)pf->max_pos)
+        return 1;
+    if (pf->max_pos < pf->n_units)
+        set_error(ctx, ctx->h_TypeError, pf, "keyword only argument passed as positional argument");
+    else
+        set_error(ctx, ctx->h_TypeError, pf, too_many_args);
+    return 0;
 }
 
-static int check_missing(HPyContext *ctx, const ParseFormat *pf, const char *keywords[], int npos_only,
-                         size_t nargs, const HPy *kwvals)
+/* Required arguments neither passed by position nor by keyword (positional-only ones included). */
+static int check_missing(HPyContext *ctx, const ParseFormat *pf, size_t nargs, const HPy *kwvals)
 {
     for (int i = (int)nargs; i < pf->min_args; i++) {
-        if (!HPy_IsNull(kwvals[i]))
-            continue;
-        if (i < npos_only) {
-            int need = pf->min_args < npos_only ? pf->min_args : npos_only;
-            set_arg_error(ctx, pf, "%s takes %s %d positional argument%s (%ld given)", pf->where,
-                          need < pf->max_pos ? "at least" : "exactly", need, plural(need), (long)nargs);
-        } else {
-            set_arg_error(ctx, pf, "%s missing required argument '%s' (pos %d)", pf->where, keywords[i],
-                          i + 1);
+        if (HPy_IsNull(kwvals[i])) {
+            set_error(ctx, ctx->h_TypeError, pf, "no value for required argument");
+            return 0;
         }
-        return 0;
     }
     return 1;
 }
@@ -535,10 +488,34 @@ static void scratch_free(HPy *buf, const HPy *local)
         free(buf);
 }
 
-static void invalid_keyword(HPyContext *ctx, const ParseFormat *pf, HPy name)
+/* What is wrong with a keyword the signature cannot take; reported after missing arguments,
+   which say more about a wrong call. */
+enum { KW_OK, KW_UNKNOWN, KW_TWICE };
+
+static void report_keyword(HPyContext *ctx, const ParseFormat *pf, int problem, HPy name)
 {
-    set_arg_error(ctx, pf, "'%U' is an invalid keyword argument for %s", name,
-                  pf->named ? pf->where : "this function");
+    if (problem == KW_TWICE)
+        set_error(ctx, ctx->h_TypeError, pf, "got multiple values for argument '%U'", name);
+    else
+        set_error(ctx, ctx->h_TypeError, pf, "got an unexpected keyword argument '%U'", name);
+}
+
+/* Where the keyword `name` goes: its unit, or -1 with *problem set. */
+static int place_keyword(HPyContext *ctx, const char *keywords[], int npos_only, int n_units, size_t nargs,
+                         const HPy *kwvals, HPy name, int *problem)
+{
+    HPy_ssize_t len;
+    const char *s = HPyUnicode_AsUTF8AndSize(ctx, name, &len);
+    if (s == NULL)
+        return -2;
+    int k = find_keyword(keywords, npos_only, n_units, s, len);
+    if (k < 0)
+        *problem = KW_UNKNOWN;
+    else if ((size_t)k < nargs || !HPy_IsNull(kwvals[k]))
+        *problem = KW_TWICE;
+    else
+        return k;
+    return -1;
 }
 
 int HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs, HPy kwnames,
@@ -550,6 +527,8 @@ int HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_
     HPy *kwvals = NULL;
     int npos_only;
     HPy_ssize_t nkw = 0;
+    HPy_ssize_t bad = -1; /* the first keyword with a problem */
+    int problem = KW_OK;
 
     if (!start_tracker(ctx, ht))
         return 0;
@@ -560,7 +539,7 @@ int HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_
         if (nkw < 0)
             goto fail;
     }
-    if (!check_counts(ctx, &pf, nargs, nkw))
+    if (!check_positional(ctx, &pf, nargs))
         goto fail;
     kwvals = scratch_new(ctx, local, pf.n_units);
     if (kwvals == NULL)
@@ -569,35 +548,33 @@ int HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_
         HPy name = HPy_GetItem_i(ctx, kwnames, j);
         if (HPy_IsNull(name))
             goto fail;
-        HPy_ssize_t len;
-        const char *s = HPyUnicode_AsUTF8AndSize(ctx, name, &len);
-        if (s == NULL) {
-            HPy_Close(ctx, name);
+        int p = KW_OK;
+        int k = place_keyword(ctx, keywords, npos_only, pf.n_units, nargs, kwvals, name, &p);
+        HPy_Close(ctx, name);
+        if (k == -2)
             goto fail;
-        }
-        int k = find_keyword(keywords, npos_only, pf.n_units, s, len);
-        if (k < 0) {
-            invalid_keyword(ctx, &pf, name);
-        } else if ((size_t)k < nargs) {
-            set_arg_error(ctx, &pf, "argument for %s given by name ('%s') and position (%d)", pf.where,
-                          keywords[k], k + 1);
-        } else if (!HPy_IsNull(kwvals[k])) {
-            set_arg_error(ctx, &pf, "%s got multiple values for argument '%s'", pf.where, keywords[k]);
-        } else {
+        if (k >= 0) {
             /* Borrowed: vectorcall keeps the values alive for the whole call. */
             kwvals[k] = args[nargs + (size_t)j];
-            HPy_Close(ctx, name);
-            continue;
+        } else if (bad < 0) {
+            bad = j;
+            problem = p;
         }
-        HPy_Close(ctx, name);
+    }
+    if (!check_missing(ctx, &pf, nargs, kwvals))
+        goto fail;
+    if (bad >= 0) {
+        HPy name = HPy_GetItem_i(ctx, kwnames, bad);
+        if (!HPy_IsNull(name)) {
+            report_keyword(ctx, &pf, problem, name);
+            HPy_Close(ctx, name);
+        }
         goto fail;
     }
-    if (!check_missing(ctx, &pf, keywords, npos_only, nargs, kwvals))
-        goto fail;
 
     va_list ap;
     va_start(ap, keywords);
-    int ok = convert_all(ctx, ht, &pf, fmt, keywords, args, nargs, kwvals, 0, &ap);
+    int ok = convert_all(ctx, ht, &pf, fmt, keywords, args, nargs, kwvals, 0, 0, &ap);
     va_end(ap);
     scratch_free(kwvals, local);
     if (!ok)
@@ -625,7 +602,7 @@ static void report_extra_key(HPyContext *ctx, const ParseFormat *pf, const char 
             break;
         if (!HPyUnicode_Check(ctx, key)) {
             HPy_Close(ctx, key);
-            set_arg_error(ctx, pf, "keywords must be strings");
+            set_error(ctx, ctx->h_TypeError, pf, "keywords must be strings");
             HPy_Close(ctx, keys);
             return;
         }
@@ -636,15 +613,8 @@ static void report_extra_key(HPyContext *ctx, const ParseFormat *pf, const char 
             break;
         }
         int k = find_keyword(keywords, npos_only, pf->n_units, s, len);
-        if (k < 0) {
-            invalid_keyword(ctx, pf, key);
-            HPy_Close(ctx, key);
-            HPy_Close(ctx, keys);
-            return;
-        }
-        if ((size_t)k < nargs) {
-            set_arg_error(ctx, pf, "argument for %s given by name ('%s') and position (%d)", pf->where,
-                          keywords[k], k + 1);
+        if (k < 0 || (size_t)k < nargs) {
+            report_keyword(ctx, pf, k < 0 ? KW_UNKNOWN : KW_TWICE, key);
             HPy_Close(ctx, key);
             HPy_Close(ctx, keys);
             return;
@@ -654,7 +624,7 @@ static void report_extra_key(HPyContext *ctx, const ParseFormat *pf, const char 
     HPy_Close(ctx, keys);
     /* Only reachable if the dict changed under us or a lookup failed. */
     if (!HPyErr_Occurred(ctx))
-        set_arg_error(ctx, pf, "%s got unexpected keyword arguments", pf->where);
+        set_error(ctx, ctx->h_TypeError, pf, "got unexpected keyword arguments");
 }
 
 int HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args, HPy_ssize_t nargs, HPy kw,
@@ -675,7 +645,8 @@ int HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args, H
         goto done;
     /* Dict values come as new handles; an 'O' result must outlive this call, so it needs a tracker. */
     if (pf.has_O && ht == NULL) {
-        set_system_error(ctx, "%s: format unit 'O' needs an HPyTracker (pass &ht)", api);
+        set_error(ctx, ctx->h_SystemError, &pf,
+                  "%s cannot use the format unit 'O' without an HPyTracker: pass &ht", api);
         goto done;
     }
     if (!HPy_IsNull(kw)) {
@@ -683,7 +654,7 @@ int HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args, H
         if (nkw < 0)
             goto done;
     }
-    if (!check_counts(ctx, &pf, upos, nkw))
+    if (!check_positional(ctx, &pf, upos))
         goto done;
     kwvals = scratch_new(ctx, local, pf.n_units);
     if (kwvals == NULL)
@@ -700,16 +671,16 @@ int HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args, H
         kwvals[i] = v;
         found++;
     }
+    if (!check_missing(ctx, &pf, upos, kwvals))
+        goto done;
     if (found < nkw) {
         report_extra_key(ctx, &pf, keywords, npos_only, upos, kw);
         goto done;
     }
-    if (!check_missing(ctx, &pf, keywords, npos_only, upos, kwvals))
-        goto done;
 
     va_list ap;
     va_start(ap, keywords);
-    ok = convert_all(ctx, ht, &pf, fmt, keywords, args, upos, kwvals, 1, &ap);
+    ok = convert_all(ctx, ht, &pf, fmt, keywords, args, upos, kwvals, 1, 1, &ap);
     va_end(ap);
 
 done:

@@ -49,59 +49,157 @@ static int is_sep(char c)
     return c == ' ' || c == '\t' || c == ',';
 }
 
+/* The messages name what is wrong first, in words extension authors may search for, then where.
+   No double quote in them: Python shows such a message in reprs with its single quotes escaped. */
 static void format_error(HPyContext *ctx, const char *fmt, const char *at, const char *why)
 {
     /* HPyErr_Format, not snprintf: it repairs a format cut inside a UTF-8 sequence. */
-    HPyErr_Format(ctx, ctx->h_SystemError, "HPy_BuildValue: %s at position %d of format \"%.80s\"", why,
+    HPyErr_Format(ctx, ctx->h_SystemError,
+                  "%s in the format string passed to HPy_BuildValue (at position %d of: %.80s)", why,
                   (int)(at - fmt), fmt);
 }
 
-static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
-                       int depth, HPy_ssize_t *count, BracketCounts *bc);
+static void unmatched(HPyContext *ctx, const char *fmt, const char *open)
+{
+    char why[16];
+    snprintf(why, sizeof(why), "unmatched '%c'", *open);
+    format_error(ctx, fmt, open, why);
+}
 
-/* Checks one item at *pf and moves past it. */
-static int check_item(HPyContext *ctx, const char *fmt, const char **pf, int depth, BracketCounts *bc)
+/* Where the check pass is: the format, the outermost bracket still open (what a format that ends
+   too early reports), the nesting depth and the recorded counts. */
+typedef struct {
+    const char *fmt;
+    const char *outer;
+    int depth;
+    BracketCounts *bc;
+} Check;
+
+static int check_items(HPyContext *ctx, Check *ck, const char **pf, const char *open, char end,
+                       HPy_ssize_t *count);
+
+static int is_closer(char c)
+{
+    return c == ')' || c == ']' || c == '}';
+}
+
+/* Checks one item at *pf and moves past it. `open` is the bracket the item is in (NULL at the top). */
+static int check_item(HPyContext *ctx, Check *ck, const char **pf, const char *open)
 {
     const char *f = *pf;
     char c = *f;
     if (c == '(' || c == '[' || c == '{') {
-        if (depth >= MAX_NESTING) {
-            format_error(ctx, fmt, f, "brackets nested too deep");
+        if (ck->depth >= MAX_NESTING) {
+            format_error(ctx, ck->fmt, f, "brackets nested too deep");
             return 0;
         }
         *pf = f + 1;
         HPy_ssize_t inner;
-        int index = bc->recorded++;
-        if (!check_items(ctx, fmt, pf, f, c == '(' ? ')' : c == '[' ? ']' : '}', depth + 1, &inner, bc))
+        int index = ck->bc->recorded++;
+        const char *outer = ck->outer;
+        if (outer == NULL)
+            ck->outer = f;
+        ck->depth++;
+        int ok = check_items(ctx, ck, pf, f, c == '(' ? ')' : c == '[' ? ']' : '}', &inner);
+        ck->depth--;
+        ck->outer = outer;
+        if (!ok)
             return 0;
         if (index < RECORDED_BRACKETS)
-            bc->counts[index] = inner;
+            ck->bc->counts[index] = inner;
         return 1;
     }
     if (c == 'N') {
-        format_error(ctx, fmt, f,
-                     "unit 'N' is not supported (HPy never steals handles: pass the handle with 'O' and "
-                     "close it yourself)");
+        HPyErr_Format(ctx, ctx->h_SystemError,
+                      "HPy_BuildValue does not support the 'N' formatting unit. HPy never steals a handle: "
+                      "pass it with 'O' and close it yourself where needed (at position %d of: %.80s)",
+                      (int)(f - ck->fmt), ck->fmt);
         return 0;
     }
     if (!is_build_unit(c)) {
         char why[48];
-        if (c == ')' || c == ']' || c == '}' || c == ':')
+        if (is_closer(c) && open != NULL)
+            snprintf(why, sizeof(why), "unmatched '%c'", *open); /* a closer of the wrong kind */
+        else if (is_closer(c) || c == ':' || c == ',')
             snprintf(why, sizeof(why), "unexpected '%c'", c);
         else
             snprintf(why, sizeof(why), "bad format char '%c'", c);
-        format_error(ctx, fmt, f, why);
+        format_error(ctx, ck->fmt, is_closer(c) && open != NULL ? open : f, why);
         return 0;
     }
     *pf = f + 1;
     return 1;
 }
 
-/* Checks the items up to `end` (and consumes it) and counts them (a dict's key:value pair counts 2);
-   in a dict ('}') items go in key:value pairs. `open` is the opening bracket, NULL at the top level. */
-static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const char *open, char end,
-                       int depth, HPy_ssize_t *count, BracketCounts *bc)
+static const char *skip_blanks(const char *f)
 {
+    while (*f == ' ' || *f == '\t')
+        f++;
+    return f;
+}
+
+/* A dict's "key:value" pairs up to '}': one comma between pairs, one allowed after the last. */
+static int check_dict_items(HPyContext *ctx, Check *ck, const char **pf, const char *open, HPy_ssize_t *count)
+{
+    const char *f = skip_blanks(*pf);
+    *count = 0;
+    for (;;) {
+        if (*f == '}') {
+            *pf = f + 1;
+            return 1;
+        }
+        if (*f == '\0') {
+            unmatched(ctx, ck->fmt, ck->outer);
+            return 0;
+        }
+        if (*f == ',') {
+            format_error(ctx, ck->fmt, f, "unexpected ','");
+            return 0;
+        }
+        if (!check_item(ctx, ck, &f, open))
+            return 0;
+        f = skip_blanks(f);
+        if (*f != ':') {
+            if (*f == '\0')
+                unmatched(ctx, ck->fmt, ck->outer);
+            else
+                format_error(ctx, ck->fmt, f, "missing ':'");
+            return 0;
+        }
+        f = skip_blanks(f + 1);
+        if (*f == '\0') {
+            unmatched(ctx, ck->fmt, ck->outer);
+            return 0;
+        }
+        if (*f == '}' || *f == ',') {
+            format_error(ctx, ck->fmt, f, "missing dict value after ':'");
+            return 0;
+        }
+        if (!check_item(ctx, ck, &f, open))
+            return 0;
+        *count += 2;
+        const char *after = f;
+        f = skip_blanks(f);
+        if (*f == ',') {
+            f = skip_blanks(f + 1);
+        } else if (is_closer(*f) && *f != '}') {
+            unmatched(ctx, ck->fmt, open);
+            return 0;
+        } else if (*f != '}' && *f != '\0' && f == after) {
+            /* Blanks alone may separate pairs too (as in CPython); nothing at all may not. */
+            format_error(ctx, ck->fmt, f, "missing ','");
+            return 0;
+        }
+    }
+}
+
+/* Checks the items up to `end` (and consumes it) and counts them (a dict's key:value pair counts 2).
+   `open` is the opening bracket, NULL at the top level. */
+static int check_items(HPyContext *ctx, Check *ck, const char **pf, const char *open, char end,
+                       HPy_ssize_t *count)
+{
+    if (end == '}')
+        return check_dict_items(ctx, ck, pf, open, count);
     const char *f = *pf;
     *count = 0;
     for (;;) {
@@ -112,37 +210,17 @@ static int check_items(HPyContext *ctx, const char *fmt, const char **pf, const 
             return 1;
         }
         if (*f == '\0') {
-            char why[32];
-            snprintf(why, sizeof(why), "unmatched '%c'", *open);
-            format_error(ctx, fmt, open, why);
+            unmatched(ctx, ck->fmt, ck->outer);
             return 0;
         }
-        if (end != '}' && is_build_unit(*f)) { /* the common case, without a call */
+        if (is_build_unit(*f)) { /* the common case, without a call */
             f++;
             ++*count;
             continue;
         }
-        if (!check_item(ctx, fmt, &f, depth, bc))
+        if (!check_item(ctx, ck, &f, open))
             return 0;
         ++*count;
-        if (end == '}') {
-            while (*f == ' ' || *f == '\t')
-                f++;
-            if (*f != ':') {
-                format_error(ctx, fmt, f, "missing ':' after a dict key");
-                return 0;
-            }
-            f++;
-            while (*f == ' ' || *f == '\t')
-                f++;
-            if (*f == '}' || *f == ',' || *f == '\0') {
-                format_error(ctx, fmt, f, "missing dict value after ':'");
-                return 0;
-            }
-            if (!check_item(ctx, fmt, &f, depth, bc))
-                return 0;
-            ++*count;
-        }
     }
 }
 
@@ -342,7 +420,8 @@ static HPy build_item(HPyContext *ctx, const char **pf, Build *b)
         /* HPy_NULL usually means the call that produced it failed: keep that exception. */
         if (HPy_IsNull(h)) {
             if (!HPyErr_Occurred(ctx))
-                HPyErr_SetString(ctx, ctx->h_SystemError, "HPy_BuildValue: HPy_NULL passed for 'O' or 'S'");
+                HPyErr_SetString(ctx, ctx->h_SystemError,
+                                 "HPy_NULL object passed to HPy_BuildValue for the unit 'O' or 'S'");
             return HPy_NULL;
         }
         /* The caller keeps its handle: HPy never steals. */
@@ -366,7 +445,8 @@ HPy HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
     HPy_ssize_t n;
     BracketCounts brackets;
     brackets.recorded = brackets.next = 0;
-    if (!check_items(ctx, fmt, &f, NULL, '\0', 0, &n, &brackets))
+    Check ck = {fmt, NULL, 0, &brackets};
+    if (!check_items(ctx, &ck, &f, NULL, '\0', &n))
         return HPy_NULL;
 
     va_list ap;

@@ -211,8 +211,6 @@ static size_t bounded_strlen(const char *s, size_t max)
 /* Writes a C string: precision in bytes (a cut sequence becomes U+FFFD), width in characters. */
 static int w_put_cstr(Writer *w, const char *s, HPy_ssize_t width, HPy_ssize_t precision)
 {
-    if (s == NULL)
-        s = "(null)";
     size_t n = precision >= 0 ? bounded_strlen(s, (size_t)precision) : strlen(s);
     size_t start = w->len;
     HPy_ssize_t chars = w_put_repaired(w, s, n);
@@ -358,12 +356,12 @@ static int format_unit(HPyContext *ctx, Writer *w, const char **pf, va_list *ap)
     }
     char unit = *f;
     if (unit == '\0') {
-        bad_format(ctx, spec, "incomplete format unit");
+        bad_format(ctx, spec, "invalid format string (the unit is missing)");
         return 0;
     }
     *pf = f + 1;
     if ((lng || size_t_flag) && unit != 'd' && unit != 'i' && unit != 'u') {
-        bad_format(ctx, spec, "length modifier with a unit that does not take one");
+        bad_format(ctx, spec, "invalid format string (a length modifier on a unit that takes none)");
         return 0;
     }
 
@@ -394,9 +392,13 @@ static int format_unit(HPyContext *ctx, Writer *w, const char **pf, va_list *ap)
         snprintf(digits, sizeof(digits), "%x", (unsigned int)va_arg(*ap, int));
         return w_put_number(w, digits, zeropad, width, precision);
     case 'c': {
-        /* HPy is stricter than CPython here: flags it would silently ignore are errors. */
-        if (zeropad || width >= 0 || precision >= 0) {
-            bad_format(ctx, spec, "'%c' takes no width, precision or 0 flag");
+        /* Stricter than CPython here: flags it would silently ignore are errors. */
+        if (zeropad) {
+            bad_format(ctx, spec, "formatting unit '%c' does not support 0-padding");
+            return 0;
+        }
+        if (width >= 0 || precision >= 0) {
+            bad_format(ctx, spec, "formatting unit '%c' does not support width nor precision");
             return 0;
         }
         int ordinal = va_arg(*ap, int);
@@ -407,8 +409,12 @@ static int format_unit(HPyContext *ctx, Writer *w, const char **pf, va_list *ap)
         return w_put_codepoint(w, (unsigned int)ordinal);
     }
     case 'p': {
-        if (zeropad || width >= 0 || precision >= 0) {
-            bad_format(ctx, spec, "'%p' takes no width, precision or 0 flag");
+        if (zeropad) {
+            bad_format(ctx, spec, "formatting unit '%p' does not support 0-padding");
+            return 0;
+        }
+        if (width >= 0 || precision >= 0) {
+            bad_format(ctx, spec, "formatting unit '%p' does not support width nor precision");
             return 0;
         }
         /* Always "0x...", whatever the platform's printf does with %p (glibc prints "(nil)"). */
@@ -422,22 +428,32 @@ static int format_unit(HPyContext *ctx, Writer *w, const char **pf, va_list *ap)
     case 'R':
     case 'A':
         if (zeropad) {
-            bad_format(ctx, spec, "the 0 flag is only for numeric units");
+            char why[64];
+            snprintf(why, sizeof(why), "formatting unit '%%%c' does not support 0-padding", unit);
+            bad_format(ctx, spec, why);
             return 0;
         }
         break;
     default:
-        bad_format(ctx, spec, "unknown format unit");
+        bad_format(ctx, spec, "invalid format string (unknown unit)");
         return 0;
     }
 
     switch (unit) {
-    case 's':
-        return w_put_cstr(w, va_arg(*ap, const char *), width, precision);
+    case 's': {
+        const char *s = va_arg(*ap, const char *);
+        if (s == NULL) {
+            bad_format(ctx, spec, "null c string passed as value for formatting unit '%s'");
+            return 0;
+        }
+        return w_put_cstr(w, s, width, precision);
+    }
     case 'U': {
         HPy h = va_arg(*ap, HPy);
         if (HPy_IsNull(h) || !HPyUnicode_Check(ctx, h)) {
-            bad_format(ctx, spec, HPy_IsNull(h) ? "HPy_NULL passed for '%U'" : "'%U' needs a str");
+            bad_format(ctx, spec,
+                       HPy_IsNull(h) ? "HPy_NULL passed as value for formatting unit '%U'"
+                                     : "'%U' needs a str");
             return 0;
         }
         return w_put_str(ctx, w, h, width, precision);
@@ -461,7 +477,7 @@ static int format_unit(HPyContext *ctx, Writer *w, const char **pf, va_list *ap)
     default: { /* S, R, A */
         HPy h = va_arg(*ap, HPy);
         if (HPy_IsNull(h)) {
-            bad_format(ctx, spec, "HPy_NULL passed for '%S', '%R' or '%A'");
+            bad_format(ctx, spec, "HPy_NULL passed as value for formatting unit '%S', '%R' or '%A'");
             return 0;
         }
         HPy str = unit == 'S' ? HPy_Str(ctx, h) : unit == 'R' ? HPy_Repr(ctx, h) : HPy_ASCII(ctx, h);
@@ -487,10 +503,23 @@ HPy HPyUnicode_FromFormatV(HPyContext *ctx, const char *fmt, va_list vargs)
     const char *f = fmt;
     while (*f) {
         if (*f != '%') {
-            size_t run = strcspn(f, "%");
-            if (w_put_repaired(&w, f, run) < 0)
+            /* The format is ASCII, as in CPython: its text is code, and non-ASCII text belongs in
+               the values ('%s' takes UTF-8). */
+            const char *run = f;
+            while (*run != '\0' && *run != '%') {
+                if ((unsigned char)*run > 0x7F) {
+                    HPyErr_Format(ctx, ctx->h_ValueError,
+                                  "expected an ASCII-encoded format string, got a non-ASCII byte: 0x%x",
+                                  (int)(unsigned char)*run);
+                    va_end(ap);
+                    w_free(&w);
+                    return HPy_NULL;
+                }
+                run++;
+            }
+            if (!w_put(&w, f, (size_t)(run - f)))
                 break;
-            f += run;
+            f = run;
             continue;
         }
         if (!format_unit(ctx, &w, &f, &ap)) {

@@ -70,11 +70,11 @@ def check_overflow(fn, value, message=None):
 def test_unit_b(units):
     f = units.u_b
     assert [f(0), f(1), f(255)] == [0, 1, 255]
-    check_overflow(f, 256, "unsigned byte integer is greater than maximum")
-    check_overflow(f, -1, "unsigned byte integer is less than minimum")
+    check_overflow(f, 256, "function unsigned byte integer is greater than maximum")
+    check_overflow(f, -1, "function unsigned byte integer is less than minimum")
     with pytest.raises(TypeError) as exc:
         f("x")
-    assert str(exc.value) == "argument 1 must be int, not str"
+    assert str(exc.value) == "function argument 1 must be int, not str"
 
 
 def test_unit_B_masks(units):
@@ -85,8 +85,8 @@ def test_unit_B_masks(units):
 def test_unit_h(units):
     f = units.u_h
     assert [f(0), f(-1), f(2**15 - 1), f(-2**15)] == [0, -1, 2**15 - 1, -2**15]
-    check_overflow(f, 2**15, "signed short integer is greater than maximum")
-    check_overflow(f, -2**15 - 1, "signed short integer is less than minimum")
+    check_overflow(f, 2**15, "function signed short integer is greater than maximum")
+    check_overflow(f, -2**15 - 1, "function signed short integer is less than minimum")
 
 
 def test_unit_H_masks(units):
@@ -99,15 +99,15 @@ def test_unit_i(units):
     assert [f(0), f(-7), f(2**31 - 1), f(-2**31)] == [0, -7, 2**31 - 1, -2**31]
     assert f(True) == 1
     assert f(Index(12)) == 12
-    check_overflow(f, 2**31, "signed integer is greater than maximum")
-    check_overflow(f, -2**31 - 1, "signed integer is less than minimum")
+    check_overflow(f, 2**31, "function signed integer is greater than maximum")
+    check_overflow(f, -2**31 - 1, "function signed integer is less than minimum")
     check_overflow(f, 2**100)
     with pytest.raises(TypeError) as exc:
         f(1.5)
-    assert str(exc.value) == "argument 1 must be int, not float"
+    assert str(exc.value) == "function argument 1 must be int, not float"
     with pytest.raises(TypeError) as exc:
         f(None)
-    assert str(exc.value) == "argument 1 must be int, not None"
+    assert str(exc.value) == "function argument 1 must be int, not None"
 
 
 def test_unit_I_masks(units):
@@ -122,7 +122,7 @@ def test_unit_l(units):
     check_overflow(f, -2**63 - 1)
     with pytest.raises(TypeError) as exc:
         f("12")
-    assert str(exc.value) == "argument 1 must be int, not str"
+    assert str(exc.value) == "function argument 1 must be int, not str"
 
 
 def test_unit_k_masks(units):
@@ -149,7 +149,7 @@ def test_unit_n(units):
     check_overflow(f, 2**63)
     with pytest.raises(TypeError) as exc:
         f("x")
-    assert str(exc.value) == "argument 1 must be int, not str"
+    assert str(exc.value) == "function argument 1 must be int, not str"
 
 
 def test_units_f_d(units):
@@ -160,7 +160,7 @@ def test_units_f_d(units):
     for f in (units.u_f, units.u_d):
         with pytest.raises(TypeError) as exc:
             f("x")
-        assert str(exc.value) == "argument 1 must be float, not str"
+        assert str(exc.value) == "function argument 1 must be float, not str"
 
 
 def test_unit_s(units):
@@ -170,10 +170,10 @@ def test_unit_s(units):
     assert f("h\u00e9llo \u20ac \U0001f600") == "h\u00e9llo \u20ac \U0001f600"
     with pytest.raises(TypeError) as exc:
         f(b"bytes")
-    assert str(exc.value) == "argument 1 must be str, not bytes"
+    assert str(exc.value) == "function a str is required"
     with pytest.raises(ValueError) as exc:
         f("a\0b")
-    assert str(exc.value) == "embedded null character"
+    assert str(exc.value) == "function embedded null character"
     with pytest.raises(UnicodeEncodeError):
         f("\ud800")
 
@@ -257,18 +257,69 @@ def test_wrong_count_messages(compiler):
             fn(*args)
         return str(exc.value)
 
-    assert err(mod.two, 1) == "function() takes exactly 2 arguments (1 given)"
-    assert err(mod.two, 1, 2, 3) == "function() takes exactly 2 arguments (3 given)"
-    assert err(mod.opt) == "function() takes at least 1 argument (0 given)"
-    assert err(mod.opt, 1, 2, 3) == "function() takes at most 2 arguments (3 given)"
-    assert err(mod.none, 1) == "function() takes no arguments (1 given)"
-    assert err(mod.named) == "my_func() takes exactly 2 arguments (0 given)"
+    # Without ':name' the messages start with "function", with it with "name()".
+    missing = "required positional argument missing"
+    too_many = "mismatched args (too many arguments for fmt)"
+    assert err(mod.two, 1) == "function " + missing
+    assert err(mod.two, 1, 2, 3) == "function " + too_many
+    assert err(mod.opt) == "function " + missing
+    assert err(mod.opt, 1, 2, 3) == "function " + too_many
+    assert err(mod.none, 1) == "function " + too_many
+    assert err(mod.named) == "my_func() " + missing
+    assert err(mod.named, 1, 2, 3) == "my_func() " + too_many
     assert err(mod.named, 1, "x") == "my_func() argument 2 must be int, not str"
+    # ';' replaces every message of the parser's own...
     assert err(mod.custom) == "give me one number"
+    assert err(mod.custom, 1, 2) == "give me one number"
     assert err(mod.custom, "x") == "give me one number"
-    # ';' replaces argument errors only: an OverflowError keeps its own message.
-    with pytest.raises(OverflowError):
+    # ...but an error of the C conversion itself keeps its message.
+    with pytest.raises(OverflowError) as exc:
         mod.custom(2**64)
+    assert str(exc.value) != "give me one number"
+
+
+def test_messages_name_and_override(compiler):
+    # The ':name' and ';message' suffixes apply to range errors and format errors too.
+    mod = compiler.make_module("""
+        HPyDef_METH(f, "f", HPyFunc_VARARGS)
+        static HPy f_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+        {
+            const char *fmt;
+            unsigned char b = 0;
+            if (!HPyArg_Parse(ctx, NULL, args, 1, "s", &fmt))
+                return HPy_NULL;
+            if (!HPyArg_Parse(ctx, NULL, args + 1, nargs - 1, fmt, &b, &b))
+                return HPy_NULL;
+            return HPyLong_FromLong(ctx, b);
+        }
+        @EXPORT(f)
+        @INIT
+    """)
+    assert mod.f("b:byte", 7) == 7
+    with pytest.raises(OverflowError) as exc:
+        mod.f("b:byte", 300)
+    assert str(exc.value) == "byte() unsigned byte integer is greater than maximum"
+    with pytest.raises(OverflowError) as exc:
+        mod.f("b;a byte please", -1)
+    assert str(exc.value) == "a byte please"
+    with pytest.raises(SystemError) as exc:
+        mod.f("ZZ:two_add", 1)
+    assert str(exc.value) == "two_add() unknown arg format code"
+    # '$' (keyword-only) means nothing without keywords: an unknown unit here.
+    with pytest.raises(SystemError) as exc:
+        mod.f("b$b:two_add", 1, 2)
+    assert str(exc.value) == "two_add() unknown arg format code"
+    with pytest.raises(SystemError) as exc:
+        mod.f("bZ;custom", 1, 2)
+    assert str(exc.value) == "custom"
+    with pytest.raises(TypeError) as exc:
+        mod.f("s", 5)   # (fails before anything is stored)
+    assert str(exc.value) == "function a str is required"
+    # A long function name is cut to 200 bytes (UTF-8 ones here).
+    long_name = "\u00e9" * 150
+    with pytest.raises(TypeError) as exc:
+        mod.f("bb:" + long_name)
+    assert str(exc.value) == "\u00e9" * 100 + "() required positional argument missing"
 
 
 def test_optional_args_keep_defaults(compiler):
@@ -361,10 +412,14 @@ def test_malformed_formats(compiler):
         @INIT
     """)
     assert mod.f("ll", 1, 2) == 12
-    for fmt in ["lZ", "l$l", "l||l", "l|l|", "y", "(l)", "l#", "O!"]:
+    for fmt in ["lZ", "l$l", "y", "(l)", "l#", "O!"]:
         with pytest.raises(SystemError) as exc:
             mod.f(fmt, 1, 2)
-        assert "HPyArg_Parse" in str(exc.value)
+        assert str(exc.value) == "function unknown arg format code"
+    for fmt in ["l||l", "l|l|"]:
+        with pytest.raises(SystemError) as exc:
+            mod.f(fmt, 1, 2)
+        assert str(exc.value) == "function '|' given twice in the format passed to HPyArg_Parse"
     # The format is checked before the arguments: a bad format wins over a bad count.
     with pytest.raises(SystemError):
         mod.f("lZ")
@@ -485,25 +540,32 @@ def test_keywords_ok(kw):
 
 
 def test_keywords_errors(kw):
-    assert type_error(kw.f) == "function() missing required argument 'a' (pos 1)"
-    assert type_error(kw.f, b=2) == "function() missing required argument 'a' (pos 1)"
-    assert type_error(kw.g, b=2) == "gee() missing required argument 'a' (pos 1)"
-    assert type_error(kw.f, 1, c=3) == "'c' is an invalid keyword argument for this function"
-    assert type_error(kw.g, 1, c=3) == "'c' is an invalid keyword argument for gee()"
+    missing = "no value for required argument"
+    assert type_error(kw.f) == "function " + missing
+    assert type_error(kw.f, b=2) == "function " + missing
+    assert type_error(kw.g, b=2) == "gee() " + missing
+    assert type_error(kw.f, 1, c=3) == "function got an unexpected keyword argument 'c'"
+    assert type_error(kw.g, 1, c=3) == "gee() got an unexpected keyword argument 'c'"
     assert type_error(kw.f, 1, **{"\u00e9t\u00e9": 3}) == (
-        "'\u00e9t\u00e9' is an invalid keyword argument for this function")
-    assert type_error(kw.f, 1, a=2) == "argument for function() given by name ('a') and position (1)"
-    assert type_error(kw.f, 1, 2, 3) == "function() takes at most 2 arguments (3 given)"
-    assert type_error(kw.f, 1, 2, b=3) == "function() takes at most 2 arguments (3 given)"
+        "function got an unexpected keyword argument '\u00e9t\u00e9'")
+    # A missing argument says more about a wrong call than an unknown keyword.
+    assert type_error(kw.g, c=3) == "gee() " + missing
+    assert type_error(kw.f, 1, a=2) == "function got multiple values for argument 'a'"
+    assert type_error(kw.f, 1, 2, 3) == "function mismatched args (too many arguments for fmt)"
+    assert type_error(kw.f, 1, 2, b=3) == "function got multiple values for argument 'b'"
     assert type_error(kw.g, 1, "x") == "gee() argument 2 must be int, not str"
     assert type_error(kw.g, 1, b="x") == "gee() argument 'b' must be int, not str"
-    assert type_error(kw.f, a=1.5) == "argument 'a' must be int, not float"
-    assert type_error(kw.kwonly, 1, 2) == "function() takes at most 1 positional argument (2 given)"
-    assert type_error(kw.kwonly, 1, 2, 3) == "function() takes at most 1 positional argument (3 given)"
-    assert type_error(kw.posonly, b=2) == "function() takes at least 1 positional argument (0 given)"
-    assert type_error(kw.posonly, 1) == "function() missing required argument 'b' (pos 2)"
-    assert type_error(kw.posonly, 1, a=2) == "'a' is an invalid keyword argument for this function"
-    assert type_error(kw.objs, 1, s=5) == "argument 's' must be str, not int"
+    assert type_error(kw.f, a=1.5) == "function argument 'a' must be int, not float"
+    kwonly = "function keyword only argument passed as positional argument"
+    assert type_error(kw.kwonly, 1, 2) == kwonly
+    assert type_error(kw.kwonly, 1, 2, 3) == kwonly
+    # Positional-only arguments cannot come by keyword: they are missing.
+    assert type_error(kw.posonly, b=2) == "function " + missing
+    assert type_error(kw.posonly, a=1, b=2) == "function " + missing
+    assert type_error(kw.posonly, 1) == "function " + missing
+    assert type_error(kw.posonly, 1, a=2) == "function " + missing
+    assert type_error(kw.posonly, 1, 2, a=3) == "function got an unexpected keyword argument 'a'"
+    assert type_error(kw.objs, 1, s=5) == "function a str is required"
     assert type_error(kw.custom) == "custom message"
     assert type_error(kw.custom, b=1) == "custom message"
     assert type_error(kw.custom, a="x") == "custom message"
@@ -547,10 +609,21 @@ def test_keywords_malformed(compiler):
         @INIT
     """)
     assert mod.f(7, 1, b=2) == 12
-    for which in range(7):
-        with pytest.raises(SystemError) as exc:
+    # A keywords list of the wrong length is a mismatch between the call's description and the
+    # format, a TypeError like the other mismatches.
+    for which, exc_type, message in [
+        (0, TypeError, "function mismatched args (too few keywords for fmt)"),
+        (1, TypeError, "function mismatched args (too many keywords for fmt)"),
+        (2, SystemError, "function empty keyword parameter name"),
+        (3, SystemError, "function unknown arg format code"),
+        (4, SystemError, "function '$' given twice in the format passed to HPyArg_ParseKeywords"),
+        (5, SystemError, "function keyword-only argument ('$') cannot be positional-only (\"\") "
+                         "in HPyArg_ParseKeywords"),
+        (6, SystemError, "function '|' after '$' in the format passed to HPyArg_ParseKeywords"),
+    ]:
+        with pytest.raises(exc_type) as exc:
             mod.f(which, 1, 2)
-        assert "HPyArg_ParseKeywords" in str(exc.value)
+        assert str(exc.value) == message
 
 
 def test_keywords_many_units(compiler):
@@ -576,8 +649,8 @@ def test_keywords_many_units(compiler):
     assert mod.f(0) == [0] + [-1] * (n - 1)
     assert mod.f(0, 1, 2) == [0, 1, 2] + [-1] * (n - 3)
     assert mod.f(0, k23=23, k12=12) == [0] + [-1] * 11 + [12] + [-1] * 10 + [23]
-    assert type_error(mod.f, k1=1) == "function() missing required argument 'k0' (pos 1)"
-    assert type_error(mod.f, 0, k24=1) == "'k24' is an invalid keyword argument for this function"
+    assert type_error(mod.f, k1=1) == "function no value for required argument"
+    assert type_error(mod.f, 0, k24=1) == "function got an unexpected keyword argument 'k24'"
 
 
 DICT_SOURCE = """
@@ -638,22 +711,23 @@ def test_keywords_dict(compiler):
     assert mod.Pair(1, s="x") == (1, 5, "x")
     assert mod.Pair(s="x", a=3, b=4) == (3, 4, "x")
     assert mod.Pair(*(1,), **{}) == (1, 5, "none")
-    assert type_error(mod.Pair) == "Pair() missing required argument 'a' (pos 1)"
-    assert type_error(mod.Pair, 1, c=2) == "'c' is an invalid keyword argument for Pair()"
-    assert type_error(mod.Pair, 1, a=2) == "argument for Pair() given by name ('a') and position (1)"
-    assert type_error(mod.Pair, 1, 2, 3, 4) == "Pair() takes at most 3 arguments (4 given)"
+    assert type_error(mod.Pair) == "Pair() no value for required argument"
+    assert type_error(mod.Pair, c=2) == "Pair() no value for required argument"
+    assert type_error(mod.Pair, 1, c=2) == "Pair() got an unexpected keyword argument 'c'"
+    assert type_error(mod.Pair, 1, a=2) == "Pair() got multiple values for argument 'a'"
+    assert type_error(mod.Pair, 1, 2, 3, 4) == "Pair() mismatched args (too many arguments for fmt)"
     assert type_error(mod.Pair, 1, b="x") == "Pair() argument 'b' must be int, not str"
-    assert type_error(mod.Pair, 1, s=2) == "Pair() argument 's' must be str, not int"
+    assert type_error(mod.Pair, 1, s=2) == "Pair() a str is required"
 
     o = object()
     assert mod.Objs(o) == (o, None, -1)
     assert mod.Objs(o, o, p=1) == (o, o, 1)
     assert mod.Objs(o, b=o, p=[]) == (o, o, 0)
-    assert type_error(mod.Objs, o, o, 1) == "function() takes at most 2 positional arguments (3 given)"
-    assert type_error(mod.Objs, b=o) == "function() takes at least 1 positional argument (0 given)"
+    assert type_error(mod.Objs, o, o, 1) == "function keyword only argument passed as positional argument"
+    assert type_error(mod.Objs, b=o) == "function no value for required argument"
     for _ in range(3):
         # Failures after a keyword value was fetched: the parser must close what it holds.
-        assert type_error(mod.Objs, o, b=o, x=1) == "'x' is an invalid keyword argument for this function"
+        assert type_error(mod.Objs, o, b=o, x=1) == "function got an unexpected keyword argument 'x'"
 
     # Dict values are new handles: returning one through 'O' needs a tracker.
     with pytest.raises(SystemError):
@@ -667,22 +741,89 @@ def test_pack_args_and_keywords(compiler):
         HPyDef_METH(f, "f", HPyFunc_KEYWORDS)
         static HPy f_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
         {
-            HPy tuple, dict, result;
+            HPy tuple = ctx->h_Ellipsis, dict = ctx->h_Ellipsis, result;
             if (!HPyHelpers_PackArgsAndKeywords(ctx, args, nargs, kwnames, &tuple, &dict))
                 return HPy_NULL;
-            result = HPy_BuildValue(ctx, "(OO)", tuple, HPy_IsNull(dict) ? ctx->h_None : dict);
-            HPy_Close(ctx, tuple);
+            result = HPy_BuildValue(ctx, "(OO)", HPy_IsNull(tuple) ? ctx->h_None : tuple,
+                                    HPy_IsNull(dict) ? ctx->h_None : dict);
+            if (!HPy_IsNull(tuple))
+                HPy_Close(ctx, tuple);
             if (!HPy_IsNull(dict))
                 HPy_Close(ctx, dict);
             return result;
         }
+        HPyDef_METH(bad, "bad", HPyFunc_O)
+        static HPy bad_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            HPy t = ctx->h_Ellipsis, d = ctx->h_Ellipsis;
+            const HPy args[] = { ctx->h_None, ctx->h_True };
+            int ok;
+            switch (HPyLong_AsLong(ctx, arg)) {
+            case 0: ok = HPyHelpers_PackArgsAndKeywords(ctx, args, 2, HPy_NULL, NULL, &d); break;
+            case 1: ok = HPyHelpers_PackArgsAndKeywords(ctx, args, 2, HPy_NULL, &t, NULL); break;
+            case 2: ok = HPyHelpers_PackArgsAndKeywords(ctx, args, 2, HPy_NULL, NULL, NULL); break;
+            default: ok = HPyHelpers_PackArgsAndKeywords(ctx, args, 1, ctx->h_None, &t, &d); break;
+            }
+            if (ok)
+                return HPyErr_Format(ctx, ctx->h_AssertionError, "packing should have failed");
+            /* On failure the outputs are left alone. */
+            if (!HPy_Is(ctx, t, ctx->h_Ellipsis) || !HPy_Is(ctx, d, ctx->h_Ellipsis))
+                return HPyErr_Format(ctx, ctx->h_AssertionError, "an output was written");
+            return HPy_NULL;
+        }
+        @EXPORT(f)
+        @EXPORT(bad)
+        @INIT
+    """)
+    # No positional arguments and no keywords both give HPy_NULL.
+    assert mod.f() == (None, None)
+    assert mod.f(1, "x") == ((1, "x"), None)
+    assert mod.f(1, b=2, a=3) == ((1,), {"b": 2, "a": 3})
+    assert mod.f(a=[]) == (None, {"a": []})
+    for which, name in [(0, "out_pos_args"), (1, "out_kwd"), (2, "out_pos_args")]:
+        with pytest.raises(SystemError) as exc:
+            mod.bad(which)
+        assert f"argument '{name}' must not be NULL" in str(exc.value)
+    with pytest.raises(TypeError):   # kwnames that is no tuple
+        mod.bad(3)
+
+
+def test_keywords_dict_caller_closes_its_arguments(compiler):
+    # A tp_new-style caller often builds its argument array itself and closes it right after
+    # parsing: what 'O' and 's' give back must stay valid until the tracker is closed.
+    mod = compiler.make_module("""
+        #include <stdlib.h>
+        HPyDef_METH(f, "f", HPyFunc_VARARGS)
+        static HPy f_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+        {
+            HPy a, b = HPy_NULL, res;
+            const char *s = "none";
+            HPyTracker ht;
+            static const char *kwlist[] = { "a", "b", "s", NULL };
+            HPy_ssize_t n = HPy_Length(ctx, args[0]);
+            HPy *arr = (HPy *)malloc((n + 1) * sizeof(HPy));
+            for (HPy_ssize_t i = 0; i < n; i++)
+                arr[i] = HPy_GetItem_i(ctx, args[0], i);
+            int ok = HPyArg_ParseKeywordsDict(ctx, &ht, arr, n, args[1], "O|Os", kwlist, &a, &b, &s);
+            for (HPy_ssize_t i = 0; i < n; i++)
+                HPy_Close(ctx, arr[i]);
+            free(arr);
+            if (!ok)
+                return HPy_NULL;
+            res = HPy_BuildValue(ctx, "(OOs)", a, HPy_IsNull(b) ? ctx->h_None : b, s);
+            HPyTracker_Close(ctx, ht);
+            return res;
+        }
         @EXPORT(f)
         @INIT
     """)
-    assert mod.f() == ((), None)
-    assert mod.f(1, "x") == ((1, "x"), None)
-    assert mod.f(1, b=2, a=3) == ((1,), {"b": 2, "a": 3})
-    assert mod.f(a=[]) == ((), {"a": []})
+    x, y = object(), object()
+    assert mod.f((x, y, "t\u00e9"), {}) == (x, y, "t\u00e9")
+    assert mod.f((x,), {"s": "kw", "b": y}) == (x, y, "kw")
+    assert mod.f((), {"a": x}) == (x, None, "none")
+    with pytest.raises(TypeError) as exc:
+        mod.f((), {})
+    assert str(exc.value) == "function no value for required argument"
 
 
 def test_add_type(compiler):

@@ -97,19 +97,25 @@ MALFORMED = [
     ("[i", "unmatched '['"),
     ("{s:i", "unmatched '{'"),
     ("((i)", "unmatched '('"),
-    ("[i)", "unexpected ')'"),
-    ("(i]", "unexpected ']'"),
+    # A closer of the wrong kind, or an end too early, leaves the (outermost) bracket unmatched.
+    ("[i)", "unmatched '['"),
+    ("(i]", "unmatched '('"),
+    ("([(i)k", "unmatched '('"),
+    ("({i:i)", "unmatched '{'"),
     ("i)", "unexpected ')'"),
     ("}", "unexpected '}'"),
     ("i:i", "unexpected ':'"),
     ("{i}", "missing ':'"),
-    ("{i:}", "missing dict value"),
-    ("{i:,i:i}", "missing dict value"),
+    ("{i:}", "missing dict value after ':'"),
+    ("{i:,i:i}", "missing dict value after ':'"),
     ("Z", "bad format char 'Z'"),
     ("i#", "bad format char '#'"),
     ("iz", "bad format char 'z'"),
-    ("N", "'N' is not supported"),
-    ("(iN)", "'N' is not supported"),
+    ("{i:i,,}", "unexpected ','"),
+    ("{,i:i}", "unexpected ','"),
+    ("{i:ii,}", "missing ','"),
+    ("N", "HPy_BuildValue does not support the 'N' formatting unit."),
+    ("(iN)", "HPy_BuildValue does not support the 'N' formatting unit."),
 ]
 
 
@@ -133,6 +139,8 @@ def test_malformed_formats(compiler):
         with pytest.raises(SystemError) as exc:
             mod.f(fmt)
         assert message in str(exc.value), (fmt, str(exc.value))
+        if "unit." not in message:
+            assert message + " in the format string passed to HPy_BuildValue" in str(exc.value)
         assert "HPy_BuildValue" in str(exc.value)
 
 
@@ -165,7 +173,7 @@ def test_failing_values(compiler):
     """)
     with pytest.raises(SystemError) as exc:
         mod.f(0)
-    assert "HPy_NULL" in str(exc.value)
+    assert "HPy_NULL object passed to HPy_BuildValue" in str(exc.value)
     with pytest.raises(AttributeError, match="no_such_attribute"):
         mod.f(1)
     with pytest.raises(TypeError, match="unhashable"):

@@ -45,9 +45,9 @@ CASES = [
     ("%5.2s", '"abcdef"', "   ab"),
     ("%.1s", '"\\xc3\\xa9"', "\ufffd"),
     ("%s", '"bad \\xff byte"', "bad \ufffd byte"),
-    ("%s", "(const char *)NULL", "(null)"),
     ("%d %s %u!", '1, "two", 3u', "1 two 3!"),
-    ("h\\xc3\\xa9 %d \\xe2\\x82\\xac", "1", "h\u00e9 1 \u20ac"),
+    # Non-ASCII text belongs in the values, not in the format.
+    ("%s %d %s", '"h\\xc3\\xa9", 1, "\\xe2\\x82\\xac"', "h\u00e9 1 \u20ac"),
 ]
 
 
@@ -187,6 +187,14 @@ def test_bad_formats(compiler):
             case 9: return HPyUnicode_FromFormat(ctx, "%.5", 1);
             case 10: return HPyUnicode_FromFormat(ctx, "%c", 0x110000);
             case 11: return HPyUnicode_FromFormat(ctx, "%c", -1);
+            case 13: return HPyUnicode_FromFormat(ctx, "%s", (const char *)NULL);
+            case 14: return HPyUnicode_FromFormat(ctx, "%0%");
+            case 15: return HPyUnicode_FromFormat(ctx, "%04p", (void *)0);
+            case 16: return HPyUnicode_FromFormat(ctx, "%.4p", (void *)0);
+            case 17: return HPyUnicode_FromFormat(ctx, "%0U", ctx->h_None);
+            case 18: return HPyUnicode_FromFormat(ctx, "%U", HPy_NULL);
+            case 19: return HPyUnicode_FromFormat(ctx, "h\\xc3\\xa9 %d", 1);
+            case 20: return HPyErr_Format(ctx, ctx->h_KeyError, "%d \\xe2\\x82\\xac", 1);
             default: return HPyUnicode_FromFormat(ctx, "%99999999999999999999999d", 1);
             }
         }
@@ -203,6 +211,27 @@ def test_bad_formats(compiler):
         assert str(exc.value) == "character argument not in range(0x110000)"
     with pytest.raises(ValueError, match="width too big"):
         mod.bad(12)
+    # The messages name the unit and what it does not take.
+    for n, message in [
+        (4, "invalid format string"),
+        (13, "null c string passed as value for formatting unit '%s'"),
+        (14, "invalid format string"),
+        (15, "formatting unit '%p' does not support 0-padding"),
+        (16, "formatting unit '%p' does not support width nor precision"),
+        (17, "formatting unit '%U' does not support 0-padding"),
+        (18, "HPy_NULL passed as value for formatting unit '%U'"),
+    ]:
+        with pytest.raises(SystemError) as exc:
+            mod.bad(n)
+        assert message in str(exc.value), (n, str(exc.value))
+    # The format itself is ASCII: a ValueError names the first other byte (HPyErr_Format too).
+    for n in (19, 20):
+        with pytest.raises(ValueError) as exc:
+            mod.bad(n)
+    with pytest.raises(ValueError, match="expected an ASCII-encoded format string, got a non-ASCII byte: 0xc3"):
+        mod.bad(19)
+    with pytest.raises(ValueError, match="got a non-ASCII byte: 0xe2"):
+        mod.bad(20)
 
 
 def test_err_format(compiler):

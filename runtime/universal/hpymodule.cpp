@@ -238,21 +238,25 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     uint32_t major = major_fn(), minor = minor_fn();
     if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR)
         return load_error(name, path,
-                          "HPy extension module '" + name + "' requires unsupported version of the HPy runtime. "
-                          "Requested version: " + version_text(major, minor) + ". Current HPy version: " +
+                          "HPy extension module '" + name +
+                              "' requires unsupported version of the HPy runtime. "
+                              "Requested version: " +
+                              version_text(major, minor) + ". Current HPy version: " +
                               version_text(HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR) + ".");
     if (!tag.found)
         return load_error(name, path,
                           "HPy extension module '" + name + "' at path '" + path +
                               "': could not find HPy ABI tag encoded in the filename. The extension claims "
-                              "to be compiled with HPy ABI version: " + version_text(major, minor) + ".");
+                              "to be compiled with HPy ABI version: " +
+                              version_text(major, minor) + ".");
     if (tag.major != major)
         return load_error(name, path,
                           "HPy extension module '" + name + "' at path '" + path +
                               "': mismatch between the HPy ABI tag encoded in the filename and the major "
                               "version requested by the HPy extension itself. Major version tag parsed "
-                              "from filename: " + std::to_string(tag.major) + ". Requested version: " +
-                              version_text(major, minor) + ".");
+                              "from filename: " +
+                              std::to_string(tag.major) +
+                              ". Requested version: " + version_text(major, minor) + ".");
 
     // The same file runs under any of the contexts: the debug and trace ones wrap the universal one.
     HPyContext *ctx = mode == Mode::Debug   ? debug::context(&g_universal_ctx)

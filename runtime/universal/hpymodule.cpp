@@ -57,22 +57,17 @@ bool make_load_error_class()
     return g_load_error != nullptr;
 }
 
-// Raises HPyLoadError(message, name=name, path=path); `path` may be empty (no file yet).
+// Raises HPyLoadError(message) with its name and path attributes; `path` may be empty (no file yet).
+// The attributes are set after construction, which works alike on every interpreter's ImportError.
 PyObject *load_error(const std::string &name, const std::string &path, const std::string &message)
 {
-    PyObject *args = Py_BuildValue("(s)", message.c_str());
-    PyObject *kwargs = PyDict_New();
+    PyObject *exc = PyObject_CallFunction(g_load_error, "s", message.c_str());
     PyObject *py_name = PyUnicode_FromString(name.c_str());
     PyObject *py_path = path.empty() ? Py_NewRef(Py_None) : PyUnicode_DecodeFSDefault(path.c_str());
-    PyObject *exc = nullptr;
-    if (args && kwargs && py_name && py_path && PyDict_SetItemString(kwargs, "name", py_name) == 0 &&
-        PyDict_SetItemString(kwargs, "path", py_path) == 0)
-        exc = PyObject_Call(g_load_error, args, kwargs);
-    if (exc != nullptr)
+    if (exc && py_name && py_path && PyObject_SetAttrString(exc, "name", py_name) == 0 &&
+        PyObject_SetAttrString(exc, "path", py_path) == 0)
         PyErr_SetObject(g_load_error, exc);
     Py_XDECREF(exc);
-    Py_XDECREF(args);
-    Py_XDECREF(kwargs);
     Py_XDECREF(py_name);
     Py_XDECREF(py_path);
     return nullptr;

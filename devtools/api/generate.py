@@ -65,6 +65,25 @@ class Member:
         """`RET NAME` with the pointer star kept next to the name."""
         return f"{self.ret}{name}" if self.ret.endswith("*") else f"{self.ret} {name}"
 
+    @property
+    def returns_null(self) -> bool:
+        """The public function returns HPy_NULL where the context member returns nothing."""
+        return "returns-null" in self.options
+
+    def public_decl(self) -> str:
+        """`RET NAME` of the public API function (HPyAPI_FUNC), with its attributes."""
+        decl = f"HPy {self.api}" if self.returns_null else self.ret_decl(self.api)
+        return ("HPy_NORETURN " + decl) if "noreturn" in self.options else decl
+
+    def public_tail(self) -> list[str]:
+        """What the public function's body adds after the call to the context or the runtime."""
+        if self.returns_null:
+            return ["    return HPy_NULL;"]
+        if "noreturn" in self.options:
+            # A context function pointer carries no noreturn: the compiler must see that this never returns.
+            return ["    __builtin_abort();"]
+        return []
+
 
 @dataclass
 class Signature:
@@ -260,13 +279,15 @@ def gen_universal_api(api: Api) -> str:
                       "    if (ctx == _ctx_direct_calls)",
                       f"        return _HPY_DIRECT_{m.api}({m.arg_names()});",
                       "#endif"]
-        body = [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})",
+        body = [f"HPyAPI_FUNC {m.public_decl()}({m.param_list()})",
                 "{",
                 *direct,
                 f"    {ret}{member}({m.arg_names()});",
+                *m.public_tail(),
                 "}"]
         if "legacy" in m.options:
-            message = f"{m.api} is part of the legacy API: build with the hybrid ABI to call it"
+            message = (f"{m.api} is part of the legacy API. Cannot use legacy functions when targeting "
+                       "the HPy Universal ABI: build with the hybrid ABI to call it")
             body = ["#ifdef HPY_ABI_HYBRID", *body, "#else",
                     f"HPY_EXTERN_C {m.ret_decl(m.api)}({m.param_list()}) _HPY_LEGACY_ONLY(\"{message}\");", "#endif"]
         out += body + [""]
@@ -287,10 +308,12 @@ def gen_cpython_api(api: Api) -> str:
                 body = f"(void){call};"
             else:
                 body = f"return ({m.ret}){call};"
-            out += [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})", "{", "    (void)ctx;", f"    {body}", "}", ""]
+            tail = m.public_tail() if m.returns_null else []  # CPython's own fatal error never returns
+            out += [f"HPyAPI_FUNC {m.public_decl()}({m.param_list()})", "{", "    (void)ctx;", f"    {body}", *tail,
+                    "}", ""]
         else:
-            out += [f"HPyAPI_FUNC {m.ret_decl(m.api)}({m.param_list()})", "{",
-                    f"    {ret}{m.name}({m.arg_names()});", "}", ""]
+            out += [f"HPyAPI_FUNC {m.public_decl()}({m.param_list()})", "{",
+                    f"    {ret}{m.name}({m.arg_names()});", *m.public_tail(), "}", ""]
     return c_header("include/hpy/cpython/api_gen.h", "HPY_CPYTHON_API_GEN_H", "\n".join(out))
 
 
@@ -346,8 +369,8 @@ def gen_context_init(api: Api) -> str:
            "{"]
     for m in api.handles:
         expr = m.cpython
-        if expr == "builtins-module":
-            expr = "builtins_module()"
+        if expr == "builtins-dict":
+            expr = "builtins_dict()"
         else:
             expr = f"(PyObject *){expr}"
         out.append(f"    ctx->{m.name} = _py2h({expr});")

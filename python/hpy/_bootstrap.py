@@ -13,10 +13,19 @@ def load_bootstrap(module_name, name, package, path, loader, spec, env):
         raise ImportError("cannot load HPy module %r: _load_bootstrap reads HPY from os.environ, "
                           "the environment passed differs" % name, name=name, path=path)
     module = universal.load(name, path, spec)
-    for attr, value in (("__file__", path), ("__loader__", loader), ("__package__", package)):
-        if getattr(module, attr, None) is None:
-            try:
-                setattr(module, attr, value)
-            except AttributeError:  # a module slot may return an object that refuses attributes
-                pass
+    # The stub's import made the spec and the loader; the stub then puts this module in its place in
+    # sys.modules, so it takes them over, as a module imported directly would have them. The spec's
+    # origin is the file the code came from (the module's repr shows it).
+    if spec is not None:
+        _set(spec, "origin", path)
+    for attr, value in (("__file__", path), ("__loader__", loader), ("__name__", name),
+                        ("__package__", package), ("__spec__", spec)):
+        _set(module, attr, value)
     return module
+
+
+def _set(obj, attr, value):
+    try:
+        setattr(obj, attr, value)
+    except (AttributeError, TypeError):  # a module slot may return an object that refuses attributes
+        pass

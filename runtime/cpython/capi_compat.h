@@ -70,21 +70,6 @@ inline getter write_only_getter(getter get)
     return get;
 }
 
-// PyErr_SetImportError: ImportError(msg) with its name and path attributes.
-inline void set_import_error(PyObject *msg, PyObject *name, PyObject *path)
-{
-#if defined(PYPY_VERSION)
-    PyObject *exc = PyObject_CallFunctionObjArgs(PyExc_ImportError, msg, nullptr);
-    if (exc == nullptr)
-        return;
-    if (PyObject_SetAttrString(exc, "name", name) == 0 && PyObject_SetAttrString(exc, "path", path) == 0)
-        PyErr_SetObject(PyExc_ImportError, exc);
-    Py_DECREF(exc);
-#else
-    PyErr_SetImportError(msg, name, path);
-#endif
-}
-
 // PyModule_FromDefAndSpec: the module object of a multi-phase definition, before its exec slots run.
 inline PyObject *module_from_def_and_spec(PyModuleDef *def, PyObject *spec)
 {

@@ -8,15 +8,23 @@ __attribute__((visibility("hidden"))) struct _HPyContext_s _hpy_cpython_context;
 
 namespace hpy::cpython {
 
-PyObject *builtins_module()
+PyObject *builtins_dict()
 {
-    static PyObject *builtins = PyImport_ImportModule("builtins");
-    return builtins;
+    // The module's own dict, not PyEval_GetBuiltins(): the context is filled once, and the builtins
+    // of whatever frame happens to run then need not be the interpreter's.
+    static PyObject *dict = [] {
+        PyObject *module = PyImport_ImportModule("builtins");
+        PyObject *d = module ? PyModule_GetDict(module) : nullptr;
+        Py_XINCREF(d);
+        Py_XDECREF(module);
+        return d;
+    }();
+    return dict;
 }
 
 bool init_context(HPyContext *ctx, const char *name)
 {
-    if (builtins_module() == nullptr)
+    if (builtins_dict() == nullptr)
         return false;
     ctx->name = name;
     ctx->_private = nullptr;

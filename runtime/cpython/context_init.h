@@ -16,8 +16,9 @@ namespace hpy::cpython {
 void fill_handles(HPyContext *ctx);
 void fill_functions(HPyContext *ctx);
 
-// The builtins module, a strong reference kept for the life of the process.
-PyObject *builtins_module();
+// The namespace of the builtins module (builtins.__dict__, what h_Builtins stands for), a strong
+// reference kept for the life of the process.
+PyObject *builtins_dict();
 
 // A complete context: name, ABI version, handles, functions. Returns false with an exception set.
 bool init_context(HPyContext *ctx, const char *name);

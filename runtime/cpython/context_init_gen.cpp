@@ -90,7 +90,7 @@ void fill_handles(HPyContext *ctx)
     ctx->h_MemoryViewType = _py2h((PyObject *)&PyMemoryView_Type);
     ctx->h_CapsuleType = _py2h((PyObject *)&PyCapsule_Type);
     ctx->h_SliceType = _py2h((PyObject *)&PySlice_Type);
-    ctx->h_Builtins = _py2h(builtins_module());
+    ctx->h_Builtins = _py2h(builtins_dict());
 }
 
 void fill_functions(HPyContext *ctx)

@@ -563,8 +563,7 @@ HPy ctx_Bytes_FromString(HPyContext *ctx, const char *bytes)
 
 HPy ctx_Bytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
 {
-    (void)ctx;
-    return _HPY_CALL_RETURNING_HANDLE(PyBytes_FromStringAndSize, bytes, len);
+    return HPyBytes_FromStringAndSize(ctx, bytes, len);
 }
 
 HPy ctx_Unicode_FromString(HPyContext *ctx, const char *utf8)

@@ -35,6 +35,16 @@ PyObject *module_create(PyObject *spec, PyModuleDef *def)
     _HPyFunc_args_MOD_CREATE a = {spec, nullptr};
     h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_MOD_CREATE,
                                                reinterpret_cast<HPyCFunction>(h->create), &a);
+    // HPy_mod_create makes objects that are not modules: a module object would skip what the host
+    // does for the modules it creates itself (its definition, exec slots, globals).
+    if (a.result != nullptr && PyModule_Check(a.result)) {
+        Py_DECREF(a.result);
+        PyErr_Format(PyExc_SystemError,
+                     "HPy module '%s': HPy_mod_create slot returned a builtin module object. This is "
+                     "currently not supported: let the host create the module, or return another object",
+                     h->name.c_str());
+        return nullptr;
+    }
     return a.result;
 }
 
@@ -67,6 +77,40 @@ PyModuleDef *def_error(const std::string &name, const std::string &cause)
     return nullptr;
 }
 
+// A function whose signature is none of the four of HPyDef_METH: a ValueError with the one-line
+// message code may compare against, and a note that names the module, the function and the value.
+PyModuleDef *signature_error(const std::string &name, const HPyMeth &meth)
+{
+    std::string note = "HPy module '" + name + "': " + unsupported_signature("function", meth) +
+                       " (HPyFunc_VARARGS, HPyFunc_KEYWORDS, HPyFunc_NOARGS or HPyFunc_O expected)";
+    PyObject *exc = PyObject_CallFunction(PyExc_ValueError, "s", "Unsupported HPyMeth signature");
+    if (exc == nullptr)
+        return nullptr;
+    PyObject *r = PyObject_CallMethod(exc, "add_note", "s", note.c_str());
+    if (r == nullptr)
+        PyErr_Clear();  // an interpreter without exception notes: the message alone
+    Py_XDECREF(r);
+    PyErr_SetObject(PyExc_ValueError, exc);
+    Py_DECREF(exc);
+    return nullptr;
+}
+
+// What, besides HPy_mod_create, the definition asks of the module: "" when nothing.
+std::string other_definitions(const HPyModuleDef *hpydef, bool methods, bool execs)
+{
+    std::string what;
+    auto add = [&what](bool present, const char *name) {
+        if (present)
+            what += (what.empty() ? "" : ", ") + std::string(name);
+    };
+    add(hpydef->doc != nullptr, "a doc string");
+    add(methods, "methods");
+    add(execs, "HPy_mod_exec slots");
+    add(hpydef->globals != nullptr, "globals");
+    add(hpydef->legacy_methods != nullptr, "legacy methods");
+    return what;
+}
+
 }  // namespace
 
 PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy)
@@ -74,6 +118,9 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
     std::string mod_name = name ? name : "?";
     if (hpydef == nullptr)
         return def_error(mod_name, "the module definition is NULL");
+    if (hpydef->size < 0)
+        return def_error(mod_name, "HPy does not permit HPyModuleDef.size < 0 (got " +
+                                       std::to_string(hpydef->size) + ")");
     if (hpydef->size != 0)
         return def_error(mod_name, "module state is not supported (HPyModuleDef.size must be 0, got " +
                                        std::to_string(hpydef->size) + ")");
@@ -85,8 +132,6 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
     h->ctx = ctx;
     h->hpydef = hpydef;
     h->name = mod_name;
-    bool has_other_defs =
-        hpydef->doc != nullptr || hpydef->legacy_methods != nullptr || hpydef->globals != nullptr;
     for (HPyDef **p = hpydef->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
         const int kind = enum_value(d->kind);
@@ -94,7 +139,7 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
         if (kind == HPyDef_Kind_Meth) {
             std::optional<PyMethodDef> method = method_def(d->meth, ctx);
             if (!method)
-                return def_error(mod_name, unsupported_signature("function", d->meth));
+                return signature_error(mod_name, d->meth);
             // A NOARGS module function of the CPython ABI: its METH_FASTCALL form, when HPyDef_METH
             // made one (CPython specialises those calls, not METH_NOARGS ones).
             if (ctx == &_hpy_cpython_context && enum_value(d->meth.signature) == HPyFunc_NOARGS &&
@@ -103,12 +148,12 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
                 method->ml_flags = METH_FASTCALL;
             }
             h->methods.push_back(*method);
-            has_other_defs = true;
         } else if (kind == HPyDef_Kind_Slot && slot == HPy_mod_create) {
+            if (h->create != nullptr)
+                return def_error(mod_name, "HPyModuleDef.defines has more than one HPy_mod_create slot");
             h->create = reinterpret_cast<HPyFunc_mod_create>(d->slot.impl);
         } else if (kind == HPyDef_Kind_Slot && slot == HPy_mod_exec) {
             h->execs.push_back(reinterpret_cast<HPyFunc_inquiry>(d->slot.impl));
-            has_other_defs = true;
         } else {
             if (kind == HPyDef_Kind_Slot)
                 return def_error(mod_name, "slot " + std::to_string(slot) + " is not a module slot");
@@ -117,9 +162,18 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
                                            std::to_string(kind) + ")");
         }
     }
-    if (h->create != nullptr && has_other_defs) {
-        return def_error(mod_name, "a module with HPy_mod_create may not have other definitions (doc, "
-                                   "methods, exec slots, globals or legacy methods)");
+    if (h->create != nullptr) {
+        // The object HPy_mod_create returns is not a module: nothing else of the definition can go
+        // into it. The message starts as the one code written for HPy 0.9 may look for.
+        std::string others = other_definitions(hpydef, !h->methods.empty(), !h->execs.empty());
+        if (!others.empty()) {
+            PyErr_Format(PyExc_SystemError,
+                         "HPyModuleDef defines a HPy_mod_create slot and also %s (HPy module '%s'): a "
+                         "module with HPy_mod_create may not have other definitions (doc, methods, exec "
+                         "slots, globals or legacy methods), since the object it creates is not a module",
+                         others.c_str(), mod_name.c_str());
+            return nullptr;
+        }
     }
     for (cpy_PyMethodDef *m = hpydef->legacy_methods; m != nullptr && m->ml_name != nullptr; ++m)
         h->methods.push_back(*m);

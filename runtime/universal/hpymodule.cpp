@@ -38,18 +38,49 @@ struct Library {
     void keep_open() { handle = nullptr; }
 };
 
-PyObject *import_error(const std::string &name, const std::string &path, const std::string &cause)
+// hpy.universal.HPyLoadError: what load() raises when a file cannot become a module. An ImportError
+// (with .name and .path), since loading is importing; and a RuntimeError, the class HPy 0.9's host
+// raised for the same failures, which callers of load() catch.
+PyObject *g_load_error = nullptr;
+
+bool make_load_error_class()
 {
-    std::string message = "cannot load HPy module '" + name + "' from '" + path + "': " + cause;
-    PyObject *msg = PyUnicode_FromString(message.c_str());
+    PyObject *bases = PyTuple_Pack(2, PyExc_ImportError, PyExc_RuntimeError);
+    if (bases == nullptr)
+        return false;
+    g_load_error = PyErr_NewExceptionWithDoc(
+        "hpy.universal.HPyLoadError",
+        "An HPy module could not be loaded: its file, its entry points or the ABI it needs.\n\n"
+        "An ImportError (name and path say which module and file), and a RuntimeError as well.",
+        bases, nullptr);
+    Py_DECREF(bases);
+    return g_load_error != nullptr;
+}
+
+// Raises HPyLoadError(message) with its name and path attributes; `path` may be empty (no file yet).
+// The attributes are set after construction, which works alike on every interpreter's ImportError.
+PyObject *load_error(const std::string &name, const std::string &path, const std::string &message)
+{
+    PyObject *exc = PyObject_CallFunction(g_load_error, "s", message.c_str());
     PyObject *py_name = PyUnicode_FromString(name.c_str());
-    PyObject *py_path = PyUnicode_DecodeFSDefault(path.c_str());
-    if (msg && py_name && py_path)
-        hpy::compat::set_import_error(msg, py_name, py_path);
-    Py_XDECREF(msg);
+    PyObject *py_path = path.empty() ? Py_NewRef(Py_None) : PyUnicode_DecodeFSDefault(path.c_str());
+    if (exc && py_name && py_path && PyObject_SetAttrString(exc, "name", py_name) == 0 &&
+        PyObject_SetAttrString(exc, "path", py_path) == 0)
+        PyErr_SetObject(g_load_error, exc);
+    Py_XDECREF(exc);
     Py_XDECREF(py_name);
     Py_XDECREF(py_path);
     return nullptr;
+}
+
+PyObject *import_error(const std::string &name, const std::string &path, const std::string &cause)
+{
+    return load_error(name, path, "cannot load HPy module '" + name + "' from '" + path + "': " + cause);
+}
+
+std::string version_text(uint32_t major, uint32_t minor)
+{
+    return std::to_string(major) + "." + std::to_string(minor);
 }
 
 // The tag in a file name: "x.hpy0.so" (universal) or "x.hpy0-cp311.so" (hybrid).
@@ -161,13 +192,12 @@ Fn lookup(void *handle, const std::string &symbol)
 
 PyObject *load_module(const std::string &name, const std::string &path, PyObject *spec, Mode mode)
 {
+    // A file name without a tag is refused once the module has said which ABI it was built for.
     FileTag tag = parse_file_tag(path);
-    if (!tag.found)
-        return import_error(name, path, "the file name has no '.hpy<major>' ABI tag (expected NAME.hpy0.so)");
-    if (!tag.valid)
+    if (tag.found && !tag.valid)
         return import_error(name, path,
                             "the ABI tag '" + tag.text + "' in the file name is not a valid version");
-    if (tag.hybrid && tag.python_tag != g_python_tag)
+    if (tag.found && tag.hybrid && tag.python_tag != g_python_tag)
         return import_error(name, path,
                             "the hybrid module was built for '" + tag.python_tag +
                                 "', this interpreter is '" + g_python_tag + "'");
@@ -199,17 +229,29 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
         return import_error(name, path,
                             std::string("the entry point ") + missing + sn +
                                 " is missing (is it an HPy universal module named '" + sn + "'?)");
+    // These three messages are worded as HPy 0.9's host words them, for code that compares them.
     uint32_t major = major_fn(), minor = minor_fn();
     if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR)
-        return import_error(name, path,
-                            "the module needs HPy ABI " + std::to_string(major) + "." +
-                                std::to_string(minor) + ", this host provides " +
-                                std::to_string(HPY_ABI_VERSION) + "." +
-                                std::to_string(HPY_ABI_VERSION_MINOR));
+        return load_error(name, path,
+                          "HPy extension module '" + name +
+                              "' requires unsupported version of the HPy runtime. "
+                              "Requested version: " +
+                              version_text(major, minor) + ". Current HPy version: " +
+                              version_text(HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR) + ".");
+    if (!tag.found)
+        return load_error(name, path,
+                          "HPy extension module '" + name + "' at path '" + path +
+                              "': could not find HPy ABI tag encoded in the filename. The extension claims "
+                              "to be compiled with HPy ABI version: " +
+                              version_text(major, minor) + ".");
     if (tag.major != major)
-        return import_error(name, path,
-                            "the file name says ABI " + std::to_string(tag.major) +
-                                " but the module was built for ABI " + std::to_string(major));
+        return load_error(name, path,
+                          "HPy extension module '" + name + "' at path '" + path +
+                              "': mismatch between the HPy ABI tag encoded in the filename and the major "
+                              "version requested by the HPy extension itself. Major version tag parsed "
+                              "from filename: " +
+                              std::to_string(tag.major) +
+                              ". Requested version: " + version_text(major, minor) + ".");
 
     // The same file runs under any of the contexts: the debug and trace ones wrap the universal one.
     HPyContext *ctx = mode == Mode::Debug   ? debug::context(&g_universal_ctx)
@@ -276,8 +318,7 @@ PyObject *py_load(PyObject *, PyObject *args, PyObject *kwargs)
     } else if (settings) {
         mode = settings->modes.mode_for(name);
     } else {
-        PyErr_Format(PyExc_ImportError, "cannot load HPy module '%s': %s", name, error.c_str());
-        return nullptr;
+        return load_error(name, "", std::string("cannot load HPy module '") + name + "': " + error);
     }
     if (settings && settings->log)
         std::fprintf(stderr, "hpy: loading '%s' from '%s' in %s mode\n", name, path.c_str(), mode_name(mode));
@@ -318,6 +359,10 @@ int module_exec(PyObject *module)
         !cpython::init_context(&g_universal_ctx, "HPy Universal ABI (unihpy, CPython backend)"))
         return -1;
     if (g_python_tag.empty() && !read_python_tag())
+        return -1;
+    if (g_load_error == nullptr && !make_load_error_class())
+        return -1;
+    if (PyModule_AddObjectRef(module, "HPyLoadError", g_load_error) < 0)
         return -1;
     if (PyModule_AddIntConstant(module, "MODE_UNIVERSAL", static_cast<int>(Mode::Universal)) < 0 ||
         PyModule_AddIntConstant(module, "MODE_DEBUG", static_cast<int>(Mode::Debug)) < 0 ||

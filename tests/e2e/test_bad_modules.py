@@ -35,9 +35,11 @@ from support import ExtensionCompiler
 compiler = ExtensionCompiler(%(tmp)r, %(abi)r)
 try:
     compiler.load_module(%(name)r, %(path)r)
-    outcome = ["loaded", ""]
+    outcome = ["loaded", "", []]
 except Exception as e:
-    outcome = [type(e).__name__, str(e)]
+    # The message, then the exception's notes; and every class the exception is an instance of.
+    outcome = [type(e).__name__, "\n".join([str(e)] + list(getattr(e, "__notes__", []))),
+               [c.__name__ for c in type(e).__mro__]]
 gc.collect()
 good = compiler.load_module("goodmod", %(good)r)
 assert good.f() == 42, "the interpreter does not work any more"
@@ -58,7 +60,8 @@ def good_module(hpy_abi, tmp_path_factory):
 
 @pytest.fixture
 def load_isolated(compiler, good_module, tmp_path):
-    """load_isolated(name, path) -> (exception class name or 'loaded', message), from a child interpreter."""
+    """load_isolated(name, path) -> (exception class name or 'loaded', message and notes, names of the
+    exception's classes), from a child interpreter."""
 
     def load(name, path):
         code = CHILD % {"e2e": str(HERE), "tmp": str(tmp_path), "abi": compiler.abi, "name": name,
@@ -73,9 +76,16 @@ def load_isolated(compiler, good_module, tmp_path):
 
 
 def expect(outcome, exc_name, pattern):
-    kind, message = outcome
-    assert kind == exc_name, "expected %s matching %r, got %s: %s" % (exc_name, pattern, kind, message)
+    """The load raised an instance of class `exc_name` whose message (then notes) matches `pattern`."""
+    kind, message, classes = outcome
+    assert exc_name in classes, "expected %s matching %r, got %s: %s" % (exc_name, pattern, kind, message)
     assert re.search(pattern, message), "%r does not match %r" % (message, pattern)
+
+
+def expect_load_error(outcome, pattern):
+    """The loader refused the file: hpy.universal.HPyLoadError, an ImportError and a RuntimeError."""
+    expect(outcome, "HPyLoadError", pattern)
+    assert {"ImportError", "RuntimeError"} <= set(outcome[2]), outcome
 
 
 # ------------------------------------------------------------------------------------------------
@@ -116,24 +126,26 @@ def test_hand_written_entry_points_load(compiler):
 @host_modes
 def test_wrong_major_version(compiler, load_isolated):
     path = compiler.compile_module(hand_written_module("bad", major="1"), name="bad")
-    expect(load_isolated("bad", path), "ImportError",
-           r"^cannot load HPy module 'bad' from '.*bad\.hpy0\.so': the module needs HPy ABI 1\.\d+, "
-           r"this host provides 0\.\d+$")
+    # Worded as HPy 0.9's host words it.
+    expect_load_error(load_isolated("bad", path),
+                      r"^HPy extension module 'bad' requires unsupported version of the HPy runtime\. "
+                      r"Requested version: 1\.0\. Current HPy version: 0\.0\.$")
 
 
 @host_modes
 def test_minor_version_too_new(compiler, load_isolated):
     path = compiler.compile_module(hand_written_module("bad", minor="9999"), name="bad")
-    expect(load_isolated("bad", path), "ImportError",
-           r"^cannot load HPy module 'bad' .*: the module needs HPy ABI 0\.9999, this host provides 0\.\d+$")
+    expect_load_error(load_isolated("bad", path),
+                      r"^HPy extension module 'bad' requires unsupported version of the HPy runtime\. "
+                      r"Requested version: 0\.9999\. Current HPy version: 0\.0\.$")
 
 
 @host_modes
 @pytest.mark.parametrize("missing", ENTRY_POINTS)
 def test_missing_entry_point(compiler, load_isolated, missing):
     path = compiler.compile_module(hand_written_module("bad", omit=missing), name="bad")
-    expect(load_isolated("bad", path), "ImportError",
-           r"^cannot load HPy module 'bad' .*: the entry point %sbad is missing" % missing)
+    expect_load_error(load_isolated("bad", path),
+                      r"^cannot load HPy module 'bad' .*: the entry point %sbad is missing" % missing)
 
 
 @host_modes
@@ -146,25 +158,50 @@ def test_init_returns_null(compiler, load_isolated):
 def test_module_name_differs_from_symbols(compiler, load_isolated):
     # Built as 'other', loaded as 'bad': the entry points carry the other name.
     path = compiler.compile_module(hand_written_module("other"), name="bad")
-    expect(load_isolated("bad", path), "ImportError",
-           r"the entry point get_required_hpy_major_version_bad is missing \(is it an HPy universal "
+    expect_load_error(load_isolated("bad", path),
+                      r"the entry point get_required_hpy_major_version_bad is missing \(is it an HPy universal "
            r"module named 'bad'\?\)")
+
+
+# A missing or different major version is worded as HPy 0.9's host words it (PATH: the file's path).
+NO_TAG = (r"^HPy extension module 'bad' at path 'PATH': could not find HPy ABI tag encoded in the filename\. "
+          r"The extension claims to be compiled with HPy ABI version: 0\.0\.$")
 
 
 @host_modes
 @pytest.mark.parametrize("file_name, pattern", [
-    ("bad.so", r"the file name has no '\.hpy<major>' ABI tag"),
-    ("bad.hpy.so", r"the file name has no '\.hpy<major>' ABI tag"),
-    ("bad.hpy1.so", r"the file name says ABI 1 but the module was built for ABI 0"),
-    ("bad.hpy0-cp27.so", r"the hybrid module was built for 'cp27', this interpreter is 'cp\d+"),
-    ("bad.hpy99999999999999999999999.so", r"the ABI tag '\.hpy99999999999999999999999' .* is not a valid"),
+    ("bad.so", NO_TAG),
+    ("bad.hpy.so", NO_TAG),
+    ("bad.hpy1.so", r"^HPy extension module 'bad' at path 'PATH': mismatch between the HPy ABI tag encoded in "
+                    r"the filename and the major version requested by the HPy extension itself\. Major version "
+                    r"tag parsed from filename: 1\. Requested version: 0\.0\.$"),
+    ("bad.hpy0-cp27.so", r"^cannot load HPy module 'bad' from 'PATH': the hybrid module was built for 'cp27', "
+                         r"this interpreter is 'cp\d+"),
+    ("bad.hpy99999999999999999999999.so", r"^cannot load HPy module 'bad' from 'PATH': the ABI tag "
+                                          r"'\.hpy99999999999999999999999' .* is not a valid"),
 ], ids=["none", "no-digits", "major-1", "other-python", "huge-major"])
 def test_wrong_file_name_tag(compiler, load_isolated, file_name, pattern):
     built = compiler.compile_module(hand_written_module("bad"), name="bad")
     path = built.with_name(file_name)
     built.rename(path)
-    expect(load_isolated("bad", path), "ImportError", r"^cannot load HPy module 'bad' from '.*%s': .*%s"
-           % (re.escape(file_name), pattern))
+    expect_load_error(load_isolated("bad", path), pattern.replace("PATH", re.escape(str(path))))
+
+
+@host_modes
+def test_load_error_class(compiler):
+    # In process: what load() raises is an ImportError that names the module and the file, and a
+    # RuntimeError, the class code written for HPy 0.9's host catches.
+    import hpy.universal
+    from support import module_spec
+
+    built = compiler.compile_module(hand_written_module("bad"), name="bad")
+    path = built.with_name("bad.so")
+    built.rename(path)
+    with pytest.raises(hpy.universal.HPyLoadError) as info:
+        hpy.universal.load("bad", str(path), module_spec("bad", path))
+    assert isinstance(info.value, ImportError) and isinstance(info.value, RuntimeError)
+    assert info.value.name == "bad" and info.value.path == str(path)
+    assert re.search(NO_TAG.replace("PATH", re.escape(str(path))), str(info.value))
 
 
 @host_modes
@@ -188,8 +225,8 @@ def test_not_an_hpy_module(compiler, load_isolated, kind, tmp_path):
 
     # Built once on the build machine, like every test module (other hosts have no compiler).
     path = prebuilt(["not-an-hpy-module", kind, source.read_text()], tmp_path, build)
-    expect(load_isolated("bad", path), "ImportError",
-           r"^cannot load HPy module 'bad' .*: the entry point get_required_hpy_major_version_bad is missing")
+    expect_load_error(load_isolated("bad", path),
+                      r"^cannot load HPy module 'bad' .*: the entry point get_required_hpy_major_version_bad is missing")
 
 
 @host_modes
@@ -204,8 +241,8 @@ def test_not_a_shared_object(compiler, load_isolated, content, cause):
     data = built.read_bytes()
     built.write_bytes({"half": data[:len(data) // 2], "headers-only": data[:1024], "empty": b"",
                        "text": b"this is not an ELF file\n"}[content])
-    expect(load_isolated("bad", built), "ImportError",
-           r"^cannot load HPy module 'bad' .*: not a loadable shared object: " + cause)
+    expect_load_error(load_isolated("bad", built),
+                      r"^cannot load HPy module 'bad' .*: not a loadable shared object: " + cause)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -248,8 +285,10 @@ def test_unknown_function_signature(compiler, load_isolated, signature):
     extra = ("static HPyDef g = { .kind = HPyDef_Kind_Meth, .meth = { .name = \"g\", .impl = (HPyCFunction)f_impl, "
              ".signature = (HPyFunc_Signature)%s } };\nstatic HPyDef *defines[] = { &f, &g, NULL };" % signature)
     path = compiler.compile_module(module_with('{ "doc", 0, NULL, defines, NULL }', extra), name="bad")
-    expect(load_isolated("bad", path), "SystemError",
-           r"^HPy module 'bad': function 'g' has an unsupported signature %s$" % signature)
+    # The message as HPy 0.9 gives it, then a note naming the module, the function and the value.
+    expect(load_isolated("bad", path), "ValueError",
+           r"^Unsupported HPyMeth signature\nHPy module 'bad': function 'g' has an unsupported signature %s "
+           r"\(HPyFunc_VARARGS, HPyFunc_KEYWORDS, HPyFunc_NOARGS or HPyFunc_O expected\)$" % signature)
 
 
 def test_module_state(compiler, load_isolated):
@@ -275,8 +314,10 @@ def test_mod_create_with_other_definitions(compiler, load_isolated, other):
     moddef = '{ %s, 0, NULL, defines, %s }' % ('"doc"' if other == "doc" else "NULL",
                                                "globals" if other == "globals" else "NULL")
     path = compiler.compile_module(module_with(moddef, extra), name="bad")
+    what = {"doc": "a doc string", "method": "methods", "exec": "HPy_mod_exec slots", "globals": "globals"}[other]
     expect(load_isolated("bad", path), "SystemError",
-           r"^HPy module 'bad': a module with HPy_mod_create may not have other definitions")
+           r"^HPyModuleDef defines a HPy_mod_create slot and also %s \(HPy module 'bad'\): a module with "
+           r"HPy_mod_create may not have other definitions" % what)
 
 
 def type_module(spec_fields, defines="", extra=""):

@@ -38,6 +38,11 @@ def test_stub_of_hpy_09(compiler, tmp_path, monkeypatch):
         assert m.answer() == 42
         assert m.__name__ == "bootpkg.booted" and sys.modules["bootpkg.booted"] is m
         assert m.__file__ == str(path)
+        # The stub's spec and loader become the module's, the spec's origin the shared object.
+        assert m.__package__ == "bootpkg"
+        assert m.__loader__.name == "bootpkg.booted" and m.__spec__.loader is m.__loader__
+        assert m.__spec__.name == "bootpkg.booted" and m.__spec__.origin == str(path)
+        assert repr(m) == "<module 'bootpkg.booted' from %r>" % str(path)
     finally:
         for name in ("bootpkg.booted", "bootpkg"):
             sys.modules.pop(name, None)

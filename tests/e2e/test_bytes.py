@@ -36,7 +36,7 @@ def test_bytes(compiler):
         {
             HPy items[] = { HPyBytes_FromString(ctx, "abc\0def"), HPyBytes_FromString(ctx, ""),
                             HPyBytes_FromStringAndSize(ctx, "abc\0def", 7),
-                            HPyBytes_FromStringAndSize(ctx, "xyz", 2), HPyBytes_FromStringAndSize(ctx, NULL, 0),
+                            HPyBytes_FromStringAndSize(ctx, "xyz", 2), HPyBytes_FromStringAndSize(ctx, "", 0),
                             HPyBytes_FromString(ctx, "\xff\x80") };
             HPy r = HPyTuple_FromArray(ctx, items, 6);
             for (int i = 0; i < 6; i++)
@@ -48,7 +48,17 @@ def test_bytes(compiler):
         {
             return HPyBytes_FromStringAndSize(ctx, "abc", -1);
         }
+        /* NULL bytes: CPython would hand out uninitialised bytes to fill in, which HPy cannot do */
+        HPyDef_METH(from_null, "from_null", HPyFunc_O)
+        static HPy from_null_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            HPy_ssize_t n = HPyLong_AsSsize_t(ctx, arg);
+            if (n == -1 && HPyErr_Occurred(ctx))
+                return HPy_NULL;
+            return HPyBytes_FromStringAndSize(ctx, NULL, n);
+        }
         @EXPORT(check) @EXPORT(size) @EXPORT(as_string) @EXPORT(from_string) @EXPORT(negative_size)
+        @EXPORT(from_null)
         @INIT
     """)
 
@@ -73,3 +83,6 @@ def test_bytes(compiler):
     assert all(type(x) is bytes for x in r)
     with pytest.raises(SystemError, match="^Negative size passed to PyBytes_FromStringAndSize$"):
         mod.negative_size()
+    for n in (-1, 0, 5):
+        with pytest.raises(ValueError, match="^NULL char \\* passed to HPyBytes_FromStringAndSize$"):
+            mod.from_null(n)

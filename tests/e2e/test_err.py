@@ -14,14 +14,13 @@ def mod(compiler):
         HPyDef_METH(set_string, "set_string", HPyFunc_VARARGS)
         static HPy set_string_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
         {
-            HPyErr_SetString(ctx, args[0], HPyUnicode_AsUTF8AndSize(ctx, args[1], NULL));
-            return HPy_NULL;
+            /* the functions that set an exception return HPy_NULL, to end a function in one line */
+            return HPyErr_SetString(ctx, args[0], HPyUnicode_AsUTF8AndSize(ctx, args[1], NULL));
         }
         HPyDef_METH(set_object, "set_object", HPyFunc_VARARGS)
         static HPy set_object_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
         {
-            HPyErr_SetObject(ctx, args[0], args[1]);
-            return HPy_NULL;
+            return HPyErr_SetObject(ctx, args[0], args[1]);
         }
         /* sets args[0]("x"), reports (occurred before, occurred after, matches args[1], occurred after clear) */
         HPyDef_METH(inspect, "inspect", HPyFunc_VARARGS)
@@ -38,8 +37,7 @@ def mod(compiler):
         HPyDef_METH(no_memory, "no_memory", HPyFunc_NOARGS)
         static HPy no_memory_impl(HPyContext *ctx, HPy self)
         {
-            HPyErr_NoMemory(ctx);
-            return HPy_NULL;
+            return HPyErr_NoMemory(ctx);
         }
         HPyDef_METH(from_errno, "from_errno", HPyFunc_VARARGS)
         static HPy from_errno_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
@@ -57,8 +55,7 @@ def mod(compiler):
             errno = (int)HPyLong_AsLong(ctx, args[0]);
             if (nargs == 3)
                 return HPyErr_SetFromErrnoWithFilenameObject(ctx, args[1], args[2]);
-            HPyErr_SetFromErrnoWithFilenameObjects(ctx, args[1], args[2], args[3]);
-            return HPy_NULL;
+            return HPyErr_SetFromErrnoWithFilenameObjects(ctx, args[1], args[2], args[3]);
         }
         static HPy null_if_none(HPyContext *ctx, HPy h) { return HPy_Is(ctx, h, ctx->h_None) ? HPy_NULL : h; }
         HPyDef_METH(new_exception, "new_exception", HPyFunc_VARARGS)
@@ -92,7 +89,23 @@ def mod(compiler):
             HPy r = HPyErr_Format(ctx, args[0], "%s=%d, %R, %S, %%, %zd", "n", 42, args[1], args[1], (HPy_ssize_t)-7);
             return HPy_IsNull(r) ? HPy_NULL : HPyErr_Format(ctx, ctx->h_SystemError, "not NULL");
         }
-        @EXPORT(set_string) @EXPORT(set_object) @EXPORT(inspect) @EXPORT(no_memory) @EXPORT(from_errno)
+        /* each of the four returns HPy_NULL, also when its result is stored */
+        HPyDef_METH(null_results, "null_results", HPyFunc_NOARGS)
+        static HPy null_results_impl(HPyContext *ctx, HPy self)
+        {
+            HPy r[4];
+            r[0] = HPyErr_SetString(ctx, ctx->h_ValueError, "a");
+            r[1] = HPyErr_SetObject(ctx, ctx->h_ValueError, ctx->h_None);
+            r[2] = HPyErr_NoMemory(ctx);
+            errno = ENOENT;
+            r[3] = HPyErr_SetFromErrnoWithFilenameObjects(ctx, ctx->h_OSError, HPy_NULL, HPy_NULL);
+            HPyErr_Clear(ctx);
+            long n = 0;
+            for (int i = 0; i < 4; i++)
+                n += HPy_IsNull(r[i]);
+            return HPyLong_FromLong(ctx, n);
+        }
+        @EXPORT(null_results) @EXPORT(set_string) @EXPORT(set_object) @EXPORT(inspect) @EXPORT(no_memory) @EXPORT(from_errno)
         @EXPORT(from_errno_objs) @EXPORT(new_exception) @EXPORT(warn) @EXPORT(unraisable) @EXPORT(format)
         @INIT
     """)
@@ -120,6 +133,10 @@ def test_set_string_object(mod):
         pass
     with pytest.raises(MyErr, match="^mine$"):
         mod.set_string(MyErr, "mine")
+
+
+def test_setters_return_null(mod):
+    assert mod.null_results() == 4
 
 
 def test_occurred_matches_clear(mod):

@@ -1,6 +1,7 @@
 """tests/e2e/test_misc.py: leaving and re-entering Python execution, HPy_Dump, HPy_FatalError (in a child
 process), and HPy_FromPyObject/HPy_AsPyObject in the ABIs that have the C API."""
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -53,8 +54,8 @@ MISC_SOURCE = r"""
     HPyDef_METH(fatal, "fatal", HPyFunc_O)
     static HPy fatal_impl(HPyContext *ctx, HPy self, HPy arg)
     {
+        /* no return: HPy_FatalError is declared as never returning (-Werror=return-type otherwise) */
         HPy_FatalError(ctx, HPyUnicode_AsUTF8AndSize(ctx, arg, NULL));
-        return HPy_NULL;  /* not reached */
     }
     @EXPORT(count_a) @EXPORT(spin) @EXPORT(dump) @EXPORT(fatal)
     @INIT
@@ -165,6 +166,11 @@ def test_fatal_error(compiler, hpy_abi, tmp_path):
     assert proc.stdout == "loaded\n"
     assert proc.returncode != 0
     assert "Fatal Python error" in proc.stderr and "a fatal error from an HPy module" in proc.stderr
+    if sys.implementation.name == "cpython":
+        # CPython's fatal error: the first line names the function, the process aborts.
+        assert proc.returncode == -signal.SIGABRT, proc.stderr
+        first = proc.stderr.splitlines()[0]
+        assert first.startswith("Fatal Python error: ") and first.endswith(": a fatal error from an HPy module")
 
 
 PYOBJECT_SOURCE = r"""
@@ -213,7 +219,8 @@ def test_legacy_functions_refused_in_universal(compiler):
     """A universal module cannot call the C-API bridge: the headers make that a compile error."""
     from support import CompileError
 
-    with pytest.raises(CompileError, match="hybrid"):
+    with pytest.raises(CompileError, match="HPy_AsPyObject is part of the legacy API. Cannot use legacy "
+                                           "functions when targeting the HPy Universal ABI: build with the hybrid"):
         compiler.compile_module(r"""
             HPyDef_METH(f, "f", HPyFunc_O)
             static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)

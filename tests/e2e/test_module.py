@@ -119,7 +119,7 @@ CREATE_SOURCE = """
 HPyDef_SLOT(create, HPy_mod_create)
 static HPy create_impl(HPyContext *ctx, HPy spec)
 {
-    /* "the module" is types.<FACTORY>(spec.name) + an attribute: any object may be the module */
+    /* "the module" is types.<FACTORY>(spec.name) + an attribute: any object but a module object */
     HPy types_mod = HPyImport_ImportModule(ctx, "types");
     if (HPy_IsNull(types_mod))
         return HPy_NULL;
@@ -149,12 +149,13 @@ HPy_MODINIT(%(name)s, moddef)
 """
 
 
-def test_mod_create_module(compiler):
+def test_mod_create_module_refused(compiler):
+    # HPy_mod_create is for objects that are not modules: the host creates the modules.
     src = CREATE_SOURCE % {"factory": "ModuleType", "extra_defs": "", "extra": "", "doc": "NULL",
                            "name": "mycreate"}
-    m = compiler.make_module(src, name="mycreate")
-    assert type(m) is types.ModuleType
-    assert m.__name__ == "mycreate" and m.created_by == 42
+    with pytest.raises(SystemError, match="^HPy module 'mycreate': HPy_mod_create slot returned a builtin module "
+                                          "object. This is currently not supported"):
+        compiler.make_module(src, name="mycreate")
 
 
 def test_mod_create_custom_object(compiler):
@@ -174,13 +175,15 @@ static HPy f_impl(HPyContext *ctx, HPy self) { return HPy_Dup(ctx, ctx->h_None);
 
 def test_mod_create_with_methods(compiler):
     src = CREATE_SOURCE % {"factory": "ModuleType", "extra_defs": METHOD_DEF, "extra": "&f,", "doc": "NULL", "name": "badcreate"}
-    with pytest.raises(SystemError, match="^HPy module 'badcreate': a module with HPy_mod_create may not have other"):
+    with pytest.raises(SystemError, match="^HPyModuleDef defines a HPy_mod_create slot and also methods "
+                                          r"\(HPy module 'badcreate'\): a module with HPy_mod_create may not have other"):
         compiler.make_module(src, name="badcreate")
 
 
 def test_mod_create_with_doc(compiler):
     src = CREATE_SOURCE % {"factory": "ModuleType", "extra_defs": "", "extra": "", "doc": '"a doc"', "name": "badcreate2"}
-    with pytest.raises(SystemError, match="^HPy module 'badcreate2': a module with HPy_mod_create"):
+    with pytest.raises(SystemError, match="^HPyModuleDef defines a HPy_mod_create slot and also a doc string "
+                                          r"\(HPy module 'badcreate2'\)"):
         compiler.make_module(src, name="badcreate2")
 
 
@@ -195,6 +198,39 @@ def test_module_state_refused(compiler):
     """
     with pytest.raises(SystemError, match="^HPy module 'statemod': module state is not supported"):
         compiler.make_module(src, name="statemod")
+
+
+def test_negative_size_refused(compiler):
+    src = """
+        #include "hpy.h"
+        HPyDef_METH(f, "f", HPyFunc_NOARGS)
+        static HPy f_impl(HPyContext *ctx, HPy self) { return HPy_Dup(ctx, ctx->h_None); }
+        static HPyDef *defines[] = { &f, NULL };
+        static HPyModuleDef moddef = { "doc", -1, NULL, defines, NULL };
+        HPy_MODINIT(negmod, moddef)
+    """
+    with pytest.raises(SystemError, match=r"^HPy module 'negmod': HPy does not permit HPyModuleDef\.size < 0 \(got -1\)$"):
+        compiler.make_module(src, name="negmod")
+
+
+def test_mod_create_with_exec_refused(compiler):
+    exec_def = """
+HPyDef_SLOT(ex, HPy_mod_exec)
+static int ex_impl(HPyContext *ctx, HPy module) { return 0; }
+"""
+    src = CREATE_SOURCE % {"factory": "SimpleNamespace", "extra_defs": exec_def, "extra": "&ex,", "doc": "NULL",
+                           "name": "badcreate3"}
+    with pytest.raises(SystemError, match="^HPyModuleDef defines a HPy_mod_create slot and also HPy_mod_exec slots "
+                                          r"\(HPy module 'badcreate3'\)"):
+        compiler.make_module(src, name="badcreate3")
+
+
+def test_two_mod_create_slots_refused(compiler):
+    src = CREATE_SOURCE % {"factory": "SimpleNamespace", "extra_defs": "", "extra": "&create,", "doc": "NULL",
+                           "name": "badcreate4"}
+    with pytest.raises(SystemError, match="^HPy module 'badcreate4': HPyModuleDef.defines has more than one "
+                                          "HPy_mod_create slot$"):
+        compiler.make_module(src, name="badcreate4")
 
 
 def test_unknown_slot_refused(compiler):

@@ -345,22 +345,24 @@ HPyAPI_FUNC HPy HPy_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy k
     return ctx_CallTupleDict(ctx, callable, args, kw);
 }
 
-HPyAPI_FUNC void HPy_FatalError(HPyContext *ctx, const char *message)
+HPyAPI_FUNC HPy_NORETURN void HPy_FatalError(HPyContext *ctx, const char *message)
 {
     (void)ctx;
     (void)Py_FatalError(message);
 }
 
-HPyAPI_FUNC void HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)
+HPyAPI_FUNC HPy HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)
 {
     (void)ctx;
     (void)PyErr_SetString(_h2py(h_type), utf8_message);
+    return HPy_NULL;
 }
 
-HPyAPI_FUNC void HPyErr_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
+HPyAPI_FUNC HPy HPyErr_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
 {
     (void)ctx;
     (void)PyErr_SetObject(_h2py(h_type), _h2py(h_value));
+    return HPy_NULL;
 }
 
 HPyAPI_FUNC HPy HPyErr_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, const char *filename_fsencoded)
@@ -369,10 +371,11 @@ HPyAPI_FUNC HPy HPyErr_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, con
     return _py2h(PyErr_SetFromErrnoWithFilename(_h2py(h_type), filename_fsencoded));
 }
 
-HPyAPI_FUNC void HPyErr_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h_type, HPy filename1, HPy filename2)
+HPyAPI_FUNC HPy HPyErr_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h_type, HPy filename1, HPy filename2)
 {
     (void)ctx;
     (void)PyErr_SetFromErrnoWithFilenameObjects(_h2py(h_type), _h2py(filename1), _h2py(filename2));
+    return HPy_NULL;
 }
 
 HPyAPI_FUNC int HPyErr_ExceptionMatches(HPyContext *ctx, HPy exc)
@@ -381,10 +384,11 @@ HPyAPI_FUNC int HPyErr_ExceptionMatches(HPyContext *ctx, HPy exc)
     return (int)PyErr_ExceptionMatches(_h2py(exc));
 }
 
-HPyAPI_FUNC void HPyErr_NoMemory(HPyContext *ctx)
+HPyAPI_FUNC HPy HPyErr_NoMemory(HPyContext *ctx)
 {
     (void)ctx;
     (void)PyErr_NoMemory();
+    return HPy_NULL;
 }
 
 HPyAPI_FUNC void HPyErr_Clear(HPyContext *ctx)
@@ -594,12 +598,6 @@ HPyAPI_FUNC HPy HPyBytes_FromString(HPyContext *ctx, const char *bytes)
 {
     (void)ctx;
     return _py2h(PyBytes_FromString(bytes));
-}
-
-HPyAPI_FUNC HPy HPyBytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
-{
-    (void)ctx;
-    return _py2h(PyBytes_FromStringAndSize(bytes, len));
 }
 
 HPyAPI_FUNC HPy HPyUnicode_FromString(HPyContext *ctx, const char *utf8)

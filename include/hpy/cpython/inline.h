@@ -75,6 +75,18 @@ HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
     return obj;
 }
 
+/* A new bytes object of the len bytes at `bytes`. Unlike PyBytes_FromStringAndSize, NULL is an error
+   (ValueError): a bytes object is never written after its creation through HPy. */
+HPyAPI_FUNC HPy HPyBytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
+{
+    (void)ctx;
+    if (bytes == NULL) {
+        PyErr_SetString(PyExc_ValueError, "NULL char * passed to HPyBytes_FromStringAndSize");
+        return HPy_NULL;
+    }
+    return _py2h(PyBytes_FromStringAndSize(bytes, len));
+}
+
 /* A new tuple of the n items (each gets a new reference); HPy_NULL on error. */
 HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
 {

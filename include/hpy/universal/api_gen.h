@@ -302,19 +302,22 @@ HPyAPI_FUNC HPy HPy_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy k
     return ctx->ctx_CallTupleDict(ctx, callable, args, kw);
 }
 
-HPyAPI_FUNC void HPy_FatalError(HPyContext *ctx, const char *message)
+HPyAPI_FUNC HPy_NORETURN void HPy_FatalError(HPyContext *ctx, const char *message)
 {
     ctx->ctx_FatalError(ctx, message);
+    __builtin_abort();
 }
 
-HPyAPI_FUNC void HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)
+HPyAPI_FUNC HPy HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)
 {
     ctx->ctx_Err_SetString(ctx, h_type, utf8_message);
+    return HPy_NULL;
 }
 
-HPyAPI_FUNC void HPyErr_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
+HPyAPI_FUNC HPy HPyErr_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
 {
     ctx->ctx_Err_SetObject(ctx, h_type, h_value);
+    return HPy_NULL;
 }
 
 HPyAPI_FUNC HPy HPyErr_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, const char *filename_fsencoded)
@@ -322,9 +325,10 @@ HPyAPI_FUNC HPy HPyErr_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, con
     return ctx->ctx_Err_SetFromErrnoWithFilename(ctx, h_type, filename_fsencoded);
 }
 
-HPyAPI_FUNC void HPyErr_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h_type, HPy filename1, HPy filename2)
+HPyAPI_FUNC HPy HPyErr_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h_type, HPy filename1, HPy filename2)
 {
     ctx->ctx_Err_SetFromErrnoWithFilenameObjects(ctx, h_type, filename1, filename2);
+    return HPy_NULL;
 }
 
 HPyAPI_FUNC int HPyErr_Occurred(HPyContext *ctx)
@@ -337,9 +341,10 @@ HPyAPI_FUNC int HPyErr_ExceptionMatches(HPyContext *ctx, HPy exc)
     return ctx->ctx_Err_ExceptionMatches(ctx, exc);
 }
 
-HPyAPI_FUNC void HPyErr_NoMemory(HPyContext *ctx)
+HPyAPI_FUNC HPy HPyErr_NoMemory(HPyContext *ctx)
 {
     ctx->ctx_Err_NoMemory(ctx);
+    return HPy_NULL;
 }
 
 HPyAPI_FUNC void HPyErr_Clear(HPyContext *ctx)
@@ -666,7 +671,7 @@ HPyAPI_FUNC HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj)
     return ctx->ctx_FromPyObject(ctx, obj);
 }
 #else
-HPY_EXTERN_C HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj) _HPY_LEGACY_ONLY("HPy_FromPyObject is part of the legacy API: build with the hybrid ABI to call it");
+HPY_EXTERN_C HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj) _HPY_LEGACY_ONLY("HPy_FromPyObject is part of the legacy API. Cannot use legacy functions when targeting the HPy Universal ABI: build with the hybrid ABI to call it");
 #endif
 
 #ifdef HPY_ABI_HYBRID
@@ -675,7 +680,7 @@ HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
     return ctx->ctx_AsPyObject(ctx, h);
 }
 #else
-HPY_EXTERN_C cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h) _HPY_LEGACY_ONLY("HPy_AsPyObject is part of the legacy API: build with the hybrid ABI to call it");
+HPY_EXTERN_C cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h) _HPY_LEGACY_ONLY("HPy_AsPyObject is part of the legacy API. Cannot use legacy functions when targeting the HPy Universal ABI: build with the hybrid ABI to call it");
 #endif
 
 HPyAPI_FUNC void _HPy_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig, HPyCFunction func, void *args)

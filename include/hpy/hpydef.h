@@ -195,9 +195,9 @@ typedef struct {
 #define HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL) _HPyFunc_TRAMPOLINE_HPyFunc_CAPSULE_DESTRUCTOR(SYM, IMPL)
 
 /* A capsule destructor; SYM_impl(name, pointer, context) runs without a context. */
-#define HPyCapsule_DESTRUCTOR(SYM)                                               \
-    _HPyFunc_DECLARE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_impl);                     \
-    HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM##_trampoline, SYM##_impl)             \
+#define HPyCapsule_DESTRUCTOR(SYM)                                 \
+    _HPyFunc_DECLARE_HPyFunc_CAPSULE_DESTRUCTOR(SYM##_impl);       \
+    HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM##_trampoline, SYM##_impl) \
         HPyCapsule_Destructor SYM = {(cpy_PyCapsule_Destructor)SYM##_trampoline, (HPyCFunction)SYM##_impl};
 
 /* tp_destroy never has a C-side trampoline: the host's tp_dealloc calls the implementation. */

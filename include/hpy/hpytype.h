@@ -49,7 +49,7 @@ typedef struct {
     enum { TYPE##_SHAPE = (int)SHAPE };                                     \
     _HPy_UNUSED static inline TYPE *TYPE##_AsStruct(HPyContext *ctx, HPy h) \
     {                                                                       \
-        return (TYPE *)SHAPE##_AsStruct(ctx, h);                              \
+        return (TYPE *)SHAPE##_AsStruct(ctx, h);                            \
     }
 /* The same for Legacy-shape types (their struct starts with PyObject_HEAD). */
 #define HPyType_LEGACY_HELPERS(TYPE) HPyType_HELPERS(TYPE, HPyType_BuiltinShape_Legacy)

@@ -242,3 +242,18 @@ def test_unknown_slot_refused(compiler):
     """
     with pytest.raises(SystemError, match="^HPy module 'mytest': slot [0-9]+ is not a module slot$"):
         compiler.make_module(src)
+
+
+@pytest.mark.abis("cpython")
+def test_module_create_is_refused(compiler):
+    # Declared in the CPython ABI for sources written against HPy 0.9 (which never defined it):
+    # a call is a SystemError, not an undefined symbol at load time.
+    mod = compiler.make_module("""
+        static HPyModuleDef other = { .doc = "other" };
+        HPyDef_METH(f, "f", HPyFunc_NOARGS)
+        static HPy f_impl(HPyContext *ctx, HPy self) { return HPyModule_Create(ctx, &other); }
+        @EXPORT(f)
+        @INIT
+    """)
+    with pytest.raises(SystemError, match="HPyModule_Create is not supported"):
+        mod.f()

@@ -22,6 +22,19 @@ static inline int _HPyCompat_ErrorAsFalse(int result)
 #    define _HPyCompat_HasAttrString PyObject_HasAttrString
 #endif
 
+/* Modules are created from their HPyModuleDef by HPy_MODINIT and the host. HPy 0.9 declares
+   HPyModule_Create in the CPython ABI but defines it nowhere (a call fails at load time with an
+   undefined symbol); here a call raises SystemError and returns HPy_NULL. */
+HPyAPI_FUNC HPy HPyModule_Create(HPyContext *ctx, HPyModuleDef *def)
+{
+    (void)ctx;
+    (void)def;
+    PyErr_SetString(
+        PyExc_SystemError,
+        "HPyModule_Create is not supported: a module is created from its HPyModuleDef by HPy_MODINIT");
+    return HPy_NULL;
+}
+
 /* A new handle to the same object (HPy_NULL stays HPy_NULL). */
 HPyAPI_FUNC HPy HPy_Dup(HPyContext *ctx, HPy h)
 {

@@ -428,53 +428,54 @@ struct TypeDefs {
 PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params, PyTypeObject *default_base,
                             PyObject **metaclass)
 {
-    PyObject *bases = nullptr;
+    // Every HPyType_SpecParam_Base adds one base, in order; a BasesTuple gives them all at once and
+    // excludes the other form.
     *metaclass = nullptr;
+    PyObjectPtr base_list(PyList_New(0));
+    if (base_list == nullptr)
+        return nullptr;
+    PyObject *bases_tuple = nullptr;
     for (HPyType_SpecParam *p = params; p != nullptr && enum_value(p->kind) != 0; ++p) {
         PyObject *obj = _h2py(p->object);
         switch (enum_value(p->kind)) {
         case HPyType_SpecParam_Base:
-            if (!PyType_Check(obj)) {
-                Py_XDECREF(bases);
+            if (!PyType_Check(obj))
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Base is not a type");
-            }
-            Py_XDECREF(bases);
-            bases = PyTuple_Pack(1, obj);
+            if (PyList_Append(base_list.get(), obj) < 0)
+                return nullptr;
             break;
         case HPyType_SpecParam_BasesTuple:
-            if (!PyTuple_Check(obj)) {
-                Py_XDECREF(bases);
+            if (!PyTuple_Check(obj))
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_BasesTuple is not a tuple");
-            }
-            Py_XDECREF(bases);
-            Py_INCREF(obj);
-            bases = obj;
+            if (bases_tuple != nullptr)
+                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_BasesTuple is given more than once");
+            bases_tuple = obj;
             break;
         case HPyType_SpecParam_Metaclass:
-            if (!PyType_Check(obj) ||
-                !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
-                Py_XDECREF(bases);
-                return spec_error(PyExc_TypeError, spec,
-                                  "HPyType_SpecParam_Metaclass is not a subclass of type");
-            }
-            if (*metaclass != nullptr) {
-                Py_XDECREF(bases);
-                return spec_error(PyExc_ValueError, spec,
-                                  "HPyType_SpecParam_Metaclass is given more than once");
-            }
+            // A second metaclass is refused whatever it is: the spec is ambiguous.
+            if (*metaclass != nullptr)
+                return spec_error(PyExc_ValueError, spec, "HPyType_SpecParam_Metaclass is given more than once");
+            if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type))
+                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
             *metaclass = obj;
             break;
         default:
-            Py_XDECREF(bases);
             return spec_error(PyExc_SystemError, spec,
                               "unknown HPyType_SpecParam kind " + std::to_string(enum_value(p->kind)));
         }
-        if (bases == nullptr && p->kind != HPyType_SpecParam_Metaclass)
-            return nullptr;  // PyTuple_Pack failed
     }
-    if (bases == nullptr && default_base != nullptr)
-        bases = PyTuple_Pack(1, reinterpret_cast<PyObject *>(default_base));
-    return bases;  // nullptr without an exception: no bases, `object` (CPython fails on an empty tuple)
+    if (bases_tuple != nullptr && PyList_GET_SIZE(base_list.get()) > 0)
+        return spec_error(PyExc_TypeError, spec,
+                          "HPyType_SpecParam_Base and HPyType_SpecParam_BasesTuple cannot be used together");
+    if (bases_tuple != nullptr) {
+        Py_INCREF(bases_tuple);
+        return bases_tuple;
+    }
+    if (PyList_GET_SIZE(base_list.get()) > 0)
+        return PyList_AsTuple(base_list.get());
+    if (default_base != nullptr)
+        return PyTuple_Pack(1, reinterpret_cast<PyObject *>(default_base));
+    return nullptr;  // no exception: no bases, `object` (CPython fails on an empty tuple)
 }
 
 }  // namespace
@@ -648,9 +649,12 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     const Py_ssize_t data_offset = data_offset_of(spec->builtin_shape);
     PyTypeObject *default_base = shape_base(spec->builtin_shape);
     const bool legacy = spec->builtin_shape == HPyType_BuiltinShape_Legacy;
-    if (spec->legacy_slots != nullptr && !legacy)
-        return spec_error(PyExc_TypeError, spec,
-                          "legacy slots require builtin_shape HPyType_BuiltinShape_Legacy");
+    if (spec->legacy_slots != nullptr && !legacy) {
+        // Extensions match this message as it is, without the usual prefix.
+        PyErr_SetString(PyExc_TypeError,
+                        "cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy");
+        return nullptr;
+    }
 
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
@@ -659,7 +663,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     bool has_dealloc = false;
     bool explicit_call_offset = false;
     bool legacy_traverse = false;  // a Py_tp_traverse among the legacy slots
-    bool legacy_clear = false;     // a '__vectorcalloffset__' member: the struct holds the call function
+    bool legacy_clear = false;     // a Py_tp_clear among the legacy slots
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
@@ -715,9 +719,10 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             if (!none && (d->member.offset < 0 ||
                           (!legacy && spec->basicsize > 0 && d->member.offset + size > spec->basicsize)))
                 return spec_error(PyExc_SystemError, spec, member + " has an offset outside the struct");
+            // An HPyMember_NONE member reads as None and refuses writes and deletions by itself.
             defs->members.push_back({d->member.name, static_cast<int>(d->member.type),
-                                     d->member.offset + data_offset,
-                                     d->member.readonly || none ? READONLY : 0, d->member.doc});
+                                     d->member.offset + data_offset, d->member.readonly ? READONLY : 0,
+                                     d->member.doc});
             break;
         }
         case HPyDef_Kind_GetSet:
@@ -756,6 +761,25 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 defs->slots.push_back(*s);
             }
         }
+    }
+    // A legacy tp_dealloc frees the object itself: the dealloc that would run HPy_tp_destroy and
+    // release the HPyFields never runs.
+    if (has_dealloc && (extra.destroy != nullptr || extra.traverse != nullptr))
+        return spec_error(PyExc_TypeError, spec,
+                          "legacy tp_dealloc is incompatible with HPy_tp_traverse or HPy_tp_destroy");
+    if (extra.default_call != nullptr) {
+        if (explicit_call_offset)
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call and a '__vectorcalloffset__' member cannot be used together");
+        if (spec->itemsize != 0)
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call cannot be used with a variable-size type (itemsize != 0)");
+        // The hidden call-function slot goes after the struct; a legacy struct inherited from the
+        // base (basicsize 0) may be longer in the base's instances than the base's size says.
+        if (legacy && spec->basicsize == 0)
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call needs a non-zero basicsize in a legacy type (or use the legacy "
+                              "slot Py_tp_call)");
     }
     // A type with its own HPy_tp_traverse gets the tp_clear that goes with it (unless a legacy slot
     // gives one); a subtype without either inherits both from its base.
@@ -823,11 +847,12 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             extra.default_call = base->default_call;
     if (extra.default_call != nullptr) {
         if (explicit_call_offset)
-            return spec_error(PyExc_SystemError, spec,
-                              "HPy_tp_call and a '__vectorcalloffset__' member cannot be used together");
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call (of the base) and a '__vectorcalloffset__' member cannot be used "
+                              "together");
         if (spec->itemsize != 0)
-            return spec_error(PyExc_SystemError, spec,
-                              "HPy_tp_call cannot be used with a variable-size type (itemsize != 0)");
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call (of the base) cannot be used with a variable-size type (itemsize != 0)");
         Py_ssize_t size = basicsize != 0 ? basicsize : first_base->tp_basicsize;
         Py_ssize_t call_offset =
             (size + alignof(vectorcallfunc) - 1) / alignof(vectorcallfunc) * alignof(vectorcallfunc);
@@ -876,6 +901,16 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     if (type == nullptr)
         return nullptr;
     auto *tp = reinterpret_cast<PyTypeObject *>(type);
+    // A legacy type's C code knows its struct as one that starts with PyObject_HEAD; a pure base's
+    // instances have their struct elsewhere. (Extensions match this message as it is.)
+    if (legacy) {
+        const TypeExtra *base = type_extra(tp->tp_base);
+        if (base != nullptr && base->shape != HPyType_BuiltinShape_Legacy) {
+            Py_DECREF(type);
+            PyErr_SetString(PyExc_TypeError, "A legacy type should not inherit its memory layout from a pure type");
+            return nullptr;
+        }
+    }
     // An HPy base's destroy function and fields are this type's too, unless it has its own.
     if (const TypeExtra *base = type_extra(tp->tp_base)) {
         extra.destroy = extra.destroy ? extra.destroy : base->destroy;
@@ -1044,7 +1079,10 @@ __attribute__((visibility("hidden"))) PyObject *_HPy_NoArgsError(PyObject *self,
     return nullptr;
 }
 
-// The GC sees an HPy object's fields through its HPy traverse function, and its type.
+// The GC sees an HPy object's fields through its HPy traverse function. The reference every
+// instance holds to its type is not reported (the referents of an HPy object are its fields alone):
+// the collector then counts that reference as one from outside, so a type is never freed while an
+// instance lives; only a cycle that runs through the type object itself stays uncollected.
 __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction impl, PyObject *self,
                                                                 visitproc visit, void *arg)
 {
@@ -1052,7 +1090,6 @@ __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction imp
         visitproc visit;
         void *arg;
     } closure{visit, arg};
-    Py_VISIT(Py_TYPE(self));
     auto field_visitor = [](HPyField *field, void *c) -> int {
         auto *cl = static_cast<Closure *>(c);
         PyObject *o = reinterpret_cast<PyObject *>(field->_i);

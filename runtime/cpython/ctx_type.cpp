@@ -1,5 +1,6 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -523,30 +524,41 @@ struct ItemsMember {
 };
 
 #ifndef PYPY_VERSION
+// Object members are read and written here: the C API's functions would take the struct's address
+// for the object's (in the AttributeError they raise, and in the lock of a free-threaded build).
 PyObject *items_member_get(PyObject *self, void *closure)
 {
     const auto *m = static_cast<const ItemsMember *>(closure);
-    const char *data = static_cast<const char *>(struct_of(self, m->shape));
-    // An unset OBJECT_EX member is an AttributeError naming the object's type (read here: the
-    // C API would take the struct's address for the object's).
-    if (m->def.type == T_OBJECT_EX && *reinterpret_cast<PyObject *const *>(data + m->def.offset) == nullptr) {
+    char *data = static_cast<char *>(struct_of(self, m->shape));
+    if (m->def.type != T_OBJECT && m->def.type != T_OBJECT_EX)
+        return PyMember_GetOne(data, const_cast<PyMemberDef *>(&m->def));
+    PyObject *value = *reinterpret_cast<PyObject **>(data + m->def.offset);
+    if (value == nullptr && m->def.type == T_OBJECT_EX) {
         PyErr_Format(PyExc_AttributeError, "'%.200s' object has no attribute '%s'", Py_TYPE(self)->tp_name,
                      m->def.name);
         return nullptr;
     }
-    return PyMember_GetOne(data, const_cast<PyMemberDef *>(&m->def));
+    value = value != nullptr ? value : Py_None;
+    Py_INCREF(value);
+    return value;
 }
 
 int items_member_set(PyObject *self, PyObject *value, void *closure)
 {
     const auto *m = static_cast<const ItemsMember *>(closure);
     char *data = static_cast<char *>(struct_of(self, m->shape));
-    if (value == nullptr && m->def.type == T_OBJECT_EX &&
-        *reinterpret_cast<PyObject **>(data + m->def.offset) == nullptr) {
+    if (m->def.type != T_OBJECT && m->def.type != T_OBJECT_EX)
+        return PyMember_SetOne(data, const_cast<PyMemberDef *>(&m->def), value);
+    PyObject **slot = reinterpret_cast<PyObject **>(data + m->def.offset);
+    if (value == nullptr && m->def.type == T_OBJECT_EX && *slot == nullptr) {
         PyErr_SetString(PyExc_AttributeError, m->def.name);
         return -1;
     }
-    return PyMember_SetOne(data, const_cast<PyMemberDef *>(&m->def), value);
+    PyObject *old = *slot;
+    Py_XINCREF(value);
+    *slot = value;
+    Py_XDECREF(old);
+    return 0;
 }
 #endif
 
@@ -583,15 +595,18 @@ PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params,
             if (!PyTuple_Check(obj))
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_BasesTuple is not a tuple");
             if (bases_tuple != nullptr)
-                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_BasesTuple is given more than once");
+                return spec_error(PyExc_TypeError, spec,
+                                  "HPyType_SpecParam_BasesTuple is given more than once");
             bases_tuple = obj;
             break;
         case HPyType_SpecParam_Metaclass:
             // A second metaclass is refused whatever it is: the spec is ambiguous.
             if (*metaclass != nullptr)
-                return spec_error(PyExc_ValueError, spec, "HPyType_SpecParam_Metaclass is given more than once");
+                return spec_error(PyExc_ValueError, spec,
+                                  "HPyType_SpecParam_Metaclass is given more than once");
             if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type))
-                return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Metaclass is not a subclass of type");
+                return spec_error(PyExc_TypeError, spec,
+                                  "HPyType_SpecParam_Metaclass is not a subclass of type");
             *metaclass = obj;
             break;
         default:
@@ -756,20 +771,20 @@ PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyO
 // function does not go through tp_traverse, as on PyPy). An HPy object's referents are its fields
 // alone, but the collector itself must also see the reference an instance holds to its (heap) type,
 // or a cycle through the type (a class attribute holding an instance) would never be collected.
-visitproc referents_visit = nullptr;
+std::atomic<visitproc> referents_visit{nullptr};
 
 int probe_traverse(PyObject *, visitproc visit, void *)
 {
-    referents_visit = visit;
+    referents_visit.store(visit, std::memory_order_relaxed);
     return 0;
 }
 
+// Once (two threads probing at once learn the same function).
 void learn_referents_visit()
 {
-    static bool done = false;
-    if (done)
+    static std::atomic<bool> done{false};
+    if (done.exchange(true, std::memory_order_relaxed))
         return;
-    done = true;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
     static PyTypeObject probe_type = {PyVarObject_HEAD_INIT(nullptr, 0)};
@@ -829,8 +844,9 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     const bool legacy = spec->builtin_shape == HPyType_BuiltinShape_Legacy;
     if (spec->legacy_slots != nullptr && !legacy) {
         // Extensions match this message as it is, without the usual prefix.
-        PyErr_SetString(PyExc_TypeError,
-                        "cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy");
         return nullptr;
     }
 
@@ -880,11 +896,14 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             if (struct_free_shape || (after_items && spec->basicsize == 0))
                 return spec_error(PyExc_SystemError, spec,
                                   member + ": a type of builtin shape " + shape_name(spec->builtin_shape) +
-                                      (struct_free_shape ? " has no C struct to hold members"
-                                                         : " and basicsize 0 has no C struct to hold members"));
-            if (after_items && d->member.name != nullptr && std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0)
+                                      (struct_free_shape
+                                           ? " has no C struct to hold members"
+                                           : " and basicsize 0 has no C struct to hold members"));
+            if (after_items && d->member.name != nullptr &&
+                std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0)
                 return spec_error(PyExc_TypeError, spec,
-                                  std::string("a '") + CALL_OFFSET_MEMBER + "' member cannot be used with builtin shape " +
+                                  std::string("a '") + CALL_OFFSET_MEMBER +
+                                      "' member cannot be used with builtin shape " +
                                       shape_name(spec->builtin_shape) + " (its objects have variable size)");
             if (d->member.name != nullptr && std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0) {
                 if (enum_value(d->member.type) != HPyMember_HPYSSIZET)
@@ -904,10 +923,10 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 return spec_error(PyExc_SystemError, spec, member + " has an offset outside the struct");
 #ifndef PYPY_VERSION
             if (after_items) {
-                defs->items_members.push_back(std::make_unique<ItemsMember>(ItemsMember{
-                    {d->member.name, static_cast<int>(d->member.type), d->member.offset,
-                     d->member.readonly ? READONLY : 0, d->member.doc},
-                    spec->builtin_shape}));
+                defs->items_members.push_back(std::make_unique<ItemsMember>(
+                    ItemsMember{{d->member.name, static_cast<int>(d->member.type), d->member.offset,
+                                 d->member.readonly ? READONLY : 0, d->member.doc},
+                                spec->builtin_shape}));
                 ItemsMember *m = defs->items_members.back().get();
                 defs->getsets.push_back({d->member.name, items_member_get,
                                          d->member.readonly ? nullptr : items_member_set, d->member.doc, m});
@@ -1046,8 +1065,9 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                               "HPy_tp_call (of the base) and a '__vectorcalloffset__' member cannot be used "
                               "together");
         if (spec->itemsize != 0)
-            return spec_error(PyExc_TypeError, spec,
-                              "HPy_tp_call (of the base) cannot be used with a variable-size type (itemsize != 0)");
+            return spec_error(
+                PyExc_TypeError, spec,
+                "HPy_tp_call (of the base) cannot be used with a variable-size type (itemsize != 0)");
         // The hidden slot sits at a constant offset, where the items of a larger object would be.
         if (first_base->tp_itemsize != 0)
             return spec_error(PyExc_TypeError, spec,
@@ -1101,8 +1121,6 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     if (type == nullptr)
         return nullptr;
     auto *tp = reinterpret_cast<PyTypeObject *>(type);
-    // A legacy type's C code knows its struct as one that starts with PyObject_HEAD; a pure base's
-    // instances have their struct elsewhere. (Extensions match this message as it is.)
     // The struct after the items is found from the object's item count: the objects must be ints
     // (tuples), whichever base gave them their layout.
     if (after_items && spec->basicsize > 0 && !PyType_IsSubtype(tp, shape_base(spec->builtin_shape))) {
@@ -1111,11 +1129,14 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                           std::string("a type of builtin shape ") + shape_name(spec->builtin_shape) +
                               " must derive from '" + shape_base(spec->builtin_shape)->tp_name + "'");
     }
+    // A legacy type's C code knows its struct as one that starts with PyObject_HEAD; a pure base's
+    // instances have their struct elsewhere. (Extensions match this message as it is.)
     if (legacy) {
         const TypeExtra *base = type_extra(tp->tp_base);
         if (base != nullptr && base->shape != HPyType_BuiltinShape_Legacy) {
             Py_DECREF(type);
-            PyErr_SetString(PyExc_TypeError, "A legacy type should not inherit its memory layout from a pure type");
+            PyErr_SetString(PyExc_TypeError,
+                            "A legacy type should not inherit its memory layout from a pure type");
             return nullptr;
         }
     }
@@ -1314,7 +1335,7 @@ __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction imp
         visitproc visit;
         void *arg;
     } closure{visit, arg};
-    if (visit != hpy::cpython::referents_visit)
+    if (visit != hpy::cpython::referents_visit.load(std::memory_order_relaxed))
         Py_VISIT(Py_TYPE(self));
     auto field_visitor = [](HPyField *field, void *c) -> int {
         auto *cl = static_cast<Closure *>(c);

@@ -1,6 +1,7 @@
 // runtime/cpython/ctx_misc.cpp: context functions over CPython that need more than one C-API call.
 #include <climits>
 #include <cstdio>
+#include <cstring>
 #include <type_traits>
 
 #include "runtime/cpython/context_init.h"
@@ -140,7 +141,15 @@ const char *ctx_Type_GetName(HPyContext *, HPy type)
         PyErr_SetString(PyExc_TypeError, "HPyType_GetName: the argument is not a type");
         return nullptr;
     }
-    return reinterpret_cast<PyTypeObject *>(t)->tp_name;
+    // The name without its module, as `__name__`: a class's own name for a heap type (owned by the
+    // type), and what follows the last dot of a static type's tp_name ("array.array" -> "array").
+    auto *tp = reinterpret_cast<PyTypeObject *>(t);
+#ifndef PYPY_VERSION
+    if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
+        return PyUnicode_AsUTF8(reinterpret_cast<PyHeapTypeObject *>(tp)->ht_name);
+#endif
+    const char *dot = std::strrchr(tp->tp_name, '.');
+    return dot != nullptr ? dot + 1 : tp->tp_name;
 }
 
 int ctx_Type_IsSubtype(HPyContext *, HPy sub, HPy type)

@@ -1,5 +1,6 @@
 // runtime/cpython/ctx_type.cpp: types from HPyType_Spec over CPython: slots, methods, members, instance layout, dealloc.
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -20,8 +21,9 @@ constexpr Py_ssize_t align_up(Py_ssize_t n)
     return (n + a - 1) / a * a;
 }
 
-// Where the user's struct starts for each builtin shape: after the base's C struct, aligned; -1 for
-// the variable-size bases (int, str, tuple), which have no fixed end to put a struct after.
+// Where the user's struct starts for each builtin shape whose objects have a fixed size: after the
+// base's C struct, aligned. (An instance of a str subclass is a PyUnicodeObject whose characters are
+// allocated apart.) -1 for int and tuple, whose items follow the header in the object itself.
 constexpr Py_ssize_t shape_offset(HPyType_BuiltinShape shape)
 {
     switch (shape) {
@@ -35,19 +37,116 @@ constexpr Py_ssize_t shape_offset(HPyType_BuiltinShape shape)
         return align_up(sizeof(PyFloatObject));
     case HPyType_BuiltinShape_List:
         return align_up(sizeof(PyListObject));
-    case HPyType_BuiltinShape_Long:
     case HPyType_BuiltinShape_Unicode:
+#ifndef PYPY_VERSION
+        return align_up(sizeof(PyUnicodeObject));
+#endif
+    case HPyType_BuiltinShape_Long:
     case HPyType_BuiltinShape_Tuple:
         break;
     }
     return -1;
 }
 
-// Where the user's struct starts in an object of this shape (0 for the shapes without one).
+// int and tuple objects keep their items (digits, item pointers) inside the object, after the
+// header, so many of them that the object's size depends on its value. The user's struct of such a
+// type follows the items: its offset is one per object, found from the item count, and the type's
+// basicsize reserves the struct plus the alignment padding. (PyPy's emulated objects are laid out
+// otherwise: no struct there.)
+constexpr bool struct_after_items(HPyType_BuiltinShape shape)
+{
+#ifdef PYPY_VERSION
+    (void)shape;
+    return false;
+#else
+    return shape == HPyType_BuiltinShape_Long || shape == HPyType_BuiltinShape_Tuple;
+#endif
+}
+
+// Where the user's struct starts in an object of this shape, for the constant offsets (0 for the
+// shapes without one, and for the struct after the items, which items_struct_offset gives).
 constexpr Py_ssize_t data_offset_of(HPyType_BuiltinShape shape)
 {
     return shape_offset(shape) < 0 ? 0 : shape_offset(shape);
 }
+
+// The part of a type's basicsize before the user's struct: the base object with one item, and, for
+// the struct after the items, room for its alignment.
+constexpr Py_ssize_t fixed_part(HPyType_BuiltinShape shape)
+{
+    switch (shape) {
+    case HPyType_BuiltinShape_Long:
+        return align_up(sizeof(PyLongObject)) + static_cast<Py_ssize_t>(alignof(std::max_align_t));
+    case HPyType_BuiltinShape_Tuple:
+        return align_up(sizeof(PyTupleObject)) + static_cast<Py_ssize_t>(alignof(std::max_align_t));
+    default:
+        return data_offset_of(shape);
+    }
+}
+
+#ifndef PYPY_VERSION
+// The user's struct in an int or tuple object: after its items (at least one, as the base's
+// basicsize counts), aligned. The allocation holds it: basicsize + n * itemsize >= fixed_part +
+// n * itemsize, and the aligned end of n items is less than that by at least the struct's size.
+Py_ssize_t items_struct_offset(PyObject *obj, HPyType_BuiltinShape shape)
+{
+    Py_ssize_t start, n, item_size;
+    if (shape == HPyType_BuiltinShape_Long) {
+        auto *o = reinterpret_cast<PyLongObject *>(obj);
+#    if PY_VERSION_HEX >= 0x030C0000
+        start = offsetof(PyLongObject, long_value.ob_digit);
+        n = static_cast<Py_ssize_t>(o->long_value.lv_tag >> _PyLong_NON_SIZE_BITS);
+#    else
+        start = offsetof(PyLongObject, ob_digit);
+        n = Py_ABS(Py_SIZE(o));
+#    endif
+        item_size = sizeof(digit);
+    } else {
+        start = offsetof(PyTupleObject, ob_item);
+        n = Py_SIZE(obj);
+        item_size = sizeof(PyObject *);
+    }
+    return align_up(start + std::max<Py_ssize_t>(n, 1) * item_size);
+}
+#endif
+
+// Where the user's struct starts in `obj`, an instance of a type of this shape.
+inline Py_ssize_t struct_offset(PyObject *obj, HPyType_BuiltinShape shape)
+{
+#ifndef PYPY_VERSION
+    if (struct_after_items(shape))
+        return items_struct_offset(obj, shape);
+#else
+    (void)obj;
+#endif
+    return data_offset_of(shape);
+}
+
+inline void *struct_of(PyObject *obj, HPyType_BuiltinShape shape)
+{
+    return reinterpret_cast<char *>(obj) + struct_offset(obj, shape);
+}
+
+PyTypeObject *shape_base(HPyType_BuiltinShape shape);
+const char *shape_name(HPyType_BuiltinShape shape);
+void *no_struct(HPy h, HPyType_BuiltinShape shape);
+inline const TypeExtra *own_record(PyTypeObject *type);
+
+// struct_of for _HPy_AsStruct_Long/Unicode/Tuple, which are also asked about objects of other types:
+// the nearest type built here must have this shape and a struct (its basicsize past the fixed part;
+// a Python subclass may add more after it, a dict or weak-reference slot, that is not a struct).
+#ifndef PYPY_VERSION
+void *checked_struct_of(PyObject *obj, HPyType_BuiltinShape shape)
+{
+    PyTypeObject *t = Py_TYPE(obj);
+    while (t != nullptr && own_record(t) == nullptr)
+        t = t->tp_base;
+    const TypeExtra *extra = t != nullptr ? own_record(t) : nullptr;
+    if (extra == nullptr || extra->shape != shape || t->tp_basicsize <= fixed_part(shape))
+        return no_struct(_py2h(obj), shape);
+    return struct_of(obj, shape);
+}
+#endif
 
 // A strong reference, released at the end of its scope.
 struct DecRef {
@@ -118,10 +217,10 @@ PyObject *hpy_call(PyObject *self, PyObject *args, PyObject *kwargs)
     return PyVectorcall_Call(self, args, kwargs);
 }
 
-// _HPy_AsStruct_Long/Unicode/Tuple: no such object has a struct here.
+// _HPy_AsStruct_Long/Unicode/Tuple on an object without a struct (and on PyPy, where none has one).
 void *no_struct(HPy h, HPyType_BuiltinShape shape)
 {
-    PyErr_Format(PyExc_SystemError, "_HPy_AsStruct_%s: an object of type '%s' carries no C struct on CPython",
+    PyErr_Format(PyExc_SystemError, "_HPy_AsStruct_%s: an object of type '%s' carries no C struct",
                  shape_name(shape), Py_TYPE(_h2py(h))->tp_name);
     return nullptr;
 }
@@ -364,7 +463,7 @@ void hpy_dealloc(PyObject *self)
         release_python_parts(self, tp->tp_dealloc == hpy_dealloc);
 #endif
     if (extra != nullptr) {
-        void *data = reinterpret_cast<char *>(self) + data_offset_of(extra->shape);
+        void *data = struct_of(self, extra->shape);
         if (extra->destroy != nullptr)
             extra->destroy(data);
         if (extra->traverse != nullptr)
@@ -389,7 +488,7 @@ int hpy_clear(PyObject *self)
 {
     const TypeExtra *extra = type_extra(Py_TYPE(self));
     if (extra != nullptr && extra->traverse != nullptr)
-        extra->traverse(reinterpret_cast<char *>(self) + data_offset_of(extra->shape), clear_field, nullptr);
+        extra->traverse(struct_of(self, extra->shape), clear_field, nullptr);
     return 0;
 }
 
@@ -416,6 +515,53 @@ bool is_type_slot(int id)
     }
 }
 
+// A member of a type whose struct follows the items (int and tuple shapes): CPython's member
+// descriptors read at a constant offset, so such a member is a getset that finds the struct first.
+// `def.offset` is the offset inside the user's struct.
+struct ItemsMember {
+    PyMemberDef def;
+    HPyType_BuiltinShape shape;
+};
+
+#ifndef PYPY_VERSION
+// Object members are read and written here: the C API's functions would take the struct's address
+// for the object's (in the AttributeError they raise, and in the lock of a free-threaded build).
+PyObject *items_member_get(PyObject *self, void *closure)
+{
+    const auto *m = static_cast<const ItemsMember *>(closure);
+    char *data = static_cast<char *>(struct_of(self, m->shape));
+    if (m->def.type != T_OBJECT && m->def.type != T_OBJECT_EX)
+        return PyMember_GetOne(data, const_cast<PyMemberDef *>(&m->def));
+    PyObject *value = *reinterpret_cast<PyObject **>(data + m->def.offset);
+    if (value == nullptr && m->def.type == T_OBJECT_EX) {
+        PyErr_Format(PyExc_AttributeError, "'%.200s' object has no attribute '%s'", Py_TYPE(self)->tp_name,
+                     m->def.name);
+        return nullptr;
+    }
+    value = value != nullptr ? value : Py_None;
+    Py_INCREF(value);
+    return value;
+}
+
+int items_member_set(PyObject *self, PyObject *value, void *closure)
+{
+    const auto *m = static_cast<const ItemsMember *>(closure);
+    char *data = static_cast<char *>(struct_of(self, m->shape));
+    if (m->def.type != T_OBJECT && m->def.type != T_OBJECT_EX)
+        return PyMember_SetOne(data, const_cast<PyMemberDef *>(&m->def), value);
+    PyObject **slot = reinterpret_cast<PyObject **>(data + m->def.offset);
+    if (value == nullptr && m->def.type == T_OBJECT_EX && *slot == nullptr) {
+        PyErr_SetString(PyExc_AttributeError, m->def.name);
+        return -1;
+    }
+    PyObject *old = *slot;
+    Py_XINCREF(value);
+    *slot = value;
+    Py_XDECREF(old);
+    return 0;
+}
+#endif
+
 // Everything PyType_FromSpec needs, kept alive with the type (CPython keeps pointers into it).
 struct TypeDefs {
     std::string name;
@@ -423,58 +569,63 @@ struct TypeDefs {
     std::vector<PyMethodDef> methods;
     std::vector<PyMemberDef> members;
     std::vector<PyGetSetDef> getsets;
+    std::vector<std::unique_ptr<ItemsMember>> items_members;  // the getsets' closures
 };
 
 PyObject *bases_from_params(const HPyType_Spec *spec, HPyType_SpecParam *params, PyTypeObject *default_base,
                             PyObject **metaclass)
 {
-    PyObject *bases = nullptr;
+    // Every HPyType_SpecParam_Base adds one base, in order; a BasesTuple gives them all at once and
+    // excludes the other form.
     *metaclass = nullptr;
+    PyObjectPtr base_list(PyList_New(0));
+    if (base_list == nullptr)
+        return nullptr;
+    PyObject *bases_tuple = nullptr;
     for (HPyType_SpecParam *p = params; p != nullptr && enum_value(p->kind) != 0; ++p) {
         PyObject *obj = _h2py(p->object);
         switch (enum_value(p->kind)) {
         case HPyType_SpecParam_Base:
-            if (!PyType_Check(obj)) {
-                Py_XDECREF(bases);
+            if (!PyType_Check(obj))
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_Base is not a type");
-            }
-            Py_XDECREF(bases);
-            bases = PyTuple_Pack(1, obj);
+            if (PyList_Append(base_list.get(), obj) < 0)
+                return nullptr;
             break;
         case HPyType_SpecParam_BasesTuple:
-            if (!PyTuple_Check(obj)) {
-                Py_XDECREF(bases);
+            if (!PyTuple_Check(obj))
                 return spec_error(PyExc_TypeError, spec, "HPyType_SpecParam_BasesTuple is not a tuple");
-            }
-            Py_XDECREF(bases);
-            Py_INCREF(obj);
-            bases = obj;
+            if (bases_tuple != nullptr)
+                return spec_error(PyExc_TypeError, spec,
+                                  "HPyType_SpecParam_BasesTuple is given more than once");
+            bases_tuple = obj;
             break;
         case HPyType_SpecParam_Metaclass:
-            if (!PyType_Check(obj) ||
-                !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type)) {
-                Py_XDECREF(bases);
-                return spec_error(PyExc_TypeError, spec,
-                                  "HPyType_SpecParam_Metaclass is not a subclass of type");
-            }
-            if (*metaclass != nullptr) {
-                Py_XDECREF(bases);
+            // A second metaclass is refused whatever it is: the spec is ambiguous.
+            if (*metaclass != nullptr)
                 return spec_error(PyExc_ValueError, spec,
                                   "HPyType_SpecParam_Metaclass is given more than once");
-            }
+            if (!PyType_Check(obj) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(obj), &PyType_Type))
+                return spec_error(PyExc_TypeError, spec,
+                                  "HPyType_SpecParam_Metaclass is not a subclass of type");
             *metaclass = obj;
             break;
         default:
-            Py_XDECREF(bases);
             return spec_error(PyExc_SystemError, spec,
                               "unknown HPyType_SpecParam kind " + std::to_string(enum_value(p->kind)));
         }
-        if (bases == nullptr && p->kind != HPyType_SpecParam_Metaclass)
-            return nullptr;  // PyTuple_Pack failed
     }
-    if (bases == nullptr && default_base != nullptr)
-        bases = PyTuple_Pack(1, reinterpret_cast<PyObject *>(default_base));
-    return bases;  // nullptr without an exception: no bases, `object` (CPython fails on an empty tuple)
+    if (bases_tuple != nullptr && PyList_GET_SIZE(base_list.get()) > 0)
+        return spec_error(PyExc_TypeError, spec,
+                          "HPyType_SpecParam_Base and HPyType_SpecParam_BasesTuple cannot be used together");
+    if (bases_tuple != nullptr) {
+        Py_INCREF(bases_tuple);
+        return bases_tuple;
+    }
+    if (PyList_GET_SIZE(base_list.get()) > 0)
+        return PyList_AsTuple(base_list.get());
+    if (default_base != nullptr)
+        return PyTuple_Pack(1, reinterpret_cast<PyObject *>(default_base));
+    return nullptr;  // no exception: no bases, `object` (CPython fails on an empty tuple)
 }
 
 }  // namespace
@@ -529,7 +680,7 @@ const TypeExtra *type_extra(PyTypeObject *type)
 void *instance_data(PyObject *obj)
 {
     const TypeExtra *extra = type_extra(Py_TYPE(obj));
-    return reinterpret_cast<char *>(obj) + (extra ? data_offset_of(extra->shape) : 0);
+    return extra ? struct_of(obj, extra->shape) : obj;
 }
 
 namespace {
@@ -616,8 +767,49 @@ PyObject *type_with_metaclass(const HPyType_Spec *spec, PyType_Spec *pyspec, PyO
 }
 #endif
 
+// The visit function of gc.get_referents, learnt once from a probe object (nullptr where that
+// function does not go through tp_traverse, as on PyPy). An HPy object's referents are its fields
+// alone, but the collector itself must also see the reference an instance holds to its (heap) type,
+// or a cycle through the type (a class attribute holding an instance) would never be collected.
+std::atomic<visitproc> referents_visit{nullptr};
+
+int probe_traverse(PyObject *, visitproc visit, void *)
+{
+    referents_visit.store(visit, std::memory_order_relaxed);
+    return 0;
+}
+
+// Once (two threads probing at once learn the same function).
+void learn_referents_visit()
+{
+    static std::atomic<bool> done{false};
+    if (done.exchange(true, std::memory_order_relaxed))
+        return;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+    static PyTypeObject probe_type = {PyVarObject_HEAD_INIT(nullptr, 0)};
+#pragma GCC diagnostic pop
+    probe_type.tp_name = "hpy.universal.ReferentsProbe";
+    probe_type.tp_basicsize = sizeof(PyObject);
+    probe_type.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
+    probe_type.tp_traverse = probe_traverse;
+    probe_type.tp_dealloc = [](PyObject *o) { PyObject_GC_Del(o); };  // never tracked
+    PyObject *saved_type, *saved_value, *saved_tb;
+    PyErr_Fetch(&saved_type, &saved_value, &saved_tb);
+    if (PyType_Ready(&probe_type) == 0) {
+        PyObject *probe = PyObject_GC_New(PyObject, &probe_type);
+        PyObjectPtr gc(PyImport_ImportModule("gc"));
+        if (probe != nullptr && gc != nullptr)
+            Py_XDECREF(PyObject_CallMethod(gc.get(), "get_referents", "O", probe));
+        Py_XDECREF(probe);
+    }
+    PyErr_Clear();
+    PyErr_Restore(saved_type, saved_value, saved_tb);
+}
+
 PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
+    learn_referents_visit();
     if (spec == nullptr) {
         PyErr_SetString(PyExc_SystemError, "HPyType_FromSpec: spec is NULL");
         return nullptr;
@@ -638,19 +830,25 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     const int shape = enum_value(spec->builtin_shape);
     if (shape < HPyType_BuiltinShape_Legacy || shape > HPyType_BuiltinShape_List)
         return spec_error(PyExc_ValueError, spec, "invalid builtin shape " + std::to_string(shape));
-    // int, str and tuple objects have variable size on CPython: no fixed place for a C struct.
-    const bool struct_free_shape = shape_offset(spec->builtin_shape) < 0;
+    // The shapes whose objects have no place for a C struct on this interpreter.
+    const bool after_items = struct_after_items(spec->builtin_shape);
+    const bool struct_free_shape = shape_offset(spec->builtin_shape) < 0 && !after_items;
     if (struct_free_shape && spec->basicsize != 0)
         return spec_error(PyExc_SystemError, spec,
                           std::string("builtin shape ") + shape_name(spec->builtin_shape) +
-                              " cannot carry a C struct on CPython (its objects have variable size): "
-                              "basicsize must be 0");
-    const Py_ssize_t data_offset = data_offset_of(spec->builtin_shape);
+                              " cannot carry a C struct on this interpreter: basicsize must be 0");
+    // Where the struct starts in the type's basicsize (for the struct after the items, the part
+    // reserved before it).
+    const Py_ssize_t data_offset = fixed_part(spec->builtin_shape);
     PyTypeObject *default_base = shape_base(spec->builtin_shape);
     const bool legacy = spec->builtin_shape == HPyType_BuiltinShape_Legacy;
-    if (spec->legacy_slots != nullptr && !legacy)
-        return spec_error(PyExc_TypeError, spec,
-                          "legacy slots require builtin_shape HPyType_BuiltinShape_Legacy");
+    if (spec->legacy_slots != nullptr && !legacy) {
+        // Extensions match this message as it is, without the usual prefix.
+        PyErr_SetString(
+            PyExc_TypeError,
+            "cannot specify .legacy_slots without setting .builtin_shape=HPyType_BuiltinShape_Legacy");
+        return nullptr;
+    }
 
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
@@ -659,7 +857,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     bool has_dealloc = false;
     bool explicit_call_offset = false;
     bool legacy_traverse = false;  // a Py_tp_traverse among the legacy slots
-    bool legacy_clear = false;     // a '__vectorcalloffset__' member: the struct holds the call function
+    bool legacy_clear = false;     // a Py_tp_clear among the legacy slots
 
     for (HPyDef **p = spec->defines; p != nullptr && *p != nullptr; ++p) {
         HPyDef *d = *p;
@@ -695,10 +893,18 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         case HPyDef_Kind_Member: {
             const std::string member =
                 std::string("member '") + (d->member.name ? d->member.name : "?") + "'";
-            if (struct_free_shape)
+            if (struct_free_shape || (after_items && spec->basicsize == 0))
                 return spec_error(PyExc_SystemError, spec,
                                   member + ": a type of builtin shape " + shape_name(spec->builtin_shape) +
-                                      " has no C struct to hold members");
+                                      (struct_free_shape
+                                           ? " has no C struct to hold members"
+                                           : " and basicsize 0 has no C struct to hold members"));
+            if (after_items && d->member.name != nullptr &&
+                std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0)
+                return spec_error(PyExc_TypeError, spec,
+                                  std::string("a '") + CALL_OFFSET_MEMBER +
+                                      "' member cannot be used with builtin shape " +
+                                      shape_name(spec->builtin_shape) + " (its objects have variable size)");
             if (d->member.name != nullptr && std::strcmp(d->member.name, CALL_OFFSET_MEMBER) == 0) {
                 if (enum_value(d->member.type) != HPyMember_HPYSSIZET)
                     return spec_error(PyExc_SystemError, spec,
@@ -715,9 +921,22 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             if (!none && (d->member.offset < 0 ||
                           (!legacy && spec->basicsize > 0 && d->member.offset + size > spec->basicsize)))
                 return spec_error(PyExc_SystemError, spec, member + " has an offset outside the struct");
+#ifndef PYPY_VERSION
+            if (after_items) {
+                defs->items_members.push_back(std::make_unique<ItemsMember>(
+                    ItemsMember{{d->member.name, static_cast<int>(d->member.type), d->member.offset,
+                                 d->member.readonly ? READONLY : 0, d->member.doc},
+                                spec->builtin_shape}));
+                ItemsMember *m = defs->items_members.back().get();
+                defs->getsets.push_back({d->member.name, items_member_get,
+                                         d->member.readonly ? nullptr : items_member_set, d->member.doc, m});
+                break;
+            }
+#endif
+            // An HPyMember_NONE member reads as None and refuses writes and deletions by itself.
             defs->members.push_back({d->member.name, static_cast<int>(d->member.type),
-                                     d->member.offset + data_offset,
-                                     d->member.readonly || none ? READONLY : 0, d->member.doc});
+                                     d->member.offset + data_offset, d->member.readonly ? READONLY : 0,
+                                     d->member.doc});
             break;
         }
         case HPyDef_Kind_GetSet:
@@ -756,6 +975,25 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
                 defs->slots.push_back(*s);
             }
         }
+    }
+    // A legacy tp_dealloc frees the object itself: the dealloc that would run HPy_tp_destroy and
+    // release the HPyFields never runs.
+    if (has_dealloc && (extra.destroy != nullptr || extra.traverse != nullptr))
+        return spec_error(PyExc_TypeError, spec,
+                          "legacy tp_dealloc is incompatible with HPy_tp_traverse or HPy_tp_destroy");
+    if (extra.default_call != nullptr) {
+        if (explicit_call_offset)
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call and a '__vectorcalloffset__' member cannot be used together");
+        if (spec->itemsize != 0)
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call cannot be used with a variable-size type (itemsize != 0)");
+        // The hidden call-function slot goes after the struct; a legacy struct inherited from the
+        // base (basicsize 0) may be longer in the base's instances than the base's size says.
+        if (legacy && spec->basicsize == 0)
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call needs a non-zero basicsize in a legacy type (or use the legacy "
+                              "slot Py_tp_call)");
     }
     // A type with its own HPy_tp_traverse gets the tp_clear that goes with it (unless a legacy slot
     // gives one); a subtype without either inherits both from its base.
@@ -823,11 +1061,18 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
             extra.default_call = base->default_call;
     if (extra.default_call != nullptr) {
         if (explicit_call_offset)
-            return spec_error(PyExc_SystemError, spec,
-                              "HPy_tp_call and a '__vectorcalloffset__' member cannot be used together");
+            return spec_error(PyExc_TypeError, spec,
+                              "HPy_tp_call (of the base) and a '__vectorcalloffset__' member cannot be used "
+                              "together");
         if (spec->itemsize != 0)
-            return spec_error(PyExc_SystemError, spec,
-                              "HPy_tp_call cannot be used with a variable-size type (itemsize != 0)");
+            return spec_error(
+                PyExc_TypeError, spec,
+                "HPy_tp_call (of the base) cannot be used with a variable-size type (itemsize != 0)");
+        // The hidden slot sits at a constant offset, where the items of a larger object would be.
+        if (first_base->tp_itemsize != 0)
+            return spec_error(PyExc_TypeError, spec,
+                              std::string("HPy_tp_call cannot be used with a base of variable size ('") +
+                                  first_base->tp_name + "')");
         Py_ssize_t size = basicsize != 0 ? basicsize : first_base->tp_basicsize;
         Py_ssize_t call_offset =
             (size + alignof(vectorcallfunc) - 1) / alignof(vectorcallfunc) * alignof(vectorcallfunc);
@@ -876,6 +1121,25 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     if (type == nullptr)
         return nullptr;
     auto *tp = reinterpret_cast<PyTypeObject *>(type);
+    // The struct after the items is found from the object's item count: the objects must be ints
+    // (tuples), whichever base gave them their layout.
+    if (after_items && spec->basicsize > 0 && !PyType_IsSubtype(tp, shape_base(spec->builtin_shape))) {
+        Py_DECREF(type);
+        return spec_error(PyExc_TypeError, spec,
+                          std::string("a type of builtin shape ") + shape_name(spec->builtin_shape) +
+                              " must derive from '" + shape_base(spec->builtin_shape)->tp_name + "'");
+    }
+    // A legacy type's C code knows its struct as one that starts with PyObject_HEAD; a pure base's
+    // instances have their struct elsewhere. (Extensions match this message as it is.)
+    if (legacy) {
+        const TypeExtra *base = type_extra(tp->tp_base);
+        if (base != nullptr && base->shape != HPyType_BuiltinShape_Legacy) {
+            Py_DECREF(type);
+            PyErr_SetString(PyExc_TypeError,
+                            "A legacy type should not inherit its memory layout from a pure type");
+            return nullptr;
+        }
+    }
     // An HPy base's destroy function and fields are this type's too, unless it has its own.
     if (const TypeExtra *base = type_extra(tp->tp_base)) {
         extra.destroy = extra.destroy ? extra.destroy : base->destroy;
@@ -912,7 +1176,7 @@ PyObject *new_instance(PyObject *type_obj, void **data)
         return nullptr;
     init_call_function(obj, *extra);
     if (data != nullptr)
-        *data = reinterpret_cast<char *>(obj) + data_offset_of(extra->shape);
+        *data = struct_of(obj, extra->shape);
     return obj;
 }
 
@@ -976,7 +1240,24 @@ void *ctx_AsStruct_List(HPyContext *, HPy h)
 {
     return hpy::cpython::as_struct<HPyType_BuiltinShape_List>(h);
 }
-// Types of these shapes carry no C struct on CPython (HPyType_FromSpec requires basicsize 0).
+#ifndef PYPY_VERSION
+// int, str and tuple objects: the struct follows the base object (int and tuple: its items, one
+// offset per object). An object whose type reserved no room for one (basicsize 0 in its spec, or
+// not a type of this shape at all) has none: a pointer there would be past the object's end.
+void *ctx_AsStruct_Long(HPyContext *, HPy h)
+{
+    return hpy::cpython::checked_struct_of(_h2py(h), HPyType_BuiltinShape_Long);
+}
+void *ctx_AsStruct_Unicode(HPyContext *, HPy h)
+{
+    return hpy::cpython::checked_struct_of(_h2py(h), HPyType_BuiltinShape_Unicode);
+}
+void *ctx_AsStruct_Tuple(HPyContext *, HPy h)
+{
+    return hpy::cpython::checked_struct_of(_h2py(h), HPyType_BuiltinShape_Tuple);
+}
+#else
+// PyPy's emulated int, str and tuple objects carry no C struct (HPyType_FromSpec requires basicsize 0).
 void *ctx_AsStruct_Long(HPyContext *, HPy h)
 {
     return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Long);
@@ -989,6 +1270,7 @@ void *ctx_AsStruct_Tuple(HPyContext *, HPy h)
 {
     return hpy::cpython::no_struct(h, HPyType_BuiltinShape_Tuple);
 }
+#endif
 
 HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *, HPy h_type)
 {
@@ -1044,7 +1326,8 @@ __attribute__((visibility("hidden"))) PyObject *_HPy_NoArgsError(PyObject *self,
     return nullptr;
 }
 
-// The GC sees an HPy object's fields through its HPy traverse function, and its type.
+// The GC sees an HPy object's fields through its HPy traverse function, and, except for
+// gc.get_referents (which lists the fields alone), the object's type (see referents_visit).
 __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction impl, PyObject *self,
                                                                 visitproc visit, void *arg)
 {
@@ -1052,7 +1335,8 @@ __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction imp
         visitproc visit;
         void *arg;
     } closure{visit, arg};
-    Py_VISIT(Py_TYPE(self));
+    if (visit != hpy::cpython::referents_visit.load(std::memory_order_relaxed))
+        Py_VISIT(Py_TYPE(self));
     auto field_visitor = [](HPyField *field, void *c) -> int {
         auto *cl = static_cast<Closure *>(c);
         PyObject *o = reinterpret_cast<PyObject *>(field->_i);

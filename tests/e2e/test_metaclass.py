@@ -150,3 +150,6 @@ def test_metaclass_given_twice(compiler):
         pass
     with pytest.raises(ValueError, match=r"'mytest.Twice'.*more than once"):
         mod.make(Meta, Meta)
+    # a second metaclass is refused as such, whatever it is
+    with pytest.raises(ValueError, match=r"'mytest.Twice'.*more than once"):
+        mod.make(type, int)

@@ -63,14 +63,16 @@ const char *builder_state_text(Builder::State s)
 
 Builder *open_builder(Api &api, intptr_t key)
 {
+    // After set_on_invalid_builder_handle's hook the program goes on, as with HPy 0.9: the call does
+    // nothing (a build fails with MemoryError, the wrapped builder being gone).
     Builder *b = g_builders.find(key);
     if (b == nullptr) {
-        report_error("builder-misuse", api.function(), nullptr, "the builder is not one this context made");
+        report("builder-misuse", api.function(), nullptr, "the builder is not one this context made");
         return nullptr;
     }
     if (b->state != Builder::State::Open) {
-        report_error("builder-misuse", api.function(), nullptr,
-                     std::string("the builder was ") + builder_state_text(b->state));
+        report("builder-misuse", api.function(), nullptr,
+               std::string("the builder was ") + builder_state_text(b->state));
         return nullptr;
     }
     return b;
@@ -169,8 +171,11 @@ struct BuilderOps {
     {
         Api api(ctx, Ops::names[2]);
         Builder *b = builder_finish(api, key, Builder::State::Built);
-        if (b == nullptr)
+        if (b == nullptr) {
+            if (!PyErr_Occurred())
+                PyErr_NoMemory();
             return HPy{0};
+        }
         // Unset items are NULL in the wrapped builder: None keeps the result a valid object.
         for (size_t i = 0; i < b->set.size(); ++i)
             if (!b->set[i])
@@ -236,8 +241,13 @@ void *as_struct(HPyContext *ctx, HPy h, const char *function, void *(*HPyContext
     if (extra == nullptr || extra->shape != Shape) {
         std::string got = extra ? std::string("a type of shape ") + shape_name(extra->shape)
                                 : std::string("a type not made by HPyType_FromSpec");
+        // HPy 0.9's fatal error names the shapes; a type it did not make has the Legacy shape there.
+        std::string line = std::string("Invalid usage of ") + function + ". Expected shape HPyType_BuiltinShape_" +
+                           shape_name(Shape) + " but got HPyType_BuiltinShape_" +
+                           shape_name(extra ? extra->shape : HPyType_BuiltinShape_Legacy);
         report_error("wrong-shape", function, d,
-                     std::string("the object's type is ") + got + ", not of shape " + shape_name(Shape));
+                     std::string("the object's type is ") + got + ", not of shape " + shape_name(Shape),
+                     line.c_str());
         return nullptr;
     }
     return (api.u->*member)(api.u, d->uh);
@@ -408,6 +418,16 @@ const char *debug_ctx_Type_GetName(HPyContext *ctx, HPy type)
         *size = s ? strlen(s) + 1 : 0;
         return s;
     });
+}
+
+HPy debug_ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)
+{
+    Api api(ctx, "HPyUnicode_Substring");
+    HPy u_str = api.arg(str, "str");
+    api.require_unicode(u_str, "HPyUnicode_Substring arg 1 must be a Unicode object");
+    if (api.failed())
+        return HPy{0};
+    return api.wrap(api.u->ctx_Unicode_Substring(api.u, u_str, start, end));
 }
 
 HPy debug_ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)

@@ -60,6 +60,7 @@ bool CallPool::in_call(pthread_t self) const
 }
 
 CallPool &g_calls = *new CallPool;
+thread_local CallContext *t_innermost [[gnu::tls_model("initial-exec")]] = nullptr;
 
 namespace {
 
@@ -137,7 +138,9 @@ void close_handle(Handle *h, const char *function, bool close_universal)
     }
     HPy uh = h->uh;
     bool owns = h->owns;
+    bool last = owns && close_universal && Py_REFCNT(_h2py(uh)) <= 1;
     g_handles.close(h, function, type_name, type_static, protect);
+    h->dead = last;
     if (owns && close_universal)  // last: it may run destructors that call back into the context
         g.uctx->ctx_Close(g.uctx, uh);
 }
@@ -284,6 +287,10 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
     if (info->global && !g_calls.in_call(pthread_self())) {
         report("context-outside-call", function_, nullptr,
                "the module's global context was used while no call of the module is running");
+    } else if (!info->global && info->suspended) {
+        report("context-reused", function_, nullptr,
+               "a context was used inside a nested call: only the innermost call's context is valid (contexts "
+               "must not be kept)");
     } else if (!info->global && !info->valid) {
         report("context-reused", function_, nullptr,
                "a context was used after the call it was given to had returned (contexts must not be kept)");
@@ -294,14 +301,24 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
     (void)ctx;
 }
 
-void Api::bad_arg(Found f, const char *param)
+HPy Api::bad_arg(Found f, const char *param)
 {
-    failed_ = true;
     std::string p = std::string("argument '") + param + "'";
+    if (f.what == Lookup::Closed) {
+        std::string detail = p + " is a handle that was already closed";
+        Sink sink = report("use-after-close", function_, f.h, detail);
+        // After set_on_invalid_handle's hook the program goes on, as with HPy 0.9, with the object the
+        // handle had, unless closing it released the object's last reference.
+        if ((sink == Sink::HandleHook || sink == Sink::UserHook) && !f.h->dead)
+            return f.h->uh;
+        failed_ = true;
+        if (!PyErr_Occurred())
+            PyErr_SetString(g_error_type ? g_error_type : PyExc_SystemError,
+                            format_report("use-after-close", function_, detail, "", "").c_str());
+        return HPy{0};
+    }
+    failed_ = true;
     switch (f.what) {
-    case Lookup::Closed:
-        report_error("use-after-close", function_, f.h, p + " is a handle that was already closed");
-        break;
     case Lookup::Stale:
         report_error("use-after-close", function_, nullptr,
                      p + " is a handle that was closed long ago (its slot has been reused)");
@@ -310,6 +327,7 @@ void Api::bad_arg(Found f, const char *param)
         report_error("invalid-handle", function_, nullptr,
                      p + " is not a handle of this context (never opened, or a universal handle)");
     }
+    return HPy{0};
 }
 
 Handle *Api::handle(HPy h, const char *param)
@@ -323,8 +341,8 @@ Handle *Api::handle(HPy h, const char *param)
                      std::string("argument '") + param + "' is HPy_NULL");
         return nullptr;
     }
-    bad_arg(f, param);
-    return nullptr;
+    // After a hook, a closed handle whose object lives goes on as it was (see bad_arg).
+    return bad_arg(f, param)._i != 0 ? f.h : nullptr;
 }
 
 void Api::require_type(HPy uh, const char *param)
@@ -337,7 +355,28 @@ void Api::require_type(HPy uh, const char *param)
         Handle fake;
         fake.uh = uh;
         fake.state = HandleState::Open;
-        report_error("not-a-type", function_, &fake, std::string("argument '") + param + "' must be a type");
+        // HPy 0.9 checks these three functions' arguments, and its error is fatal.
+        std::string f = function_, pa = param;
+        std::string line = f == "HPy_TypeCheck"       ? "HPy_TypeCheck arg 2 must be a type"
+                           : f == "HPyType_GetName"   ? "HPyType_GetName arg must be a type"
+                           : f == "HPyType_IsSubtype" ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") +
+                                                            " must be a type"
+                                                      : "";
+        report_error("not-a-type", function_, &fake, std::string("argument '") + param + "' must be a type",
+                     line.empty() ? nullptr : line.c_str());
+    }
+}
+
+void Api::require_unicode(HPy uh, const char *hpy_line)
+{
+    if (failed_ || uh._i == 0)
+        return;
+    if (!PyUnicode_Check(_h2py(uh))) {
+        failed_ = true;
+        Handle fake;
+        fake.uh = uh;
+        fake.state = HandleState::Open;
+        report_error("not-a-str", function_, &fake, "argument 'str' must be a str", hpy_line);
     }
 }
 
@@ -482,9 +521,12 @@ std::string describe_stack(const Handle *h)
     return out;
 }
 
-void report(const char *check, const char *function, const Handle *h, const std::string &detail)
+Sink report(const char *check, const char *function, const Handle *h, const std::string &detail,
+            const char *hpy_line)
 {
     ++g_report_count;
+    if (hpy_line == nullptr)
+        hpy_line = hpy_text(check);
     std::string stack = describe_stack(h);
     std::string message = format_report(check, function, detail, describe_object(h), stack);
     Hooks hooks;
@@ -492,9 +534,14 @@ void report(const char *check, const char *function, const Handle *h, const std:
     hooks.on_invalid_builder = g_on_invalid_builder != nullptr;
     hooks.on_report = g_on_report != nullptr;
     hooks.pending = g_pending != nullptr;
-    Sink sink = route_report(check, g_settings.reaction, hooks);
+    Sink sink = route_report(check, g_settings.reaction, hooks, hpy_line != nullptr);
+    if (sink == Sink::Fatal) {
+        // HPy 0.9's fatal error: its line first, then what unihpy knows, then the Python stack.
+        std::string text = std::string(hpy_line) + "\nhpy.debug: " + message;
+        Py_FatalError(text.c_str());
+    }
     if (sink == Sink::Abort || g_error_type == nullptr)
-        abort_with_report(message);
+        abort_with_report(message, hpy_line);
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyObject *text = PyUnicode_FromString(message.c_str());
@@ -542,11 +589,13 @@ void report(const char *check, const char *function, const Handle *h, const std:
     }
     PyErr_Clear();
     PyErr_Restore(type, value, tb);
+    return sink;
 }
 
-void report_error(const char *check, const char *function, const Handle *h, const std::string &detail)
+void report_error(const char *check, const char *function, const Handle *h, const std::string &detail,
+                  const char *hpy_line)
 {
-    report(check, function, h, detail);
+    report(check, function, h, detail, hpy_line);
     if (!PyErr_Occurred()) {
         std::string message = format_report(check, function, detail, "", "");
         PyErr_SetString(g_error_type ? g_error_type : PyExc_SystemError, message.c_str());

@@ -12,6 +12,7 @@
 
 #include "debug/ctx_gen.h"
 #include "debug/handles.h"
+#include "debug/report.h"
 #include "runtime/cpython/dispatch.h"
 
 namespace hpy::debug {
@@ -21,6 +22,7 @@ struct CallInfo {
     bool global = false;  // the context handed to HPyInitGlobalContext_: valid inside any call of its thread
     bool valid = false;   // a call's own context: valid until the call returns (never set for the global one)
     bool gil_released = false;  // HPy_LeavePythonExecution was called with it (until the Reenter)
+    bool suspended = false;     // a nested call of the same thread is running (valid is false meanwhile)
     pthread_t thread{};
 };
 
@@ -49,10 +51,14 @@ HPyContext *wrapped();
 HPyContext *context(HPyContext *uctx);
 
 // Reports a misuse (`check` is its class, e.g. "use-after-close") in `function`, about the handle
-// `h` (may be nullptr). What happens next depends on the configured reaction.
-void report(const char *check, const char *function, const Handle *h, const std::string &detail);
+// `h` (may be nullptr). What happens next depends on the configured reaction; the answer says where the
+// report went (a hook: the program goes on). `hpy_line`: HPy 0.9's own text for this misuse when the
+// check's class does not give it (report.h: hpy_text); HPy 0.9's reaction makes such reports fatal.
+Sink report(const char *check, const char *function, const Handle *h, const std::string &detail,
+            const char *hpy_line = nullptr);
 // Like report(), and sets the Python exception now: the call cannot go on.
-void report_error(const char *check, const char *function, const Handle *h, const std::string &detail);
+void report_error(const char *check, const char *function, const Handle *h, const std::string &detail,
+                  const char *hpy_line = nullptr);
 // Raises a pending HPyDebugError now (the return to Python); true if there was one.
 bool raise_pending();
 
@@ -97,11 +103,12 @@ public:
         Found f = lookup(h);
         if (f.what == Lookup::Open)
             return f.h->uh;
-        bad_arg(f, param);
-        return HPy{0};
+        return bad_arg(f, param);
     }
     Handle *handle(HPy h, const char *param);  // the open handle, or nullptr after a report
     void require_type(HPy uh, const char *param);
+    // Reports `uh` unless it is a str (HPy 0.9's check of HPyUnicode_Substring).
+    void require_unicode(HPy uh, const char *hpy_line);
     bool failed() const { return failed_; }
     void fail() { failed_ = true; }
     HPy wrap(HPy uh) { return uh._i == 0 ? uh : encode(open_handle(uh, true)); }
@@ -111,7 +118,7 @@ public:
 
 private:
     void enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil);
-    void bad_arg(Found f, const char *param);
+    HPy bad_arg(Found f, const char *param);
     const char *function_;
     bool failed_ = false;
     bool gil_taken_ = false;
@@ -157,13 +164,23 @@ struct CallPool {
 };
 extern CallPool &g_calls;
 
+// The innermost call of this thread: while a nested call runs, the outer call's context is not valid
+// (it is valid again when the nested call returns).
+extern thread_local CallContext *t_innermost [[gnu::tls_model("initial-exec")]];
+
 class Call {
 public:
-    Call() : cc_(g_calls.pop())
+    Call() : cc_(g_calls.pop()), outer_(t_innermost)
     {
         cc_->info.valid = true;
+        cc_->info.suspended = false;
         cc_->info.gil_released = false;
         cc_->info.thread = pthread_self();
+        if (outer_ != nullptr) {
+            outer_->info.valid = false;
+            outer_->info.suspended = true;
+        }
+        t_innermost = cc_;
     }
     ~Call() { finish(); }
     Call(const Call &) = delete;
@@ -235,6 +252,11 @@ private:
         if (extra_)
             end_more_args();
         cc_->info.valid = false;
+        if (outer_ != nullptr) {
+            outer_->info.valid = true;
+            outer_->info.suspended = false;
+        }
+        t_innermost = outer_;
         g_calls.push(cc_);
     }
     struct Extra {  // calls with more arguments than reserved slots
@@ -242,6 +264,7 @@ private:
         std::vector<HPy> array;
     };
     CallContext *cc_;
+    CallContext *outer_;
     size_t nargs_ = 0;  // reserved slots used
     bool finished_ = false;
     std::unique_ptr<Extra> extra_;

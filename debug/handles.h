@@ -48,6 +48,7 @@ struct Handle {
     const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
     char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
     const char *closed_by = nullptr;
+    bool dead = false;  // closing it released the object's last reference (only meaningful once closed)
 };
 
 // Settings shared with the Python API (hpy.universal._debug).
@@ -55,7 +56,9 @@ struct Settings {
     size_t closed_queue_max = 1024;
     size_t protected_raw_data_max = 10 * 1024 * 1024;
     int stack_limit = 0;  // frames recorded per handle; 0: none
-    enum class Reaction { Raise, Hook, Abort } reaction = Reaction::Raise;
+    // Hpy: HPy 0.9's reaction (the default): the misuses HPy 0.9 itself finds call their hook
+    // (set_on_invalid_handle / set_on_invalid_builder_handle) or are fatal errors; the others raise.
+    enum class Reaction { Hpy, Raise, Hook, Abort } reaction = Reaction::Hpy;
 };
 
 // The handle value of an open handle.

@@ -190,7 +190,9 @@ PyObject *py_set_reaction(PyObject *, PyObject *args)
     if (!PyArg_ParseTuple(args, "s|O:set_reaction", &how, &hook))
         return nullptr;
     std::string h = how;
-    if (h == "raise")
+    if (h == "hpy")
+        settings().reaction = Settings::Reaction::Hpy;
+    else if (h == "raise")
         settings().reaction = Settings::Reaction::Raise;
     else if (h == "abort")
         settings().reaction = Settings::Reaction::Abort;
@@ -198,7 +200,7 @@ PyObject *py_set_reaction(PyObject *, PyObject *args)
         settings().reaction = Settings::Reaction::Hook;
     else
         return PyErr_Format(PyExc_ValueError,
-                            "set_reaction: use 'raise', 'abort' or 'hook' with a callable, got %R and %R",
+                            "set_reaction: use 'hpy', 'raise', 'abort' or 'hook' with a callable, got %R and %R",
                             PyTuple_GET_ITEM(args, 0), hook);
     return set_callable(detail::on_report(), hook, "set_reaction");
 }
@@ -206,6 +208,8 @@ PyObject *py_set_reaction(PyObject *, PyObject *args)
 PyObject *py_get_reaction(PyObject *, PyObject *)
 {
     switch (settings().reaction) {
+    case Settings::Reaction::Hpy:
+        return PyUnicode_FromString("hpy");
     case Settings::Reaction::Raise:
         return PyUnicode_FromString("raise");
     case Settings::Reaction::Abort:
@@ -250,8 +254,10 @@ PyMethodDef methods[] = {
      "set_handle_stack_trace_limit(n)\n--\n\nRecord n C frames where each handle is opened (0 or None: "
      "off)."},
     {"set_reaction", py_set_reaction, METH_VARARGS,
-     "set_reaction(how, hook=None)\n--\n\n'raise': HPyDebugError at the next return to Python (default); "
-     "'hook': hook(error) for each report; 'abort': print the report and abort."},
+     "set_reaction(how, hook=None)\n--\n\n'hpy' (default): HPy 0.9's reaction: the misuses HPy 0.9 finds call "
+     "set_on_invalid_handle's or set_on_invalid_builder_handle's hook, or are fatal errors; the others raise. "
+     "'raise': HPyDebugError at the next return to Python; 'hook': hook(error) for each report; 'abort': print "
+     "the report and abort."},
     {"get_reaction", py_get_reaction, METH_NOARGS, nullptr},
     {"get_report_count", py_get_report_count, METH_NOARGS, "get_report_count()\n--\n\nReports made so far."},
     {"pop_reports", py_pop_reports, METH_NOARGS,

@@ -294,7 +294,10 @@ HPy debug_ctx_Dup(HPyContext *ctx, HPy h)
     HPy uh = api.arg(h, "h");
     if (api.failed() || uh._i == 0)
         return HPy{0};
-    return api.wrap(api.u->ctx_Dup(api.u, uh));
+    HPy d = api.wrap(api.u->ctx_Dup(api.u, uh));
+    if (d._i != 0)
+        hpy::debug::lookup(d).h->dup = true;
+    return d;
 }
 
 void debug_ctx_Close(HPyContext *ctx, HPy h)

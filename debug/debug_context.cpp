@@ -44,8 +44,6 @@ void CallPool::grow()
         auto cc = std::make_unique<CallContext>();
         memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
         cc->ctx._private = &cc->info;
-        for (Handle *&slot : cc->arg_slots)
-            slot = g_handles.reserve();
         push(cc.get());
         all.push_back(std::move(cc));
     }
@@ -123,8 +121,9 @@ void close_handle(Handle *h, const char *function, bool close_universal)
 {
     // The type's name is kept for owned handles (and handles with raw data) on every close: a pointer
     // to a static type's name, a copy of a heap type's. The raw data's copy becomes inaccessible when
-    // its owner is gone for the program: an argument at the end of its call, or an object this handle
-    // held the last reference to. An object still referenced elsewhere (a dict value the argument
+    // its handle is gone for the program: an argument at the end of its call, a handle made by HPy_Dup
+    // (made to scope the data: its object lives on through another handle), or an object this handle
+    // held the last reference to. Another object still referenced elsewhere (a dict value the argument
     // parser read) keeps its copy readable until the slot is reused.
     const char *type_name = nullptr;
     bool type_static = false;
@@ -134,7 +133,7 @@ void close_handle(Handle *h, const char *function, bool close_universal)
         PyTypeObject *tp = Py_TYPE(o);
         type_name = tp->tp_name;
         type_static = !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE);
-        protect = h->raw.base != nullptr && (!h->owns || Py_REFCNT(o) <= 1);
+        protect = h->raw.base != nullptr && (!h->owns || h->dup || Py_REFCNT(o) <= 1);
     }
     HPy uh = h->uh;
     bool owns = h->owns;
@@ -145,8 +144,33 @@ void close_handle(Handle *h, const char *function, bool close_universal)
         g.uctx->ctx_Close(g.uctx, uh);
 }
 
+namespace {
+// Whether Python's faulthandler is on (python -X faulthandler, PYTHONFAULTHANDLER, faulthandler.enable()).
+bool faulthandler_enabled()
+{
+    static PyObject *is_enabled = nullptr;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (is_enabled == nullptr) {
+        PyObject *m = PyImport_ImportModule("faulthandler");
+        is_enabled = m ? PyObject_GetAttrString(m, "is_enabled") : nullptr;
+        Py_XDECREF(m);
+    }
+    PyObject *r = is_enabled ? PyObject_CallNoArgs(is_enabled) : nullptr;
+    bool on = r != nullptr && PyObject_IsTrue(r) == 1;
+    Py_XDECREF(r);
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    return on;
+}
+}  // namespace
+
 const char *protect_raw_data(Handle *h, const char *data, size_t size, const char *function)
 {
+    // A fault in the copy is explained on stderr when faulthandler is on (which then prints the Python
+    // stack); otherwise the process dies of a plain SIGSEGV, as with HPy 0.9. Asked at each copy: a
+    // copy costs a mapping anyway.
+    explain_faults(faulthandler_enabled());
     return g_handles.protect_raw_data(h, data, size, function);
 }
 
@@ -485,11 +509,11 @@ const char *object_file(const Dl_info &info)
 
 }  // namespace
 
-std::string describe_stack(const Handle *h)
+std::string describe_stack(const Handle *h, const char *header)
 {
     if (h == nullptr || !h->stack || h->stack->empty())
         return "";
-    std::string out = "opened at:\n";
+    std::string out = header;
     Dl_info self;
     dladdr(reinterpret_cast<void *>(&describe_stack), &self);
     for (void *pc : *h->stack) {
@@ -561,7 +585,8 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
             {PyUnicode_FromString("function"), PyUnicode_FromString(function)},
             {PyUnicode_FromString("obj_type"), type_name},
             {PyUnicode_FromString("obj_repr"), repr},
-            {PyUnicode_FromString("handle_id"), h ? PyLong_FromUnsignedLongLong(h->id) : Py_NewRef(Py_None)},
+            {PyUnicode_FromString("handle_id"),
+             h ? PyLong_FromUnsignedLongLong(reinterpret_cast<uintptr_t>(h)) : Py_NewRef(Py_None)},
             {PyUnicode_FromString("stack"), PyUnicode_FromString(stack.c_str())}};
         for (auto &kv : attrs) {
             if (kv[0] && kv[1])

@@ -129,9 +129,9 @@ private:
 // implementation a context valid for this call only, opens a borrowed debug handle per argument,
 // takes over the returned handle, closes the arguments at the end and raises what was reported.
 // A context for calls, recycled through a pool (debug_context.cpp): a copy of the global context,
-// its validity and the reserved handle slots of its calls' first arguments.
+// its validity and the handles of its call's first arguments.
 struct CallContext {
-    static constexpr size_t kArgSlots = 6;  // most calls have few arguments: no list, queue or allocation
+    static constexpr size_t kArgSlots = 6;  // most calls have few arguments: no allocation
     HPyContext ctx;
     CallInfo info;
     Handle *arg_slots[kArgSlots];
@@ -189,8 +189,11 @@ public:
     HPyContext *ctx() const { return &cc_->ctx; }
     [[gnu::always_inline]] HPy arg(PyObject *o)
     {
-        if (o != nullptr && nargs_ < CallContext::kArgSlots)
-            return encode(g_handles.open_arg(cc_->arg_slots[nargs_++], _py2h(o)));
+        if (o != nullptr && nargs_ < CallContext::kArgSlots) {
+            Handle *h = g_handles.open(_py2h(o), false, true);
+            cc_->arg_slots[nargs_++] = h;
+            return encode(h);
+        }
         return more_arg(o);
     }
     const HPy *args(PyObject *const *a, size_t n);
@@ -232,7 +235,7 @@ private:
     PyObject *owned_slow(Found f);
     static void end_arg(Handle *h);
     void end_more_args();
-    // Closes the arguments (those without raw data in reserved slots inline) and gives the context back.
+    // Closes the arguments (into the queue of closed handles, as every handle) and gives the context back.
     void finish()
     {
         if (finished_)
@@ -240,14 +243,10 @@ private:
         finished_ = true;
         for (size_t i = 0; i < nargs_; ++i) {
             Handle *h = cc_->arg_slots[i];
-            if (h->state == HandleState::Open && h->raw.base == nullptr) {
-                // What close_handle does for a reserved slot without raw data.
-                h->state = HandleState::Closed;
-                h->closed_by = "the end of the call";
-                h->is_arg = false;
-            } else {
+            if (h->state == HandleState::Open && h->is_arg && h->raw.base == nullptr)
+                g_handles.close(h, "the end of the call", nullptr, false, false);  // close_handle's work here
+            else
                 end_arg(h);
-            }
         }
         if (extra_)
             end_more_args();
@@ -259,13 +258,13 @@ private:
         t_innermost = outer_;
         g_calls.push(cc_);
     }
-    struct Extra {  // calls with more arguments than reserved slots
+    struct Extra {  // calls with more arguments than arg_slots
         std::vector<Handle *> more_args;
         std::vector<HPy> array;
     };
     CallContext *cc_;
     CallContext *outer_;
-    size_t nargs_ = 0;  // reserved slots used
+    size_t nargs_ = 0;  // arg_slots used
     bool finished_ = false;
     std::unique_ptr<Extra> extra_;
     HPy inline_array_[CallContext::kArgSlots];
@@ -278,7 +277,8 @@ std::vector<Handle *> open_handles();    // oldest first
 std::vector<Handle *> closed_handles();  // oldest first
 void trim_closed_queue();
 std::string describe_object(const Handle *h);
-std::string describe_stack(const Handle *h);
+// Where `h` was opened, one frame a line, after `header` ("" when no stack was recorded).
+std::string describe_stack(const Handle *h, const char *header = "opened at:\n");
 
 // The raw data (read-only copy) for an open handle: see RawData.
 const char *protect_raw_data(Handle *h, const char *data, size_t size, const char *function);

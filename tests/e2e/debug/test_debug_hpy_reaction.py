@@ -198,6 +198,12 @@ TYPES = """
     {
         return HPyBool_FromBool(ctx, _HPy_AsStruct_Object(ctx, arg) != NULL);
     }
+    HPyDef_METH(as_legacy, "as_legacy", HPyFunc_O)
+    static HPy as_legacy_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return HPyBool_FromBool(ctx, _HPy_AsStruct_Legacy(ctx, arg) != NULL);
+    }
+    @EXPORT(as_legacy)
     @EXPORT(typecheck)
     @EXPORT(issubtype)
     @EXPORT(getname)
@@ -205,6 +211,12 @@ TYPES = """
     @EXPORT(as_object)
     @INIT
 """
+
+
+def test_as_struct_legacy_of_a_type_not_made_by_hpy(misuse):
+    # Such a type has the Legacy shape: its objects start with a PyObject, no report.
+    mod = misuse.make_module(TYPES)
+    assert mod.as_legacy(12345) is True
 
 
 @pytest.mark.parametrize("call, line, check", [

@@ -244,9 +244,9 @@ void *as_struct(HPyContext *ctx, HPy h, const char *function, void *(*HPyContext
         std::string got = extra ? std::string("a type of shape ") + shape_name(extra->shape)
                                 : std::string("a type not made by HPyType_FromSpec");
         // HPy 0.9's fatal error names the shapes; a type it did not make has the Legacy shape there.
-        std::string line = std::string("Invalid usage of ") + function + ". Expected shape HPyType_BuiltinShape_" +
-                           shape_name(Shape) + " but got HPyType_BuiltinShape_" +
-                           shape_name(actual);
+        std::string line = std::string("Invalid usage of ") + function +
+                           ". Expected shape HPyType_BuiltinShape_" + shape_name(Shape) +
+                           " but got HPyType_BuiltinShape_" + shape_name(actual);
         report_error("wrong-shape", function, d,
                      std::string("the object's type is ") + got + ", not of shape " + shape_name(Shape),
                      line.c_str());

@@ -312,9 +312,10 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
         report("context-outside-call", function_, nullptr,
                "the module's global context was used while no call of the module is running");
     } else if (!info->global && info->suspended) {
-        report("context-reused", function_, nullptr,
-               "a context was used inside a nested call: only the innermost call's context is valid (contexts "
-               "must not be kept)");
+        report(
+            "context-reused", function_, nullptr,
+            "a context was used inside a nested call: only the innermost call's context is valid (contexts "
+            "must not be kept)");
     } else if (!info->global && !info->valid) {
         report("context-reused", function_, nullptr,
                "a context was used after the call it was given to had returned (contexts must not be kept)");
@@ -381,11 +382,12 @@ void Api::require_type(HPy uh, const char *param)
         fake.state = HandleState::Open;
         // HPy 0.9 checks these three functions' arguments, and its error is fatal.
         std::string f = function_, pa = param;
-        std::string line = f == "HPy_TypeCheck"       ? "HPy_TypeCheck arg 2 must be a type"
-                           : f == "HPyType_GetName"   ? "HPyType_GetName arg must be a type"
-                           : f == "HPyType_IsSubtype" ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") +
-                                                            " must be a type"
-                                                      : "";
+        std::string line =
+            f == "HPy_TypeCheck"     ? "HPy_TypeCheck arg 2 must be a type"
+            : f == "HPyType_GetName" ? "HPyType_GetName arg must be a type"
+            : f == "HPyType_IsSubtype"
+                ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") + " must be a type"
+                : "";
         report_error("not-a-type", function_, &fake, std::string("argument '") + param + "' must be a type",
                      line.empty() ? nullptr : line.c_str());
     }

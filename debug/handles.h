@@ -78,7 +78,9 @@ struct Found {
 
 class HandleTable {
 public:
-    explicit HandleTable(const Settings &settings) : settings_(settings), ring_(settings.closed_queue_max + 1) {}
+    explicit HandleTable(const Settings &settings) : settings_(settings), ring_(settings.closed_queue_max + 1)
+    {
+    }
     ~HandleTable();
     HandleTable(const HandleTable &) = delete;
     HandleTable &operator=(const HandleTable &) = delete;

@@ -260,9 +260,10 @@ PyObject *py_set_reaction(PyObject *, PyObject *args)
     else if (h == "hook" && hook != Py_None && PyCallable_Check(hook))
         settings().reaction = Settings::Reaction::Hook;
     else
-        return PyErr_Format(PyExc_ValueError,
-                            "set_reaction: use 'hpy', 'raise', 'abort' or 'hook' with a callable, got %R and %R",
-                            PyTuple_GET_ITEM(args, 0), hook);
+        return PyErr_Format(
+            PyExc_ValueError,
+            "set_reaction: use 'hpy', 'raise', 'abort' or 'hook' with a callable, got %R and %R",
+            PyTuple_GET_ITEM(args, 0), hook);
     return set_callable(detail::on_report(), hook, "set_reaction");
 }
 
@@ -315,9 +316,12 @@ PyMethodDef methods[] = {
      "set_handle_stack_trace_limit(n)\n--\n\nRecord n C frames where each handle is opened (0 or None: "
      "off)."},
     {"set_reaction", py_set_reaction, METH_VARARGS,
-     "set_reaction(how, hook=None)\n--\n\n'hpy' (default): HPy 0.9's reaction: the misuses HPy 0.9 finds call "
-     "set_on_invalid_handle's or set_on_invalid_builder_handle's hook, or are fatal errors; the others raise. "
-     "'raise': HPyDebugError at the next return to Python; 'hook': hook(error) for each report; 'abort': print "
+     "set_reaction(how, hook=None)\n--\n\n'hpy' (default): HPy 0.9's reaction: the misuses HPy 0.9 finds "
+     "call "
+     "set_on_invalid_handle's or set_on_invalid_builder_handle's hook, or are fatal errors; the others "
+     "raise. "
+     "'raise': HPyDebugError at the next return to Python; 'hook': hook(error) for each report; 'abort': "
+     "print "
      "the report and abort."},
     {"get_reaction", py_get_reaction, METH_NOARGS, nullptr},
     {"get_report_count", py_get_report_count, METH_NOARGS, "get_report_count()\n--\n\nReports made so far."},

@@ -42,8 +42,8 @@ std::string format_report(const char *check, const char *function, const std::st
 bool is_handle_check(const char *check)
 {
     // Every misuse of a handle's lifetime: HPy 0.9 finds them all as the use of a closed handle.
-    static const char *const checks[] = {"invalid-handle",  "use-after-close",  "double-close",
-                                         "close-constant",  "close-argument",   "return-constant",
+    static const char *const checks[] = {"invalid-handle",  "use-after-close", "double-close",
+                                         "close-constant",  "close-argument",  "return-constant",
                                          "return-argument", "return-closed"};
     for (const char *c : checks)
         if (!strcmp(check, c))

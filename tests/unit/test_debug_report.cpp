@@ -128,7 +128,8 @@ TEST(DebugReport, AbortWinsOverEveryHook)
 
 TEST(DebugReportDeathTest, AbortPrintsHpysLineFirst)
 {
-    EXPECT_DEATH(hpy::debug::abort_with_report("[double-close] HPy_Close: closed", "Invalid usage of already closed handle"),
+    EXPECT_DEATH(hpy::debug::abort_with_report("[double-close] HPy_Close: closed",
+                                               "Invalid usage of already closed handle"),
                  "Invalid usage of already closed handle\nhpy\\.debug: \\[double-close\\]");
 }
 

@@ -296,10 +296,12 @@ HPy debug_ctx_Dup(HPyContext *ctx, HPy h)
     HPy uh = api.arg(h, "h");
     if (api.failed() || uh._i == 0)
         return HPy{0};
-    HPy d = api.wrap(api.u->ctx_Dup(api.u, uh));
-    if (d._i != 0)
-        hpy::debug::lookup(d).h->dup = true;
-    return d;
+    HPy u = api.u->ctx_Dup(api.u, uh);
+    if (u._i == 0)
+        return u;
+    Handle *d = hpy::debug::open_handle(u, true);
+    d->dup = true;
+    return hpy::debug::encode(d);
 }
 
 void debug_ctx_Close(HPyContext *ctx, HPy h)

@@ -118,6 +118,7 @@ public:
         h->state = HandleState::Closed;
         h->closed_by = function;
         h->is_arg = false;
+        h->dead = false;  // the caller knows better (debug_context.cpp: close_handle)
         if (type_name == nullptr || type_name_static) {
             h->closed_type = type_name;
         } else {

@@ -1333,16 +1333,6 @@ HPy debug_ctx_Unicode_FromEncodedObject(HPyContext *ctx, HPy obj, const char *en
     return api.wrap(u->ctx_Unicode_FromEncodedObject(u, u_obj, encoding, errors));
 }
 
-HPy debug_ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)
-{
-    hpy::debug::Api api(ctx, "HPyUnicode_Substring");
-    HPyContext *u = api.u;
-    HPy u_str = api.arg(str, "str");
-    if (api.failed())
-        return hpy::debug::error_value<HPy>();
-    return api.wrap(u->ctx_Unicode_Substring(u, u_str, start, end));
-}
-
 HPy debug_ctx_Dict_Keys(HPyContext *ctx, HPy h)
 {
     hpy::debug::Api api(ctx, "HPyDict_Keys");

@@ -63,14 +63,16 @@ const char *builder_state_text(Builder::State s)
 
 Builder *open_builder(Api &api, intptr_t key)
 {
+    // After set_on_invalid_builder_handle's hook the program goes on, as with HPy 0.9: the call does
+    // nothing (a build fails with MemoryError, the wrapped builder being gone).
     Builder *b = g_builders.find(key);
     if (b == nullptr) {
-        report_error("builder-misuse", api.function(), nullptr, "the builder is not one this context made");
+        report("builder-misuse", api.function(), nullptr, "the builder is not one this context made");
         return nullptr;
     }
     if (b->state != Builder::State::Open) {
-        report_error("builder-misuse", api.function(), nullptr,
-                     std::string("the builder was ") + builder_state_text(b->state));
+        report("builder-misuse", api.function(), nullptr,
+               std::string("the builder was ") + builder_state_text(b->state));
         return nullptr;
     }
     return b;
@@ -169,8 +171,11 @@ struct BuilderOps {
     {
         Api api(ctx, Ops::names[2]);
         Builder *b = builder_finish(api, key, Builder::State::Built);
-        if (b == nullptr)
+        if (b == nullptr) {
+            if (!PyErr_Occurred())
+                PyErr_NoMemory();
             return HPy{0};
+        }
         // Unset items are NULL in the wrapped builder: None keeps the result a valid object.
         for (size_t i = 0; i < b->set.size(); ++i)
             if (!b->set[i])
@@ -233,11 +238,18 @@ void *as_struct(HPyContext *ctx, HPy h, const char *function, void *(*HPyContext
         return nullptr;
     PyObject *o = _h2py(d->uh);
     const cpython::TypeExtra *extra = cpython::type_extra(Py_TYPE(o));
-    if (extra == nullptr || extra->shape != Shape) {
+    // A type HPyType_FromSpec did not make has the Legacy shape: its objects start with a PyObject.
+    HPyType_BuiltinShape actual = extra ? extra->shape : HPyType_BuiltinShape_Legacy;
+    if (actual != Shape) {
         std::string got = extra ? std::string("a type of shape ") + shape_name(extra->shape)
                                 : std::string("a type not made by HPyType_FromSpec");
+        // HPy 0.9's fatal error names the shapes; a type it did not make has the Legacy shape there.
+        std::string line = std::string("Invalid usage of ") + function +
+                           ". Expected shape HPyType_BuiltinShape_" + shape_name(Shape) +
+                           " but got HPyType_BuiltinShape_" + shape_name(actual);
         report_error("wrong-shape", function, d,
-                     std::string("the object's type is ") + got + ", not of shape " + shape_name(Shape));
+                     std::string("the object's type is ") + got + ", not of shape " + shape_name(Shape),
+                     line.c_str());
         return nullptr;
     }
     return (api.u->*member)(api.u, d->uh);
@@ -284,7 +296,12 @@ HPy debug_ctx_Dup(HPyContext *ctx, HPy h)
     HPy uh = api.arg(h, "h");
     if (api.failed() || uh._i == 0)
         return HPy{0};
-    return api.wrap(api.u->ctx_Dup(api.u, uh));
+    HPy u = api.u->ctx_Dup(api.u, uh);
+    if (u._i == 0)
+        return u;
+    Handle *d = hpy::debug::open_handle(u, true);
+    d->dup = true;
+    return hpy::debug::encode(d);
 }
 
 void debug_ctx_Close(HPyContext *ctx, HPy h)
@@ -408,6 +425,16 @@ const char *debug_ctx_Type_GetName(HPyContext *ctx, HPy type)
         *size = s ? strlen(s) + 1 : 0;
         return s;
     });
+}
+
+HPy debug_ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)
+{
+    Api api(ctx, "HPyUnicode_Substring");
+    HPy u_str = api.arg(str, "str");
+    api.require_unicode(u_str, "HPyUnicode_Substring arg 1 must be a Unicode object");
+    if (api.failed())
+        return HPy{0};
+    return api.wrap(api.u->ctx_Unicode_Substring(api.u, u_str, start, end));
 }
 
 HPy debug_ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)

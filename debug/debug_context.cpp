@@ -44,8 +44,6 @@ void CallPool::grow()
         auto cc = std::make_unique<CallContext>();
         memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
         cc->ctx._private = &cc->info;
-        for (Handle *&slot : cc->arg_slots)
-            slot = g_handles.reserve();
         push(cc.get());
         all.push_back(std::move(cc));
     }
@@ -60,6 +58,7 @@ bool CallPool::in_call(pthread_t self) const
 }
 
 CallPool &g_calls = *new CallPool;
+thread_local CallContext *t_innermost [[gnu::tls_model("initial-exec")]] = nullptr;
 
 namespace {
 
@@ -122,8 +121,9 @@ void close_handle(Handle *h, const char *function, bool close_universal)
 {
     // The type's name is kept for owned handles (and handles with raw data) on every close: a pointer
     // to a static type's name, a copy of a heap type's. The raw data's copy becomes inaccessible when
-    // its owner is gone for the program: an argument at the end of its call, or an object this handle
-    // held the last reference to. An object still referenced elsewhere (a dict value the argument
+    // its handle is gone for the program: an argument at the end of its call, a handle made by HPy_Dup
+    // (made to scope the data: its object lives on through another handle), or an object this handle
+    // held the last reference to. Another object still referenced elsewhere (a dict value the argument
     // parser read) keeps its copy readable until the slot is reused.
     const char *type_name = nullptr;
     bool type_static = false;
@@ -133,17 +133,44 @@ void close_handle(Handle *h, const char *function, bool close_universal)
         PyTypeObject *tp = Py_TYPE(o);
         type_name = tp->tp_name;
         type_static = !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE);
-        protect = h->raw.base != nullptr && (!h->owns || Py_REFCNT(o) <= 1);
+        protect = h->raw.base != nullptr && (!h->owns || h->dup || Py_REFCNT(o) <= 1);
     }
     HPy uh = h->uh;
     bool owns = h->owns;
+    bool last = owns && close_universal && Py_REFCNT(_h2py(uh)) <= 1;
     g_handles.close(h, function, type_name, type_static, protect);
+    h->dead = last;
     if (owns && close_universal)  // last: it may run destructors that call back into the context
         g.uctx->ctx_Close(g.uctx, uh);
 }
 
+namespace {
+// Whether Python's faulthandler is on (python -X faulthandler, PYTHONFAULTHANDLER, faulthandler.enable()).
+bool faulthandler_enabled()
+{
+    static PyObject *is_enabled = nullptr;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (is_enabled == nullptr) {
+        PyObject *m = PyImport_ImportModule("faulthandler");
+        is_enabled = m ? PyObject_GetAttrString(m, "is_enabled") : nullptr;
+        Py_XDECREF(m);
+    }
+    PyObject *r = is_enabled ? PyObject_CallNoArgs(is_enabled) : nullptr;
+    bool on = r != nullptr && PyObject_IsTrue(r) == 1;
+    Py_XDECREF(r);
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    return on;
+}
+}  // namespace
+
 const char *protect_raw_data(Handle *h, const char *data, size_t size, const char *function)
 {
+    // A fault in the copy is explained on stderr when faulthandler is on (which then prints the Python
+    // stack); otherwise the process dies of a plain SIGSEGV, as with HPy 0.9. Asked at each copy: a
+    // copy costs a mapping anyway.
+    explain_faults(faulthandler_enabled());
     return g_handles.protect_raw_data(h, data, size, function);
 }
 
@@ -284,6 +311,11 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
     if (info->global && !g_calls.in_call(pthread_self())) {
         report("context-outside-call", function_, nullptr,
                "the module's global context was used while no call of the module is running");
+    } else if (!info->global && info->suspended) {
+        report(
+            "context-reused", function_, nullptr,
+            "a context was used inside a nested call: only the innermost call's context is valid (contexts "
+            "must not be kept)");
     } else if (!info->global && !info->valid) {
         report("context-reused", function_, nullptr,
                "a context was used after the call it was given to had returned (contexts must not be kept)");
@@ -294,14 +326,24 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
     (void)ctx;
 }
 
-void Api::bad_arg(Found f, const char *param)
+HPy Api::bad_arg(Found f, const char *param)
 {
-    failed_ = true;
     std::string p = std::string("argument '") + param + "'";
+    if (f.what == Lookup::Closed) {
+        std::string detail = p + " is a handle that was already closed";
+        Sink sink = report("use-after-close", function_, f.h, detail);
+        // After set_on_invalid_handle's hook the program goes on, as with HPy 0.9, with the object the
+        // handle had, unless closing it released the object's last reference.
+        if ((sink == Sink::HandleHook || sink == Sink::UserHook) && !f.h->dead)
+            return f.h->uh;
+        failed_ = true;
+        if (!PyErr_Occurred())
+            PyErr_SetString(g_error_type ? g_error_type : PyExc_SystemError,
+                            format_report("use-after-close", function_, detail, "", "").c_str());
+        return HPy{0};
+    }
+    failed_ = true;
     switch (f.what) {
-    case Lookup::Closed:
-        report_error("use-after-close", function_, f.h, p + " is a handle that was already closed");
-        break;
     case Lookup::Stale:
         report_error("use-after-close", function_, nullptr,
                      p + " is a handle that was closed long ago (its slot has been reused)");
@@ -310,6 +352,7 @@ void Api::bad_arg(Found f, const char *param)
         report_error("invalid-handle", function_, nullptr,
                      p + " is not a handle of this context (never opened, or a universal handle)");
     }
+    return HPy{0};
 }
 
 Handle *Api::handle(HPy h, const char *param)
@@ -323,8 +366,8 @@ Handle *Api::handle(HPy h, const char *param)
                      std::string("argument '") + param + "' is HPy_NULL");
         return nullptr;
     }
-    bad_arg(f, param);
-    return nullptr;
+    // After a hook, a closed handle whose object lives goes on as it was (see bad_arg).
+    return bad_arg(f, param)._i != 0 ? f.h : nullptr;
 }
 
 void Api::require_type(HPy uh, const char *param)
@@ -337,7 +380,29 @@ void Api::require_type(HPy uh, const char *param)
         Handle fake;
         fake.uh = uh;
         fake.state = HandleState::Open;
-        report_error("not-a-type", function_, &fake, std::string("argument '") + param + "' must be a type");
+        // HPy 0.9 checks these three functions' arguments, and its error is fatal.
+        std::string f = function_, pa = param;
+        std::string line =
+            f == "HPy_TypeCheck"     ? "HPy_TypeCheck arg 2 must be a type"
+            : f == "HPyType_GetName" ? "HPyType_GetName arg must be a type"
+            : f == "HPyType_IsSubtype"
+                ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") + " must be a type"
+                : "";
+        report_error("not-a-type", function_, &fake, std::string("argument '") + param + "' must be a type",
+                     line.empty() ? nullptr : line.c_str());
+    }
+}
+
+void Api::require_unicode(HPy uh, const char *hpy_line)
+{
+    if (failed_ || uh._i == 0)
+        return;
+    if (!PyUnicode_Check(_h2py(uh))) {
+        failed_ = true;
+        Handle fake;
+        fake.uh = uh;
+        fake.state = HandleState::Open;
+        report_error("not-a-str", function_, &fake, "argument 'str' must be a str", hpy_line);
     }
 }
 
@@ -446,11 +511,11 @@ const char *object_file(const Dl_info &info)
 
 }  // namespace
 
-std::string describe_stack(const Handle *h)
+std::string describe_stack(const Handle *h, const char *header)
 {
     if (h == nullptr || !h->stack || h->stack->empty())
         return "";
-    std::string out = "opened at:\n";
+    std::string out = header;
     Dl_info self;
     dladdr(reinterpret_cast<void *>(&describe_stack), &self);
     for (void *pc : *h->stack) {
@@ -482,9 +547,12 @@ std::string describe_stack(const Handle *h)
     return out;
 }
 
-void report(const char *check, const char *function, const Handle *h, const std::string &detail)
+Sink report(const char *check, const char *function, const Handle *h, const std::string &detail,
+            const char *hpy_line)
 {
     ++g_report_count;
+    if (hpy_line == nullptr)
+        hpy_line = hpy_text(check);
     std::string stack = describe_stack(h);
     std::string message = format_report(check, function, detail, describe_object(h), stack);
     Hooks hooks;
@@ -492,9 +560,14 @@ void report(const char *check, const char *function, const Handle *h, const std:
     hooks.on_invalid_builder = g_on_invalid_builder != nullptr;
     hooks.on_report = g_on_report != nullptr;
     hooks.pending = g_pending != nullptr;
-    Sink sink = route_report(check, g_settings.reaction, hooks);
+    Sink sink = route_report(check, g_settings.reaction, hooks, hpy_line != nullptr);
+    if (sink == Sink::Fatal) {
+        // HPy 0.9's fatal error: its line first, then what unihpy knows, then the Python stack.
+        std::string text = std::string(hpy_line) + "\nhpy.debug: " + message;
+        Py_FatalError(text.c_str());
+    }
     if (sink == Sink::Abort || g_error_type == nullptr)
-        abort_with_report(message);
+        abort_with_report(message, hpy_line);
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyObject *text = PyUnicode_FromString(message.c_str());
@@ -514,7 +587,8 @@ void report(const char *check, const char *function, const Handle *h, const std:
             {PyUnicode_FromString("function"), PyUnicode_FromString(function)},
             {PyUnicode_FromString("obj_type"), type_name},
             {PyUnicode_FromString("obj_repr"), repr},
-            {PyUnicode_FromString("handle_id"), h ? PyLong_FromUnsignedLongLong(h->id) : Py_NewRef(Py_None)},
+            {PyUnicode_FromString("handle_id"),
+             h ? PyLong_FromUnsignedLongLong(reinterpret_cast<uintptr_t>(h)) : Py_NewRef(Py_None)},
             {PyUnicode_FromString("stack"), PyUnicode_FromString(stack.c_str())}};
         for (auto &kv : attrs) {
             if (kv[0] && kv[1])
@@ -542,11 +616,13 @@ void report(const char *check, const char *function, const Handle *h, const std:
     }
     PyErr_Clear();
     PyErr_Restore(type, value, tb);
+    return sink;
 }
 
-void report_error(const char *check, const char *function, const Handle *h, const std::string &detail)
+void report_error(const char *check, const char *function, const Handle *h, const std::string &detail,
+                  const char *hpy_line)
 {
-    report(check, function, h, detail);
+    report(check, function, h, detail, hpy_line);
     if (!PyErr_Occurred()) {
         std::string message = format_report(check, function, detail, "", "");
         PyErr_SetString(g_error_type ? g_error_type : PyExc_SystemError, message.c_str());

@@ -12,6 +12,7 @@
 
 #include "debug/ctx_gen.h"
 #include "debug/handles.h"
+#include "debug/report.h"
 #include "runtime/cpython/dispatch.h"
 
 namespace hpy::debug {
@@ -21,6 +22,7 @@ struct CallInfo {
     bool global = false;  // the context handed to HPyInitGlobalContext_: valid inside any call of its thread
     bool valid = false;   // a call's own context: valid until the call returns (never set for the global one)
     bool gil_released = false;  // HPy_LeavePythonExecution was called with it (until the Reenter)
+    bool suspended = false;     // a nested call of the same thread is running (valid is false meanwhile)
     pthread_t thread{};
 };
 
@@ -49,10 +51,14 @@ HPyContext *wrapped();
 HPyContext *context(HPyContext *uctx);
 
 // Reports a misuse (`check` is its class, e.g. "use-after-close") in `function`, about the handle
-// `h` (may be nullptr). What happens next depends on the configured reaction.
-void report(const char *check, const char *function, const Handle *h, const std::string &detail);
+// `h` (may be nullptr). What happens next depends on the configured reaction; the answer says where the
+// report went (a hook: the program goes on). `hpy_line`: HPy 0.9's own text for this misuse when the
+// check's class does not give it (report.h: hpy_text); HPy 0.9's reaction makes such reports fatal.
+Sink report(const char *check, const char *function, const Handle *h, const std::string &detail,
+            const char *hpy_line = nullptr);
 // Like report(), and sets the Python exception now: the call cannot go on.
-void report_error(const char *check, const char *function, const Handle *h, const std::string &detail);
+void report_error(const char *check, const char *function, const Handle *h, const std::string &detail,
+                  const char *hpy_line = nullptr);
 // Raises a pending HPyDebugError now (the return to Python); true if there was one.
 bool raise_pending();
 
@@ -97,11 +103,12 @@ public:
         Found f = lookup(h);
         if (f.what == Lookup::Open)
             return f.h->uh;
-        bad_arg(f, param);
-        return HPy{0};
+        return bad_arg(f, param);
     }
     Handle *handle(HPy h, const char *param);  // the open handle, or nullptr after a report
     void require_type(HPy uh, const char *param);
+    // Reports `uh` unless it is a str (HPy 0.9's check of HPyUnicode_Substring).
+    void require_unicode(HPy uh, const char *hpy_line);
     bool failed() const { return failed_; }
     void fail() { failed_ = true; }
     HPy wrap(HPy uh) { return uh._i == 0 ? uh : encode(open_handle(uh, true)); }
@@ -111,7 +118,7 @@ public:
 
 private:
     void enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil);
-    void bad_arg(Found f, const char *param);
+    HPy bad_arg(Found f, const char *param);
     const char *function_;
     bool failed_ = false;
     bool gil_taken_ = false;
@@ -122,9 +129,9 @@ private:
 // implementation a context valid for this call only, opens a borrowed debug handle per argument,
 // takes over the returned handle, closes the arguments at the end and raises what was reported.
 // A context for calls, recycled through a pool (debug_context.cpp): a copy of the global context,
-// its validity and the reserved handle slots of its calls' first arguments.
+// its validity and the handles of its call's first arguments.
 struct CallContext {
-    static constexpr size_t kArgSlots = 6;  // most calls have few arguments: no list, queue or allocation
+    static constexpr size_t kArgSlots = 6;  // most calls have few arguments: no allocation
     HPyContext ctx;
     CallInfo info;
     Handle *arg_slots[kArgSlots];
@@ -157,13 +164,23 @@ struct CallPool {
 };
 extern CallPool &g_calls;
 
+// The innermost call of this thread: while a nested call runs, the outer call's context is not valid
+// (it is valid again when the nested call returns).
+extern thread_local CallContext *t_innermost [[gnu::tls_model("initial-exec")]];
+
 class Call {
 public:
-    Call() : cc_(g_calls.pop())
+    Call() : cc_(g_calls.pop()), outer_(t_innermost)
     {
         cc_->info.valid = true;
+        cc_->info.suspended = false;
         cc_->info.gil_released = false;
         cc_->info.thread = pthread_self();
+        if (outer_ != nullptr) {
+            outer_->info.valid = false;
+            outer_->info.suspended = true;
+        }
+        t_innermost = cc_;
     }
     ~Call() { finish(); }
     Call(const Call &) = delete;
@@ -172,8 +189,11 @@ public:
     HPyContext *ctx() const { return &cc_->ctx; }
     [[gnu::always_inline]] HPy arg(PyObject *o)
     {
-        if (o != nullptr && nargs_ < CallContext::kArgSlots)
-            return encode(g_handles.open_arg(cc_->arg_slots[nargs_++], _py2h(o)));
+        if (o != nullptr && nargs_ < CallContext::kArgSlots) {
+            Handle *h = g_handles.open(_py2h(o), false, true);
+            cc_->arg_slots[nargs_++] = h;
+            return encode(h);
+        }
         return more_arg(o);
     }
     const HPy *args(PyObject *const *a, size_t n);
@@ -215,7 +235,7 @@ private:
     PyObject *owned_slow(Found f);
     static void end_arg(Handle *h);
     void end_more_args();
-    // Closes the arguments (those without raw data in reserved slots inline) and gives the context back.
+    // Closes the arguments (into the queue of closed handles, as every handle) and gives the context back.
     void finish()
     {
         if (finished_)
@@ -223,26 +243,28 @@ private:
         finished_ = true;
         for (size_t i = 0; i < nargs_; ++i) {
             Handle *h = cc_->arg_slots[i];
-            if (h->state == HandleState::Open && h->raw.base == nullptr) {
-                // What close_handle does for a reserved slot without raw data.
-                h->state = HandleState::Closed;
-                h->closed_by = "the end of the call";
-                h->is_arg = false;
-            } else {
+            if (h->state == HandleState::Open && h->is_arg && h->raw.base == nullptr)
+                g_handles.close(h, "the end of the call", nullptr, false, false);  // close_handle's work here
+            else
                 end_arg(h);
-            }
         }
         if (extra_)
             end_more_args();
         cc_->info.valid = false;
+        if (outer_ != nullptr) {
+            outer_->info.valid = true;
+            outer_->info.suspended = false;
+        }
+        t_innermost = outer_;
         g_calls.push(cc_);
     }
-    struct Extra {  // calls with more arguments than reserved slots
+    struct Extra {  // calls with more arguments than arg_slots
         std::vector<Handle *> more_args;
         std::vector<HPy> array;
     };
     CallContext *cc_;
-    size_t nargs_ = 0;  // reserved slots used
+    CallContext *outer_;
+    size_t nargs_ = 0;  // arg_slots used
     bool finished_ = false;
     std::unique_ptr<Extra> extra_;
     HPy inline_array_[CallContext::kArgSlots];
@@ -255,7 +277,8 @@ std::vector<Handle *> open_handles();    // oldest first
 std::vector<Handle *> closed_handles();  // oldest first
 void trim_closed_queue();
 std::string describe_object(const Handle *h);
-std::string describe_stack(const Handle *h);
+// Where `h` was opened, one frame a line, after `header` ("" when no stack was recorded).
+std::string describe_stack(const Handle *h, const char *header = "opened at:\n");
 
 // The raw data (read-only copy) for an open handle: see RawData.
 const char *protect_raw_data(Handle *h, const char *data, size_t size, const char *function);

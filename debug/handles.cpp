@@ -25,6 +25,7 @@ constexpr size_t kFaultRegions = 4096;
 FaultRegion g_regions[kFaultRegions];
 struct sigaction g_old_segv;
 bool g_handler_installed = false;
+volatile sig_atomic_t g_explain = 0;
 
 void write_str(const char *s)
 {
@@ -53,7 +54,7 @@ void on_segv(int sig, siginfo_t *info, void *uctx)
     (void)uctx;
 #endif
     for (const FaultRegion &r : g_regions) {
-        if (r.begin <= addr && addr < r.end) {
+        if (g_explain && r.begin <= addr && addr < r.end) {
             write_str("hpy.debug: ");
             if (r.closed) {
                 write_str(is_write ? "raw-data-after-close: a write into"
@@ -110,6 +111,11 @@ void forget_region(Handle *h)
 }
 
 }  // namespace
+
+void explain_faults(bool on)
+{
+    g_explain = on ? 1 : 0;
+}
 
 void install_fault_handler()
 {
@@ -172,15 +178,26 @@ void HandleTable::release_raw(Handle *h)
         forget_region(h);
         munmap(h->raw.base, h->raw.mapped);
         if (h->raw.inaccessible)
-            protected_total_ -= h->raw.mapped;
+            protected_total_ -= h->raw.size;
         h->raw = RawData{};
     }
+}
+
+void HandleTable::grow_ring()
+{
+    std::vector<Handle *> bigger(ring_.size() < 16 ? 32 : ring_.size() * 2);
+    for (size_t i = 0; i < closed_count_; ++i) {
+        size_t at = ring_pos_ + i;
+        bigger[i] = ring_[at < ring_.size() ? at : at - ring_.size()];
+    }
+    ring_.swap(bigger);
+    ring_pos_ = 0;
 }
 
 void HandleTable::protect_closed(Handle *h)
 {
     mprotect(h->raw.base, h->raw.mapped, PROT_NONE);
-    protected_total_ += h->raw.mapped;
+    protected_total_ += h->raw.size;
     h->raw.inaccessible = true;
     note_region(h, true);
 }
@@ -190,7 +207,7 @@ std::vector<Handle *> HandleTable::open_list() const
     std::vector<Handle *> out;
     for (uint32_t i = 0; i < count_; ++i) {
         Handle *h = &slot(i);
-        if (h->state == HandleState::Open && !h->reserved && h->const_name == nullptr)
+        if (h->state == HandleState::Open && h->const_name == nullptr)
             out.push_back(h);
     }
     std::sort(out.begin(), out.end(), [](const Handle *a, const Handle *b) { return a->id < b->id; });
@@ -208,14 +225,8 @@ std::vector<Handle *> HandleTable::closed_list() const
 
 void HandleTable::trim()
 {
-    std::vector<Handle *> queued = closed_list();
-    size_t keep = std::min(queued.size(), settings_.closed_queue_max);
-    for (size_t i = 0; i < queued.size() - keep; ++i)
-        free_slot(queued[i]);
-    ring_.assign(settings_.closed_queue_max, nullptr);
-    std::copy(queued.end() - static_cast<std::ptrdiff_t>(keep), queued.end(), ring_.begin());
-    ring_pos_ = 0;
-    closed_count_ = keep;
+    while (closed_count_ > settings_.closed_queue_max)
+        free_slot(pop_closed());
     trim_raw_data();
 }
 

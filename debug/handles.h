@@ -39,8 +39,8 @@ struct Handle {
     uint32_t reuse = 0;  // how often this slot has been issued
     HandleState state = HandleState::Free;
     bool owns = false;                 // closing it closes `uh`
+    bool dup = false;                  // made by HPy_Dup: its raw data never outlive it
     bool is_arg = false;               // an argument of a running call: not the callee's to close or return
-    bool reserved = false;             // a call context's argument slot: never listed, queued or freed
     const char *const_name = nullptr;  // a context constant (h_None...): never closed
     Handle *next = nullptr;            // in the free list
     RawData raw;
@@ -48,6 +48,7 @@ struct Handle {
     const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
     char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
     const char *closed_by = nullptr;
+    bool dead = false;  // closing it released the object's last reference (only meaningful once closed)
 };
 
 // Settings shared with the Python API (hpy.universal._debug).
@@ -55,7 +56,9 @@ struct Settings {
     size_t closed_queue_max = 1024;
     size_t protected_raw_data_max = 10 * 1024 * 1024;
     int stack_limit = 0;  // frames recorded per handle; 0: none
-    enum class Reaction { Raise, Hook, Abort } reaction = Reaction::Raise;
+    // Hpy: HPy 0.9's reaction (the default): the misuses HPy 0.9 itself finds call their hook
+    // (set_on_invalid_handle / set_on_invalid_builder_handle) or are fatal errors; the others raise.
+    enum class Reaction { Hpy, Raise, Hook, Abort } reaction = Reaction::Hpy;
 };
 
 // The handle value of an open handle.
@@ -75,7 +78,9 @@ struct Found {
 
 class HandleTable {
 public:
-    explicit HandleTable(const Settings &settings) : settings_(settings), ring_(settings.closed_queue_max) {}
+    explicit HandleTable(const Settings &settings) : settings_(settings), ring_(settings.closed_queue_max + 1)
+    {
+    }
     ~HandleTable();
     HandleTable(const HandleTable &) = delete;
     HandleTable &operator=(const HandleTable &) = delete;
@@ -99,36 +104,21 @@ public:
     // A new open handle for `uh`; `owns`: closing it closes `uh`; `is_arg`: a call's argument. Records
     // `settings.stack_limit` frames of the caller's stack when positive.
     Handle *open(HPy uh, bool owns, bool is_arg) { return issue(take_slot(), uh, owns, is_arg); }
-    // A slot kept for the arguments of calls (each call context has a few): see open_arg.
-    Handle *reserve()
-    {
-        Handle *h = grow();
-        h->reserved = true;
-        return h;
-    }
-    // Opens a reserved slot for an argument of a call. It is not listed as open (it is the caller's,
-    // never a leak) and, when the call ends (end_arg), it is not queued: it stays closed until its
-    // context's next call reissues it (the reuse count makes the old value stale then).
-    Handle *open_arg(Handle *h, HPy uh)
-    {
-        if (h->raw.base != nullptr)
-            release_raw(h);
-        ++h->reuse;
-        return issue(h, uh, false, true);
-    }
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
 
     // Closes an open handle: keeps `type_name` (may be nullptr; copied unless `type_name_static`: a
     // name that lives as long as the process) and who closed it, makes its raw data inaccessible when
-    // `protect_raw`, and queues the slot (the oldest queued slot is freed beyond the limit). The
-    // universal handle is the caller's to close.
+    // `protect_raw` (or releases them at once when they would exceed the protected raw data budget), and
+    // queues the slot (beyond the queue's limit, the oldest queued slot is freed). The universal handle
+    // is the caller's to close.
     void close(Handle *h, const char *function, const char *type_name, bool type_name_static,
                bool protect_raw)
     {
         h->state = HandleState::Closed;
         h->closed_by = function;
         h->is_arg = false;
+        h->dead = false;  // the caller knows better (debug_context.cpp: close_handle)
         if (type_name == nullptr || type_name_static) {
             h->closed_type = type_name;
         } else {
@@ -140,28 +130,15 @@ public:
             out[i] = 0;
             h->closed_type = out;
         }
-        if (h->raw.base != nullptr && protect_raw)
-            protect_closed(h);
-        if (h->reserved)
-            return;
-        // The queue is a ring of the limit's size: once full, the newest takes the oldest's place.
-        if (closed_count_ == ring_.size()) {
-            if (ring_.empty()) {
-                free_slot(h);
-                return;
-            }
-            Handle *oldest = ring_[ring_pos_];
-            ring_[ring_pos_] = h;
-            if (++ring_pos_ == ring_.size())
-                ring_pos_ = 0;
-            free_slot(oldest);
-        } else {
-            size_t at = ring_pos_ + closed_count_;
-            ring_[at < ring_.size() ? at : at - ring_.size()] = h;
-            ++closed_count_;
+        if (h->raw.base != nullptr && protect_raw) {
+            if (protected_total_ + h->raw.size > settings_.protected_raw_data_max)
+                release_raw(h);  // over the budget: the newest data go, the kept ones stay protected
+            else
+                protect_closed(h);
         }
-        if (protected_total_ > settings_.protected_raw_data_max)
-            trim_raw_data();
+        push_closed(h);
+        if (closed_count_ > settings_.closed_queue_max)
+            free_slot(pop_closed());
     }
     // Applies the queue's limits now (after they changed).
     void trim();
@@ -175,15 +152,23 @@ public:
 
     uint64_t new_generation() { return ++generation_; }
     uint64_t generation() const { return generation_; }
-    // The open handles (neither constants nor arguments in reserved slots), oldest first: a walk over
-    // the slots, so that opening and closing keep no list.
+    // The open handles (not the constants), oldest first: a walk over the slots, so that opening and
+    // closing keep no list.
     std::vector<Handle *> open_list() const;
-    size_t protected_total() const { return protected_total_; }  // bytes of inaccessible pages kept
+    size_t protected_total() const { return protected_total_; }  // bytes of inaccessible raw data kept
 
 private:
-    // A slot from the free list (its reuse count advanced), or a new one.
+    // The oldest queued slot once the queue of closed handles is at its limit (its raw data released),
+    // else a slot from the free list, else a new one; its reuse count advanced.
     Handle *take_slot()
     {
+        if (closed_count_ != 0 && closed_count_ >= settings_.closed_queue_max) {
+            Handle *q = pop_closed();
+            if (q->raw.base != nullptr)
+                release_raw(q);
+            ++q->reuse;
+            return q;
+        }
         Handle *h = free_list_;
         if (h == nullptr)
             return grow();
@@ -198,6 +183,7 @@ private:
         h->generation = generation_;
         h->state = HandleState::Open;
         h->owns = owns;
+        h->dup = false;
         h->is_arg = is_arg;
         h->const_name = nullptr;
         h->closed_by = nullptr;
@@ -214,6 +200,25 @@ private:
     void protect_closed(Handle *h);
     void release_raw(Handle *h);
     void trim_raw_data();
+    // The queue of closed handles: a ring, grown when full (the limit may be lowered below its size:
+    // it then shrinks by one slot per handle opened).
+    void push_closed(Handle *h)
+    {
+        if (closed_count_ == ring_.size())
+            grow_ring();
+        size_t at = ring_pos_ + closed_count_;
+        ring_[at < ring_.size() ? at : at - ring_.size()] = h;
+        ++closed_count_;
+    }
+    Handle *pop_closed()
+    {
+        Handle *h = ring_[ring_pos_];
+        if (++ring_pos_ == ring_.size())
+            ring_pos_ = 0;
+        --closed_count_;
+        return h;
+    }
+    void grow_ring();
     void free_slot(Handle *h)
     {
         if (h->raw.base != nullptr)
@@ -227,7 +232,7 @@ private:
     std::vector<std::unique_ptr<Handle[]>> chunks_;
     uint32_t count_ = 0;  // slots in use or ever used
     Handle *free_list_ = nullptr;
-    std::vector<Handle *> ring_;  // the closed queue: settings_.closed_queue_max entries
+    std::vector<Handle *> ring_;  // the closed queue
     size_t ring_pos_ = 0;         // the oldest entry
     size_t closed_count_ = 0;
     uint64_t generation_ = 0;
@@ -237,5 +242,8 @@ private:
 
 // The SIGSEGV handler explaining a fault in protected raw data (installed with the first copy).
 void install_fault_handler();
+// Whether that handler writes its explanation to stderr before the process dies (off: the fault is a
+// plain SIGSEGV).
+void explain_faults(bool on);
 
 }  // namespace hpy::debug

@@ -3,6 +3,8 @@
 
 #include <structmember.h>
 
+#include <cstdio>
+
 namespace hpy::debug {
 namespace detail {
 PyObject *&error_type();
@@ -15,23 +17,27 @@ uint64_t report_count();
 
 namespace {
 
-// A snapshot of one debug handle.
+// A view of one debug handle's slot (slots are never freed): what it shows follows the slot, so a
+// view of a closed handle shows the handle that reuses its slot later. Views of the same slot compare
+// equal; `id` is the slot's address, as HPy 0.9's is its handle's.
 struct DebugHandleObject {
-    PyObject_HEAD PyObject *obj;  // the object while the handle is open, else None
-    unsigned long long id;
-    unsigned long long generation;
-    char is_closed;
-    Py_ssize_t raw_data_size;
-    PyObject *stack;  // str: where it was opened, "" when not recorded
+    PyObject_HEAD Handle *slot;
 };
 
 PyTypeObject *g_handle_type = nullptr;
 
+Handle *slot_of(PyObject *self)
+{
+    return reinterpret_cast<DebugHandleObject *>(self)->slot;
+}
+
+unsigned long long id_of(const Handle *h)
+{
+    return static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(h));
+}
+
 void handle_dealloc(PyObject *self)
 {
-    auto *h = reinterpret_cast<DebugHandleObject *>(self);
-    Py_XDECREF(h->obj);
-    Py_XDECREF(h->stack);
     PyTypeObject *tp = Py_TYPE(self);
     tp->tp_free(self);
     Py_DECREF(tp);
@@ -39,54 +45,109 @@ void handle_dealloc(PyObject *self)
 
 PyObject *handle_repr(PyObject *self)
 {
-    auto *h = reinterpret_cast<DebugHandleObject *>(self);
-    if (h->is_closed)
-        return PyUnicode_FromFormat("<DebugHandle %llu (closed)>", h->id);
-    return PyUnicode_FromFormat("<DebugHandle %llu for %R>", h->id, h->obj);
+    const Handle *h = slot_of(self);
+    // HPy 0.9's lines first (the handle, then where it was opened or how to record it), then unihpy's.
+    std::string frames = describe_stack(h, "");
+    std::string trace = frames.empty() ? "To get the stack trace of where it was allocated use:\n"
+                                         "hpy.debug.set_handle_stack_trace_limit"
+                                       : "Allocation stacktrace:\n" + frames;
+    char id[32];
+    snprintf(id, sizeof id, "0x%llx", id_of(h));
+    if (h->state != HandleState::Open) {
+        std::string closed = "\n" + describe_closed(h->closed_type, h->closed_by);
+        closed[1] = 'A';  // "An object" / "A 'str' object"
+        return PyUnicode_FromFormat("<DebugHandle %s CLOSED>\n%s%s", id, trace.c_str(), closed.c_str());
+    }
+    return PyUnicode_FromFormat("<DebugHandle %s for %R>\n%s", id, _h2py(h->uh), trace.c_str());
 }
 
-PyMemberDef handle_members[] = {
-    {"obj", T_OBJECT, offsetof(DebugHandleObject, obj), READONLY, "the object (None once closed)"},
-    {"id", T_ULONGLONG, offsetof(DebugHandleObject, id), READONLY, "a serial number, unique in the process"},
-    {"generation", T_ULONGLONG, offsetof(DebugHandleObject, generation), READONLY,
-     "the generation it opened in"},
-    {"is_closed", T_BOOL, offsetof(DebugHandleObject, is_closed), READONLY,
-     "closed (in the queue of closed handles)"},
-    {"raw_data_size", T_PYSSIZET, offsetof(DebugHandleObject, raw_data_size), READONLY,
-     "bytes of protected raw data (UTF-8, bytes...) handed out for it, -1 if none"},
-    {"stack", T_OBJECT, offsetof(DebugHandleObject, stack), READONLY,
-     "where it was opened (symbolized C stack), '' unless stack traces are on"},
-    {nullptr, 0, 0, 0, nullptr},
+PyObject *handle_richcompare(PyObject *self, PyObject *other, int op)
+{
+    if (!PyObject_TypeCheck(other, g_handle_type) || (op != Py_EQ && op != Py_NE))
+        Py_RETURN_NOTIMPLEMENTED;
+    bool same = slot_of(self) == slot_of(other);
+    return PyBool_FromLong(op == Py_EQ ? same : !same);
+}
+
+Py_hash_t handle_hash(PyObject *self)
+{
+    return _Py_HashPointer(slot_of(self));
+}
+
+PyObject *get_obj(PyObject *self, void *)
+{
+    const Handle *h = slot_of(self);
+    return Py_NewRef(h->state == HandleState::Open ? _h2py(h->uh) : Py_None);
+}
+PyObject *get_id(PyObject *self, void *)
+{
+    return PyLong_FromUnsignedLongLong(id_of(slot_of(self)));
+}
+PyObject *get_generation(PyObject *self, void *)
+{
+    return PyLong_FromUnsignedLongLong(slot_of(self)->generation);
+}
+PyObject *get_is_closed(PyObject *self, void *)
+{
+    return PyBool_FromLong(slot_of(self)->state != HandleState::Open);
+}
+PyObject *get_raw_data_size(PyObject *self, void *)
+{
+    const Handle *h = slot_of(self);
+    return PyLong_FromSsize_t(h->raw.base ? static_cast<Py_ssize_t>(h->raw.size) : -1);
+}
+PyObject *get_stack(PyObject *self, void *)
+{
+    return PyUnicode_FromString(describe_stack(slot_of(self)).c_str());
+}
+
+PyObject *handle_force_close(PyObject *self, PyObject *)
+{
+    Handle *h = slot_of(self);
+    if (h->state == HandleState::Open && h->const_name == nullptr)
+        close_handle(h, "_force_close", !h->is_arg);
+    Py_RETURN_NONE;
+}
+
+PyGetSetDef handle_getset[] = {
+    {"obj", get_obj, nullptr, "the object (None once closed)", nullptr},
+    {"id", get_id, nullptr, "the handle's identity (its slot's address): equal for views of the same handle",
+     nullptr},
+    {"generation", get_generation, nullptr, "the generation it opened in", nullptr},
+    {"is_closed", get_is_closed, nullptr, "closed (in the queue of closed handles)", nullptr},
+    {"raw_data_size", get_raw_data_size, nullptr,
+     "bytes of protected raw data (UTF-8, bytes...) handed out for it, -1 if none", nullptr},
+    {"stack", get_stack, nullptr, "where it was opened (symbolized C stack), '' unless stack traces are on",
+     nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyMethodDef handle_methods[] = {
+    {"_force_close", handle_force_close, METH_NOARGS, "Closes the handle now (for tests)."},
+    {nullptr, nullptr, 0, nullptr},
 };
 
 PyType_Slot handle_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void *>(handle_dealloc)},
     {Py_tp_repr, reinterpret_cast<void *>(handle_repr)},
-    {Py_tp_members, handle_members},
-    {Py_tp_doc, const_cast<char *>("A debug handle, as seen when it was listed.")},
+    {Py_tp_richcompare, reinterpret_cast<void *>(handle_richcompare)},
+    {Py_tp_hash, reinterpret_cast<void *>(handle_hash)},
+    {Py_tp_getset, handle_getset},
+    {Py_tp_methods, handle_methods},
+    {Py_tp_doc, const_cast<char *>("A view of a debug handle.")},
     {0, nullptr},
 };
 
 PyType_Spec handle_spec = {"hpy.universal._debug.DebugHandle", sizeof(DebugHandleObject), 0,
                            Py_TPFLAGS_DEFAULT, handle_slots};
 
-PyObject *snapshot(const Handle *h)
+PyObject *snapshot(Handle *h)
 {
     auto *o = PyObject_New(DebugHandleObject, g_handle_type);
     if (o == nullptr)
         return nullptr;
     Py_INCREF(g_handle_type);  // heap type instances own a reference to it
-    bool open = h->state == HandleState::Open;
-    o->obj = open ? Py_NewRef(_h2py(h->uh)) : Py_NewRef(Py_None);
-    o->id = h->id;
-    o->generation = h->generation;
-    o->is_closed = !open;
-    o->raw_data_size = h->raw.base ? static_cast<Py_ssize_t>(h->raw.size) : -1;
-    o->stack = PyUnicode_FromString(describe_stack(h).c_str());
-    if (o->stack == nullptr) {
-        Py_DECREF(o);
-        return nullptr;
-    }
+    o->slot = h;
     return reinterpret_cast<PyObject *>(o);
 }
 
@@ -97,7 +158,7 @@ PyObject *list_handles(const std::vector<Handle *> &list, PyObject *args)
         return nullptr;
     PyObject *out = PyList_New(0);
     for (size_t i = 0; out != nullptr && i < list.size(); ++i) {
-        const Handle *h = list[i];
+        Handle *h = list[i];
         if (h->generation < gen)
             continue;
         PyObject *s = snapshot(h);
@@ -130,11 +191,11 @@ PyObject *py_set_queue_max(PyObject *, PyObject *arg)
     Py_ssize_t n = PyLong_AsSsize_t(arg);
     if (n == -1 && PyErr_Occurred())
         return nullptr;
-    if (n < 1)
-        return PyErr_Format(PyExc_ValueError,
-                            "the queue of closed handles needs a size of at least 1, got %zd", n);
+    if (n < 0)
+        return PyErr_Format(PyExc_ValueError, "the size of the queue of closed handles must be >= 0, got %zd",
+                            n);
+    // The queue shrinks to the new limit as handles open (each takes the oldest queued slot), not now.
     settings().closed_queue_max = static_cast<size_t>(n);
-    trim_closed_queue();
     Py_RETURN_NONE;
 }
 
@@ -149,8 +210,8 @@ PyObject *py_set_raw_max(PyObject *, PyObject *arg)
         return nullptr;
     if (n < 0)
         return PyErr_Format(PyExc_ValueError, "the protected raw data size must be >= 0, got %zd", n);
+    // Applies to the raw data of handles closed from now on.
     settings().protected_raw_data_max = static_cast<size_t>(n);
-    trim_closed_queue();
     Py_RETURN_NONE;
 }
 
@@ -190,22 +251,27 @@ PyObject *py_set_reaction(PyObject *, PyObject *args)
     if (!PyArg_ParseTuple(args, "s|O:set_reaction", &how, &hook))
         return nullptr;
     std::string h = how;
-    if (h == "raise")
+    if (h == "hpy")
+        settings().reaction = Settings::Reaction::Hpy;
+    else if (h == "raise")
         settings().reaction = Settings::Reaction::Raise;
     else if (h == "abort")
         settings().reaction = Settings::Reaction::Abort;
     else if (h == "hook" && hook != Py_None && PyCallable_Check(hook))
         settings().reaction = Settings::Reaction::Hook;
     else
-        return PyErr_Format(PyExc_ValueError,
-                            "set_reaction: use 'raise', 'abort' or 'hook' with a callable, got %R and %R",
-                            PyTuple_GET_ITEM(args, 0), hook);
+        return PyErr_Format(
+            PyExc_ValueError,
+            "set_reaction: use 'hpy', 'raise', 'abort' or 'hook' with a callable, got %R and %R",
+            PyTuple_GET_ITEM(args, 0), hook);
     return set_callable(detail::on_report(), hook, "set_reaction");
 }
 
 PyObject *py_get_reaction(PyObject *, PyObject *)
 {
     switch (settings().reaction) {
+    case Settings::Reaction::Hpy:
+        return PyUnicode_FromString("hpy");
     case Settings::Reaction::Raise:
         return PyUnicode_FromString("raise");
     case Settings::Reaction::Abort:
@@ -250,8 +316,13 @@ PyMethodDef methods[] = {
      "set_handle_stack_trace_limit(n)\n--\n\nRecord n C frames where each handle is opened (0 or None: "
      "off)."},
     {"set_reaction", py_set_reaction, METH_VARARGS,
-     "set_reaction(how, hook=None)\n--\n\n'raise': HPyDebugError at the next return to Python (default); "
-     "'hook': hook(error) for each report; 'abort': print the report and abort."},
+     "set_reaction(how, hook=None)\n--\n\n'hpy' (default): HPy 0.9's reaction: the misuses HPy 0.9 finds "
+     "call "
+     "set_on_invalid_handle's or set_on_invalid_builder_handle's hook, or are fatal errors; the others "
+     "raise. "
+     "'raise': HPyDebugError at the next return to Python; 'hook': hook(error) for each report; 'abort': "
+     "print "
+     "the report and abort."},
     {"get_reaction", py_get_reaction, METH_NOARGS, nullptr},
     {"get_report_count", py_get_report_count, METH_NOARGS, "get_report_count()\n--\n\nReports made so far."},
     {"pop_reports", py_pop_reports, METH_NOARGS,

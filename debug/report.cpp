@@ -41,8 +41,25 @@ std::string format_report(const char *check, const char *function, const std::st
 
 bool is_handle_check(const char *check)
 {
-    return !strcmp(check, "invalid-handle") || !strcmp(check, "use-after-close") ||
-           !strcmp(check, "double-close");
+    // Every misuse of a handle's lifetime: HPy 0.9 finds them all as the use of a closed handle.
+    static const char *const checks[] = {"invalid-handle",  "use-after-close", "double-close",
+                                         "close-constant",  "close-argument",  "return-constant",
+                                         "return-argument", "return-closed"};
+    for (const char *c : checks)
+        if (!strcmp(check, c))
+            return true;
+    return false;
+}
+
+const char *hpy_text(const char *check)
+{
+    if (is_handle_check(check))
+        return "Invalid usage of already closed handle";
+    if (is_builder_check(check))
+        return "Invalid usage of already closed builder";
+    if (!strncmp(check, "context-", 8))
+        return "Error: Wrong HPy Context!";
+    return nullptr;
 }
 
 bool is_builder_check(const char *check)
@@ -50,7 +67,7 @@ bool is_builder_check(const char *check)
     return !strncmp(check, "builder", 7);
 }
 
-Sink route_report(const char *check, Settings::Reaction reaction, const Hooks &hooks)
+Sink route_report(const char *check, Settings::Reaction reaction, const Hooks &hooks, bool hpy_fatal)
 {
     if (reaction == Settings::Reaction::Abort)
         return Sink::Abort;
@@ -60,11 +77,15 @@ Sink route_report(const char *check, Settings::Reaction reaction, const Hooks &h
         return Sink::BuilderHook;
     if (reaction == Settings::Reaction::Hook && hooks.on_report)
         return Sink::UserHook;
+    if (reaction == Settings::Reaction::Hpy && hpy_fatal)
+        return Sink::Fatal;
     return hooks.pending ? Sink::Recorded : Sink::Pending;
 }
 
-void abort_with_report(const std::string &message)
+void abort_with_report(const std::string &message, const char *hpy_line)
 {
+    if (hpy_line != nullptr)
+        fprintf(stderr, "%s\n", hpy_line);
     fprintf(stderr, "hpy.debug: %s\n", message.c_str());
     fflush(stderr);
     abort();

@@ -20,6 +20,9 @@ std::string format_report(const char *check, const char *function, const std::st
 // Checks about handle values (set_on_invalid_handle), and about builders (set_on_invalid_builder_handle).
 bool is_handle_check(const char *check);
 bool is_builder_check(const char *check);
+// The line HPy 0.9 prints for a check it makes itself ("Invalid usage of already closed handle"...), or
+// nullptr when the check is unihpy's own (or the line depends on the call: the caller gives it).
+const char *hpy_text(const char *check);
 
 // Where a report goes.
 enum class Sink {
@@ -29,14 +32,16 @@ enum class Sink {
     UserHook,     // set_reaction("hook", callable)
     Pending,      // raised at the next return to Python
     Recorded,     // only kept with the recent reports (an earlier one is already pending)
+    Fatal,        // HPy 0.9's fatal error: its line, then the report, on stderr; then abort()
 };
 struct Hooks {
     bool on_invalid_handle = false, on_invalid_builder = false, on_report = false;
     bool pending = false;  // a report is already waiting to be raised
 };
-Sink route_report(const char *check, Settings::Reaction reaction, const Hooks &hooks);
+// `hpy_fatal`: HPy 0.9 makes this misuse a fatal error (it has a line of HPy 0.9's to print).
+Sink route_report(const char *check, Settings::Reaction reaction, const Hooks &hooks, bool hpy_fatal = false);
 
-// Prints "hpy.debug: MESSAGE" to stderr and aborts.
-[[noreturn]] void abort_with_report(const std::string &message);
+// Prints "hpy.debug: MESSAGE" to stderr (after HPy 0.9's line `hpy_line` when there is one) and aborts.
+[[noreturn]] void abort_with_report(const std::string &message, const char *hpy_line = nullptr);
 
 }  // namespace hpy::debug

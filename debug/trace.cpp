@@ -7,15 +7,6 @@ namespace hpy::trace {
 
 State g_state;
 
-namespace {
-int g_dispatch_index = 0;  // the position of ctx_CallRealFunctionFromTrampoline
-}
-
-int dispatch_index()
-{
-    return g_dispatch_index;
-}
-
 void call_hook(PyObject *hook, int index)
 {
     PyObject *type, *value, *tb;
@@ -38,9 +29,6 @@ HPyContext *context(HPyContext *uctx)
         g_state.tctx.name = "HPy Trace Mode ABI (unihpy, over the universal context)";
         g_state.tctx._private = nullptr;
         fill_trace_functions(&g_state.tctx);
-        for (int i = 0; i < debug::kFunctionCount; ++i)
-            if (strcmp(debug::kFunctionNames[i], "ctx_CallRealFunctionFromTrampoline") == 0)
-                g_dispatch_index = i;
     }
     return &g_state.tctx;
 }
@@ -83,17 +71,20 @@ PyObject *py_reset(PyObject *, PyObject *)
 
 PyObject *py_set_trace_functions(PyObject *, PyObject *args, PyObject *kwargs)
 {
+    // An argument left out keeps its function; None removes it.
     static const char *kwlist[] = {"on_enter", "on_exit", nullptr};
-    PyObject *on_enter = Py_None, *on_exit = Py_None;
+    PyObject *on_enter = nullptr, *on_exit = nullptr;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:set_trace_functions", const_cast<char **>(kwlist),
                                      &on_enter, &on_exit))
         return nullptr;
     for (PyObject *f : {on_enter, on_exit})
-        if (f != Py_None && !PyCallable_Check(f))
+        if (f != nullptr && f != Py_None && !PyCallable_Check(f))
             return PyErr_Format(PyExc_TypeError, "set_trace_functions: expected callables or None, got %R",
                                 f);
-    Py_XSETREF(g_state.on_enter, on_enter == Py_None ? nullptr : Py_NewRef(on_enter));
-    Py_XSETREF(g_state.on_exit, on_exit == Py_None ? nullptr : Py_NewRef(on_exit));
+    if (on_enter != nullptr)
+        Py_XSETREF(g_state.on_enter, on_enter == Py_None ? nullptr : Py_NewRef(on_enter));
+    if (on_exit != nullptr)
+        Py_XSETREF(g_state.on_exit, on_exit == Py_None ? nullptr : Py_NewRef(on_exit));
     Py_RETURN_NONE;
 }
 
@@ -108,9 +99,8 @@ PyMethodDef methods[] = {
     {"set_trace_functions",
      reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_set_trace_functions)),
      METH_VARARGS | METH_KEYWORDS,
-     "set_trace_functions(on_enter=None, on_exit=None)\n--\n\nCallables called with the function's name "
-     "around "
-     "each traced call."},
+     "set_trace_functions(on_enter=<unchanged>, on_exit=<unchanged>)\n--\n\nCallables called with the "
+     "function's name around each traced call; None removes one, an argument left out keeps it."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -136,7 +126,8 @@ PyObject *make_python_module()
 extern "C" void trace_host_ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
                                                               HPyCFunction func, void *args)
 {
-    hpy::trace::Scope scope(hpy::trace::dispatch_index());
+    // The dispatch into the module is the host's, not a call the module makes: neither counted nor timed,
+    // so the figures say what the module's own code asks of the context.
     hpy::dispatch::UniversalPolicy p{ctx};
     hpy::dispatch::call(p, sig, func, args);
 }

@@ -62,7 +62,6 @@ private:
 };
 
 void fill_trace_functions(HPyContext *tctx);
-int dispatch_index();
 // The context handed to modules loaded in trace mode (created on first use over `uctx`).
 HPyContext *context(HPyContext *uctx);
 // hpy.universal._trace; nullptr with an exception set on failure.

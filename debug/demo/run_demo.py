@@ -42,6 +42,9 @@ def main():
 
         print("\n== debug mode: the same file")
         mod = load(path, hpy.universal.MODE_DEBUG)
+        # Reports as exceptions, so that the demo shows both bugs (by default, as with HPy 0.9, a use
+        # after close is a fatal error).
+        hpy.universal._debug.set_reaction("raise")
         set_handle_stack_trace_limit(8)
         found = 0
         try:

@@ -180,26 +180,37 @@ TEST_F(DebugHandles, SlotsAreRecycledNotAllocatedPerHandle)
     EXPECT_LE(slots.size(), 6u) << "2 open at a time + 4 queued";
 }
 
-TEST_F(DebugHandles, ReservedArgumentSlotsAreNeitherListedNorQueued)
+TEST_F(DebugHandles, ArgumentsAreListedAndQueuedAsEveryHandle)
 {
-    Handle *slot = table.reserve();
-    Handle *h = table.open_arg(slot, universal(5));
+    Handle *h = table.open(universal(5), false, true);
     HPy first = encode(h);
-    EXPECT_EQ(h, slot);
     EXPECT_TRUE(h->is_arg);
     EXPECT_FALSE(h->owns);
-    EXPECT_EQ(table.lookup(first).what, Lookup::Open);
-    EXPECT_EQ(table.open_list().size(), 0u) << "an argument is the caller's: never a leak";
+    EXPECT_EQ(table.open_list().size(), 1u) << "open while its call runs";
     table.close(h, "the end of the call", nullptr, false, false);
     EXPECT_EQ(table.lookup(first).what, Lookup::Closed);
     EXPECT_STREQ(table.lookup(first).h->closed_by, "the end of the call");
-    EXPECT_EQ(table.closed_count(), 0u) << "the slot waits for its context's next call, not in the queue";
-    Handle *again = table.open_arg(slot, universal(6));  // the context's next call
-    EXPECT_NE(encode(again)._i, first._i);
-    EXPECT_EQ(table.lookup(first).what, Lookup::Stale) << "the old value is still never taken for open";
-    EXPECT_EQ(table.lookup(encode(again)).what, Lookup::Open);
-    Handle *other = table.open(universal(7), true, false);
-    EXPECT_NE(other, slot) << "a reserved slot is never handed out by open()";
+    EXPECT_EQ(table.closed_count(), 1u);
+    EXPECT_EQ(table.open_list().size(), 0u);
+}
+
+TEST_F(DebugHandles, FullQueueHandsOutItsOldestSlot)
+{
+    std::vector<Handle *> hs;
+    for (int i = 0; i < 5; ++i)
+        hs.push_back(table.open(universal(i + 1), true, false));
+    for (Handle *h : hs)
+        table.close(h, "HPy_Close", "int", false, false);
+    EXPECT_EQ(table.closed_count(), 5u);
+    settings.closed_queue_max = 2;  // lowered: nothing is freed now...
+    EXPECT_EQ(table.closed_count(), 5u);
+    EXPECT_EQ(table.open(universal(10), true, false), hs[0]) << "...the oldest queued slot is reused";
+    EXPECT_EQ(table.open(universal(11), true, false), hs[1]);
+    EXPECT_EQ(table.closed_count(), 3u) << "the queue shrinks by one slot per handle opened";
+    Handle *c = table.open(universal(12), true, false);
+    EXPECT_EQ(c, hs[2]);
+    table.close(c, "HPy_Close", "int", false, false);
+    EXPECT_EQ(table.closed_count(), 2u) << "a close beyond the limit frees the oldest";
 }
 
 TEST_F(DebugHandles, ConstantsStayOpenAndAreNoLeak)
@@ -231,6 +242,7 @@ TEST_F(DebugHandles, StackIsRecordedOnlyWhenEnabled)
 
 TEST_F(DebugHandles, RawDataIsAReadOnlyCopy)
 {
+    hpy::debug::explain_faults(true);
     Handle *h = table.open(universal(1), true, false);
     char text[] = "protected text";
     const char *copy = table.protect_raw_data(h, text, sizeof text, "HPyUnicode_AsUTF8AndSize");
@@ -247,11 +259,12 @@ TEST_F(DebugHandles, RawDataIsAReadOnlyCopy)
 
 TEST_F(DebugHandles, RawDataIsInaccessibleOnceClosed)
 {
+    hpy::debug::explain_faults(true);
     Handle *h = table.open(universal(1), false, true);
     const char *copy = table.protect_raw_data(h, "abc", 4, "HPyBytes_AsString");
     table.close(h, "the end of the call", "bytes", false, true);
     EXPECT_TRUE(h->raw.inaccessible);
-    EXPECT_EQ(table.protected_total(), h->raw.mapped);
+    EXPECT_EQ(table.protected_total(), h->raw.size) << "the budget counts bytes of data";
     EXPECT_EXIT(
         {
             volatile char c = copy[0];
@@ -271,22 +284,22 @@ TEST_F(DebugHandles, RawDataOfAnObjectStillReferencedStaysReadable)
     EXPECT_EQ(table.protected_total(), 0u);
 }
 
-TEST_F(DebugHandles, ProtectedPagesAreBounded)
+TEST_F(DebugHandles, ProtectedRawDataAreBounded)
 {
-    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    settings.protected_raw_data_max = 2 * page;
+    settings.protected_raw_data_max = 10;  // bytes of data
     std::vector<Handle *> hs;
     for (int i = 0; i < 4; ++i) {
         Handle *h = table.open(universal(i + 1), false, true);
-        table.protect_raw_data(h, "abc", 4, "HPyBytes_AsString");
+        table.protect_raw_data(h, "abcd", 5, "HPyBytes_AsString");
         hs.push_back(h);
     }
     for (Handle *h : hs)
         table.close(h, "the end of the call", "bytes", false, true);
-    EXPECT_EQ(table.protected_total(), 2 * page);
-    EXPECT_EQ(hs[0]->raw.base, nullptr) << "the oldest pages go first";
-    EXPECT_EQ(hs[1]->raw.base, nullptr);
-    EXPECT_NE(hs[3]->raw.base, nullptr);
+    EXPECT_EQ(table.protected_total(), 10u);
+    EXPECT_NE(hs[0]->raw.base, nullptr) << "the first ones fit and stay protected";
+    EXPECT_NE(hs[1]->raw.base, nullptr);
+    EXPECT_EQ(hs[2]->raw.base, nullptr) << "data beyond the budget are released at close";
+    EXPECT_EQ(hs[3]->raw.base, nullptr);
     EXPECT_EQ(table.closed_count(), 4u) << "the slots stay queued";
     settings.closed_queue_max = 0;
     table.trim();

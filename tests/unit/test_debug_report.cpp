@@ -55,8 +55,30 @@ TEST(DebugReport, CheckClasses)
         EXPECT_FALSE(hpy::debug::is_builder_check(c)) << c;
     }
     EXPECT_TRUE(hpy::debug::is_builder_check("builder-misuse"));
-    EXPECT_FALSE(hpy::debug::is_handle_check("return-closed"));
+    EXPECT_TRUE(hpy::debug::is_handle_check("return-closed"));
+    EXPECT_TRUE(hpy::debug::is_handle_check("close-constant"));
     EXPECT_FALSE(hpy::debug::is_handle_check("leak"));
+}
+
+TEST(DebugReport, HpyTextsOfTheChecksHpy09Makes)
+{
+    EXPECT_STREQ(hpy::debug::hpy_text("double-close"), "Invalid usage of already closed handle");
+    EXPECT_STREQ(hpy::debug::hpy_text("return-constant"), "Invalid usage of already closed handle");
+    EXPECT_STREQ(hpy::debug::hpy_text("builder-misuse"), "Invalid usage of already closed builder");
+    EXPECT_STREQ(hpy::debug::hpy_text("context-reused"), "Error: Wrong HPy Context!");
+    EXPECT_EQ(hpy::debug::hpy_text("leak"), nullptr);
+}
+
+TEST(DebugReport, HpyReactionIsFatalForHpyChecksWithoutTheirHook)
+{
+    Hooks none;
+    EXPECT_EQ(route_report("double-close", Reaction::Hpy, none, true), Sink::Fatal);
+    EXPECT_EQ(route_report("unset-field", Reaction::Hpy, none, false), Sink::Pending) << "unihpy's own check";
+    Hooks h;
+    h.on_invalid_handle = true;
+    EXPECT_EQ(route_report("double-close", Reaction::Hpy, h, true), Sink::HandleHook);
+    EXPECT_EQ(route_report("builder-misuse", Reaction::Hpy, h, true), Sink::Fatal) << "no builder hook";
+    EXPECT_EQ(route_report("double-close", Reaction::Raise, none, true), Sink::Pending);
 }
 
 TEST(DebugReport, RaiseIsPendingUntilTheReturnToPython)
@@ -102,6 +124,13 @@ TEST(DebugReport, AbortWinsOverEveryHook)
     h.on_invalid_handle = h.on_invalid_builder = h.on_report = true;
     for (const char *c : {"invalid-handle", "builder-misuse", "leak"})
         EXPECT_EQ(route_report(c, Reaction::Abort, h), Sink::Abort) << c;
+}
+
+TEST(DebugReportDeathTest, AbortPrintsHpysLineFirst)
+{
+    EXPECT_DEATH(hpy::debug::abort_with_report("[double-close] HPy_Close: closed",
+                                               "Invalid usage of already closed handle"),
+                 "Invalid usage of already closed handle\nhpy\\.debug: \\[double-close\\]");
 }
 
 TEST(DebugReportDeathTest, AbortPrintsTheReport)

@@ -9,10 +9,8 @@ HPyDebugError = _debug.HPyDebugError
 
 
 def _describe(handle):
-    text = "    %r" % (handle,)
-    if handle.stack:
-        text += "\n" + "\n".join("    " + line for line in handle.stack.rstrip("\n").splitlines())
-    return text
+    # The handle's repr: its object, then where it was opened (or how to record it), each line indented.
+    return "\n".join("    " + line for line in repr(handle).rstrip("\n").splitlines())
 
 
 class HPyLeakError(HPyDebugError):

@@ -16,10 +16,14 @@ class MisuseLoader:
     def make_module(self, source, name="misuse"):
         return self.compiler.make_module(source, name)
 
-    def run_script(self, source, script, name="misuse"):
-        """Builds the module, then runs `script` (with `mod` loaded in this mode) in a fresh interpreter."""
+    def run_script(self, source, script, name="misuse", reaction="raise"):
+        """Builds the module, then runs `script` (with `mod` loaded in this mode) in a fresh interpreter.
+
+        In debug mode the reports raise HPyDebugError there (`reaction`; None: the default, HPy 0.9's)."""
         path = self.compiler.compile_module(source, name)
         prelude = loading_script(name, path, ", mode=hpy.universal.MODE_" + self.mode.upper())
+        if reaction is not None and self.mode == "debug":
+            prelude += "hpy.universal._debug.set_reaction(%r)\n" % reaction
         return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)],
                               capture_output=True, text=True, timeout=60)
 
@@ -40,9 +44,15 @@ def pytest_generate_tests(metafunc):
 def misuse(misuse_mode, tmp_path):
     from hpy.universal import _debug
 
+    # The catalogue reads each report as an HPyDebugError: 'raise' instead of HPy 0.9's fatal errors.
     _debug.pop_reports()
-    yield MisuseLoader(tmp_path, misuse_mode)
-    _debug.pop_reports()
+    reaction = _debug.get_reaction()
+    _debug.set_reaction("raise")
+    try:
+        yield MisuseLoader(tmp_path, misuse_mode)
+    finally:
+        _debug.set_reaction(reaction)
+        _debug.pop_reports()
 
 
 @pytest.fixture

@@ -187,18 +187,35 @@ def test_invalid_handle_not_dereferenced(misuse):
     assert (err.check, err.function, err.obj_type) == ("invalid-handle", "HPy_Repr", None)
 
 
+DEAD_AFTER_CLOSE = """
+    HPyDef_METH(f, "f", HPyFunc_NOARGS)
+    static HPy f_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = HPyLong_FromLong(ctx, 123456789);   /* its only reference */
+        HPy_Close(ctx, h);
+        return HPy_Repr(ctx, h);   /* use after close: the object is gone */
+    }
+    @EXPORT(f)
+    @INIT
+"""
+
+
 @pytest.mark.debug_only("the hook is part of debug mode")
 def test_on_invalid_handle_hook(misuse):
     mod = misuse.make_module(USE_AFTER_CLOSE)
+    dead = misuse.make_module(DEAD_AFTER_CLOSE, "dead")
     calls = []
     _debug.set_on_invalid_handle(lambda: calls.append(1))
     try:
-        # The hook replaces the exception; the call still fails (the handle has no object).
-        with pytest.raises(Exception):
-            mod.f()
+        # The hook replaces the exception and the program goes on with the handle's object (42 is a
+        # cached int: still alive after the close)...
+        assert mod.f() == "42"
+        # ...unless closing the handle released the object: then the call fails.
+        with pytest.raises(HPyDebugError, match=r"\[use-after-close\] HPy_Repr"):
+            dead.f()
     finally:
         _debug.set_on_invalid_handle(None)
-    assert calls == [1]
+    assert calls == [1, 1]
 
 
 @pytest.mark.debug_only("reactions are part of debug mode")
@@ -235,12 +252,22 @@ def test_closed_handles_queue(misuse):
         for _ in range(10):
             mod.f()
         closed = _debug.get_closed_handles(gen)
-        assert len(closed) <= 5 and all(h.is_closed and h.obj is None for h in closed)
+        # Each call closes self and the result; the queue shrinks to the limit by one slot per handle opened.
+        assert 5 <= len(closed) <= 20 and all(h.is_closed and h.obj is None for h in closed)
         assert len(_debug.get_open_handles(gen)) == 10  # the leaks
+        # A full queue hands out its oldest slot to the next handle opened (a view follows its slot).
+        _debug.set_closed_handles_queue_max_size(1)
+        oldest = _debug.get_closed_handles()
+        mod.f()
+        # The call opened `self`, the leak and the result in the three oldest slots, in this order.
+        assert oldest[0].is_closed and oldest[0] in _debug.get_closed_handles()  # `self`, closed at the end
+        assert not oldest[1].is_closed and oldest[1].obj == 1234567  # the leak
+        oldest[1]._force_close()
+        assert oldest[1].is_closed and oldest[1] in _debug.get_closed_handles()
     finally:
         _debug.set_closed_handles_queue_max_size(old)
     with pytest.raises(ValueError):
-        _debug.set_closed_handles_queue_max_size(0)
+        _debug.set_closed_handles_queue_max_size(-1)
 
 
 @pytest.mark.debug_only("stack traces are part of debug mode")
@@ -255,7 +282,7 @@ def test_stack_traces(misuse):
     finally:
         hpy.debug.disable_handle_stack_traces()
     text = str(info.value)
-    assert "opened at:" in text and "f_impl" in text  # symbolized: the function that opened it
+    assert "Allocation stacktrace:" in text and "f_impl" in text  # symbolized: the function that opened it
 
 
 RAW_LEAK = """
@@ -280,7 +307,12 @@ def test_debug_handle_attributes(misuse):
     (h,) = _debug.get_open_handles(gen)
     assert isinstance(h, _debug.DebugHandle)
     assert (h.obj, h.is_closed, h.raw_data_size, h.generation) == ("twelve chars", False, 13, gen)
-    assert repr(h) == "<DebugHandle %d for 'twelve chars'>" % h.id
+    assert repr(h) == ("<DebugHandle 0x%x for 'twelve chars'>\n"
+                       "To get the stack trace of where it was allocated use:\n"
+                       "hpy.debug.set_handle_stack_trace_limit" % h.id)
+    assert h == _debug.get_open_handles(gen)[0] and h != "twelve chars"
+    with pytest.raises(TypeError):
+        h < h
     assert _debug.get_protected_raw_data_max_size() > 0
     old = _debug.get_protected_raw_data_max_size()
     _debug.set_protected_raw_data_max_size(0)

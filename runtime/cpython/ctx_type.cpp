@@ -154,12 +154,11 @@ struct DecRef {
 };
 using PyObjectPtr = std::unique_ptr<PyObject, DecRef>;
 
-// The base a type of this shape gets when the spec names none (nullptr: object).
+// The base a type of this shape gets when the spec names none (nullptr: object). A Type-shaped spec
+// names `type` (or a metaclass) itself, as in HPy 0.9: without one its instances are plain objects.
 PyTypeObject *shape_base(HPyType_BuiltinShape shape)
 {
     switch (shape) {
-    case HPyType_BuiltinShape_Type:
-        return &PyType_Type;
     case HPyType_BuiltinShape_Float:
         return &PyFloat_Type;
     case HPyType_BuiltinShape_List:
@@ -469,7 +468,7 @@ void hpy_dealloc(PyObject *self)
         if (extra->traverse != nullptr)
             extra->traverse(data, clear_field, nullptr);
     }
-    PyTypeObject *builtin = extra ? builtin_base(extra->shape) : nullptr;
+    PyTypeObject *builtin = extra ? extra->builtin : nullptr;
     if (builtin != nullptr) {
         // The builtin's dealloc untracks the object itself (type's without checking): tracked again,
         // as CPython's own class dealloc does before it calls its base's.
@@ -853,7 +852,7 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
     // Freed on an error; on success it lives as long as the process (CPython keeps pointers into it).
     auto defs = std::make_unique<TypeDefs>();
     defs->name = spec->name;
-    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr, false};
+    TypeExtra extra{spec->builtin_shape, nullptr, nullptr, nullptr, nullptr, false, nullptr};
     bool has_dealloc = false;
     bool explicit_call_offset = false;
     bool legacy_traverse = false;  // a Py_tp_traverse among the legacy slots
@@ -1147,8 +1146,13 @@ PyObject *type_from_spec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam 
         extra.finalize = extra.finalize ? extra.finalize : base->finalize;
     }
     extra.python_base = has_python_class_base(tp);
+    // Only a base the type really has frees its part of the object (a Type-shaped spec over object
+    // has no type part to free).
+    extra.builtin = builtin_base(extra.shape);
+    if (extra.builtin != nullptr && !PyType_IsSubtype(tp, extra.builtin))
+        extra.builtin = nullptr;
     if (!has_dealloc && extra.destroy == nullptr && extra.traverse == nullptr && extra.finalize == nullptr &&
-        builtin_base(extra.shape) == nullptr && !extra.python_base)
+        extra.builtin == nullptr && !extra.python_base)
         tp->tp_dealloc = hpy_dealloc_plain;  // no instance exists yet: safe to choose now
     if (!attach_record(tp, extra)) {
         Py_DECREF(type);

@@ -612,13 +612,40 @@ SHAPES_SOURCE = r"""
     {
         return HPyLong_FromLong(ctx, (int)_HPyType_GetBuiltinShape(ctx, arg));
     }
-    @EXPORT(as_struct) @EXPORT(shape)
+    /* a Type-shaped spec names its base `type` itself, as in HPy 0.9 */
+    HPyDef_SLOT(add_meta, HPy_mod_exec)
+    static int add_meta_impl(HPyContext *ctx, HPy module)
+    {
+        HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, ctx->h_TypeType }, { (HPyType_SpecParam_Kind)0 } };
+        return HPyHelpers_AddType(ctx, module, "MetaData", &MetaData_spec, params) ? 0 : -1;
+    }
+    @EXPORT(as_struct) @EXPORT(shape) @EXPORT(add_meta)
     @EXPORT_TYPE("Data", Data_spec)
-    @EXPORT_TYPE("MetaData", MetaData_spec)
     @EXPORT_TYPE("FloatData", FloatData_spec)
     @EXPORT_TYPE("ListData", ListData_spec)
     @INIT
 """
+
+
+def test_type_shape_without_base_is_an_object(compiler):
+    # No base implied by the Type shape (HPy 0.9): the instances are plain objects carrying the struct.
+    mod = compiler.make_module("""
+        typedef struct { long value; } Dummy;
+        HPyType_HELPERS(Dummy, HPyType_BuiltinShape_Type)
+        HPyDef_METH(get, "get", HPyFunc_O)
+        static HPy get_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            return HPyLong_FromLong(ctx, Dummy_AsStruct(ctx, arg)->value);
+        }
+        static HPyType_Spec Dummy_spec = { .name = "mytest.Dummy", .basicsize = sizeof(Dummy),
+            .builtin_shape = SHAPE(Dummy) };
+        @EXPORT(get)
+        @EXPORT_TYPE("Dummy", Dummy_spec)
+        @INIT
+    """)
+    d = mod.Dummy()
+    assert type(d).__mro__ == (mod.Dummy, object) and mod.get(d) == 0
+    del d
 
 
 def test_builtin_shapes(compiler):

@@ -434,3 +434,21 @@ def test_python_h_refused_in_universal_builds(hpy_abi, tmp_path):
         assert 'It is forbidden to #include <Python.h> when targeting the HPy Universal ABI' in proc.stdout
     else:
         assert proc.returncode == 0, proc.stdout
+
+
+def test_zipped_egg(hpy_abi, tmp_path):
+    # `setup.py install` with older setuptools installs a zipped egg: its stubs must find the binary
+    # inside the zip and leave the extension module itself in sys.modules (multi-phase init).
+    _write_project(tmp_path)
+    _run([sys.executable, 'setup.py', '--hpy-abi=' + hpy_abi, 'bdist_egg'], tmp_path)
+    egg = next((tmp_path / 'dist').glob('*.egg'))
+    elsewhere = tmp_path / 'run'
+    elsewhere.mkdir()
+    proc = _python('''
+        import sys
+        sys.path.insert(0, %r)
+        import simple, pkg.inner
+        assert simple.answer() == 42 and pkg.inner.answer() == 42, (simple, dir(simple))
+        print(simple.abi())
+    ''' % str(egg), elsewhere)
+    assert proc.stdout.strip().splitlines()[-1] == hpy_abi

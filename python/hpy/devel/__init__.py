@@ -231,9 +231,33 @@ def _patch_distribution_class(dist_class):
     dist_class.has_ext_modules = has_ext_modules
 
 
+# File names of the CPython-ABI HPy extensions built in this process (see write_stub below).
+_CPYTHON_ABI_FILES = set()
+
+_EGG_STUB_TEMPLATE = '''\
+# {stub_name}: loader for the HPy cpython-ABI module {ext_file} inside an egg, written by hpy.devel.
+def __bootstrap__():
+    global __bootstrap__, __file__
+    import importlib.util
+    import sys
+    from pkg_resources import resource_filename
+    __file__ = resource_filename(__name__, {ext_file!r})
+    del __bootstrap__
+    spec = importlib.util.spec_from_file_location(__name__, __file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # HPy modules use multi-phase initialisation, which does not replace this stub in sys.modules.
+    sys.modules[__name__] = module
+
+
+__bootstrap__()
+'''
+
+
 def _patch_bdist_egg_write_stub():
-    # bdist_egg writes a CPython-extension stub beside every extension it packs,
-    # which would overwrite the HPy stub of a universal or hybrid module.
+    # bdist_egg writes a CPython-extension stub beside every extension it packs: for a universal or
+    # hybrid module it would overwrite the HPy stub; for a CPython-ABI module its stub loads the
+    # extension but leaves itself in sys.modules, since it expects single-phase initialisation.
     mod = setuptools.command.bdist_egg
     original = mod.write_stub
     if getattr(original, '_hpy_patched', False):
@@ -241,6 +265,11 @@ def _patch_bdist_egg_write_stub():
 
     def write_stub(resource, pyfile):
         if _HPY_FILE_RE.search(resource):
+            return
+        if os.path.basename(resource) in _CPYTHON_ABI_FILES:
+            with open(pyfile, 'w', encoding='utf-8') as f:
+                f.write(_EGG_STUB_TEMPLATE.format(stub_name=os.path.basename(pyfile),
+                                                  ext_file=os.path.basename(resource)))
             return
         original(resource, pyfile)
 
@@ -363,6 +392,8 @@ class _BuildExtHPyMixin:
             self._hpy_names.update((fullname, fullname.split('.')[-1]))
             ext._needs_stub = self.hpy_abi != 'cpython'
             ext._file_name = self.get_ext_filename(fullname)
+            if self.hpy_abi == 'cpython':
+                _CPYTHON_ABI_FILES.add(os.path.basename(ext._file_name))
 
     def _prepare_hpy_ext(self, ext, use_static):
         # Rebuild from the author's own settings each time, so that finalizing

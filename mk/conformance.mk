@@ -10,7 +10,7 @@ wheels: install
 	$(PY) python/hpy-alias/make_wheel.py --out build/wheels
 
 # CONFORMANCE_PARTS=suite,examples,porting,pof picks parts.
-test-conformance: wheels
+test-conformance: wheels hosts-if-root
 	$(PY) tests/conformance/hpy09.py --wheels build/wheels --out build/conformance \
 	  $(if $(CONFORMANCE_PARTS),--parts $(CONFORMANCE_PARTS))
 

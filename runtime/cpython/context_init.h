@@ -30,8 +30,8 @@ struct TypeExtra {
     HPyFunc_destroyfunc destroy;  // HPy_tp_destroy, or nullptr
     HPyFunc_traverseproc traverse;
     vectorcallfunc default_call;  // HPy_tp_call's trampoline (own or inherited), or nullptr
-    destructor finalize;  // HPy_tp_finalize, run by tp_dealloc (compat::finalize_in_dealloc), or nullptr
-    bool python_base;     // a Python class is among its bases: its parts are released too
+    destructor finalize;    // HPy_tp_finalize, run by tp_dealloc (compat::finalize_in_dealloc), or nullptr
+    bool python_base;       // a Python class is among its bases: its parts are released too
     PyTypeObject *builtin;  // the builtin base whose dealloc frees the base part (builtin_base), or nullptr
 };
 

@@ -1,4 +1,5 @@
 // debug/module.cpp: hpy.universal._debug, the debug context's Python API (hpy.debug builds on it).
+#include <cstdint>
 #include "debug/debug_context.h"
 
 #include <structmember.h>
@@ -71,7 +72,10 @@ PyObject *handle_richcompare(PyObject *self, PyObject *other, int op)
 
 Py_hash_t handle_hash(PyObject *self)
 {
-    return _Py_HashPointer(slot_of(self));
+    // Views of one slot are equal, so they hash alike: the slot's address (without its alignment
+    // bits, as CPython hashes pointers; -1 means an error to CPython).
+    const auto h = static_cast<Py_hash_t>(reinterpret_cast<std::uintptr_t>(slot_of(self)) >> 4);
+    return h == -1 ? -2 : h;
 }
 
 PyObject *get_obj(PyObject *self, void *)

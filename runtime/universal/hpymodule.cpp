@@ -322,10 +322,10 @@ PyObject *py_load(PyObject *, PyObject *args, PyObject *kwargs)
     }
     if (settings && settings->log) {
         // HPy 0.9's line on stdout, as it prints it; the file and the mode's name on stderr.
-        PySys_FormatStdout("Loading '%.200s' in HPy universal mode%s\n", name,
-                           mode == Mode::Debug   ? " with a debug context"
-                           : mode == Mode::Trace ? " with a trace context"
-                                                 : "");
+        PySys_WriteStdout("Loading '%.200s' in HPy universal mode%s\n", name,
+                          mode == Mode::Debug   ? " with a debug context"
+                          : mode == Mode::Trace ? " with a trace context"
+                                                : "");
         std::fprintf(stderr, "hpy: loading '%s' from '%s' in %s mode\n", name, path.c_str(), mode_name(mode));
     }
     return load_module(name, path, spec, mode);

@@ -349,6 +349,7 @@ HPyAPI_FUNC HPy_NORETURN void HPy_FatalError(HPyContext *ctx, const char *messag
 {
     (void)ctx;
     (void)Py_FatalError(message);
+    __builtin_abort();
 }
 
 HPyAPI_FUNC HPy HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)

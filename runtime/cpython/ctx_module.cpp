@@ -83,13 +83,20 @@ PyModuleDef *signature_error(const std::string &name, const HPyMeth &meth)
 {
     std::string note = "HPy module '" + name + "': " + unsupported_signature("function", meth) +
                        " (HPyFunc_VARARGS, HPyFunc_KEYWORDS, HPyFunc_NOARGS or HPyFunc_O expected)";
-    PyObject *exc = PyObject_CallFunction(PyExc_ValueError, "s", "Unsupported HPyMeth signature");
+    const char *message = "Unsupported HPyMeth signature";
+    PyObject *exc = PyObject_CallFunction(PyExc_ValueError, "s", message);
     if (exc == nullptr)
         return nullptr;
     PyObject *r = PyObject_CallMethod(exc, "add_note", "s", note.c_str());
-    if (r == nullptr)
-        PyErr_Clear();  // an interpreter without exception notes: the message alone
     Py_XDECREF(r);
+    if (r == nullptr) {
+        // An interpreter without exception notes (Python 3.10 and older): the note on a second line.
+        PyErr_Clear();
+        Py_DECREF(exc);
+        exc = PyObject_CallFunction(PyExc_ValueError, "s", (std::string(message) + "\n" + note).c_str());
+        if (exc == nullptr)
+            return nullptr;
+    }
     PyErr_SetObject(PyExc_ValueError, exc);
     Py_DECREF(exc);
     return nullptr;

@@ -98,6 +98,9 @@ DIFFERENCES = {
     },
     "pypy+unihpy": {
         "test_field.py::test_cycle_with_python_objects_is_collected": CYCLES,
+        "test_debug_handles.py::test_on_invalid_handle_hook[debug]": (
+            "without reference counts the debug context cannot tell that a close released the "
+            "object: after the hook the call goes on with it instead of failing"),
         "test_type.py::test_variable_size_shapes": NO_ITEMS_STRUCT,
         "test_type.py::test_type_functions": "unihpy's host over PyPy's C-API emulation takes "
                                              "HPyType_GetName from tp_name, after its last dot: a "
@@ -106,7 +109,9 @@ DIFFERENCES = {
         "test_builtin_shapes.py::test_str_struct": NO_ITEMS_STRUCT,
         "test_builtin_shapes.py::test_struct_after_items_needs_its_base": NO_ITEMS_STRUCT,
         "test_builtin_shapes.py::test_struct_after_items_refuses_members_without_struct": NO_ITEMS_STRUCT,
-        "test_builtin_shapes.py::test_call_protocol_refused_with_items": NO_ITEMS_STRUCT,
+        # (the tuple case is refused there as here: PyPy's tuple type has an item size, its int none)
+        "test_builtin_shapes.py::test_call_protocol_refused_with_items[2]": "PyPy's int type has no item "
+                                                                             "size: HPy_tp_call over it is allowed",
         "test_bad_modules.py::test_wrong_file_name_tag[other-python]": "the test expects a CPython "
                                                                        "interpreter tag (cpNN), PyPy's is pypyNN-ppNN",
         "test_bad_modules.py::test_not_an_hpy_module[cpython-extension]": "the CPython extension built "

@@ -93,10 +93,15 @@ def mod(compiler):
         HPyDef_METH(null_results, "null_results", HPyFunc_NOARGS)
         static HPy null_results_impl(HPyContext *ctx, HPy self)
         {
+            /* each error cleared before the next is set: creating an exception object calls Python
+               code, which a debug build of CPython refuses to do while an error is set */
             HPy r[4];
             r[0] = HPyErr_SetString(ctx, ctx->h_ValueError, "a");
+            HPyErr_Clear(ctx);
             r[1] = HPyErr_SetObject(ctx, ctx->h_ValueError, ctx->h_None);
+            HPyErr_Clear(ctx);
             r[2] = HPyErr_NoMemory(ctx);
+            HPyErr_Clear(ctx);
             errno = ENOENT;
             r[3] = HPyErr_SetFromErrnoWithFilenameObjects(ctx, ctx->h_OSError, HPy_NULL, HPy_NULL);
             HPyErr_Clear(ctx);

@@ -531,7 +531,9 @@ PyObject *items_member_get(PyObject *self, void *closure)
     char *data = static_cast<char *>(struct_of(self, m->shape));
     if (m->def.type != T_OBJECT && m->def.type != T_OBJECT_EX)
         return PyMember_GetOne(data, const_cast<PyMemberDef *>(&m->def));
-    PyObject *value = *reinterpret_cast<PyObject **>(data + m->def.offset);
+    // A spec may place a member at any offset: copied, not dereferenced, in case it is unaligned.
+    PyObject *value;
+    std::memcpy(&value, data + m->def.offset, sizeof value);
     if (value == nullptr && m->def.type == T_OBJECT_EX) {
         PyErr_Format(PyExc_AttributeError, "'%.200s' object has no attribute '%s'", Py_TYPE(self)->tp_name,
                      m->def.name);
@@ -548,14 +550,15 @@ int items_member_set(PyObject *self, PyObject *value, void *closure)
     char *data = static_cast<char *>(struct_of(self, m->shape));
     if (m->def.type != T_OBJECT && m->def.type != T_OBJECT_EX)
         return PyMember_SetOne(data, const_cast<PyMemberDef *>(&m->def), value);
-    PyObject **slot = reinterpret_cast<PyObject **>(data + m->def.offset);
-    if (value == nullptr && m->def.type == T_OBJECT_EX && *slot == nullptr) {
+    char *slot = data + m->def.offset;  // possibly unaligned, as in items_member_get
+    PyObject *old;
+    std::memcpy(&old, slot, sizeof old);
+    if (value == nullptr && m->def.type == T_OBJECT_EX && old == nullptr) {
         PyErr_SetString(PyExc_AttributeError, m->def.name);
         return -1;
     }
-    PyObject *old = *slot;
     Py_XINCREF(value);
-    *slot = value;
+    std::memcpy(slot, &value, sizeof value);
     Py_XDECREF(old);
     return 0;
 }

@@ -19,6 +19,8 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 # "debug": the universal build, loaded under the debug context (hpy.universal.MODE_DEBUG).
 ABI_MODES = ("cpython", "universal", "hybrid", "debug")
 # On another host (devtools/hosts.py test) the modules are compiled once, on the build machine:
@@ -41,6 +43,10 @@ EXTRA_FLAGS = shlex.split(os.environ.get("HPY_TEST_CFLAGS", ""))
 # Under AddressSanitizer (make test-asan): its SIGSEGV handler and leak check see what some tests
 # provoke on purpose.
 SANITIZED = any(f.startswith("-fsanitize") for f in EXTRA_FLAGS)
+# For the tests that provoke a SIGSEGV on purpose to see debug mode explain it: under AddressSanitizer
+# its own SIGSEGV handler takes the fault first (they run in make test).
+PROVOKES_SIGSEGV = pytest.mark.skipif(SANITIZED, reason="the fault is provoked on purpose: AddressSanitizer's "
+                                                        "SIGSEGV handler takes it before debug mode's")
 
 
 def expand_source(source, name):

@@ -268,10 +268,8 @@ RAW = """
 """
 
 
+@support.PROVOKES_SIGSEGV
 def test_raw_data_of_a_dup_die_with_it(misuse):
-    if support.SANITIZED:
-        pytest.skip("the fault is provoked on purpose: AddressSanitizer's SIGSEGV handler takes it before "
-                    "debug mode's (this test runs in make test)")
     proc = misuse.run_script(RAW, "mod.after_dup_close('some text')")
     assert proc.returncode == -signal.SIGSEGV and proc.stderr == ""  # silent without faulthandler
 

@@ -85,10 +85,8 @@ RAW_DATA = """
 """
 
 
+@support.PROVOKES_SIGSEGV
 def test_raw_data_after_close(misuse):
-    if support.SANITIZED:
-        pytest.skip("the fault is provoked on purpose: AddressSanitizer's SIGSEGV handler takes it before "
-                    "debug mode's (this test runs in make test)")
     # The fault is explained when faulthandler is on; without it the process dies silently, as with HPy 0.9.
     silent = misuse.run_script(RAW_DATA, "print(mod.after_close())")
     if misuse.mode == "debug":
@@ -104,10 +102,8 @@ def test_raw_data_after_close(misuse):
             in proc.stderr)
 
 
+@support.PROVOKES_SIGSEGV
 def test_write_into_read_only_data(misuse):
-    if support.SANITIZED:
-        pytest.skip("the fault is provoked on purpose: AddressSanitizer's SIGSEGV handler takes it before "
-                    "debug mode's (this test runs in make test)")
     proc = misuse.run_script(RAW_DATA, "import faulthandler; faulthandler.enable()\nprint(mod.write_ro())")
     if misuse.mode == "universal":
         assert proc.returncode == 0 and proc.stdout.split() == [str(ord("x"))]

@@ -141,10 +141,15 @@ def run_pytest(py, args, cwd, junit, log, env=None):
     return pytest_counts(junit)
 
 
-def part_suite(src, py, out, log, jobs):
-    work = out / "suite"
+def copy_suite(src, work):
+    """test/ copied alone into work (the sdist's own hpy/ folder must not shadow the installed one),
+    and the pytest arguments that leave out SUITE_LEFT_OUT."""
     shutil.copytree(src / "test", work / "test")
-    ignore = [f"--ignore={p}" for p in SUITE_LEFT_OUT]
+    return work, [f"--ignore={p}" for p in SUITE_LEFT_OUT]
+
+
+def part_suite(src, py, out, log, jobs, wheels):
+    work, ignore = copy_suite(src, out / "suite")
     return run_pytest(py, ["-n", str(jobs)] + ignore + ["test"], work, out / "suite.xml", log)
 
 
@@ -154,7 +159,7 @@ def offline_env():
     return dict(os.environ, PIP_NO_INDEX="1")
 
 
-def part_examples(src, py, out, log, jobs):
+def part_examples(src, py, out, log, jobs, wheels):
     ex = src / "docs" / "examples"
     env = offline_env()
     # The projects and ABIs of HPy's `docs-examples-tests` target.
@@ -167,7 +172,7 @@ def part_examples(src, py, out, log, jobs):
     return run_pytest(py, [str(ex / "tests.py")], out, out / "examples.xml", log, env=env)
 
 
-def part_porting(src, py, out, log, jobs):
+def part_porting(src, py, out, log, jobs, wheels):
     steps = src / "docs" / "porting-example" / "steps"
     env = offline_env()
     for script, abi in [("setup00.py", None), ("setup01.py", None), ("setup02.py", None),
@@ -177,7 +182,7 @@ def part_porting(src, py, out, log, jobs):
     return run_pytest(py, ["."], steps, out / "porting.xml", log, env=env)
 
 
-def part_pof(src, py, out, log, jobs):
+def part_pof(src, py, out, log, jobs, wheels):
     """The proof of concept per ABI, built in place and as an installed wheel, as its test script does."""
     env = offline_env()
     counts, failed = {}, []
@@ -232,15 +237,15 @@ dependencies = ["hpy>=0.9"]
 """
 
 
-def part_requirements(src, py, out, log, jobs):
+def part_requirements(src, py, out, log, jobs, wheels):
     """Three ways a project asks for the distribution hpy; each must find unihpy's alias and build."""
-    wheels = out / "requirements-wheels"
+    folder = out / "requirements-wheels"
     # The isolated build installs its build requirements from this folder alone: unihpy and its alias,
     # and setuptools and wheel (fetched now; the build itself runs with --no-index).
-    wheels.mkdir()
-    for whl in WHEELS.glob("*.whl"):
-        shutil.copy(whl, wheels)
-    run([py, "-m", "pip", "download", "-q", "-d", wheels, "setuptools", "wheel"], log)
+    folder.mkdir()
+    for whl in wheels.glob("*.whl"):
+        shutil.copy(whl, folder)
+    run([py, "-m", "pip", "download", "-q", "-d", folder, "setuptools", "wheel"], log)
     env = offline_env()
     check_import = [py, "-c", "import reqmod, importlib.metadata as m; assert reqmod.answer() == 42; "
                     "v = m.version('hpy'); assert '+unihpy' in v, v; print('hpy', v)"]
@@ -262,7 +267,7 @@ def part_requirements(src, py, out, log, jobs):
     ok = ok and not list(work.glob(".eggs/hpy*"))
     results["setup_requires"] = ok and run(check_import, log, cwd=work, env=env, check=False) == 0
 
-    for name, flags in [("pep517-isolated", ["--find-links", wheels]),
+    for name, flags in [("pep517-isolated", ["--find-links", folder]),
                         ("pep517-no-isolation", ["--no-build-isolation", "--check-build-dependencies"])]:
         work = project(name, "", True)
         ok = run([py, "-m", "pip", "install", "-q", "--no-index", *flags, "."],
@@ -286,12 +291,10 @@ def other_cpythons():
             if h.name.startswith("cpython-") and h.hpy == "unihpy" and h.name != "cpython-3.11"]
 
 
-def part_hosts(src, py, out, log, jobs):
+def part_hosts(src, py, out, log, jobs, wheels):
     """The suite's universal and debug tests on each other CPython (two hosts at a time)."""
     import concurrent.futures
-    work = out / "hosts-suite"
-    shutil.copytree(src / "test", work / "test")
-    ignore = [f"--ignore={p}" for p in SUITE_LEFT_OUT]
+    work, ignore = copy_suite(src, out / "hosts-suite")
     counts, failed = {}, []
 
     def one(name):
@@ -320,7 +323,7 @@ def part_hosts(src, py, out, log, jobs):
     return counts, failed
 
 
-def part_surface(src, py, out, log, jobs):
+def part_surface(src, py, out, log, jobs, wheels):
     """One test per ABI (and per header users include by name): passed when no name is missing."""
     script = Path(__file__).with_name("surface.py")
     proc = subprocess.run([py, script, "--hpy09-include", src / "hpy" / "devel" / "include"],
@@ -367,15 +370,14 @@ def main():
         tar.extractall(out / "sdist", filter="data")
     src = out / "sdist" / "hpy-0.9.0"
     start = time.monotonic()
-    global WHEELS
-    WHEELS = Path(args.wheels).resolve()
-    py = make_venv(out, WHEELS, log)
+    wheels = Path(args.wheels).resolve()
+    py = make_venv(out, wheels, log)
     print(f"conformance: virtual environment ready in {time.monotonic() - start:.0f} s", flush=True)
 
     ok = True
     for part in parts:
         start = time.monotonic()
-        counts, failed = globals()[f"part_{part}"](src, py, out, log, args.jobs)
+        counts, failed = globals()[f"part_{part}"](src, py, out, log, args.jobs, wheels)
         passed = sum(c[0] for c in counts.values())
         total = sum(c[1] for c in counts.values())
         skipped = sum(c[2] for c in counts.values())

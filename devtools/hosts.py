@@ -36,7 +36,7 @@ BUILD = ROOT / "build" / "hosts"
 MIRROR = os.environ.get("UNIHPY_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # Pure-Python test tools every host imports from one shared folder (these versions run on 3.9 to 3.14).
 PYLIB = CACHE / "pylib"
-PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.5.0", "iniconfig==2.0.0", "exceptiongroup", "tomli",
+PYLIB_REQUIREMENTS = ["pytest==8.4.2", "pluggy==1.6.0", "iniconfig==2.0.0", "exceptiongroup", "tomli",
                       "filelock==3.16.1"]
 APT_NO_EXPIRY = ["-o", "Acquire::Check-Valid-Until=false"]
 

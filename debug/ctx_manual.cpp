@@ -24,23 +24,27 @@ struct Tracker {
     bool closed = false;
 };
 
-// Entries stay after Build/Cancel/Close (so a second use is reported as such), up to a bound.
+// Entries stay after Build/Cancel/Close (so a second use is reported as such), up to a bound. Shared
+// by the threads; an item itself is used by the thread whose call made it.
 template <typename T>
 class Registry {
 public:
     intptr_t add(std::unique_ptr<T> item)
     {
+        hpy::threads::Guard guard(lock_);
         auto key = reinterpret_cast<intptr_t>(item.get());
         items_.emplace(key, std::move(item));
         return key;
     }
     T *find(intptr_t key)
     {
+        hpy::threads::Guard guard(lock_);
         auto it = items_.find(key);
         return it == items_.end() ? nullptr : it->second.get();
     }
     void retire(intptr_t key)
     {
+        hpy::threads::Guard guard(lock_);
         retired_.push_back(key);
         if (retired_.size() > 1024) {
             items_.erase(retired_.front());
@@ -49,6 +53,7 @@ public:
     }
 
 private:
+    hpy::threads::Lock lock_;
     std::unordered_map<intptr_t, std::unique_ptr<T>> items_;
     std::vector<intptr_t> retired_;
 };
@@ -312,7 +317,10 @@ void debug_ctx_Close(HPyContext *ctx, HPy h)
     case hpy::debug::Lookup::Null:
         return;
     case hpy::debug::Lookup::Open:
-        if (f.h->const_name != nullptr) {
+        if (!hpy::debug::usable_here(f.h)) {
+            hpy::debug::report("handle-other-thread", "HPy_Close", f.h,
+                               "the handle was opened by another thread: it stays open, for that thread");
+        } else if (f.h->const_name != nullptr) {
             hpy::debug::report("close-constant", "HPy_Close", f.h,
                                std::string("the context constant ") + f.h->const_name +
                                    " must not be closed");

@@ -34,8 +34,7 @@ struct State {
 State &g = *new State;
 
 // The contexts of calls: all made once (a copy of the global context each), then recycled first in,
-// first out, so a context kept beyond its call is reissued only after every other free one. Calls begin
-// and end with the GIL held: no lock.
+// first out, so a context kept beyond its call is reissued only after every other free one.
 }  // namespace
 
 void CallPool::grow()
@@ -44,13 +43,16 @@ void CallPool::grow()
         auto cc = std::make_unique<CallContext>();
         memcpy(&cc->ctx, &g.dctx, sizeof(HPyContext));
         cc->ctx._private = &cc->info;
-        push(cc.get());
+        cc->next = nullptr;  // push()'s work: the lock is held already
+        (tail ? tail->next : head) = cc.get();
+        tail = cc.get();
         all.push_back(std::move(cc));
     }
 }
 
 bool CallPool::in_call(pthread_t self) const
 {
+    threads::Guard guard(const_cast<threads::Lock &>(lock));
     for (const auto &cc : all)
         if (cc->info.valid && pthread_equal(cc->info.thread, self))
             return true;
@@ -65,7 +67,47 @@ namespace {
 // ---------------------------------------------------------------- reports
 
 PyObject *g_error_type = nullptr;  // hpy.debug.HPyDebugError
-PyObject *g_pending = nullptr;     // the first unraised report
+// The first report not raised yet. It waits in its thread's slot until that thread's call returns to
+// Python. A thread with no call of a debug-mode module running (a thread the module started itself)
+// has no call to return through: its report waits in the shared slot, raised by the next call that
+// returns, on any thread.
+thread_local PyObject *t_pending = nullptr;
+PyObject *g_orphan_pending = nullptr;
+threads::Lock g_orphan_lock;
+
+bool has_pending()
+{
+    return t_pending != nullptr || (t_innermost == nullptr && threads::load(&g_orphan_pending) != nullptr);
+}
+
+void set_pending(PyObject *exc)
+{
+    if (t_innermost != nullptr) {
+        t_pending = exc;
+        return;
+    }
+    threads::Guard guard(g_orphan_lock);
+    if (g_orphan_pending == nullptr)
+        threads::store(&g_orphan_pending, exc);
+    else
+        Py_DECREF(exc);  // only the first report is raised (every one is kept in the recent reports)
+}
+
+// This thread's pending report, else the shared one; nullptr when there is none.
+PyObject *take_pending()
+{
+    PyObject *exc = t_pending;
+    if (exc != nullptr) {
+        t_pending = nullptr;
+        return exc;
+    }
+    if (threads::load(&g_orphan_pending) == nullptr)
+        return nullptr;
+    threads::Guard guard(g_orphan_lock);
+    exc = g_orphan_pending;
+    threads::store(&g_orphan_pending, static_cast<PyObject *>(nullptr));
+    return exc;
+}
 PyObject *g_on_report = nullptr;   // settings().reaction == Hook
 PyObject *g_on_invalid_handle = nullptr;
 PyObject *g_on_invalid_builder = nullptr;
@@ -185,6 +227,8 @@ HPyContext *wrapped()
 
 HPyContext *context(HPyContext *uctx)
 {
+    static threads::Lock lock;  // modules loaded in debug mode by two threads at once
+    threads::Guard guard(lock);
     if (g.uctx == nullptr) {
         g.uctx = g_uctx = uctx;
         g.dctx.name = "HPy Debug Mode ABI (unihpy, over the universal context)";
@@ -209,9 +253,10 @@ uint64_t current_generation()
 {
     return g_handles.generation();
 }
-std::vector<Handle *> open_handles()
+std::vector<Handle *> open_handles(bool this_thread)
 {
-    return g_handles.open_list();
+    pthread_t self = pthread_self();
+    return g_handles.open_list(this_thread ? &self : nullptr);
 }
 std::vector<Handle *> closed_handles()
 {
@@ -296,7 +341,7 @@ void Call::end_more_args()
 void Call::ret_void()
 {
     finish();
-    if (g_pending != nullptr && raise_pending())
+    if (raise_pending())
         PyErr_WriteUnraisable(nullptr);
 }
 
@@ -329,6 +374,13 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
 HPy Api::bad_arg(Found f, const char *param)
 {
     std::string p = std::string("argument '") + param + "'";
+    if (f.what == Lookup::Open) {
+        // Open, but another thread's: the object is alive, the call goes on after the report.
+        report("handle-other-thread", function_, f.h,
+               p + " is a handle opened by another thread (a handle belongs to the call, and the thread, "
+                   "that opened it)");
+        return f.h->uh;
+    }
     if (f.what == Lookup::Closed) {
         std::string detail = p + " is a handle that was already closed";
         Sink sink = report("use-after-close", function_, f.h, detail);
@@ -358,7 +410,7 @@ HPy Api::bad_arg(Found f, const char *param)
 Handle *Api::handle(HPy h, const char *param)
 {
     Found f = lookup(h);
-    if (f.what == Lookup::Open)
+    if (f.what == Lookup::Open && usable_here(f.h))
         return f.h;
     if (f.what == Lookup::Null) {
         failed_ = true;
@@ -550,7 +602,7 @@ std::string describe_stack(const Handle *h, const char *header)
 Sink report(const char *check, const char *function, const Handle *h, const std::string &detail,
             const char *hpy_line)
 {
-    ++g_report_count;
+    threads::add(&g_report_count, 1);
     if (hpy_line == nullptr)
         hpy_line = hpy_text(check);
     std::string stack = describe_stack(h);
@@ -559,7 +611,7 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
     hooks.on_invalid_handle = g_on_invalid_handle != nullptr;
     hooks.on_invalid_builder = g_on_invalid_builder != nullptr;
     hooks.on_report = g_on_report != nullptr;
-    hooks.pending = g_pending != nullptr;
+    hooks.pending = has_pending();
     Sink sink = route_report(check, g_settings.reaction, hooks, hpy_line != nullptr);
     if (sink == Sink::Fatal) {
         // HPy 0.9's fatal error: its line first, then what unihpy knows, then the Python stack.
@@ -609,7 +661,7 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
         } else if (sink == Sink::UserHook) {
             call_hook(g_on_report, exc);
         } else if (sink == Sink::Pending) {
-            g_pending = exc;
+            set_pending(exc);
             exc = nullptr;
         }
         Py_XDECREF(exc);
@@ -631,10 +683,9 @@ void report_error(const char *check, const char *function, const Handle *h, cons
 
 bool raise_pending()
 {
-    if (g_pending == nullptr)
+    PyObject *exc = take_pending();
+    if (exc == nullptr)
         return false;
-    PyObject *exc = g_pending;
-    g_pending = nullptr;
     PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(exc)), exc);
     Py_DECREF(exc);
     return true;
@@ -665,7 +716,7 @@ PyObject *&recent_reports()
 }
 uint64_t report_count()
 {
-    return g_report_count;
+    return threads::load(&g_report_count);
 }
 }  // namespace detail
 

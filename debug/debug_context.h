@@ -35,6 +35,12 @@ inline Found lookup(HPy h)
     return g_handles.lookup(h);
 }
 
+// Whether this thread may use the open handle `h`: it opened it, or `h` is a context constant.
+inline bool usable_here(const Handle *h)
+{
+    return pthread_equal(h->owner, pthread_self()) || h->const_name != nullptr;
+}
+
 // Opens a debug handle for a universal handle; `owns`: closing it closes `uh`.
 inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false)
 {
@@ -101,7 +107,7 @@ public:
         if (h._i == 0)
             return h;
         Found f = lookup(h);
-        if (f.what == Lookup::Open)
+        if (f.what == Lookup::Open && usable_here(f.h))
             return f.h->uh;
         return bad_arg(f, param);
     }
@@ -139,18 +145,21 @@ struct CallContext {
 };
 
 // The free contexts for calls, first in first out: a context kept beyond its call is reissued only
-// after every other free one. Calls begin and end with the GIL held: no lock.
+// after every other free one. Shared by the threads (under `lock`, nothing with a GIL).
 struct CallPool {
+    threads::Lock lock;
     CallContext *head = nullptr, *tail = nullptr;
     std::vector<std::unique_ptr<CallContext>> all;
     void push(CallContext *cc)
     {
+        threads::Guard guard(lock);
         cc->next = nullptr;
         (tail ? tail->next : head) = cc;
         tail = cc;
     }
     CallContext *pop()
     {
+        threads::Guard guard(lock);
         if (head == nullptr)
             grow();
         CallContext *cc = head;
@@ -159,7 +168,7 @@ struct CallPool {
             tail = nullptr;
         return cc;
     }
-    void grow();                         // 16 more contexts (copies of the global one)
+    void grow();                         // 16 more contexts (copies of the global one), under `lock`
     bool in_call(pthread_t self) const;  // whether this thread is inside a call of a debug-mode module
 };
 extern CallPool &g_calls;
@@ -273,7 +282,7 @@ private:
 Settings &settings();
 uint64_t new_generation();
 uint64_t current_generation();
-std::vector<Handle *> open_handles();    // oldest first
+std::vector<Handle *> open_handles(bool this_thread = false);  // oldest first
 std::vector<Handle *> closed_handles();  // oldest first
 void trim_closed_queue();
 std::string describe_object(const Handle *h);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace hpy::debug {
@@ -136,14 +138,22 @@ HandleTable::~HandleTable()
 {
     for (uint32_t i = 0; i < count_; ++i)
         release_raw(&slot(i));
+    for (Handle *chunk : chunks_)
+        delete[] chunk;
 }
 
 Handle *HandleTable::grow()
 {
-    if ((count_ & (kChunkSize - 1)) == 0)
-        chunks_.emplace_back(new Handle[kChunkSize]);
+    if ((count_ & (kChunkSize - 1)) == 0) {
+        if ((count_ >> kChunkBits) == kMaxChunks) {
+            fprintf(stderr, "hpy.debug: more than %u handles open or queued as closed at once\n", count_);
+            abort();  // a leak of this size is reported by the leak detector long before
+        }
+        threads::store(&chunks_[count_ >> kChunkBits], new Handle[kChunkSize]);
+    }
     Handle *h = &slot(count_);
-    h->index = count_++;
+    h->index = count_;
+    threads::store(&count_, count_ + 1);  // after the slot exists: lookup() reads count_ without the lock
     return h;
 }
 
@@ -163,6 +173,7 @@ void HandleTable::record_stack(Handle *h)
 
 Handle *HandleTable::constant(HPy uh, const char *name)
 {
+    threads::Guard guard(lock_);
     Handle *h = take_slot();
     h->uh = uh;
     h->id = next_id_++;
@@ -202,12 +213,14 @@ void HandleTable::protect_closed(Handle *h)
     note_region(h, true);
 }
 
-std::vector<Handle *> HandleTable::open_list() const
+std::vector<Handle *> HandleTable::open_list(const pthread_t *thread) const
 {
+    threads::Guard guard(lock_);
     std::vector<Handle *> out;
     for (uint32_t i = 0; i < count_; ++i) {
         Handle *h = &slot(i);
-        if (h->state == HandleState::Open && h->const_name == nullptr)
+        if (h->state == HandleState::Open && h->const_name == nullptr &&
+            (thread == nullptr || pthread_equal(h->owner, *thread)))
             out.push_back(h);
     }
     std::sort(out.begin(), out.end(), [](const Handle *a, const Handle *b) { return a->id < b->id; });
@@ -216,6 +229,7 @@ std::vector<Handle *> HandleTable::open_list() const
 
 std::vector<Handle *> HandleTable::closed_list() const
 {
+    threads::Guard guard(lock_);
     std::vector<Handle *> out;
     out.reserve(closed_count_);
     for (size_t i = 0, at = ring_pos_; i < closed_count_; ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
@@ -225,6 +239,7 @@ std::vector<Handle *> HandleTable::closed_list() const
 
 void HandleTable::trim()
 {
+    threads::Guard guard(lock_);
     while (closed_count_ > settings_.closed_queue_max)
         free_slot(pop_closed());
     trim_raw_data();
@@ -241,6 +256,7 @@ void HandleTable::trim_raw_data()
 
 const char *HandleTable::protect_raw_data(Handle *h, const char *data, size_t size, const char *function)
 {
+    threads::Guard guard(lock_);
     if (h->raw.base != nullptr && h->raw.size == size && memcmp(h->raw.base, data, size) == 0)
         return h->raw.base;
     release_raw(h);

@@ -8,7 +8,15 @@
 // object's type.
 // The table never looks inside the universal handles it stores: what needs the interpreter (type
 // names, reference counts, closing the universal handle) is the caller's (debug_context.cpp).
+//
+// Threads (runtime/cpython/threads.h): every change of the table happens under its lock (nothing on a
+// build with a GIL), never while the interpreter runs code. lookup() takes no lock: slots never move
+// (chunks are only added, in a directory of fixed size), and a handle is used by the thread that opened
+// it (Handle::owner), so what lookup() reads of a slot only changes under it when the program misuses a
+// handle, which is then what it reports.
 #pragma once
+
+#include <pthread.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +24,8 @@
 #include <vector>
 
 #include <hpy.h>
+
+#include "runtime/cpython/threads.h"
 
 namespace hpy::debug {
 
@@ -49,6 +59,7 @@ struct Handle {
     char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
     const char *closed_by = nullptr;
     bool dead = false;  // closing it released the object's last reference (only meaningful once closed)
+    pthread_t owner{};  // the thread that opened it: the only one that may use it (not for constants)
 };
 
 // Settings shared with the Python API (hpy.universal._debug).
@@ -91,7 +102,7 @@ public:
         auto v = static_cast<uint64_t>(h._i);
         if (v == 0)
             return {Lookup::Null, nullptr};
-        if ((v & 1) == 0 || (v >> 21) >= count_)
+        if ((v & 1) == 0 || (v >> 21) >= threads::load(&count_))
             return {Lookup::Invalid, nullptr};
         Handle *s = &slot(static_cast<uint32_t>(v >> 21));
         if (((v >> 1) & 0xFFFFFu) != (s->reuse & 0xFFFFFu))
@@ -103,7 +114,11 @@ public:
 
     // A new open handle for `uh`; `owns`: closing it closes `uh`; `is_arg`: a call's argument. Records
     // `settings.stack_limit` frames of the caller's stack when positive.
-    Handle *open(HPy uh, bool owns, bool is_arg) { return issue(take_slot(), uh, owns, is_arg); }
+    Handle *open(HPy uh, bool owns, bool is_arg)
+    {
+        threads::Guard guard(lock_);
+        return issue(take_slot(), uh, owns, is_arg);
+    }
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
 
@@ -115,6 +130,7 @@ public:
     void close(Handle *h, const char *function, const char *type_name, bool type_name_static,
                bool protect_raw)
     {
+        threads::Guard guard(lock_);
         h->state = HandleState::Closed;
         h->closed_by = function;
         h->is_arg = false;
@@ -144,18 +160,34 @@ public:
     void trim();
     // The closed handles still queued, oldest first.
     std::vector<Handle *> closed_list() const;
-    size_t closed_count() const { return closed_count_; }
+    size_t closed_count() const
+    {
+        threads::Guard guard(lock_);
+        return closed_count_;
+    }
 
     // A read-only copy of `data` in pages of its own for the open handle `h` (the same copy again
     // while the data are unchanged); `data` itself when no pages can be mapped.
     const char *protect_raw_data(Handle *h, const char *data, size_t size, const char *function);
 
-    uint64_t new_generation() { return ++generation_; }
-    uint64_t generation() const { return generation_; }
+    uint64_t new_generation()
+    {
+        threads::Guard guard(lock_);
+        return ++generation_;
+    }
+    uint64_t generation() const
+    {
+        threads::Guard guard(lock_);
+        return generation_;
+    }
     // The open handles (not the constants), oldest first: a walk over the slots, so that opening and
-    // closing keep no list.
-    std::vector<Handle *> open_list() const;
-    size_t protected_total() const { return protected_total_; }  // bytes of inaccessible raw data kept
+    // closing keep no list. `thread`: only those opened by it.
+    std::vector<Handle *> open_list(const pthread_t *thread = nullptr) const;
+    size_t protected_total() const  // bytes of inaccessible raw data kept
+    {
+        threads::Guard guard(lock_);
+        return protected_total_;
+    }
 
 private:
     // The oldest queued slot once the queue of closed handles is at its limit (its raw data released),
@@ -188,13 +220,19 @@ private:
         h->const_name = nullptr;
         h->closed_by = nullptr;
         h->closed_type = nullptr;
+        h->owner = pthread_self();
         if (settings_.stack_limit > 0 || h->stack)
             record_stack(h);
         return h;
     }
     static constexpr uint32_t kChunkBits = 12;
     static constexpr uint32_t kChunkSize = 1u << kChunkBits;
-    Handle &slot(uint32_t index) const { return chunks_[index >> kChunkBits][index & (kChunkSize - 1)]; }
+    // At most 2^24 slots (16.7 million handles open or queued at once): the directory never moves.
+    static constexpr uint32_t kMaxChunks = 1u << 12;
+    Handle &slot(uint32_t index) const
+    {
+        return threads::load(&chunks_[index >> kChunkBits])[index & (kChunkSize - 1)];
+    }
     Handle *grow();
     void record_stack(Handle *h);
     void protect_closed(Handle *h);
@@ -229,8 +267,9 @@ private:
     }
 
     const Settings &settings_;
-    std::vector<std::unique_ptr<Handle[]>> chunks_;
-    uint32_t count_ = 0;  // slots in use or ever used
+    mutable threads::Lock lock_;
+    Handle *chunks_[kMaxChunks] = {};  // owned (the destructor frees them)
+    uint32_t count_ = 0;               // slots in use or ever used
     Handle *free_list_ = nullptr;
     std::vector<Handle *> ring_;  // the closed queue
     size_t ring_pos_ = 0;         // the oldest entry

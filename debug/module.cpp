@@ -155,11 +155,8 @@ PyObject *snapshot(Handle *h)
     return reinterpret_cast<PyObject *>(o);
 }
 
-PyObject *list_handles(const std::vector<Handle *> &list, PyObject *args)
+PyObject *list_handles(const std::vector<Handle *> &list, unsigned long long gen)
 {
-    unsigned long long gen = 0;
-    if (!PyArg_ParseTuple(args, "|K", &gen))
-        return nullptr;
     PyObject *out = PyList_New(0);
     for (size_t i = 0; out != nullptr && i < list.size(); ++i) {
         Handle *h = list[i];
@@ -179,11 +176,18 @@ PyObject *py_new_generation(PyObject *, PyObject *)
 }
 PyObject *py_get_open_handles(PyObject *, PyObject *args)
 {
-    return list_handles(open_handles(), args);
+    unsigned long long gen = 0;
+    int this_thread = 0;
+    if (!PyArg_ParseTuple(args, "|Kp:get_open_handles", &gen, &this_thread))
+        return nullptr;
+    return list_handles(open_handles(this_thread != 0), gen);
 }
 PyObject *py_get_closed_handles(PyObject *, PyObject *args)
 {
-    return list_handles(closed_handles(), args);
+    unsigned long long gen = 0;
+    if (!PyArg_ParseTuple(args, "|K:get_closed_handles", &gen))
+        return nullptr;
+    return list_handles(closed_handles(), gen);
 }
 
 PyObject *py_get_queue_max(PyObject *, PyObject *)
@@ -304,7 +308,8 @@ PyMethodDef methods[] = {
      "new_generation()\n--\n\nStarts a generation; returns its number (handles opened from now on belong to "
      "it)."},
     {"get_open_handles", py_get_open_handles, METH_VARARGS,
-     "get_open_handles(generation=0)\n--\n\nThe open handles opened in `generation` or later."},
+     "get_open_handles(generation=0, this_thread=False)\n--\n\nThe open handles opened in `generation` or "
+     "later (by the calling thread only, with this_thread)."},
     {"get_closed_handles", py_get_closed_handles, METH_VARARGS,
      "get_closed_handles(generation=0)\n--\n\nThe closed handles still in the queue."},
     {"get_closed_handles_queue_max_size", py_get_queue_max, METH_NOARGS, nullptr},

@@ -7,8 +7,22 @@ namespace hpy::trace {
 
 State g_state;
 
-void call_hook(PyObject *hook, int index)
+namespace {
+// Guards the hooks (replaced by set_trace_functions while other threads call them) and the creation
+// of the context. Counts and durations are added to atomically without it (threads::add).
+threads::Lock g_lock;
+}  // namespace
+
+void call_hook(PyObject *const *slot, int index)
 {
+    PyObject *hook;
+    {
+        threads::Guard guard(g_lock);
+        hook = *slot;
+        Py_XINCREF(hook);  // it may be replaced while it runs
+    }
+    if (hook == nullptr)
+        return;
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyObject *name = PyUnicode_FromString(debug::kFunctionNames[index]);
@@ -17,11 +31,13 @@ void call_hook(PyObject *hook, int index)
         PyErr_WriteUnraisable(hook);
     Py_XDECREF(r);
     Py_XDECREF(name);
+    Py_DECREF(hook);
     PyErr_Restore(type, value, tb);
 }
 
 HPyContext *context(HPyContext *uctx)
 {
+    threads::Guard guard(g_lock);
     if (g_state.uctx == nullptr) {
         g_state.uctx = uctx;
         memcpy(&g_state.tctx, uctx,
@@ -39,9 +55,9 @@ PyObject *table(const uint64_t *values, bool counts_only_nonzero)
 {
     PyObject *d = PyDict_New();
     for (int i = 0; d != nullptr && i < debug::kFunctionCount; ++i) {
-        if (counts_only_nonzero && g_state.counts[i] == 0)
+        if (counts_only_nonzero && threads::load(&g_state.counts[i]) == 0)
             continue;
-        PyObject *v = PyLong_FromUnsignedLongLong(values[i]);
+        PyObject *v = PyLong_FromUnsignedLongLong(threads::load(&values[i]));
         if (v == nullptr || PyDict_SetItemString(d, debug::kFunctionNames[i], v) < 0)
             Py_CLEAR(d);
         Py_XDECREF(v);
@@ -64,8 +80,10 @@ PyObject *py_get_frequency(PyObject *, PyObject *)
 
 PyObject *py_reset(PyObject *, PyObject *)
 {
-    memset(g_state.counts, 0, sizeof g_state.counts);
-    memset(g_state.nanoseconds, 0, sizeof g_state.nanoseconds);
+    for (int i = 0; i < debug::kFunctionCount; ++i) {  // word by word: traced calls may run meanwhile
+        threads::store(&g_state.counts[i], uint64_t{0});
+        threads::store(&g_state.nanoseconds[i], uint64_t{0});
+    }
     Py_RETURN_NONE;
 }
 
@@ -81,10 +99,19 @@ PyObject *py_set_trace_functions(PyObject *, PyObject *args, PyObject *kwargs)
         if (f != nullptr && f != Py_None && !PyCallable_Check(f))
             return PyErr_Format(PyExc_TypeError, "set_trace_functions: expected callables or None, got %R",
                                 f);
-    if (on_enter != nullptr)
-        Py_XSETREF(g_state.on_enter, on_enter == Py_None ? nullptr : Py_NewRef(on_enter));
-    if (on_exit != nullptr)
-        Py_XSETREF(g_state.on_exit, on_exit == Py_None ? nullptr : Py_NewRef(on_exit));
+    PyObject *old[2] = {nullptr, nullptr};
+    {
+        threads::Guard guard(g_lock);
+        PyObject **slots[2] = {&g_state.on_enter, &g_state.on_exit};
+        PyObject *given[2] = {on_enter, on_exit};
+        for (int i = 0; i < 2; ++i)
+            if (given[i] != nullptr) {
+                old[i] = *slots[i];
+                threads::store(slots[i], given[i] == Py_None ? nullptr : Py_NewRef(given[i]));
+            }
+    }
+    Py_XDECREF(old[0]);  // outside the lock: releasing a hook may run any code
+    Py_XDECREF(old[1]);
     Py_RETURN_NONE;
 }
 

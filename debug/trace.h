@@ -7,6 +7,7 @@
 
 #include "debug/ctx_gen.h"
 #include "runtime/cpython/dispatch.h"
+#include "runtime/cpython/threads.h"
 
 extern "C" void trace_host_ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
                                                               HPyCFunction func, void *args);
@@ -28,7 +29,8 @@ inline HPyContext *wrapped(HPyContext *)
     return g_state.uctx;
 }
 
-void call_hook(PyObject *hook, int index);
+// Calls the hook in `slot` (g_state.on_enter or on_exit), if it is still set, with the function's name.
+void call_hook(PyObject *const *slot, int index);
 
 inline uint64_t now_ns()
 {
@@ -42,16 +44,16 @@ class Scope {
 public:
     explicit Scope(int index) : index_(index)
     {
-        ++g_state.counts[index];
-        if (g_state.on_enter != nullptr)
-            call_hook(g_state.on_enter, index);
+        threads::add(&g_state.counts[index], 1);
+        if (threads::load(&g_state.on_enter) != nullptr)
+            call_hook(&g_state.on_enter, index);
         start_ = now_ns();
     }
     ~Scope()
     {
-        g_state.nanoseconds[index_] += now_ns() - start_;
-        if (g_state.on_exit != nullptr)
-            call_hook(g_state.on_exit, index_);
+        threads::add(&g_state.nanoseconds[index_], now_ns() - start_);
+        if (threads::load(&g_state.on_exit) != nullptr)
+            call_hook(&g_state.on_exit, index_);
     }
     Scope(const Scope &) = delete;
     Scope &operator=(const Scope &) = delete;

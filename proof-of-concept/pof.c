@@ -182,3 +182,5 @@ static HPyModuleDef moduledef = {
 };
 
 HPy_MODINIT(pof, moduledef)
+// Nothing here is shared between threads: safe on a free-threaded CPython without the GIL.
+HPy_MOD_GIL(pof, HPy_MOD_GIL_NOT_USED)

@@ -158,3 +158,5 @@ static HPyModuleDef moduledef = {
 };
 
 HPy_MODINIT(pofcpp, moduledef)
+// Nothing here is shared between threads: safe on a free-threaded CPython without the GIL.
+HPy_MOD_GIL(pofcpp, HPy_MOD_GIL_NOT_USED)

@@ -83,18 +83,41 @@ _HPY_EXTERN_C_END
         {                                                                                                \
             return _ctx_for_trampolines != NULL ? &MODDEF : NULL;                                        \
         }
+/* The declaration of HPy_MOD_GIL: an optional entry point, looked up by unihpy's host only. */
+#    define HPy_MOD_GIL(EXT, VALUE)                     \
+        HPy_EXPORTED_SYMBOL int _HPyModGIL_##EXT(void) \
+        {                                               \
+            return (VALUE);                             \
+        }
 #else
 /* CPython-ABI modules have no module context variable: nothing to declare. */
 #    define HPY_MOD_EMBEDDABLE(EXT)
 _HPY_EXTERN_C_BEGIN
-HPyAPI_RUNTIME_FUNC PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def, const char *name);
+HPyAPI_RUNTIME_FUNC PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def, const char *name, int gil);
 _HPY_EXTERN_C_END
-/* A CPython-ABI module is an ordinary extension: PyInit_EXT with multi-phase initialisation. */
-#    define HPy_MODINIT(EXT, MODDEF)                      \
-        PyMODINIT_FUNC PyInit_##EXT(void)                 \
-        {                                                 \
-            return _HPyModuleDef_AsPyInit(&MODDEF, #EXT); \
+/* A CPython-ABI module is an ordinary extension: PyInit_EXT with multi-phase initialisation. Its
+   HPy_MOD_GIL declaration, if the file has one, is a function that a weak reference finds. */
+#    define HPy_MODINIT(EXT, MODDEF)                                                                  \
+        _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN int _HPyModGIL_##EXT(void);              \
+        _HPY_EXTERN_C_END                                                                             \
+        PyMODINIT_FUNC PyInit_##EXT(void)                                                             \
+        {                                                                                             \
+            return _HPyModuleDef_AsPyInit(&MODDEF, #EXT,                                              \
+                                          _HPyModGIL_##EXT != NULL ? _HPyModGIL_##EXT() : HPy_MOD_GIL_USED); \
         }
+#    define HPy_MOD_GIL(EXT, VALUE)                                          \
+        _HPY_EXTERN_C_BEGIN _HPy_HIDDEN int _HPyModGIL_##EXT(void) { return (VALUE); } \
+        _HPY_EXTERN_C_END
 #endif
+
+/* Beyond HPy 0.9: whether a module needs the GIL, with the meaning of CPython's Py_mod_gil slot.
+   Written after HPy_MODINIT, `HPy_MOD_GIL(EXT, HPy_MOD_GIL_NOT_USED)` says the module is safe to run
+   without the GIL: on a free-threaded CPython, importing it then leaves the GIL disabled. A module
+   without it gets CPython's default (HPy_MOD_GIL_USED: importing it re-enables the GIL, with
+   CPython's RuntimeWarning). The declaration is a hint that is safe to ignore, so it needs no newer
+   ABI minor version: HPy 0.9 hosts (PyPy's) never look for it and load the module as before, and on
+   interpreters with a GIL it changes nothing. */
+#define HPy_MOD_GIL_USED 0
+#define HPy_MOD_GIL_NOT_USED 1
 
 #endif /* HPY_HPYMODULE_H */

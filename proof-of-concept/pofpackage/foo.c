@@ -29,3 +29,5 @@ static HPyModuleDef moduledef = {
 };
 
 HPy_MODINIT(foo, moduledef)
+// Nothing here is shared between threads: safe on a free-threaded CPython without the GIL.
+HPy_MOD_GIL(foo, HPy_MOD_GIL_NOT_USED)

@@ -37,12 +37,12 @@ bool init_context(HPyContext *ctx, const char *name)
 }  // namespace hpy::cpython
 
 extern "C" __attribute__((visibility("hidden"))) PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def,
-                                                                                  const char *name)
+                                                                                  const char *name, int gil)
 {
     HPyContext *ctx = &_hpy_cpython_context;
     if (ctx->name == nullptr && !hpy::cpython::init_context(ctx, "HPy CPython ABI"))
         return nullptr;
-    PyModuleDef *pydef = hpy::cpython::make_module_def(def, name, ctx, /*allow_legacy=*/true);
+    PyModuleDef *pydef = hpy::cpython::make_module_def(def, name, ctx, /*allow_legacy=*/true, gil);
     if (pydef == nullptr)
         return nullptr;
     return PyModuleDef_Init(pydef);

@@ -52,7 +52,9 @@ std::string unsupported_signature(const char *what, const HPyMeth &meth);
 // Builds the PyModuleDef for an HPyModuleDef; `ctx` is the context its slots run with.
 // `allow_legacy`: legacy_methods are accepted (CPython ABI and hybrid modules).
 // Returns nullptr with SystemError set on an invalid definition.
-PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy);
+// `gil`: the module's HPy_MOD_GIL declaration (HPy_MOD_GIL_USED when it has none).
+PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy,
+                             int gil);
 
 // The number in an enum field of a user's struct (a kind, slot id, signature, member type, shape).
 // Read as an int: loading a value outside the enumeration as the C++ enum type is undefined

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "runtime/cpython/context_init.h"
+#include "runtime/cpython/threads.h"
 
 namespace {
 
@@ -228,14 +229,20 @@ void ctx_ReenterPythonExecution(HPyContext *, HPyThreadState state)
 }
 
 // Fields and globals hold strong references on CPython (the GC sees fields through tp_traverse).
+//
+// Threads (runtime/cpython/threads.h): a store swaps the new reference in atomically, so concurrent
+// stores into one field never lose or release a reference twice. A field's value is read by the
+// module (HPyField_Load receives it by value), so, as for a PyObject* member of a C-API type under
+// CPython's free-threading rules, a module that replaces a field while other threads load it must
+// serialise the two itself. A global is a cell of the host's instead (below): its loads and stores
+// are safe from any thread.
 void ctx_Field_Store(HPyContext *, HPy target_object, HPyField *target_field, HPy h)
 {
     (void)target_object;
-    PyObject *old = reinterpret_cast<PyObject *>(target_field->_i);
     PyObject *value = _h2py(h);
     Py_XINCREF(value);
-    target_field->_i = reinterpret_cast<intptr_t>(value);
-    Py_XDECREF(old);
+    Py_XDECREF(reinterpret_cast<PyObject *>(
+        hpy::threads::exchange(&target_field->_i, reinterpret_cast<intptr_t>(value))));
 }
 
 HPy ctx_Field_Load(HPyContext *, HPy source_object, HPyField source_field)
@@ -246,18 +253,53 @@ HPy ctx_Field_Load(HPyContext *, HPy source_object, HPyField source_field)
     return _py2h(value);
 }
 
+namespace {
+
+// What an HPyGlobal holds once stored: the address of a cell, made by the first store and kept for
+// the process (globals are few, and a global outlives every call). A load reads the cell under its
+// lock, so the reference it takes cannot be released by a store racing with it.
+struct GlobalCell {
+    PyObject *value = nullptr;
+    hpy::threads::Lock lock;
+};
+
+GlobalCell *global_cell(HPyGlobal *global)
+{
+    auto *cell = reinterpret_cast<GlobalCell *>(hpy::threads::load(&global->_i));
+    if (cell != nullptr)
+        return cell;
+    auto *fresh = new GlobalCell;
+    intptr_t expected = 0;
+    if (__atomic_compare_exchange_n(&global->_i, &expected, reinterpret_cast<intptr_t>(fresh), false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return fresh;
+    delete fresh;  // another thread's first store won
+    return reinterpret_cast<GlobalCell *>(expected);
+}
+
+}  // namespace
+
 void ctx_Global_Store(HPyContext *, HPyGlobal *global, HPy h)
 {
-    PyObject *old = reinterpret_cast<PyObject *>(global->_i);
+    GlobalCell *cell = global_cell(global);
     PyObject *value = _h2py(h);
     Py_XINCREF(value);
-    global->_i = reinterpret_cast<intptr_t>(value);
-    Py_XDECREF(old);
+    PyObject *old;
+    {
+        hpy::threads::Guard guard(cell->lock);
+        old = cell->value;
+        cell->value = value;
+    }
+    Py_XDECREF(old);  // outside the lock: releasing an object may run any code
 }
 
 HPy ctx_Global_Load(HPyContext *, HPyGlobal global)
 {
-    PyObject *value = reinterpret_cast<PyObject *>(global._i);
+    auto *cell = reinterpret_cast<GlobalCell *>(global._i);
+    if (cell == nullptr)
+        return HPy_NULL;
+    hpy::threads::Guard guard(cell->lock);
+    PyObject *value = cell->value;
     Py_XINCREF(value);
     return _py2h(value);
 }

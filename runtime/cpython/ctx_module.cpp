@@ -120,7 +120,8 @@ std::string other_definitions(const HPyModuleDef *hpydef, bool methods, bool exe
 
 }  // namespace
 
-PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy)
+PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy,
+                             int gil)
 {
     std::string mod_name = name ? name : "?";
     if (hpydef == nullptr)
@@ -193,6 +194,13 @@ PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext 
         h->slots.push_back({Py_mod_exec, reinterpret_cast<void *>(module_exec)});
 #if PY_VERSION_HEX >= 0x030C0000
     h->slots.push_back({Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED});
+#endif
+    if (gil != HPy_MOD_GIL_USED && gil != HPy_MOD_GIL_NOT_USED)
+        return def_error(mod_name, "HPy_MOD_GIL: " + std::to_string(gil) +
+                                       " is neither HPy_MOD_GIL_USED nor HPy_MOD_GIL_NOT_USED");
+#ifdef Py_mod_gil  // CPython 3.13+: without the slot, importing the module re-enables the GIL
+    if (gil == HPy_MOD_GIL_NOT_USED)
+        h->slots.push_back({Py_mod_gil, Py_MOD_GIL_NOT_USED});
 #endif
     h->slots.push_back({0, nullptr});
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/cpython/context_init.h"
+#include "runtime/cpython/threads.h"
 #include "structmember.h"
 
 namespace hpy::cpython {
@@ -253,8 +254,42 @@ struct LastType {
     Py_ssize_t data_offset = 0;  // where the user's struct starts in its instances
     bool plain_alloc = false;    // a struct, fixed size, outside the GC, PyType_GenericAlloc, no call
                                  // function to set: HPy_New's fast path
+    uint64_t deaths = 0;         // free-threaded: record_deaths when it was filled
 };
+#ifdef Py_GIL_DISABLED
+// Without a GIL each thread keeps its own entry (several words, which another thread could tear), and
+// an entry is stale once any record has died since it was filled: a thread holds a reference to the
+// type it asks about, so only a dead type's entry can mislead, and its death is counted first.
+std::atomic<uint64_t> record_deaths{0};
+thread_local LastType last_type;
+inline bool last_type_is(PyTypeObject *type)
+{
+    return last_type.type == type && last_type.deaths == record_deaths.load(std::memory_order_acquire);
+}
+inline void forget_last_type(const TypeExtra *)
+{
+    record_deaths.fetch_add(1, std::memory_order_acq_rel);
+}
+inline uint64_t last_type_deaths()
+{
+    return record_deaths.load(std::memory_order_acquire);
+}
+#else
 LastType last_type;
+inline bool last_type_is(PyTypeObject *type)
+{
+    return last_type.type == type;
+}
+inline void forget_last_type(const TypeExtra *extra)
+{
+    if (last_type.extra == extra)
+        last_type = LastType{};
+}
+inline uint64_t last_type_deaths()
+{
+    return 0;
+}
+#endif
 
 // A type built here owns its TypeExtra: a small object in the type's tp_cache slot. No interpreter
 // this runs on uses that slot (CPython documents it as unused; PyPy's C-API emulation does not read
@@ -268,8 +303,7 @@ struct TypeRecord {
 
 void record_dealloc(PyObject *self)
 {
-    if (last_type.extra == &reinterpret_cast<TypeRecord *>(self)->extra)
-        last_type = LastType{};
+    forget_last_type(&reinterpret_cast<TypeRecord *>(self)->extra);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -282,6 +316,8 @@ PyTypeObject *const record_type = &record_type_object;
 
 bool record_type_ready()
 {
+    static hpy::threads::Lock lock;  // two threads creating their first types at once
+    hpy::threads::Guard guard(lock);
     if (record_type->tp_flags & Py_TPFLAGS_READY)
         return true;
     record_type->tp_name = "hpy.universal.TypeRecord";
@@ -322,9 +358,8 @@ bool attach_record(PyTypeObject *tp, const TypeExtra &extra)
 
 int clear_field(HPyField *field, void *)
 {
-    PyObject *o = reinterpret_cast<PyObject *>(field->_i);
-    field->_i = 0;
-    Py_XDECREF(o);
+    // tp_clear may race with a store of another thread that still reaches the object.
+    Py_XDECREF(reinterpret_cast<PyObject *>(hpy::threads::exchange(&field->_i, 0)));
     return 0;
 }
 
@@ -663,16 +698,19 @@ std::string unsupported_signature(const char *what, const HPyMeth &meth)
 
 const TypeExtra *type_extra(PyTypeObject *type)
 {
-    if (type == last_type.type)
+    if (last_type_is(type))
         return last_type.extra;
     for (PyTypeObject *t = type; t != nullptr; t = t->tp_base) {
         if (const TypeExtra *extra = own_record(t)) {
             // Only a type's own record is remembered: it clears last_type when it dies.
             if (t == type)
-                last_type = LastType{type, extra, data_offset_of(extra->shape),
+                last_type = LastType{type,
+                                     extra,
+                                     data_offset_of(extra->shape),
                                      shape_offset(extra->shape) >= 0 && extra->default_call == nullptr &&
                                          type->tp_alloc == PyType_GenericAlloc && type->tp_itemsize == 0 &&
-                                         !PyType_IS_GC(type)};
+                                         !PyType_IS_GC(type),
+                                     last_type_deaths()};
             return extra;
         }
     }
@@ -781,12 +819,15 @@ int probe_traverse(PyObject *, visitproc visit, void *)
     return 0;
 }
 
-// Once (two threads probing at once learn the same function).
+// Once; a thread creating a type meanwhile waits until the function is known.
 void learn_referents_visit()
 {
-    static std::atomic<bool> done{false};
-    if (done.exchange(true, std::memory_order_relaxed))
+    static hpy::threads::Lock lock;
+    static bool done = false;
+    hpy::threads::Guard guard(lock);
+    if (done)
         return;
+    done = true;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
     static PyTypeObject probe_type = {PyVarObject_HEAD_INIT(nullptr, 0)};
@@ -1203,7 +1244,7 @@ HPy ctx_New(HPyContext *, HPy h_type, void **data)
 {
     using hpy::cpython::last_type;
     PyTypeObject *type = reinterpret_cast<PyTypeObject *>(_h2py(h_type));
-    if (type == last_type.type && last_type.plain_alloc) {
+    if (hpy::cpython::last_type_is(type) && last_type.plain_alloc) {
         // The type allocated last time (the usual loop): what PyType_GenericAlloc does for a
         // fixed-size object outside the GC, without the general cases or the lookup.
         auto *obj = static_cast<PyObject *>(PyObject_Malloc(type->tp_basicsize));

@@ -220,6 +220,8 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     auto minor_fn = lookup<VersionFn>(lib.handle, "get_required_hpy_minor_version_" + sn);
     auto init_ctx_fn = lookup<InitCtxFn>(lib.handle, "HPyInitGlobalContext_" + sn);
     auto init_fn = lookup<InitFn>(lib.handle, "HPyInit_" + sn);
+    // Beyond HPy 0.9, optional: the module's HPy_MOD_GIL declaration (hpy/hpymodule.h).
+    auto gil_fn = lookup<int (*)(void)>(lib.handle, "_HPyModGIL_" + sn);
     const char *missing = !major_fn      ? "get_required_hpy_major_version_"
                           : !minor_fn    ? "get_required_hpy_minor_version_"
                           : !init_ctx_fn ? "HPyInitGlobalContext_"
@@ -276,9 +278,21 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
                      sn.c_str());
         return nullptr;
     }
-    PyModuleDef *pydef = cpython::make_module_def(hpydef, name.c_str(), ctx, /*allow_legacy=*/tag.hybrid);
+    const int gil = gil_fn != nullptr ? gil_fn() : HPy_MOD_GIL_USED;
+    PyModuleDef *pydef = cpython::make_module_def(hpydef, name.c_str(), ctx, /*allow_legacy=*/tag.hybrid, gil);
     if (pydef == nullptr)
         return nullptr;
+#ifdef Py_GIL_DISABLED
+    // A module that has not said it runs without the GIL gets it back before it runs (hpy/_gil.py).
+    if (gil == HPy_MOD_GIL_USED) {
+        PyObject *gil_module = PyImport_ImportModule("hpy._gil");
+        PyObject *r = gil_module ? PyObject_CallMethod(gil_module, "require_gil", "s", name.c_str()) : nullptr;
+        Py_XDECREF(gil_module);
+        if (r == nullptr)
+            return nullptr;
+        Py_DECREF(r);
+    }
+#endif
     PyObject *module = hpy::compat::module_from_def_and_spec(pydef, spec);
     if (module == nullptr)
         return nullptr;
@@ -408,6 +422,9 @@ int module_exec(PyObject *module)
 
 PyModuleDef_Slot slots[] = {
     {Py_mod_exec, reinterpret_cast<void *>(module_exec)},
+#ifdef Py_mod_gil
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},  // the host is safe without the GIL (docs/hosts.md: threads)
+#endif
     {0, nullptr},
 };
 
@@ -430,3 +447,15 @@ PyMODINIT_FUNC PyInit_universal(void)
 {
     return PyModuleDef_Init(&hpy::universal::module_def);
 }
+
+#ifdef Py_GIL_DISABLED
+// hpy._gil_required: a module that declares nothing about the GIL, which CPython's extension import
+// answers by enabling the GIL (see hpy/_gil.py).
+PyMODINIT_FUNC PyInit__gil_required(void)
+{
+    static PyModuleDef def = {PyModuleDef_HEAD_INIT, "hpy._gil_required",
+                              "Imported when an HPy module needs the GIL.", -1, nullptr, nullptr, nullptr, nullptr,
+                              nullptr};
+    return PyModule_Create(&def);
+}
+#endif

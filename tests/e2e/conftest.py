@@ -1,5 +1,7 @@
 """tests/e2e/conftest.py: the ABI-mode fixtures every e2e test runs under."""
 import os
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,21 @@ from support import ABI_MODES, PREBUILT_MODE, ExtensionCompiler
 # By default the universal ABI runs there; UNIHPY_E2E_HOST_ABIS=universal,debug (hosts.py test --abis)
 # adds unihpy's debug context, which loads the same files.
 HOST_ABIS = tuple(os.environ.get("UNIHPY_E2E_HOST_ABIS", "universal").split(","))
+
+
+# On a free-threaded CPython every module this suite loads in its own process declares
+# HPy_MOD_GIL_NOT_USED (support.expand_source), so the GIL must stay off from the first test to the
+# last: the whole suite then runs without it.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+@pytest.fixture(autouse=True)
+def gil_stays_off():
+    before = sys._is_gil_enabled() if FREE_THREADED else True
+    yield
+    if not before:
+        assert not sys._is_gil_enabled(), ("the GIL was enabled during this test: a module it loaded in this "
+                                           "process has not declared HPy_MOD_GIL_NOT_USED")
 
 
 def pytest_configure(config):

@@ -4,7 +4,8 @@ Sources use HPy's test shorthand:
     @EXPORT(sym)              add the HPyDef `sym` to the module
     @EXPORT_TYPE("Name", spec) add the type built from HPyType_Spec `spec` as module.Name
     @EXPORT_GLOBAL(g)         list the HPyGlobal `g` in the module definition
-    @INIT                     end of the module: the defines, the HPyModuleDef and HPy_MODINIT
+    @INIT                     end of the module: the defines, the HPyModuleDef, HPy_MODINIT and
+                              HPy_MOD_GIL(name, HPy_MOD_GIL_NOT_USED)
 """
 import functools
 import hashlib
@@ -81,6 +82,8 @@ def expand_source(source, name):
     init.append("static HPyModuleDef _test_moduledef = { \"%s test module\", 0, NULL, _test_defines, %s };"
                 % (name, "_test_globals" if globals_ else "NULL"))
     init.append("HPy_MODINIT(%s, _test_moduledef)" % name)
+    # Test modules share nothing between threads: on a free-threaded CPython the GIL stays off.
+    init.append("HPy_MOD_GIL(%s, HPy_MOD_GIL_NOT_USED)" % name)
     if "@INIT" not in source:
         raise ValueError("test module source has no @INIT")
     return '#include "hpy.h"\n' + source.replace("@INIT", "\n".join(init)) + "\n"

@@ -97,12 +97,15 @@ ENTRY_POINTS = ("get_required_hpy_major_version_", "get_required_hpy_minor_versi
 
 def hand_written_module(name, major="HPY_ABI_VERSION", minor="HPY_ABI_VERSION_MINOR", init="&moddef",
                         omit=None):
-    """A universal module whose four entry points are written out, so that each can be wrong or missing."""
+    """A universal module whose four entry points (and its HPy_MOD_GIL declaration) are written out, so
+    that each can be wrong or missing."""
     bodies = {
         "get_required_hpy_major_version_": "uint32_t %%s(void) { return %s; }" % major,
         "get_required_hpy_minor_version_": "uint32_t %%s(void) { return %s; }" % minor,
         "HPyInitGlobalContext_": "void %s(HPyContext *ctx) { _ctx_for_trampolines = ctx; }",
         "HPyInit_": "HPyModuleDef *%%s(void) { return %s; }" % init,
+        # optional (HPy_MOD_GIL): so that a free-threaded CPython keeps its GIL off
+        "_HPyModGIL_": "int %s(void) { return HPy_MOD_GIL_NOT_USED; }",
     }
     eps = "\n".join("HPy_EXPORTED_SYMBOL " + body % (prefix + name)
                     for prefix, body in bodies.items() if prefix != omit)

@@ -25,6 +25,7 @@ static HPy %(name)s_add_impl(HPyContext *ctx, HPy self, const HPy *args, size_t 
 static HPyDef *defines[] = { &%(name)s_which, &%(name)s_add, NULL };
 static HPyModuleDef moduledef = { "%(name)s", 0, NULL, defines, NULL };
 HPy_MODINIT(%(name)s, moduledef)
+HPy_MOD_GIL(%(name)s, HPy_MOD_GIL_NOT_USED)
 """
 
 

@@ -214,6 +214,7 @@ static HPyModuleDef moduledef = {
     .defines = module_defines,
 };
 HPy_MODINIT(mixed, moduledef)
+HPy_MOD_GIL(mixed, HPy_MOD_GIL_NOT_USED)
 """
 
 
@@ -367,6 +368,7 @@ def test_universal_refuses_legacy_methods(compiler):
             static HPyDef *defines[] = { &f, NULL };
             static HPyModuleDef moduledef = { .legacy_methods = (void *)fake_legacy_methods, .defines = defines };
             HPy_MODINIT(mytest, moduledef)
+            HPy_MOD_GIL(mytest, HPy_MOD_GIL_NOT_USED)
         """)
 
 

@@ -14,6 +14,7 @@ def test_no_doc(compiler):
         static HPyDef *defines[] = { &f, NULL };
         static HPyModuleDef moddef = { NULL, 0, NULL, defines, NULL };
         HPy_MODINIT(nodoc, moddef)
+        HPy_MOD_GIL(nodoc, HPy_MOD_GIL_NOT_USED)
     """, name="nodoc")
     assert mod.__doc__ is None and mod.f() == 1 and mod.__name__ == "nodoc"
 
@@ -90,6 +91,7 @@ CREATE = r"""
     %s
     static HPyModuleDef moddef = { NULL, 0, NULL, defines, %s };
     HPy_MODINIT(created, moddef)
+    HPy_MOD_GIL(created, HPy_MOD_GIL_NOT_USED)
 """
 
 
@@ -171,6 +173,7 @@ LEGACY_SOURCE = r"""
     static HPyDef *defines[] = { &hpy_f, NULL };
     static HPyModuleDef moddef = { "with legacy methods", 0, legacy_methods, defines, NULL };
     HPy_MODINIT(legacymod, moddef)
+    HPy_MOD_GIL(legacymod, HPy_MOD_GIL_NOT_USED)
 """
 
 
@@ -193,6 +196,7 @@ def test_legacy_methods_refused_in_universal(compiler):
         static HPyDef *defines[] = { NULL };
         static HPyModuleDef moddef = { "doc", 0, (cpy_PyMethodDef *)legacy_methods, defines, NULL };
         HPy_MODINIT(legacymod, moddef)
+        HPy_MOD_GIL(legacymod, HPy_MOD_GIL_NOT_USED)
     """
     with pytest.raises(SystemError, match="^HPy module 'legacymod': legacy_methods need the hybrid or CPython ABI"):
         compiler.make_module(src, name="legacymod")

@@ -8,5 +8,5 @@ extern "C" int fuzz_init_context(HPyContext *ctx)
 
 extern "C" PyModuleDef *fuzz_make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx)
 {
-    return hpy::cpython::make_module_def(hpydef, name, ctx, /*allow_legacy=*/false);
+    return hpy::cpython::make_module_def(hpydef, name, ctx, /*allow_legacy=*/false, HPy_MOD_GIL_USED);
 }

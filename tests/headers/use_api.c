@@ -187,3 +187,4 @@ static HPyGlobal *module_globals[] = {&point_type, NULL};
 static HPyModuleDef moduledef = {"exercises the public macros", 0, NULL, module_defines, module_globals};
 
 HPy_MODINIT(use_api, moduledef)
+HPy_MOD_GIL(use_api, HPy_MOD_GIL_NOT_USED)

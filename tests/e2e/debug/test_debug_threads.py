@@ -1,0 +1,101 @@
+"""tests/e2e/debug/test_debug_threads.py: the debug context with several threads: a handle used by a thread
+that did not open it, and leak detection that counts each thread's own handles only."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hpy.debug import HPyDebugError, HPyLeakError, LeakDetector
+
+KEPT = """
+    static HPy kept;    /* a handle kept by one thread's call, then used by another thread's */
+    HPyDef_METH(keep, "keep", HPyFunc_O)
+    static HPy keep_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        kept = HPy_Dup(ctx, arg);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(use, "use", HPyFunc_NOARGS)
+    static HPy use_impl(HPyContext *ctx, HPy self)
+    {
+        return HPy_Dup(ctx, kept);
+    }
+    HPyDef_METH(drop, "drop", HPyFunc_NOARGS)
+    static HPy drop_impl(HPyContext *ctx, HPy self)
+    {
+        HPy_Close(ctx, kept);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(keep)
+    @EXPORT(use)
+    @EXPORT(drop)
+    @INIT
+"""
+
+
+def test_handle_used_by_another_thread(misuse):
+    mod = misuse.make_module(KEPT)
+    value = ("kept", 1)
+    owner = ThreadPoolExecutor(max_workers=1)  # one thread, which keeps the handle and closes it
+    owner.submit(mod.keep, value).result()
+    if misuse.mode == "universal":
+        assert mod.use() is value
+    else:
+        with pytest.raises(HPyDebugError) as info:
+            mod.use()
+        err = info.value
+        assert (err.check, err.function, err.obj_type) == ("handle-other-thread", "HPy_Dup", "tuple")
+        assert "argument 'h' is a handle opened by another thread" in str(err)
+        # Closing it from a third thread is reported too, and leaves it open for its own thread.
+        with pytest.raises(HPyDebugError, match=r"^\[handle-other-thread\] HPy_Close: "):
+            mod.drop()
+    owner.submit(mod.drop).result()  # its own thread may close it
+    owner.shutdown()
+
+
+HOLD = """
+    HPyDef_METH(hold, "hold", HPyFunc_O)
+    static HPy hold_impl(HPyContext *ctx, HPy self, HPy wait)
+    {
+        /* a handle open while the call waits in Python (another thread meanwhile checks for leaks) */
+        HPy h = HPyLong_FromLong(ctx, 111111);
+        HPy r = HPy_CallTupleDict(ctx, wait, HPy_NULL, HPy_NULL);
+        HPy_Close(ctx, h);
+        return r;
+    }
+    HPyDef_METH(leak, "leak", HPyFunc_NOARGS)
+    static HPy leak_impl(HPyContext *ctx, HPy self)
+    {
+        HPyLong_FromLong(ctx, 424242);     /* leaked on purpose */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(hold)
+    @EXPORT(leak)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("leak detection is the debug context's")
+def test_leak_detection_per_thread(misuse):
+    mod = misuse.make_module(HOLD)
+    entered, release = threading.Event(), threading.Event()
+
+    def wait():
+        entered.set()
+        assert release.wait(30)
+        return 5
+
+    holder = threading.Thread(target=lambda: mod.hold(wait))
+    holder.start()
+    try:
+        assert entered.wait(30)
+        with LeakDetector():  # the holder's open handle is not this thread's leak
+            pass
+        with pytest.raises(HPyLeakError) as info:
+            with LeakDetector():
+                mod.leak()
+        assert [h.obj for h in info.value.leaks] == [424242]
+        # From the holder's own thread, its handle is seen while it is open.
+    finally:
+        release.set()
+        holder.join()

@@ -249,18 +249,19 @@ def build_from_source(host):
     # The sources of the system's own suite, next to its binary packages (debootstrap wrote those).
     deb_src = system.root / "etc" / "apt" / "sources.list.d" / "unihpy-deb-src.list"
     deb_src.write_text("deb-src %s %s main\n" % (MIRROR, system.name))
-    script = "\n".join([
-        "set -e",
-        "apt-get update -qq " + " ".join(APT_NO_EXPIRY),
-        'rm -rf "$W" "$PREFIX" && mkdir -p "$W" && cd "$W"',
-        "apt-get source --download-only %s %s" % (" ".join(APT_NO_EXPIRY), recipe.package),
-        "dpkg-source --skip-patches -x *.dsc src",
-        "cd src",
-        './configure --prefix="$PREFIX" ' + " ".join(recipe.configure),
-        "make -j%d" % (os.cpu_count() or 1),
-        "make install",
-        "ls ../*.dsc",
-    ])
+    phases = [
+        ("source", ["apt-get update -qq " + " ".join(APT_NO_EXPIRY),
+                    'rm -rf "$W" "$PREFIX" && mkdir -p "$W" && cd "$W"',
+                    "apt-get source --download-only %s %s" % (" ".join(APT_NO_EXPIRY), recipe.package),
+                    "dpkg-source --skip-patches -x *.dsc src", "ls *.dsc", "cd src"]),
+        ("configure", ['./configure --prefix="$PREFIX" ' + " ".join(recipe.configure)]),
+        ("make", ["make -j%d" % (os.cpu_count() or 1)]),
+        ("install", ["make install"]),
+    ]
+    # Each phase starts with a marker line (name, time) in the log: the summary gives their times.
+    script = "\n".join(["set -e"] + [line for name, lines in phases
+                                      for line in ["echo unihpy-phase %s $(date +%%s)" % name] + lines]
+                        + ["echo unihpy-phase end $(date +%s)"])
     with mounted(system), open(build_log, "w") as out:
         proc = subprocess.run(host_command(host, ["/bin/sh", "-c", script]),
                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
@@ -269,7 +270,10 @@ def build_from_source(host):
     if proc.returncode != 0:
         raise SystemExit("hosts: building %s from source failed (exit %d): see %s (build tree %s in %s)"
                          % (host.name, proc.returncode, build_log, work, system.name))
-    dsc = build_log.read_text().strip().splitlines()[-1].rsplit("/", 1)[-1]
+    lines = build_log.read_text().splitlines()
+    marks = [line.split()[1:] for line in lines if line.startswith("unihpy-phase ")]
+    times = ", ".join("%s %d s" % (name, int(marks[i + 1][1]) - int(when)) for i, (name, when) in enumerate(marks[:-1]))
+    dsc = next(line for line in lines if line.endswith(".dsc") and " " not in line)
     shutil.rmtree(system.root / work.lstrip("/"))
     if recipe.pip:
         # Pure-Python wheels (setuptools for hpy.devel), installed with this machine's pip: the
@@ -283,8 +287,8 @@ def build_from_source(host):
                 stdout=out, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     recipe.stamp(system).write_text(json.dumps({"recipe": recipe_of(host), "source": dsc,
-                                                "seconds": round(seconds)}, indent=1) + "\n")
-    log("built %s from source in %.0f s (%s; log: %s)" % (host.name, seconds, dsc, build_log))
+                                                "seconds": round(seconds), "phases": times}, indent=1) + "\n")
+    log("built %s from source in %.0f s (%s: %s; log: %s)" % (host.name, seconds, dsc, times, build_log))
 
 
 def dpkg_installed(package):
@@ -481,6 +485,12 @@ def build_host(host, quiet=True, announce=True):
                                           capture_output=True, text=True, check=True).stdout.strip())
     shutil.copytree(installed_devel, site / "hpy" / "devel", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(build / "libhpy-cpython.a", site / "hpy" / "devel" / "lib")
+    # The distribution's metadata: its entry point gives setuptools the `hpy_ext_modules` keyword
+    # (setup.py builds on the host: `devel`).
+    for info in installed_devel.parents[1].glob("unihpy-*.dist-info"):
+        (site / info.name).mkdir()
+        for name in ("METADATA", "entry_points.txt"):
+            shutil.copy2(info / name, site / info.name)
     shutil.copy2(build / ("universal" + facts["ext_suffix"]), site / "hpy")
     shutil.copy2(ROOT / "python" / "unihpy.pth", site)
     if announce:

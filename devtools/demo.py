@@ -15,6 +15,8 @@ POF = ROOT / "proof-of-concept"
 # own HPy host (PyPy 7.3.19) loads them through its hpy.universal.load, as HPy's stubs would.
 PROBE = r"""
 import hashlib, os, site, sys
+gil = getattr(sys, "_is_gil_enabled", None)  # CPython 3.13+: False at start on a free-threaded build
+gil_at_start = gil() if gil else None
 for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):  # unihpy.pth: as in site-packages
     if entry and os.path.exists(os.path.join(entry, "unihpy.pth")):
         site.addsitedir(entry)
@@ -35,7 +37,12 @@ p = pof.Point(3.0, 4.0)
 assert pof.add_ints(2, 3) == 5 and pof.add_ints_kw(b=2, a=40) == 42 and p.norm == 5.0
 assert pofcpp.add_ints(20, 22) == 42 and foo.__name__ == "pofpackage.foo"
 seen = hashlib.sha256(open(os.path.join(sys.argv[1], "pof.hpy0.so"), "rb").read()).hexdigest()[:12]
-print("ok  %r  add_ints(2, 3)=%d  (pof.hpy0.so sha256 %s)" % (p, pof.add_ints(2, 3), seen))
+gil_text = ""
+if gil and gil() != gil_at_start:  # a free-threaded build where an import turned the GIL on
+    gil_text = "  sys._is_gil_enabled(): %s at start, %s after the imports" % (gil_at_start, gil())
+elif gil:
+    gil_text = "  sys._is_gil_enabled(): %s" % gil()
+print("ok  %r  add_ints(2, 3)=%d  (pof.hpy0.so sha256 %s)%s" % (p, pof.add_ints(2, 3), seen, gil_text))
 """
 
 

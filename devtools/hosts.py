@@ -2,16 +2,21 @@
 """devtools/hosts.py: the interpreters unihpy runs on, created once and cached outside the work tree.
 
     hosts.py list                      what is available, and why anything is missing
-    hosts.py create [SYSTEM ...]       installs/creates bookworm packages and the trixie/sid chroots
+    hosts.py create [SYSTEM ...]       installs/creates bookworm packages and the trixie/sid chroots, and
+                                       builds the interpreters made from a Debian source package
     hosts.py build [HOST ...]          builds unihpy's hpy.universal for hosts that use it
     hosts.py run HOST -- CMD ...       runs CMD with HOST's interpreter as `python` (chroot, mounts)
     hosts.py test [--host H ...] [-- PYTEST ARGS]
                                        the e2e matrix: modules built once here, run on each host
+    hosts.py devel [--host H ...]      hpy.devel on each host: the proof of concept built there in the
+                                       CPython and hybrid ABIs (setuptools), its files named, tested
 
 A *system* is a Debian root: this machine (bookworm) or a chroot made with debootstrap in the cache
 folder ($UNIHPY_HOSTS_CACHE, default /var/cache/unihpy/hosts). A *host* is one interpreter of a
 system plus the HPy host it uses: unihpy's hpy.universal (built here against that interpreter's C-API
-headers) or the interpreter's own (PyPy 7.3.19). Standard library only; docs/hosts.md explains it.
+headers) or the interpreter's own (PyPy 7.3.19). An interpreter Debian has no binary package of is
+built inside its system from a Debian source package (a SourceBuild: free-threaded CPython 3.13).
+Standard library only; docs/hosts.md explains it.
 """
 import argparse
 import collections
@@ -44,7 +49,9 @@ APT_NO_EXPIRY = ["-o", "Acquire::Check-Valid-Until=false"]
 # HPy 0.9.0's own suite (tests/conformance) compiles its modules inside the host through hpy.devel and
 # setuptools, as its users do: the chroots carry a C compiler and Debian's setuptools (whose .pth
 # provides `distutils` on CPython 3.12+).
-BUILD_TOOLS = ["gcc", "libc6-dev", "python3-setuptools"]
+# g++: the proof of concept has a C++ module, and CPython-ABI extensions link the C++ runtime
+# (`hosts.py devel`).
+BUILD_TOOLS = ["gcc", "g++", "libc6-dev", "python3-setuptools"]
 
 
 @dataclass
@@ -63,6 +70,23 @@ class System:
 
 
 @dataclass
+class SourceBuild:
+    """An interpreter built by `create` inside its system from a Debian source package: `apt-get
+    source` (from a deb-src line of the system's own suite), the upstream tree as released (Debian's
+    patches, written for its own layout and debian/rules, are not applied), `./configure
+    --prefix=PREFIX CONFIGURE...`, make, make install. The recipe is the cache key: PREFIX/.unihpy-recipe
+    holds the one the installed interpreter was built from, and a changed recipe builds it again."""
+    package: str      # the Debian source package
+    prefix: str       # where it is installed, inside the system
+    configure: list   # more ./configure options
+    build_deps: list  # Debian packages the build needs (installed in the system with its packages)
+    pip: list = field(default_factory=list)  # pure-Python wheels from PyPI put into its site-packages
+
+    def stamp(self, system):
+        return system.root / self.prefix.lstrip("/") / ".unihpy-recipe"
+
+
+@dataclass
 class Host:
     name: str
     system: str
@@ -70,13 +94,15 @@ class Host:
     hpy: str  # "unihpy": our hpy.universal built for it; "native": the interpreter's own HPy host
     note: str = ""
     suites: list = None  # what `test` runs there (default: tests/e2e and proof-of-concept/test_pof.py)
+    source: SourceBuild = None  # built from a Debian source package (else Debian's binary packages)
     facts: dict = field(default_factory=dict)
 
 
 SYSTEMS = {
     "bookworm": System("bookworm", ["pypy3", "pypy3-dev"], chroot=False),
     "trixie": System("trixie", ["python3.13", "python3.13-dev", "pypy3", "pypy3-dev"] + BUILD_TOOLS),
-    "sid": System("sid", ["python3.14", "python3.14-dev", "python3.14-dbg", "pypy3", "pypy3-dev"] + BUILD_TOOLS),
+    "sid": System("sid", ["python3.14", "python3.14-dev", "python3.14-dbg", "python3.15", "python3.15-dev",
+                          "pypy3", "pypy3-dev"] + BUILD_TOOLS),
 }
 HOSTS = [
     Host("cpython-3.11", "bookworm", str(ROOT / ".venv" / "bin" / "python"), "unihpy",
@@ -84,8 +110,16 @@ HOSTS = [
     Host("pypy-7.3.11", "bookworm", "/usr/bin/pypy3", "unihpy", "its own HPy is 0.0.4: unihpy over cpyext"),
     Host("cpython-3.13", "trixie", "/usr/bin/python3.13", "unihpy"),
     Host("pypy-7.3.19", "trixie", "/usr/bin/pypy3", "native", "PyPy's HPy host (0.9 ABI, shifted context)"),
+    # Free-threaded CPython: Debian ships no binary package of it; trixie's source package builds it
+    # (sid's and forky's source packages are not on the mirror: docs/hosts.md).
+    Host("cpython-3.13t", "trixie", "/opt/python3.13t/bin/python3.13t", "unihpy",
+         "free-threaded, built from trixie's python3.13 source package",
+         source=SourceBuild("python3.13", "/opt/python3.13t", ["--disable-gil", "--without-ensurepip"],
+                            ["build-essential", "libffi-dev", "zlib1g-dev"],
+                            pip=["setuptools==78.1.1"])),  # trixie's own python3-setuptools version
     Host("cpython-3.14", "sid", "/usr/bin/python3.14", "unihpy"),
     Host("cpython-3.14d", "sid", "/usr/bin/python3.14d", "unihpy", "debug build of CPython"),
+    Host("cpython-3.15", "sid", "/usr/bin/python3.15", "unihpy"),
     Host("pypy-8.0", "sid", "/usr/bin/pypy3", "unihpy", "no native HPy host: unihpy over cpyext"),
     # A cross-check of the context adapter on HPy 0.9.0's layout: the modules calling the shifted
     # members and the proof of concept (HPy 0.9.0's host has crashes of its own elsewhere).
@@ -102,7 +136,8 @@ FACTS_PROBE = (
     "(('%d.%d.%d' % sys.pypy_version_info[:3]) + ' (Python ' + platform.python_version() + ')' "
     "if hasattr(sys, 'pypy_version_info') else platform.python_version()), "
     "'include': sysconfig.get_paths()['include'], "
-    "'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'), 'debug': hasattr(sys, 'gettotalrefcount')}))"
+    "'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'), 'debug': hasattr(sys, 'gettotalrefcount'), "
+    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED'))}))"
 )
 
 
@@ -118,28 +153,64 @@ def is_root():
 # Systems: create and check
 
 
+def system_packages(system):
+    """The Debian packages of `system`: its own and those its hosts built from source need."""
+    deps = [d for h in HOSTS if h.system == system.name and h.source for d in h.source.build_deps]
+    return system.packages + [d for d in dict.fromkeys(deps) if d not in system.packages]
+
+
+def source_hosts(system):
+    return [h for h in HOSTS if h.system == system.name and h.source]
+
+
+def source_missing(host):
+    """Why the interpreter `host` builds from source is not there as its recipe says (None when it is)."""
+    stamp = host.source.stamp(SYSTEMS[host.system])
+    if not stamp.exists():
+        return "not built yet from the %s source package: run `make hosts`" % host.source.package
+    if json.loads(stamp.read_text()).get("recipe") != recipe_of(host):
+        return "built from another recipe: run `make hosts` to build it again"
+    return None
+
+
+def recipe_of(host):
+    return dict(vars(host.source), configure=list(host.source.configure),
+                build_deps=list(host.source.build_deps), pip=list(host.source.pip))
+
+
 def system_missing(system):
     """Why `system` cannot be used now (None when it can)."""
     if system.chroot and not is_root():
         return "chroots need root (run as root)"
     if not system.stamp.exists():
         return "not created yet: run `make hosts` (devtools/hosts.py create %s)" % system.name
-    wanted = set(system.packages)
+    wanted = set(system_packages(system))
     done = set(system.stamp.read_text().split())
     if not wanted <= done:
         return "packages missing: %s (run `make hosts`)" % " ".join(sorted(wanted - done))
     return None
 
 
+def system_todo(system):
+    """What `create` still has to do for `system` (None when nothing)."""
+    return system_missing(system) or next(
+        ("%s: %s" % (h.name, why) for h in source_hosts(system) for why in [source_missing(h)] if why), None)
+
+
 def create_system(system):
-    """Creates `system` once; a created one only gets the packages it lacks. Returns seconds spent."""
+    """Creates `system` once; a created one only gets the packages it lacks. Then builds the
+    interpreters of its hosts made from source whose recipe changed or that are not built yet.
+    Returns seconds spent."""
     start = time.monotonic()
-    if system_missing(system) is None:
+    if system_todo(system) is None:
         return 0.0
     if not is_root():
         raise SystemExit("hosts: creating %s needs root" % system.name)
-    if not system.chroot:
-        apt_install(Path("/"), system.packages, update=not all(dpkg_installed(p) for p in system.packages))
+    packages = system_packages(system)
+    if system_missing(system) is None:
+        pass
+    elif not system.chroot:
+        apt_install(Path("/"), packages, update=not all(dpkg_installed(p) for p in packages))
     else:
         root = system.root
         if not (root / "usr" / "bin").is_dir():
@@ -149,15 +220,75 @@ def create_system(system):
             shutil.rmtree(partial, ignore_errors=True)
             CACHE.mkdir(parents=True, exist_ok=True)
             log("debootstrap %s into %s (a few minutes)" % (system.name, root))
-            run(["debootstrap", "--variant=minbase", "--include=" + ",".join(system.packages),
+            run(["debootstrap", "--variant=minbase", "--include=" + ",".join(packages),
                  system.name, str(partial), MIRROR])
             partial.rename(root)
         else:
             with mounted(system):
-                apt_install(root, system.packages, update=True)
+                apt_install(root, packages, update=True)
     CACHE.mkdir(parents=True, exist_ok=True)
-    system.stamp.write_text("\n".join(system.packages) + "\n")
+    system.stamp.write_text("\n".join(packages) + "\n")
+    for host in source_hosts(system):
+        if source_missing(host):
+            build_from_source(host)
     return time.monotonic() - start
+
+
+def build_from_source(host):
+    """Builds `host`'s interpreter inside its system from its Debian source package (SourceBuild).
+    The raw output of apt-get source, configure, make and make install goes to a log file in the
+    cache; the build tree, inside the system, is removed once installed (kept when the build fails)."""
+    recipe, system = host.source, SYSTEMS[host.system]
+    if not system.chroot:
+        raise SystemExit("hosts: %s: building from source is done in a chroot" % host.name)
+    start = time.monotonic()
+    build_log = CACHE / ("%s.build.log" % host.name)
+    work = "/usr/src/unihpy-%s" % host.name
+    log("building %s from the %s source package of %s (a few minutes; output in %s)"
+        % (host.name, recipe.package, system.name, build_log))
+    # The sources of the system's own suite, next to its binary packages (debootstrap wrote those).
+    deb_src = system.root / "etc" / "apt" / "sources.list.d" / "unihpy-deb-src.list"
+    deb_src.write_text("deb-src %s %s main\n" % (MIRROR, system.name))
+    phases = [
+        ("source", ["apt-get update -qq " + " ".join(APT_NO_EXPIRY),
+                    'rm -rf "$W" "$PREFIX" && mkdir -p "$W" && cd "$W"',
+                    "apt-get source --download-only %s %s" % (" ".join(APT_NO_EXPIRY), recipe.package),
+                    "dpkg-source --skip-patches -x *.dsc src", "ls *.dsc", "cd src"]),
+        ("configure", ['./configure --prefix="$PREFIX" ' + " ".join(recipe.configure)]),
+        ("make", ["make -j%d" % (os.cpu_count() or 1)]),
+        ("install", ["make install"]),
+    ]
+    # Each phase starts with a marker line (name, time) in the log: the summary gives their times.
+    script = "\n".join(["set -e"] + [line for name, lines in phases
+                                      for line in ["echo unihpy-phase %s $(date +%%s)" % name] + lines]
+                        + ["echo unihpy-phase end $(date +%s)"])
+    with mounted(system), open(build_log, "w") as out:
+        proc = subprocess.run(host_command(host, ["/bin/sh", "-c", script]),
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
+                                   "DEBIAN_FRONTEND": "noninteractive", "W": work, "PREFIX": recipe.prefix},
+                              cwd="/", stdout=out, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit("hosts: building %s from source failed (exit %d): see %s (build tree %s in %s)"
+                         % (host.name, proc.returncode, build_log, work, system.name))
+    lines = build_log.read_text().splitlines()
+    marks = [line.split()[1:] for line in lines if line.startswith("unihpy-phase ")]
+    times = ", ".join("%s %d s" % (name, int(marks[i + 1][1]) - int(when)) for i, (name, when) in enumerate(marks[:-1]))
+    dsc = next(line for line in lines if line.endswith(".dsc") and " " not in line)
+    shutil.rmtree(system.root / work.lstrip("/"))
+    if recipe.pip:
+        # Pure-Python wheels (setuptools for hpy.devel), installed with this machine's pip: the
+        # interpreter built needs no ssl module nor network of its own.
+        host.facts = {}
+        purelib = run_on(host, ["python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, cwd="/", check=True).stdout.strip()
+        with open(build_log, "a") as out:
+            run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
+                 "--only-binary", ":all:", "--target", str(system.root / purelib.lstrip("/"))] + recipe.pip,
+                stdout=out, stderr=subprocess.STDOUT)
+    seconds = time.monotonic() - start
+    recipe.stamp(system).write_text(json.dumps({"recipe": recipe_of(host), "source": dsc,
+                                                "seconds": round(seconds), "phases": times}, indent=1) + "\n")
+    log("built %s from source in %.0f s (%s: %s; log: %s)" % (host.name, seconds, dsc, times, build_log))
 
 
 def dpkg_installed(package):
@@ -263,19 +394,21 @@ def host_env(host, extra_env=None):
     return env
 
 
-def host_command(host, argv):
-    """The command line that runs `argv` (argv[0] == "python" means the host's interpreter)."""
+def host_command(host, argv, cwd=None):
+    """The command line that runs `argv` (argv[0] == "python" means the host's interpreter) in the
+    folder `cwd` (default: the current one; in a chroot, the same path inside)."""
     system = SYSTEMS[host.system]
     argv = [host.exe if a == "python" and i == 0 else a for i, a in enumerate(argv)]
     if system.chroot:
-        return [shutil.which("chroot") or "/usr/sbin/chroot", str(system.root), "/bin/sh", "-c", 'cd "$0" && exec "$@"', os.getcwd()] + argv
+        return [shutil.which("chroot") or "/usr/sbin/chroot", str(system.root), "/bin/sh", "-c", 'cd "$0" && exec "$@"',
+                str(cwd or os.getcwd())] + argv
     return argv
 
 
 def run_on(host, argv, extra_env=None, **kwargs):
     system = SYSTEMS[host.system]
     with mounted(system, extra=[PYLIB]):
-        return subprocess.run(host_command(host, argv), env=host_env(host, extra_env), **kwargs)
+        return subprocess.run(host_command(host, argv, kwargs.get("cwd")), env=host_env(host, extra_env), **kwargs)
 
 
 def host_missing(host):
@@ -284,6 +417,9 @@ def host_missing(host):
     why = system_missing(system)
     if why:
         return "%s: %s" % (system.name, why)
+    why = host.source and source_missing(host)
+    if why:
+        return why
     if not (system.root / host.exe.lstrip("/")).exists():
         hint = {"cpython-3.11": " (make install)", "hpy-0.9.0": " (make hpy09-venv)"}.get(host.name, "")
         return "%s not installed in %s%s" % (host.exe, system.name, hint)
@@ -299,6 +435,8 @@ def host_facts(host):
         host.facts = json.loads(proc.stdout.strip().splitlines()[-1])
         if host.facts["debug"]:
             host.facts["version"] += " debug build"
+        if host.facts.get("free_threaded"):
+            host.facts["version"] += " free-threaded"
     return host.facts
 
 
@@ -332,17 +470,27 @@ def build_host(host, quiet=True, announce=True):
         configure += ["-G", "Ninja", "-DCMAKE_MAKE_PROGRAM=" + str(ninja)]
     out = subprocess.DEVNULL if quiet else None
     run(configure, stdout=out)
-    run([cmake, "--build", str(build), "--target", "universal"], stdout=out)
+    # the host, and the CPython-ABI runtime library for hpy.devel there (`devel`): both are compiled
+    # against this interpreter's headers (its object layout, Py_GIL_DISABLED...)
+    run([cmake, "--build", str(build), "--target", "universal", "hpy-cpython"], stdout=out)
     site = site_dir(host)
     shutil.rmtree(site, ignore_errors=True)
     shutil.copytree(ROOT / "python" / "hpy", site / "hpy",
                     ignore=shutil.ignore_patterns("__pycache__", "devel"))
-    # hpy.devel as installed here (headers, helper sources, static libraries: none depends on the
-    # interpreter in the universal ABI), for the suites that compile modules on the host itself.
+    # hpy.devel as installed here (headers, helper sources, libhpy-universal.a: none depends on the
+    # interpreter), for the suites that compile modules on the host itself; libhpy-cpython.a is this
+    # host's own.
     installed_devel = Path(subprocess.run([str(venv_bin / "python"), "-c", "import hpy.devel, os; "
                                            "print(os.path.dirname(hpy.devel.__file__))"],
                                           capture_output=True, text=True, check=True).stdout.strip())
     shutil.copytree(installed_devel, site / "hpy" / "devel", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(build / "libhpy-cpython.a", site / "hpy" / "devel" / "lib")
+    # The distribution's metadata: its entry point gives setuptools the `hpy_ext_modules` keyword
+    # (setup.py builds on the host: `devel`).
+    for info in installed_devel.parents[1].glob("unihpy-*.dist-info"):
+        (site / info.name).mkdir()
+        for name in ("METADATA", "entry_points.txt"):
+            shutil.copy2(info / name, site / info.name)
     shutil.copy2(build / ("universal" + facts["ext_suffix"]), site / "hpy")
     shutil.copy2(ROOT / "python" / "unihpy.pth", site)
     if announce:
@@ -373,7 +521,7 @@ def cmd_create(args):
     create_system(SYSTEMS["bookworm"]) if "bookworm" in names else None
     children = []
     for name in names:
-        if name != "bookworm" and system_missing(SYSTEMS[name]) is not None:
+        if name != "bookworm" and system_todo(SYSTEMS[name]) is not None:
             children.append((name, subprocess.Popen([sys.executable, __file__, "create-one", name])))
     failed = [name for name, child in children if child.wait() != 0]
     log("systems %s ready in %.0f s" % (", ".join(names), time.monotonic() - start))
@@ -519,6 +667,61 @@ def cmd_test(args):
     return 1 if failed else 0
 
 
+POF_SOURCES = ["setup.py", "pof.c", "pofcpp.cpp", "pofpackage/__init__.py", "pofpackage/foo.c"]
+
+
+def devel_hosts():
+    """The hosts `devel` checks by default: the CPython ones besides this machine's, with unihpy."""
+    return [h for h in HOSTS if h.name.startswith("cpython-") and h.hpy == "unihpy" and h.name != "cpython-3.11"]
+
+
+def devel_one(host, abi):
+    """hpy.devel inside `host`: the proof of concept built there in `abi` with setuptools (setup.py
+    build_ext --inplace), then proof-of-concept/test_pof.py run on those files. Returns (ok, line, output)."""
+    start = time.monotonic()
+    dest = BUILD / host.name / ("devel-" + abi)
+    shutil.rmtree(dest, ignore_errors=True)
+    for rel in POF_SOURCES:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / "proof-of-concept" / rel, dest / rel)
+    build = run_on(host, ["python", "setup.py", "-q", "build_ext", "--inplace", "--hpy-abi=" + abi], cwd=dest,
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    files = sorted(str(f.relative_to(dest)) for f in dest.rglob("*.so") if "build" not in f.relative_to(dest).parts)
+    if build.returncode != 0 or not files:
+        return False, "%s %s: the build failed" % (host.name, abi), build.stdout
+    path = "%s:%s" % (dest, host_env(host)["PYTHONPATH"])
+    test = run_on(host, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "proof-of-concept/test_pof.py",
+                         "--pof-installed"], extra_env={"PYTHONPATH": path}, cwd=ROOT,
+                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = "%s %s: %s; test_pof.py: %s [%.0f s]" % (host.name, abi, ", ".join(files),
+                                                    summarize(test.stdout, test.returncode), time.monotonic() - start)
+    return test.returncode == 0, line, build.stdout + test.stdout
+
+
+def cmd_devel(args):
+    """hpy.devel on other interpreters: the CPython-ABI runtime library and the hybrid ABI's tag are
+    the interpreter's own, so these builds happen on the host itself (its compiler, its headers)."""
+    start = time.monotonic()
+    abis = args.abis.split(",")
+    failed, skipped = [], []
+    for host in selected_hosts(args.host) if args.host else devel_hosts():
+        why = host_missing(host)
+        if why:
+            skipped.append("%s (%s)" % (host.name, why))
+            log("SKIP %s: %s" % (host.name, why))
+            continue
+        build_host(host)
+        for abi in abis:
+            ok, line, output = devel_one(host, abi)
+            if not ok:
+                print(output)
+                failed.append("%s %s" % (host.name, abi))
+            log(line)
+    print("hosts: devel in %.0f s; failed: %s; skipped: %s" % (time.monotonic() - start, ", ".join(failed) or "none",
+                                                               "; ".join(skipped) or "none"))
+    return 1 if failed else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -549,6 +752,11 @@ def main(argv=None):
                    help="hosts tested at the same time (default 1, or $UNIHPY_HOSTS_JOBS)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_test)
+    p = sub.add_parser("devel")
+    p.add_argument("--host", action="append", help="this host (repeatable; default: every CPython host "
+                   "but cpython-3.11)")
+    p.add_argument("--abis", default="cpython,hybrid", help="ABIs to build (default: cpython,hybrid)")
+    p.set_defaults(fn=cmd_devel)
     args = parser.parse_args(argv)
     if getattr(args, "argv", None) and args.argv[0] == "--":
         args.argv = args.argv[1:]

@@ -2,7 +2,7 @@
 # The cache of chroots lives outside the work tree: UNIHPY_HOSTS_CACHE (default /var/cache/unihpy/hosts).
 HOSTS_PY := $(PY) devtools/hosts.py
 
-.PHONY: hosts hosts-if-root hosts-list test-hosts test-hosts-matrix
+.PHONY: hosts hosts-if-root hosts-list test-hosts test-hosts-devel test-hosts-matrix
 
 # Creates (once) bookworm's PyPy, the trixie and sid chroots, the shared pytest folder and HPy 0.9.0's
 # venv; idempotent, and says how long it took.
@@ -26,6 +26,12 @@ hosts-list: install
 # HOSTS_ABIS=universal,debug adds the debug context (or HOSTS_ABIS=debug alone).
 test-hosts: install
 	$(HOSTS_PY) test $(foreach h,$(HOSTS),--host $(h)) $(if $(HOSTS_ABIS),--abis $(HOSTS_ABIS))
+
+# hpy.devel on the other CPythons (devtools/hosts.py devel): the proof of concept built inside each in
+# the CPython and hybrid ABIs (their runtime library and file-name tag are the interpreter's own), its
+# files named and tested there. HOSTS="cpython-3.15 cpython-3.13t" picks hosts.
+test-hosts-devel: hosts-if-root
+	$(HOSTS_PY) devel $(foreach h,$(HOSTS),--host $(h))
 
 # Part of `make test`: on every host created here (`make hosts`), the e2e suite and the proof of
 # concept in universal and in debug mode, each module file built once, here, two hosts at a time.

@@ -732,13 +732,13 @@ HPy ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize
 HPy ctx_Dict_Keys(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    return _HPY_CALL_RETURNING_HANDLE(PyDict_Keys, _h2py(h));
+    return _HPY_CALL_RETURNING_HANDLE(_HPyCompat_DictKeys, _h2py(h));
 }
 
 HPy ctx_Dict_Copy(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    return _HPY_CALL_RETURNING_HANDLE(PyDict_Copy, _h2py(h));
+    return _HPY_CALL_RETURNING_HANDLE(_HPyCompat_DictCopy, _h2py(h));
 }
 
 HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)

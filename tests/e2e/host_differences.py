@@ -4,7 +4,8 @@ conftest.py applies these on the hosts of devtools/hosts.py. A listed test still
 there (strict xfail): when the host starts to behave like CPython the run says so, and the entry
 goes. Tests marked "crash" take the interpreter down and are not run; the reason names the crash.
 Tests marked "n/a" check what only unihpy's host does (its own messages and checks) and are not run
-on a host that is not unihpy's. Keys are test ids without the ABI parameter (file::test, or
+on a host that is not unihpy's, or check what a host does not let a test observe (a type that is
+never freed there). Keys are test ids without the ABI parameter (file::test, or
 file::test[other parameters] for some parametrisations, or a whole file), each optionally for one
 ABI mode only (file::test@debug). Groups: "pypy" (every PyPy), "pypy+unihpy" (PyPy through unihpy's
 hpy.universal over its C-API emulation), "pypy+native" (PyPy's own HPy host), or one host's name.
@@ -16,6 +17,19 @@ MESSAGE = "PyPy words this error differently; the test pins CPython's text"
 CPYTHON_313 = {
     "test_type.py::test_member_errors": "CPython 3.13+ stores a negative value in an unsigned member "
                                         "with a RuntimeWarning instead of raising OverflowError",
+}
+# CPython 3.13's free-threaded build (cpython-3.13t).
+IMMORTAL_TYPES = ("CPython 3.13's free-threaded build makes every type created once a second thread has "
+                  "started immortal: such a type is never freed")
+FREE_THREADED_313 = {
+    "test_bad_modules.py::test_type_spec_that_corrupted_memory[legacy-basicsize]":
+        "the free-threaded build's object header is 32 bytes (thread id, local and shared reference "
+        "counts), the default build's 16",
+    # Skipped, not expected to fail: in a run where no thread has started before, the type is freed.
+    "n/a:test_field.py::test_type_and_instances_die_together": IMMORTAL_TYPES,
+    "n/a:test_metaclass.py::test_class_of_an_hpy_metaclass_is_freed_whole": IMMORTAL_TYPES + "; and "
+        "where they are freed, sys.getallocatedblocks() right after gc.collect() counts memory the build "
+        "frees later: 400 to 900 blocks more, as many after 500 classes as after 4000 (no leak per class)",
 }
 REFCOUNTS = "PyPy has no reference counts (no sys.getrefcount)"
 UNIHPY_CHECK = "a check of a bad type spec that unihpy's host makes and PyPy's HPy host does not"
@@ -176,6 +190,8 @@ DIFFERENCES = {
     "cpython-3.13": CPYTHON_313,
     "cpython-3.14": CPYTHON_313,
     "cpython-3.14d": CPYTHON_313,
+    "cpython-3.15": CPYTHON_313,
+    "cpython-3.13t": dict(CPYTHON_313, **FREE_THREADED_313),
     "pypy+native": {
         # PyPy's own HPy host: its messages, its module creation, its limits
         "test_argparse.py::test_unit_s": "PyPy's HPy host fails an internal check on this unit",

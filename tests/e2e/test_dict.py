@@ -63,3 +63,26 @@ def test_dict(compiler):
     assert type(mod.copy(Sub(a=1))) is dict
     with pytest.raises(SystemError, match="bad argument to internal function"):
         mod.copy([("a", 1)])
+
+
+def test_keys_and_copy_of_null(compiler):
+    # A NULL handle is refused with SystemError, on every interpreter (PyDict_Keys itself crashes on
+    # NULL in CPython's free-threaded build, both in PyPy's C-API emulation: include/hpy/cpython/inline.h).
+    mod = compiler.make_module("""
+        HPyDef_METH(keys_of_null, "keys_of_null", HPyFunc_NOARGS)
+        static HPy keys_of_null_impl(HPyContext *ctx, HPy self)
+        {
+            return HPyDict_Keys(ctx, HPy_NULL);
+        }
+        HPyDef_METH(copy_of_null, "copy_of_null", HPyFunc_NOARGS)
+        static HPy copy_of_null_impl(HPyContext *ctx, HPy self)
+        {
+            return HPyDict_Copy(ctx, HPy_NULL);
+        }
+        @EXPORT(keys_of_null) @EXPORT(copy_of_null)
+        @INIT
+    """)
+    with pytest.raises(SystemError):
+        mod.keys_of_null()
+    with pytest.raises(SystemError):
+        mod.copy_of_null()

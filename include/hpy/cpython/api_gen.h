@@ -940,13 +940,13 @@ HPyAPI_FUNC HPy HPyUnicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start
 HPyAPI_FUNC HPy HPyDict_Keys(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    return _py2h(PyDict_Keys(_h2py(h)));
+    return _py2h(_HPyCompat_DictKeys(_h2py(h)));
 }
 
 HPyAPI_FUNC HPy HPyDict_Copy(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    return _py2h(PyDict_Copy(_h2py(h)));
+    return _py2h(_HPyCompat_DictCopy(_h2py(h)));
 }
 
 HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)

@@ -22,6 +22,27 @@ static inline int _HPyCompat_ErrorAsFalse(int result)
 #    define _HPyCompat_HasAttrString PyObject_HasAttrString
 #endif
 
+/* HPyDict_Keys and HPyDict_Copy of HPy_NULL raise SystemError. PyDict_Keys itself crashes on NULL
+   in CPython's free-threaded build (Py_GIL_DISABLED: it locks the object before checking it), and
+   both crash on NULL in PyPy's C-API emulation: the check comes first. */
+static inline PyObject *_HPyCompat_DictKeys(PyObject *dict)
+{
+    if (dict == NULL) {
+        PyErr_BadInternalCall();
+        return NULL;
+    }
+    return PyDict_Keys(dict);
+}
+
+static inline PyObject *_HPyCompat_DictCopy(PyObject *dict)
+{
+    if (dict == NULL) {
+        PyErr_BadInternalCall();
+        return NULL;
+    }
+    return PyDict_Copy(dict);
+}
+
 /* Modules are created from their HPyModuleDef by HPy_MODINIT and the host. HPy 0.9 declares
    HPyModule_Create in the CPython ABI but defines it nowhere (a call fails at load time with an
    undefined symbol); here a call raises SystemError and returns HPy_NULL. */

@@ -1,13 +1,12 @@
 """tests/e2e/conftest.py: the ABI-mode fixtures every e2e test runs under."""
 import os
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
 import host_differences
-from support import ABI_MODES, PREBUILT_MODE, ExtensionCompiler
+from support import ABI_MODES, FREE_THREADED, PREBUILT_MODE, ExtensionCompiler
 
 # devtools/hosts.py runs this suite on other interpreters with modules built once on the build
 # machine: there only the ABIs whose files load anywhere apply (the others need that interpreter's
@@ -20,9 +19,6 @@ HOST_ABIS = tuple(os.environ.get("UNIHPY_E2E_HOST_ABIS", "universal").split(",")
 # On a free-threaded CPython every module this suite loads in its own process declares
 # HPy_MOD_GIL_NOT_USED (support.expand_source), so the GIL must stay off from the first test to the
 # last: the whole suite then runs without it.
-FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-
-
 @pytest.fixture(autouse=True)
 def gil_stays_off():
     before = sys._is_gil_enabled() if FREE_THREADED else True

@@ -24,6 +24,8 @@ import pytest
 
 # "debug": the universal build, loaded under the debug context (hpy.universal.MODE_DEBUG).
 ABI_MODES = ("cpython", "universal", "hybrid", "debug")
+# A free-threaded CPython (3.13t) whose GIL is off unless a module needs it (PYTHON_GIL=1 forces it on).
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED")) and os.environ.get("PYTHON_GIL") != "1"
 # On another host (devtools/hosts.py test) the modules are compiled once, on the build machine:
 # UNIHPY_E2E_MODULES=build:DIR records every module built there, use:DIR loads those very files.
 PREBUILT_MODE, _, PREBUILT_DIR = os.environ.get("UNIHPY_E2E_MODULES", "").partition(":")

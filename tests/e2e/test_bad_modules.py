@@ -259,8 +259,8 @@ FUNC_F = """
 
 def module_with(moddef, extra="", name="bad"):
     """A module whose HPyModuleDef is `moddef` (its `defines` array is called `defines`)."""
-    return '#include "hpy.h"\n%s\n%s\nstatic HPyModuleDef moddef = %s;\nHPy_MODINIT(%s, moddef)\n' % (
-        FUNC_F, extra, moddef, name)
+    return ('#include "hpy.h"\n%s\n%s\nstatic HPyModuleDef moddef = %s;\nHPy_MODINIT(%s, moddef)\n'
+            'HPy_MOD_GIL(%s, HPy_MOD_GIL_NOT_USED)\n' % (FUNC_F, extra, moddef, name, name))
 
 
 def test_null_defines_is_an_empty_module(compiler):

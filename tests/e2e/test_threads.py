@@ -10,7 +10,7 @@ import weakref
 
 import pytest
 
-from support import expand_source, loading_script
+from support import FREE_THREADED, expand_source, loading_script
 
 THREADS = 8
 
@@ -272,8 +272,7 @@ def test_gil_declaration(compiler, hpy_abi, declared):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     line = proc.stdout.strip().splitlines()[-1]
-    free_threaded = hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled()
-    if not free_threaded:
+    if not FREE_THREADED:
         assert "The global interpreter lock (GIL) has been enabled" not in line
     elif declared:
         assert line == "gil: False []", line

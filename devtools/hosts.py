@@ -246,7 +246,8 @@ def build_from_source(host):
     work = "/usr/src/unihpy-%s" % host.name
     log("building %s from the %s source package of %s (a few minutes; output in %s)"
         % (host.name, recipe.package, system.name, build_log))
-    # The sources of the system's own suite, next to its binary packages (debootstrap wrote those).
+    # The sources of the system's own suite, next to its binary packages (debootstrap wrote those),
+    # for this build only.
     deb_src = system.root / "etc" / "apt" / "sources.list.d" / "unihpy-deb-src.list"
     deb_src.write_text("deb-src %s %s main\n" % (MIRROR, system.name))
     phases = [
@@ -262,11 +263,14 @@ def build_from_source(host):
     script = "\n".join(["set -e"] + [line for name, lines in phases
                                       for line in ["echo unihpy-phase %s $(date +%%s)" % name] + lines]
                         + ["echo unihpy-phase end $(date +%s)"])
-    with mounted(system), open(build_log, "w") as out:
-        proc = subprocess.run(host_command(host, ["/bin/sh", "-c", script]),
-                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
-                                   "DEBIAN_FRONTEND": "noninteractive", "W": work, "PREFIX": recipe.prefix},
-                              cwd="/", stdout=out, stderr=subprocess.STDOUT)
+    try:
+        with mounted(system), open(build_log, "w") as out:
+            proc = subprocess.run(host_command(host, ["/bin/sh", "-c", script], cwd="/"),
+                                  env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
+                                       "DEBIAN_FRONTEND": "noninteractive", "W": work, "PREFIX": recipe.prefix},
+                                  cwd="/", stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        deb_src.unlink()
     if proc.returncode != 0:
         raise SystemExit("hosts: building %s from source failed (exit %d): see %s (build tree %s in %s)"
                          % (host.name, proc.returncode, build_log, work, system.name))

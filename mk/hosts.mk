@@ -29,7 +29,8 @@ test-hosts: install
 
 # hpy.devel on the other CPythons (devtools/hosts.py devel): the proof of concept built inside each in
 # the CPython and hybrid ABIs (their runtime library and file-name tag are the interpreter's own), its
-# files named and tested there. HOSTS="cpython-3.15 cpython-3.13t" picks hosts.
+# files named and tested there. HOSTS="cpython-3.15 cpython-3.13t" picks hosts. Part of `make test`
+# (about a minute).
 test-hosts-devel: hosts-if-root
 	$(HOSTS_PY) devel $(foreach h,$(HOSTS),--host $(h))
 
@@ -43,4 +44,4 @@ test-hosts-matrix: hosts-if-root
 	@start=$$(date +%s); $(HOSTS_PY) test --jobs $(HOSTS_TEST_JOBS) --abis universal,debug; \
 	rc=$$?; echo "test-hosts-matrix: $$(( $$(date +%s) - start )) s"; exit $$rc
 
-test: test-hosts-matrix
+test: test-hosts-matrix test-hosts-devel

@@ -17,7 +17,7 @@ it afresh under OUT and runs, unmodified:
             project with ``hpy>=0.9`` in ``build-system.requires`` (pip, isolated build, from a wheel
             folder only), the same with ``--no-build-isolation --check-build-dependencies``
   hosts     the suite again in the universal and debug ABIs on every other CPython that
-            devtools/hosts.py has created (3.13, 3.14, 3.14d), modules compiled there by hpy.devel
+            devtools/hosts.py has created (3.13, 3.13t, 3.14, 3.14d, 3.15), modules compiled there by hpy.devel
             (a host not created is named with the reason and skipped)
   surface   every public name of its headers (macros, functions, types, enumerators), per ABI, must
             be declared by unihpy's installed headers too (surface.py, with libclang)

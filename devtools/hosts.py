@@ -97,6 +97,11 @@ class Host:
     source: SourceBuild = None  # built from a Debian source package (else Debian's binary packages)
     facts: dict = field(default_factory=dict)
 
+    @property
+    def free_threaded(self):
+        """A CPython without the GIL (Debian ships none: only a source build configured so is one)."""
+        return self.source is not None and "--disable-gil" in self.source.configure
+
 
 SYSTEMS = {
     "bookworm": System("bookworm", ["pypy3", "pypy3-dev"], chroot=False),
@@ -387,8 +392,8 @@ def _mount(system, extra):
 def host_env(host, extra_env=None):
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
            "UNIHPY_HOST": host.name, "UNIHPY_HPY_HOST": host.hpy, "PYTHONDONTWRITEBYTECODE": "1"}
-    for key, value in os.environ.items():  # the switches of hpy.universal and the e2e suite
-        if key in ("HPY", "HPY_LOG", "TERM") or key.startswith("UNIHPY_E2E"):
+    for key, value in os.environ.items():  # the switches of hpy.universal, CPython's GIL and the e2e suite
+        if key in ("HPY", "HPY_LOG", "TERM", "PYTHON_GIL") or key.startswith("UNIHPY_E2E"):
             env[key] = value
     paths = [str(PYLIB)]
     if host.hpy == "unihpy" and host.name != "cpython-3.11":

@@ -284,10 +284,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def other_cpythons():
-    """The CPython hosts of devtools/hosts.py besides this one: (name, why missing or None)."""
+    """The CPython hosts of devtools/hosts.py besides this one: (name, why missing or None, free-threaded)."""
     sys.path.insert(0, str(ROOT / "devtools"))
     import hosts
-    return [(h.name, hosts.host_missing(h)) for h in hosts.HOSTS
+    return [(h.name, hosts.host_missing(h), h.free_threaded) for h in hosts.HOSTS
             if h.name.startswith("cpython-") and h.hpy == "unihpy" and h.name != "cpython-3.11"]
 
 
@@ -297,12 +297,16 @@ def part_hosts(src, py, out, log, jobs, wheels):
     work, ignore = copy_suite(src, out / "hosts-suite")
     counts, failed = {}, []
 
-    def one(name):
+    def one(name, free_threaded):
         junit = out / f"hosts-{name}.xml"
         host_log = out / f"hosts-{name}.log"
+        # HPy 0.9's modules predate HPy_MOD_GIL: on a free-threaded CPython each would turn the GIL on,
+        # with CPython's warning in the stderr some tests compare. PYTHON_GIL=0 keeps it off, as it does
+        # for any extension module: the suite then runs without the GIL, the harder case for the host.
+        env = dict(os.environ, PYTHON_GIL="0") if free_threaded else None
         run([sys.executable, ROOT / "devtools" / "hosts.py", "run", name, "--", "python", "-m", "pytest",
              "-p", "no:cacheprovider", "-q", f"--junitxml={junit}", "-k", "(universal or debug) and not hybrid"]
-            + ignore + [work / "test"], host_log, cwd=work, check=False)
+            + ignore + [work / "test"], host_log, cwd=work, env=env, check=False)
         if not junit.exists():
             # The interpreter died: that is one failed run, with what it printed last.
             last = host_log.read_text(errors="replace").strip().splitlines()[-3:]
@@ -310,13 +314,13 @@ def part_hosts(src, py, out, log, jobs, wheels):
         return (name,) + pytest_counts(junit)
 
     available = []
-    for name, why in other_cpythons():
+    for name, why, free_threaded in other_cpythons():
         if why:
             print(f"    {name}: skipped: {why}")
         else:
-            available.append(name)
+            available.append((name, free_threaded))
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        for name, host_counts, host_failed in pool.map(one, available):
+        for name, host_counts, host_failed in pool.map(lambda a: one(*a), available):
             for abi, row in host_counts.items():
                 counts[f"{name} {abi}"] = row
             failed += [f"{name}: {t}" for t in host_failed]

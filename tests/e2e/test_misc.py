@@ -9,6 +9,7 @@ import time
 
 import pytest
 from modcache import shared_module
+from support import FREE_THREADED
 
 MISC_SOURCE = r"""
     #include <time.h>
@@ -74,7 +75,8 @@ def test_leave_python_execution(mod):
 
 def test_leaving_lets_other_threads_run(mod):
     """A thread that wakes every millisecond gets no turn inside a busy C loop that holds the GIL, and
-    many while the loop has left Python execution."""
+    many while the loop has left Python execution. Without a GIL (free-threaded CPython) it gets turns
+    in both."""
     stamps = []
     stop = threading.Event()
 
@@ -98,7 +100,7 @@ def test_leaving_lets_other_threads_run(mod):
     finally:
         stop.set()
         t.join()
-    assert held == 0
+    assert held > 0 if FREE_THREADED else held == 0
     assert released > 0
 
 

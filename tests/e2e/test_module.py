@@ -146,6 +146,7 @@ static HPy create_impl(HPyContext *ctx, HPy spec)
 static HPyDef *defines[] = { &create, %(extra)s NULL };
 static HPyModuleDef moddef = { %(doc)s, 0, NULL, defines, NULL };
 HPy_MODINIT(%(name)s, moddef)
+HPy_MOD_GIL(%(name)s, HPy_MOD_GIL_NOT_USED)
 """
 
 
@@ -195,6 +196,7 @@ def test_module_state_refused(compiler):
         static HPyDef *defines[] = { &f, NULL };
         static HPyModuleDef moddef = { "doc", 16, NULL, defines, NULL };
         HPy_MODINIT(statemod, moddef)
+        HPy_MOD_GIL(statemod, HPy_MOD_GIL_NOT_USED)
     """
     with pytest.raises(SystemError, match="^HPy module 'statemod': module state is not supported"):
         compiler.make_module(src, name="statemod")
@@ -208,6 +210,7 @@ def test_negative_size_refused(compiler):
         static HPyDef *defines[] = { &f, NULL };
         static HPyModuleDef moddef = { "doc", -1, NULL, defines, NULL };
         HPy_MODINIT(negmod, moddef)
+        HPy_MOD_GIL(negmod, HPy_MOD_GIL_NOT_USED)
     """
     with pytest.raises(SystemError, match=r"^HPy module 'negmod': HPy does not permit HPyModuleDef\.size < 0 \(got -1\)$"):
         compiler.make_module(src, name="negmod")

@@ -90,8 +90,8 @@ def report(rows, rounds, out_dir):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--host", action="append", dest="hosts", help="a host of devtools/hosts.py (repeatable)")
-    p.add_argument("--rounds", type=int, default=2_000_000, help="rounds of work in total per measurement")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=10_000_000, help="rounds of work in total per measurement")
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", default=str(HERE / "results"))
     args = p.parse_args(argv)
     out_dir = Path(args.out)

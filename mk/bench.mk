@@ -8,7 +8,7 @@ BENCH_ARGS ?=
 # PyPy 7.3.19's own HPy host against its cpyext, unihpy's host over cpyext on PyPy 8.0 and 7.3.11.
 BENCH_HOSTS ?= pypy-7.3.19 pypy-8.0 pypy-7.3.11
 
-.PHONY: bench bench-quick bench-deps
+.PHONY: bench bench-quick bench-deps bench-threads
 CI_TARGETS += bench-quick
 
 # valgrind (callgrind) from Debian when root; without it the run reports CPU time only.
@@ -22,6 +22,12 @@ bench-deps: install hpy09-venv
 bench: bench-deps
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(if $(strip $(BENCH_HOSTS)),$(PY) bench/run.py --hosts-only $(foreach h,$(BENCH_HOSTS),--hpy-host $(h)))
+	$(PY) bench/threads.py
+
+# One universal file, a CPU-bound function run from 1 and from 2 threads on CPython 3.13 with the GIL and
+# on the free-threaded 3.13t (devtools/hosts.py): bench/results/threads.{md,json}. Part of `make bench`.
+bench-threads: install
+	$(PY) bench/threads.py
 
 bench-quick: bench-deps
 	$(PY) bench/run.py --quick $(BENCH_ARGS)

@@ -29,5 +29,8 @@ static HPyModuleDef moduledef = {
 };
 
 HPy_MODINIT(foo, moduledef)
-// Nothing here is shared between threads: safe on a free-threaded CPython without the GIL.
+// Nothing here is shared between threads: safe on a free-threaded CPython without the GIL. (Guarded:
+// HPy_MOD_GIL is unihpy's, and this file also builds with HPy 0.9's headers.)
+#ifdef HPy_MOD_GIL
 HPy_MOD_GIL(foo, HPy_MOD_GIL_NOT_USED)
+#endif

@@ -180,8 +180,7 @@ void close_handle(Handle *h, const char *function, bool close_universal)
     HPy uh = h->uh;
     bool owns = h->owns;
     bool last = owns && close_universal && Py_REFCNT(_h2py(uh)) <= 1;
-    g_handles.close(h, function, type_name, type_static, protect);
-    h->dead = last;
+    g_handles.close(h, function, type_name, type_static, protect, last);
     if (owns && close_universal)  // last: it may run destructors that call back into the context
         g.uctx->ctx_Close(g.uctx, uh);
 }

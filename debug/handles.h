@@ -125,16 +125,16 @@ public:
     // Closes an open handle: keeps `type_name` (may be nullptr; copied unless `type_name_static`: a
     // name that lives as long as the process) and who closed it, makes its raw data inaccessible when
     // `protect_raw` (or releases them at once when they would exceed the protected raw data budget), and
-    // queues the slot (beyond the queue's limit, the oldest queued slot is freed). The universal handle
-    // is the caller's to close.
+    // queues the slot (beyond the queue's limit, the oldest queued slot is freed). `dead`: closing it
+    // releases the object's last reference. The universal handle is the caller's to close.
     void close(Handle *h, const char *function, const char *type_name, bool type_name_static,
-               bool protect_raw)
+               bool protect_raw, bool dead = false)
     {
-        threads::Guard guard(lock_);
+        threads::Guard guard(lock_);  // once queued, the slot may be another thread's to reuse
         h->state = HandleState::Closed;
         h->closed_by = function;
         h->is_arg = false;
-        h->dead = false;  // the caller knows better (debug_context.cpp: close_handle)
+        h->dead = dead;
         if (type_name == nullptr || type_name_static) {
             h->closed_type = type_name;
         } else {

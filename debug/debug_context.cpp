@@ -108,7 +108,7 @@ PyObject *take_pending()
     threads::store(&g_orphan_pending, static_cast<PyObject *>(nullptr));
     return exc;
 }
-PyObject *g_on_report = nullptr;   // settings().reaction == Hook
+PyObject *g_on_report = nullptr;  // settings().reaction == Hook
 PyObject *g_on_invalid_handle = nullptr;
 PyObject *g_on_invalid_builder = nullptr;
 PyObject *g_recent = nullptr;  // a list of the last reports

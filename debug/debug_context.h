@@ -283,7 +283,7 @@ Settings &settings();
 uint64_t new_generation();
 uint64_t current_generation();
 std::vector<Handle *> open_handles(bool this_thread = false);  // oldest first
-std::vector<Handle *> closed_handles();  // oldest first
+std::vector<Handle *> closed_handles();                        // oldest first
 void trim_closed_queue();
 std::string describe_object(const Handle *h);
 // Where `h` was opened, one frame a line, after `header` ("" when no stack was recorded).

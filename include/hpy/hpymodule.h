@@ -84,10 +84,10 @@ _HPY_EXTERN_C_END
             return _ctx_for_trampolines != NULL ? &MODDEF : NULL;                                        \
         }
 /* The declaration of HPy_MOD_GIL: an optional entry point, looked up by unihpy's host only. */
-#    define HPy_MOD_GIL(EXT, VALUE)                     \
+#    define HPy_MOD_GIL(EXT, VALUE)                    \
         HPy_EXPORTED_SYMBOL int _HPyModGIL_##EXT(void) \
-        {                                               \
-            return (VALUE);                             \
+        {                                              \
+            return (VALUE);                            \
         }
 #else
 /* CPython-ABI modules have no module context variable: nothing to declare. */
@@ -97,16 +97,19 @@ HPyAPI_RUNTIME_FUNC PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *def, const ch
 _HPY_EXTERN_C_END
 /* A CPython-ABI module is an ordinary extension: PyInit_EXT with multi-phase initialisation. Its
    HPy_MOD_GIL declaration, if the file has one, is a function that a weak reference finds. */
-#    define HPy_MODINIT(EXT, MODDEF)                                                                  \
-        _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN int _HPyModGIL_##EXT(void);              \
-        _HPY_EXTERN_C_END                                                                             \
-        PyMODINIT_FUNC PyInit_##EXT(void)                                                             \
-        {                                                                                             \
-            return _HPyModuleDef_AsPyInit(&MODDEF, #EXT,                                              \
+#    define HPy_MODINIT(EXT, MODDEF)                                                                         \
+        _HPY_EXTERN_C_BEGIN __attribute__((weak)) _HPy_HIDDEN int _HPyModGIL_##EXT(void);                    \
+        _HPY_EXTERN_C_END                                                                                    \
+        PyMODINIT_FUNC PyInit_##EXT(void)                                                                    \
+        {                                                                                                    \
+            return _HPyModuleDef_AsPyInit(&MODDEF, #EXT,                                                     \
                                           _HPyModGIL_##EXT != NULL ? _HPyModGIL_##EXT() : HPy_MOD_GIL_USED); \
         }
-#    define HPy_MOD_GIL(EXT, VALUE)                                          \
-        _HPY_EXTERN_C_BEGIN _HPy_HIDDEN int _HPyModGIL_##EXT(void) { return (VALUE); } \
+#    define HPy_MOD_GIL(EXT, VALUE)                                \
+        _HPY_EXTERN_C_BEGIN _HPy_HIDDEN int _HPyModGIL_##EXT(void) \
+        {                                                          \
+            return (VALUE);                                        \
+        }                                                          \
         _HPY_EXTERN_C_END
 #endif
 

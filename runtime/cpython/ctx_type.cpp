@@ -704,9 +704,7 @@ const TypeExtra *type_extra(PyTypeObject *type)
         if (const TypeExtra *extra = own_record(t)) {
             // Only a type's own record is remembered: it clears last_type when it dies.
             if (t == type)
-                last_type = LastType{type,
-                                     extra,
-                                     data_offset_of(extra->shape),
+                last_type = LastType{type, extra, data_offset_of(extra->shape),
                                      shape_offset(extra->shape) >= 0 && extra->default_call == nullptr &&
                                          type->tp_alloc == PyType_GenericAlloc && type->tp_itemsize == 0 &&
                                          !PyType_IS_GC(type),

@@ -27,8 +27,14 @@ constexpr bool kFreeThreaded = false;
 class Lock {
 public:
 #ifdef Py_GIL_DISABLED
-    void lock() { PyMutex_Lock(&mutex_); }
-    void unlock() { PyMutex_Unlock(&mutex_); }
+    void lock()
+    {
+        PyMutex_Lock(&mutex_);
+    }
+    void unlock()
+    {
+        PyMutex_Unlock(&mutex_);
+    }
 
 private:
     PyMutex mutex_{};

@@ -279,14 +279,16 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
         return nullptr;
     }
     const int gil = gil_fn != nullptr ? gil_fn() : HPy_MOD_GIL_USED;
-    PyModuleDef *pydef = cpython::make_module_def(hpydef, name.c_str(), ctx, /*allow_legacy=*/tag.hybrid, gil);
+    PyModuleDef *pydef =
+        cpython::make_module_def(hpydef, name.c_str(), ctx, /*allow_legacy=*/tag.hybrid, gil);
     if (pydef == nullptr)
         return nullptr;
 #ifdef Py_GIL_DISABLED
     // A module that has not said it runs without the GIL gets it back before it runs (hpy/_gil.py).
     if (gil == HPy_MOD_GIL_USED) {
         PyObject *gil_module = PyImport_ImportModule("hpy._gil");
-        PyObject *r = gil_module ? PyObject_CallMethod(gil_module, "require_gil", "s", name.c_str()) : nullptr;
+        PyObject *r =
+            gil_module ? PyObject_CallMethod(gil_module, "require_gil", "s", name.c_str()) : nullptr;
         Py_XDECREF(gil_module);
         if (r == nullptr)
             return nullptr;
@@ -453,8 +455,14 @@ PyMODINIT_FUNC PyInit_universal(void)
 // answers by enabling the GIL (see hpy/_gil.py).
 PyMODINIT_FUNC PyInit__gil_required(void)
 {
-    static PyModuleDef def = {PyModuleDef_HEAD_INIT, "hpy._gil_required",
-                              "Imported when an HPy module needs the GIL.", -1, nullptr, nullptr, nullptr, nullptr,
+    static PyModuleDef def = {PyModuleDef_HEAD_INIT,
+                              "hpy._gil_required",
+                              "Imported when an HPy module needs the GIL.",
+                              -1,
+                              nullptr,
+                              nullptr,
+                              nullptr,
+                              nullptr,
                               nullptr};
     return PyModule_Create(&def);
 }

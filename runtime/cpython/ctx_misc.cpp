@@ -279,6 +279,22 @@ GlobalCell *global_cell(HPyGlobal *global)
 
 }  // namespace
 
+// A module's globals start empty at each initialisation (ctx_module.cpp): the cell is kept, its value
+// released.
+void hpy_reset_global(HPyGlobal *global)
+{
+    auto *cell = reinterpret_cast<GlobalCell *>(hpy::threads::load(&global->_i));
+    if (cell == nullptr)
+        return;
+    PyObject *old;
+    {
+        hpy::threads::Guard guard(cell->lock);
+        old = cell->value;
+        cell->value = nullptr;
+    }
+    Py_XDECREF(old);
+}
+
 void ctx_Global_Store(HPyContext *, HPyGlobal *global, HPy h)
 {
     GlobalCell *cell = global_cell(global);

@@ -56,7 +56,7 @@ int module_exec(PyObject *module)
     ModuleHolder *h = holder_of(def);
     // Globals start empty at each module initialisation.
     for (HPyGlobal **g = h->hpydef->globals; g != nullptr && *g != nullptr; ++g)
-        (*g)->_i = 0;
+        hpy_reset_global(*g);
     for (HPyFunc_inquiry exec : h->execs) {
         _HPyFunc_args_INQUIRY a = {module, 0};
         h->ctx->ctx_CallRealFunctionFromTrampoline(h->ctx, HPyFunc_INQUIRY,

@@ -10,6 +10,8 @@
 #include "hpy.h"
 #include "runtime/cpython/capi_compat.h"  // what interpreters emulating the C API lack
 
+extern "C" void hpy_reset_global(HPyGlobal *global);  // ctx_misc.cpp: a global made empty again
+
 namespace hpy::cpython {
 
 // Generated (context_init_gen.cpp): the objects behind h_None... and the ctx_ function table.
@@ -52,10 +54,6 @@ std::string unsupported_signature(const char *what, const HPyMeth &meth);
 // Builds the PyModuleDef for an HPyModuleDef; `ctx` is the context its slots run with.
 // `allow_legacy`: legacy_methods are accepted (CPython ABI and hybrid modules).
 // Returns nullptr with SystemError set on an invalid definition.
-}  // namespace hpy::cpython
-extern "C" void hpy_reset_global(HPyGlobal *global);  // ctx_misc.cpp: a global made empty again
-namespace hpy::cpython {
-
 // `gil`: the module's HPy_MOD_GIL declaration (HPy_MOD_GIL_USED when it has none).
 PyModuleDef *make_module_def(HPyModuleDef *hpydef, const char *name, HPyContext *ctx, bool allow_legacy,
                              int gil);

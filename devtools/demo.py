@@ -66,7 +66,8 @@ def main():
     files = build_universal(dest)
     digest = {f: hashlib.sha256((dest / f).read_bytes()).hexdigest()[:12] for f in files}
     print("built once, universal ABI: " + ", ".join("%s (sha256 %s)" % (f, digest[f]) for f in files))
-    print("%-14s %-34s %-8s %s" % ("host", "interpreter", "HPy host", "pof result"))
+    row = "%-" + str(hosts.NAME_WIDTH) + "s %-34s %-8s %s"
+    print(row % ("host", "interpreter", "HPy host", "pof result"))
     failures, missing = 0, []
     for host in hosts.HOSTS:
         why = hosts.host_missing(host)
@@ -81,7 +82,7 @@ def main():
         if result is None or not same:
             failures += 1
             result = "FAILED\n" + proc.stderr.strip()[-2000:]
-        print("%-14s %-34s %-8s %s" % (host.name, hosts.host_facts(host)["version"], host.hpy, result))
+        print(row % (host.name, hosts.host_facts(host)["version"], host.hpy, result))
     if missing:
         print("hosts not run (make hosts creates them): " + "; ".join(missing))
     return 1 if failures else 0

@@ -74,13 +74,15 @@ class SourceBuild:
     """An interpreter built by `create` inside its system from a Debian source package: `apt-get
     source` (from a deb-src line of the system's own suite), the upstream tree as released (Debian's
     patches, written for its own layout and debian/rules, are not applied), `./configure
-    --prefix=PREFIX CONFIGURE...`, make, make install. The recipe is the cache key: PREFIX/.unihpy-recipe
+    --prefix=PREFIX CONFIGURE...`, make, make install (or INSTALL). The recipe is the cache key: PREFIX/.unihpy-recipe
     holds the one the installed interpreter was built from, and a changed recipe builds it again."""
     package: str      # the Debian source package
     prefix: str       # where it is installed, inside the system
     configure: list   # more ./configure options
     build_deps: list  # Debian packages the build needs (installed in the system with its packages)
     pip: list = field(default_factory=list)  # pure-Python wheels from PyPI put into its site-packages
+    keep: list = field(default_factory=list)  # files of the source tree kept, in PREFIX/share/unihpy
+    install: str = "make install"  # the install phase's command
 
     def stamp(self, system):
         return system.root / self.prefix.lstrip("/") / ".unihpy-recipe"
@@ -95,12 +97,19 @@ class Host:
     note: str = ""
     suites: list = None  # what `test` runs there (default: tests/e2e and proof-of-concept/test_pof.py)
     source: SourceBuild = None  # built from a Debian source package (else Debian's binary packages)
+    env: dict = field(default_factory=dict)  # environment variables every run on the host gets
     facts: dict = field(default_factory=dict)
 
     @property
     def free_threaded(self):
         """A CPython without the GIL (Debian ships none: only a source build configured so is one)."""
         return self.source is not None and "--disable-gil" in self.source.configure
+
+    @property
+    def sanitizer(self):
+        """"thread" for a CPython built with ThreadSanitizer: hpy.universal is built for it with the
+        same instrumentation, and a report fails the run (None for every other host)."""
+        return "thread" if self.source is not None and "--with-thread-sanitizer" in self.source.configure else None
 
 
 SYSTEMS = {
@@ -122,6 +131,22 @@ HOSTS = [
          source=SourceBuild("python3.13", "/opt/python3.13t", ["--disable-gil", "--without-ensurepip"],
                             ["build-essential", "libffi-dev", "zlib1g-dev"],
                             pip=["setuptools==78.1.1"])),  # trixie's own python3-setuptools version
+    # The same source with ThreadSanitizer: hpy.universal and the debug context built with it run the
+    # thread tests (docs/threads.md); CPython's own suppressions cover its known benign races.
+    Host("cpython-3.13t-tsan", "trixie", "/opt/python3.13t-tsan/bin/python3.13t", "unihpy",
+         "free-threaded, CPython and hpy.universal built with ThreadSanitizer: the thread tests",
+         suites=["tests/e2e/test_threads.py", "tests/e2e/debug/test_debug_threads.py"],
+         env={"TSAN_OPTIONS": "suppressions=/opt/python3.13t-tsan/share/unihpy/suppressions_free_threading.txt"
+                              " halt_on_error=0 exitcode=66"},
+         source=SourceBuild("python3.13", "/opt/python3.13t-tsan",
+                            ["--disable-gil", "--with-thread-sanitizer", "--without-ensurepip",
+                             "--disable-test-modules"],
+                            ["build-essential", "libffi-dev", "zlib1g-dev"],
+                            keep=["Tools/tsan/suppressions_free_threading.txt"],
+                            # `make install` byte-compiles the library at 3 optimisation levels with
+                            # the sanitized interpreter (slow): here once, at the level the tests use
+                            install='make install PYTHON_FOR_BUILD=: && "$PREFIX/bin/python3.13t" -m compileall'
+                                    ' -q -j0 -x "bad_coding|badsyntax" "$PREFIX/lib/python3.13t"')),
     Host("cpython-3.14", "sid", "/usr/bin/python3.14", "unihpy"),
     Host("cpython-3.14d", "sid", "/usr/bin/python3.14d", "unihpy", "debug build of CPython"),
     Host("cpython-3.15", "sid", "/usr/bin/python3.15", "unihpy"),
@@ -133,6 +158,7 @@ HOSTS = [
          suites=["tests/e2e/test_shifted.py", "proof-of-concept/test_pof.py"]),
 ]
 HOST_BY_NAME = {h.name: h for h in HOSTS}
+NAME_WIDTH = max(len(h.name) for h in HOSTS)  # the host column of the tables printed
 
 # Asked of each interpreter: what the build of hpy.universal needs and what `list` shows.
 FACTS_PROBE = (
@@ -179,8 +205,7 @@ def source_missing(host):
 
 
 def recipe_of(host):
-    return dict(vars(host.source), configure=list(host.source.configure),
-                build_deps=list(host.source.build_deps), pip=list(host.source.pip))
+    return {key: list(value) if isinstance(value, list) else value for key, value in vars(host.source).items()}
 
 
 def system_missing(system):
@@ -262,7 +287,8 @@ def build_from_source(host):
                     "dpkg-source --skip-patches -x *.dsc src", "ls *.dsc", "cd src"]),
         ("configure", ['./configure --prefix="$PREFIX" ' + " ".join(recipe.configure)]),
         ("make", ["make -j%d" % (os.cpu_count() or 1)]),
-        ("install", ["make install"]),
+        ("install", [recipe.install] + ['mkdir -p "$PREFIX/share/unihpy"']
+                    + ['cp %s "$PREFIX/share/unihpy/"' % path for path in recipe.keep]),
     ]
     # Each phase starts with a marker line (name, time) in the log: the summary gives their times.
     script = "\n".join(["set -e"] + [line for name, lines in phases
@@ -399,6 +425,7 @@ def host_env(host, extra_env=None):
     if host.hpy == "unihpy" and host.name != "cpython-3.11":
         paths.insert(0, str(site_dir(host)))
     env["PYTHONPATH"] = ":".join(paths)
+    env.update(host.env)
     env.update(extra_env or {})
     return env
 
@@ -468,13 +495,17 @@ def build_host(host, quiet=True, announce=True):
     system = SYSTEMS[host.system]
     include = str(system.root / facts["include"].lstrip("/"))
     options = ["-idirafter", str(system.root / "usr" / "include")] if system.chroot else []
+    link = []
+    if host.sanitizer:  # the host's own code instrumented like the interpreter (its runtime is the interpreter's)
+        options += ["-fsanitize=" + host.sanitizer, "-g"]
+        link = ["-DCMAKE_%s_LINKER_FLAGS=-fsanitize=%s" % (kind, host.sanitizer) for kind in ("SHARED", "MODULE")]
     build = BUILD / host.name / "cmake"
     venv_bin = ROOT / ".venv" / "bin"
     cmake = str(venv_bin / "cmake") if (venv_bin / "cmake").exists() else "cmake"
     ninja = venv_bin / "ninja"
     configure = [cmake, "-S", str(ROOT), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", "-DHPY_WERROR=ON",
                  "-DHPY_TARGET_INCLUDE_DIRS=" + include, "-DHPY_TARGET_COMPILE_OPTIONS=" + ";".join(options),
-                 "-DHPY_TARGET_EXT_SUFFIX=" + facts["ext_suffix"]]
+                 "-DHPY_TARGET_EXT_SUFFIX=" + facts["ext_suffix"]] + link
     if ninja.exists():
         configure += ["-G", "Ninja", "-DCMAKE_MAKE_PROGRAM=" + str(ninja)]
     out = subprocess.DEVNULL if quiet else None
@@ -511,13 +542,13 @@ def build_host(host, quiet=True, announce=True):
 
 
 def cmd_list(args):
-    print("%-14s %-9s %-8s %-34s %s" % ("host", "system", "hpy", "interpreter", "status"))
+    row = "%-" + str(NAME_WIDTH) + "s %-9s %-8s %-34s %s"
+    print(row % ("host", "system", "hpy", "interpreter", "status"))
     for host in HOSTS:
         why = host_missing(host)
         version = "" if why else host_facts(host)["version"]
-        print("%-14s %-9s %-8s %-34s %s" % (host.name, host.system, host.hpy, version,
-                                            ("missing: " + why) if why else "available"
-                                            + (" (%s)" % host.note if host.note else "")))
+        print(row % (host.name, host.system, host.hpy, version,
+                     ("missing: " + why) if why else "available" + (" (%s)" % host.note if host.note else "")))
     return 0
 
 
@@ -600,9 +631,9 @@ def summarize(output, returncode):
     """pytest's last line; for a run that crashed the interpreter, what crashed, where, and the
     outcomes of the tests before (counted from pytest's progress characters)."""
     lines = output.strip().splitlines() or ["(no output)"]
-    last = lines[-1].strip("= ")
-    if re.search(r"\d+ (passed|failed|errors?|skipped|xfailed|xpassed)|no tests ran", last):
-        return last
+    for line in lines[-3:]:  # pytest's summary, or a line or two (a sanitizer's total) after it
+        if re.search(r"\d+ (passed|failed|errors?|skipped|xfailed|xpassed)|no tests ran", line):
+            return line.strip("= ") + ("" if returncode == 0 else " (exit status %d)" % returncode)
     counts = collections.Counter()
     crash = "exit status %d" % returncode if returncode >= 0 else "signal %d" % -returncode
     where = None
@@ -620,15 +651,36 @@ def summarize(output, returncode):
     return "CRASHED (%s) in %s after %s" % (crash.strip(), where or "?", done or "no test")
 
 
+# A sanitizer host's reports go to files (pytest would swallow those printed by a test that passes):
+# the sanitizer's options variable gets log_path.
+SANITIZER_OPTIONS = {"thread": "TSAN_OPTIONS"}
+SANITIZER_REPORT = re.compile(r"^(?:ERROR|WARNING): \w+Sanitizer: .*", re.M)
+
+
 def test_host(host, suites, modules, args, env):
-    """Runs the suites on one host: (host name, return code, summary, seconds, output)."""
+    """Runs the suites on one host: (host name, return code, summary, seconds, output). On a sanitizer
+    host a report of any process (the children of tests too) fails the run and is printed."""
     build_host(host)
     start = time.monotonic()
+    extra_env = dict(env, UNIHPY_E2E_MODULES="use:%s" % modules)
+    if host.sanitizer:
+        reports_dir = BUILD / host.name / "sanitizer-reports"
+        shutil.rmtree(reports_dir, ignore_errors=True)
+        reports_dir.mkdir(parents=True)
+        variable = SANITIZER_OPTIONS[host.sanitizer]
+        extra_env[variable] = "%s log_path=%s/report" % (host.env.get(variable, ""), reports_dir)
     proc = run_on(host, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
                   + (host.suites if host.suites and not args.suites else suites) + args.pytest_args,
-                  extra_env=dict(env, UNIHPY_E2E_MODULES="use:%s" % modules),
-                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return host.name, proc.returncode, summarize(proc.stdout, proc.returncode), time.monotonic() - start, proc.stdout
+                  extra_env=extra_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    returncode, summary, output = proc.returncode, summarize(proc.stdout, proc.returncode), proc.stdout
+    if host.sanitizer:
+        logs = "".join(f.read_text(errors="replace") for f in sorted(reports_dir.glob("report*")))
+        reports = SANITIZER_REPORT.findall(logs)
+        summary += "; %d %s sanitizer reports (%s)" % (len(reports), host.sanitizer, reports_dir)
+        if reports:
+            returncode = returncode or 1
+            output += "\n".join(logs.splitlines()[:300]) + "\n"
+    return host.name, returncode, summary, time.monotonic() - start, output
 
 
 def cmd_test(args):
@@ -679,9 +731,11 @@ def cmd_test(args):
 POF_SOURCES = ["setup.py", "pof.c", "pofcpp.cpp", "pofpackage/__init__.py", "pofpackage/foo.c"]
 
 
-def devel_hosts():
-    """The hosts `devel` checks by default: the CPython ones besides this machine's, with unihpy."""
-    return [h for h in HOSTS if h.name.startswith("cpython-") and h.hpy == "unihpy" and h.name != "cpython-3.11"]
+def other_cpythons():
+    """The CPython hosts with unihpy besides this machine's: where `devel` and HPy 0.9.0's suite
+    (tests/conformance) run. A sanitizer build runs only its own suites (the test matrix)."""
+    return [h for h in HOSTS if h.name.startswith("cpython-") and h.hpy == "unihpy" and h.name != "cpython-3.11"
+            and not h.sanitizer]
 
 
 def devel_one(host, abi):
@@ -713,7 +767,7 @@ def cmd_devel(args):
     start = time.monotonic()
     abis = args.abis.split(",")
     failed, skipped = [], []
-    for host in selected_hosts(args.host) if args.host else devel_hosts():
+    for host in selected_hosts(args.host) if args.host else other_cpythons():
         why = host_missing(host)
         if why:
             skipped.append("%s (%s)" % (host.name, why))

@@ -287,8 +287,7 @@ def other_cpythons():
     """The CPython hosts of devtools/hosts.py besides this one: (name, why missing or None, free-threaded)."""
     sys.path.insert(0, str(ROOT / "devtools"))
     import hosts
-    return [(h.name, hosts.host_missing(h), h.free_threaded) for h in hosts.HOSTS
-            if h.name.startswith("cpython-") and h.hpy == "unihpy" and h.name != "cpython-3.11"]
+    return [(h.name, hosts.host_missing(h), h.free_threaded) for h in hosts.other_cpythons()]
 
 
 def part_hosts(src, py, out, log, jobs, wheels):

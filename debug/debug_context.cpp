@@ -1,5 +1,6 @@
 // debug/debug_context.cpp: debug handles, per-call contexts, reports, and protected raw data.
 #include "debug/debug_context.h"
+#include "debug/fatal_signal.h"
 #include "debug/report.h"
 #include "debug/symbols.h"
 
@@ -80,10 +81,12 @@ bool has_pending()
     return t_pending != nullptr || (t_innermost == nullptr && threads::load(&g_orphan_pending) != nullptr);
 }
 
-void set_pending(PyObject *exc)
+// Makes `exc` wait to be raised, and keeps `message` for the fatal-signal handler until it is.
+void set_pending(PyObject *exc, const std::string &message)
 {
     if (t_innermost != nullptr) {
         t_pending = exc;
+        note_unshown(exc, message);
         return;
     }
     threads::Guard guard(g_orphan_lock);
@@ -91,6 +94,20 @@ void set_pending(PyObject *exc)
         threads::store(&g_orphan_pending, exc);
     else
         Py_DECREF(exc);  // only the first report is raised (every one is kept in the recent reports)
+    note_unshown(g_orphan_pending, message);  // shown when the one raised is
+}
+
+// A report only recorded, because this thread's first one waits: kept for the fatal-signal handler
+// until that one is raised.
+void note_recorded(const std::string &message)
+{
+    if (t_pending != nullptr) {
+        note_unshown(t_pending, message);
+        return;
+    }
+    threads::Guard guard(g_orphan_lock);
+    if (g_orphan_pending != nullptr)
+        note_unshown(g_orphan_pending, message);
 }
 
 // This thread's pending report, else the shared one; nullptr when there is none.
@@ -99,6 +116,7 @@ PyObject *take_pending()
     PyObject *exc = t_pending;
     if (exc != nullptr) {
         t_pending = nullptr;
+        forget_unshown(exc);
         return exc;
     }
     if (threads::load(&g_orphan_pending) == nullptr)
@@ -106,6 +124,7 @@ PyObject *take_pending()
     threads::Guard guard(g_orphan_lock);
     exc = g_orphan_pending;
     threads::store(&g_orphan_pending, static_cast<PyObject *>(nullptr));
+    forget_unshown(exc);
     return exc;
 }
 PyObject *g_on_report = nullptr;  // settings().reaction == Hook
@@ -236,6 +255,7 @@ HPyContext *context(HPyContext *uctx)
         g.dctx._private = &g.global_info;
         fill_debug_functions(&g.dctx);
         fill_debug_handles(&g.dctx, uctx);
+        install_fatal_signal_handler();  // a report not raised yet is printed if the process dies
     }
     return &g.dctx;
 }
@@ -660,8 +680,10 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
         } else if (sink == Sink::UserHook) {
             call_hook(g_on_report, exc);
         } else if (sink == Sink::Pending) {
-            set_pending(exc);
+            set_pending(exc, message);
             exc = nullptr;
+        } else if (sink == Sink::Recorded) {
+            note_recorded(message);
         }
         Py_XDECREF(exc);
     }

@@ -1,5 +1,7 @@
-// debug/handles.cpp: the handle table's slow paths, protected raw data and the SIGSEGV explanation.
+// debug/handles.cpp: the handle table's slow paths, protected raw data and the explanation of a fault there.
 #include "debug/handles.h"
+
+#include "debug/fatal_signal.h"
 
 #include <execinfo.h>
 #include <signal.h>
@@ -25,8 +27,6 @@ struct FaultRegion {
 };
 constexpr size_t kFaultRegions = 4096;
 FaultRegion g_regions[kFaultRegions];
-struct sigaction g_old_segv;
-bool g_handler_installed = false;
 volatile sig_atomic_t g_explain = 0;
 
 void write_str(const char *s)
@@ -44,40 +44,6 @@ void write_num(uint64_t v)
         v /= 10;
     } while (v != 0 && i > 0);
     write_str(buf + i);
-}
-
-void on_segv(int sig, siginfo_t *info, void *uctx)
-{
-    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
-    bool is_write = false;
-#if defined(__x86_64__) && defined(REG_ERR)
-    is_write = (static_cast<ucontext_t *>(uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
-#else
-    (void)uctx;
-#endif
-    for (const FaultRegion &r : g_regions) {
-        if (g_explain && r.begin <= addr && addr < r.end) {
-            write_str("hpy.debug: ");
-            if (r.closed) {
-                write_str(is_write ? "raw-data-after-close: a write into"
-                                   : "raw-data-after-close: a read of");
-                write_str(" the raw data returned by ");
-                write_str(r.function);
-                write_str(" for a handle (id ");
-                write_num(r.id);
-                write_str(") that is closed\n");
-            } else {
-                write_str("read-only-raw-data: a write into the read-only data returned by ");
-                write_str(r.function);
-                write_str(" (handle id ");
-                write_num(r.id);
-                write_str(")\n");
-            }
-            break;
-        }
-    }
-    sigaction(SIGSEGV, &g_old_segv, nullptr);
-    raise(sig);
 }
 
 // The table's free entries, as a stack of indexes: noting and forgetting a region costs O(1) (a scan
@@ -119,17 +85,35 @@ void explain_faults(bool on)
     g_explain = on ? 1 : 0;
 }
 
-void install_fault_handler()
+void explain_fault(const siginfo_t *info, void *uctx)
 {
-    if (g_handler_installed)
+    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+    bool is_write = false;
+#if defined(__x86_64__) && defined(REG_ERR)
+    is_write = (static_cast<ucontext_t *>(uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+#else
+    (void)uctx;
+#endif
+    for (const FaultRegion &r : g_regions) {
+        if (!g_explain || addr < r.begin || addr >= r.end)
+            continue;
+        write_str("hpy.debug: ");
+        if (r.closed) {
+            write_str(is_write ? "raw-data-after-close: a write into" : "raw-data-after-close: a read of");
+            write_str(" the raw data returned by ");
+            write_str(r.function);
+            write_str(" for a handle (id ");
+            write_num(r.id);
+            write_str(") that is closed\n");
+        } else {
+            write_str("read-only-raw-data: a write into the read-only data returned by ");
+            write_str(r.function);
+            write_str(" (handle id ");
+            write_num(r.id);
+            write_str(")\n");
+        }
         return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, &g_old_segv) == 0)
-        g_handler_installed = true;
+    }
 }
 
 // ---------------------------------------------------------------- the table
@@ -270,7 +254,7 @@ const char *HandleTable::protect_raw_data(Handle *h, const char *data, size_t si
     memcpy(mem, data, size);
     mprotect(mem, mapped, PROT_READ);
     h->raw = RawData{static_cast<char *>(mem), mapped, size, function};
-    install_fault_handler();
+    install_fatal_signal_handler();
     note_region(h, false);
     return h->raw.base;
 }

@@ -16,6 +16,8 @@
 // handle, which is then what it reports.
 #pragma once
 
+#include <signal.h>
+
 #include <pthread.h>
 
 #include <cstddef>
@@ -279,10 +281,10 @@ private:
     size_t protected_total_ = 0;
 };
 
-// The SIGSEGV handler explaining a fault in protected raw data (installed with the first copy).
-void install_fault_handler();
-// Whether that handler writes its explanation to stderr before the process dies (off: the fault is a
-// plain SIGSEGV).
+// For the fatal-signal handler (fatal_signal.h), async-signal-safe: when the fault is in protected raw
+// data, writes what the program did there to stderr.
+void explain_fault(const siginfo_t *info, void *uctx);
+// Whether it does (off: a fault in protected raw data is a plain SIGSEGV, as with HPy 0.9).
 void explain_faults(bool on);
 
 }  // namespace hpy::debug

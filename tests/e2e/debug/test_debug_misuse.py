@@ -167,6 +167,77 @@ def test_builder_misuse(misuse):
     assert report_of(err) == ("builder-misuse", "HPyListBuilder_Build", None) and "item 1" in str(err)
 
 
+CRASHES = """
+    HPyDef_METH(use_wrong_shape, "use_wrong_shape", HPyFunc_O)
+    static HPy use_wrong_shape_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        long *p = (long *)_HPy_AsStruct_Object(ctx, arg);   /* not an HPy object type: NULL */
+        p[4] += 1;                                           /* ... used without a check */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(use_built_twice, "use_built_twice", HPyFunc_NOARGS)
+    static HPy use_built_twice_impl(HPyContext *ctx, HPy self)
+    {
+        HPyTupleBuilder b = HPyTupleBuilder_New(ctx, 1);
+        HPyTupleBuilder_Set(ctx, b, 0, ctx->h_None);
+        HPy t = HPyTupleBuilder_Build(ctx, b);
+        HPy again = HPyTupleBuilder_Build(ctx, b);           /* built twice: HPy_NULL */
+        const char *s = HPyBytes_AsString(ctx, again);       /* a second report: NULL */
+        HPy_Close(ctx, t);
+        return HPyLong_FromLong(ctx, s[0]);
+    }
+    HPyDef_METH(checked, "checked", HPyFunc_O)
+    static HPy checked_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return HPyBool_FromBool(ctx, _HPy_AsStruct_Object(ctx, arg) != NULL);
+    }
+    @EXPORT(use_wrong_shape)
+    @EXPORT(use_built_twice)
+    @EXPORT(checked)
+    @INIT
+"""
+
+
+@support.PROVOKES_SIGSEGV
+@pytest.mark.debug_only("the invalid values are debug mode's answers: universal mode corrupts memory instead")
+@pytest.mark.parametrize("faulthandler", [False, True])
+def test_reports_not_raised_yet_are_printed_when_the_process_dies(misuse, faulthandler):
+    # The report waits for the call's return to Python; the extension dies first, of the NULL it got.
+    enable = "import faulthandler; faulthandler.enable()\n" if faulthandler else ""
+    proc = misuse.run_script(CRASHES, enable + "mod.use_wrong_shape([1, 2])")
+    assert proc.returncode == -signal.SIGSEGV, proc.stderr
+    assert "hpy.debug: the process dies of SIGSEGV with reports of the debug context not raised yet" in proc.stderr
+    assert "hpy.debug: [wrong-shape] _HPy_AsStruct_Object: " in proc.stderr
+    assert ("Fatal Python error: Segmentation fault" in proc.stderr) == faulthandler
+    proc = misuse.run_script(CRASHES, enable + "mod.use_built_twice()")
+    assert proc.returncode == -signal.SIGSEGV, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("hpy.debug: [")]
+    assert [line.split(":")[1].strip() for line in lines] == ["[builder-misuse] HPyTupleBuilder_Build",
+                                                               "[invalid-handle] HPyBytes_AsString"], proc.stderr
+
+
+@support.PROVOKES_SIGSEGV
+@pytest.mark.debug_only("the invalid values are debug mode's answers: universal mode corrupts memory instead")
+def test_reports_raised_or_hooked_are_not_printed_again(misuse):
+    proc = misuse.run_script(CRASHES, """
+        import os, signal
+        from hpy.debug import HPyDebugError
+        try:
+            mod.checked([1, 2])
+        except HPyDebugError as e:
+            print("raised:", e.check, flush=True)
+        os.kill(os.getpid(), signal.SIGABRT)
+        """)
+    assert proc.returncode == -signal.SIGABRT and proc.stdout == "raised: wrong-shape\n"
+    assert "dies of" not in proc.stderr, proc.stderr
+    proc = misuse.run_script(CRASHES, """
+        hpy.universal._debug.set_reaction("hook", lambda error: print("hooked:", error.check, flush=True))
+        mod.use_wrong_shape([1, 2])
+        """)
+    assert proc.returncode == -signal.SIGSEGV and proc.stdout == "hooked: wrong-shape\n"
+    assert "dies of" not in proc.stderr, proc.stderr
+
+
 TRACKER = """
     HPyDef_METH(add_after_close, "add_after_close", HPyFunc_NOARGS)
     static HPy add_after_close_impl(HPyContext *ctx, HPy self)

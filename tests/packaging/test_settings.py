@@ -109,10 +109,15 @@ def test_own_requirements_kept(tmp_path):
     assert sorted(requires_dist(wheel)) == ['packaging', 'unihpy>=0.1']
 
 
-def test_bad_pyproject_abi(tmp_path):
-    project = make_project(tmp_path / 'p', '[tool.hpy]\nabi = "universel"\n')
+@pytest.mark.parametrize('tool_hpy, env, message', [
+    ('[tool.hpy]\nabi = "universel"\n', {}, r"\[tool.hpy\] abi = 'universel'"),
+    ('[tool.hpy]\nabi = "universal"\n', {'HPY_ABI': 'cpyton'}, r"HPY_ABI='cpyton' in the environment"),
+], ids=['pyproject', 'env'])
+def test_bad_abi_named(tmp_path, tool_hpy, env, message):
+    project = make_project(tmp_path / 'p', tool_hpy)
+    environ = {k: v for k, v in os.environ.items() if k != 'HPY_ABI'}
     proc = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-build-isolation', '--no-deps',
                            '-w', str(tmp_path / 'dist'), str(project)], capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if k != 'HPY_ABI'})
+                          env=dict(environ, **env))
     assert proc.returncode != 0
-    assert re.search(r"\[tool.hpy\] abi = 'universel'", proc.stdout + proc.stderr)
+    assert re.search(message, proc.stdout + proc.stderr), proc.stdout + proc.stderr

@@ -93,8 +93,10 @@ def _default_abi(dist=None):
     """The ABI when no --hpy-abi option names one: $HPY_ABI (pip passes no setup.py
     options unless told, see the module's docstring), else [tool.hpy] abi in the
     project's pyproject.toml, else DEFAULT_HPY_ABI."""
-    return (os.environ.get('HPY_ABI') or pyproject_abi(_project_dir(dist))
-            or DEFAULT_HPY_ABI)
+    env = os.environ.get('HPY_ABI')
+    if env and env not in HPY_ABIS:
+        raise OptionError('HPY_ABI=%r in the environment: use cpython, universal or hybrid' % (env,))
+    return env or pyproject_abi(_project_dir(dist)) or DEFAULT_HPY_ABI
 
 # Matches the file names of universal and hybrid modules: NAME.hpy0.so, NAME.hpy0-cp311.so.
 _HPY_FILE_RE = re.compile(r'\.hpy\d+(-[^.]+)?\.[A-Za-z0-9]+$')

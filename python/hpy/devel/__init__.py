@@ -202,9 +202,8 @@ class HPyDevel:
         if not issubclass(egg_info, _EggInfoHPyMixin):
             dist.cmdclass['egg_info'] = _make_mixin(egg_info, _EggInfoHPyMixin)
 
-        bdist_wheel = _bdist_wheel_class(dist)
-        if bdist_wheel is not None and not issubclass(bdist_wheel, _BdistWheelHPyMixin):
-            dist.cmdclass['bdist_wheel'] = _make_mixin(bdist_wheel, _BdistWheelHPyMixin)
+        # bdist_wheel is extended when first asked for (the `wheel` package's, under setuptools
+        # < 70.1, warns when imported): see _patch_distribution_class.
 
         _patch_bdist_egg_write_stub()
 
@@ -283,8 +282,19 @@ def _patch_distribution_class(dist_class):
     def has_ext_modules(self):
         return bool(getattr(self, 'hpy_ext_modules', None)) or original(self)
 
+    original_get_command_class = dist_class.get_command_class
+
+    def get_command_class(self, command):
+        # Whichever bdist_wheel setuptools finds (its own, the `wheel` package's, the project's).
+        cls = original_get_command_class(self, command)
+        if (command == 'bdist_wheel' and getattr(self, 'hpydevel', None) is not None
+                and not issubclass(cls, _BdistWheelHPyMixin)):
+            cls = self.cmdclass[command] = _make_mixin(cls, _BdistWheelHPyMixin)
+        return cls
+
     has_ext_modules._hpy_patched = True
     dist_class.has_ext_modules = has_ext_modules
+    dist_class.get_command_class = get_command_class
 
 
 # File names of the CPython-ABI HPy extensions built in this process (see write_stub below).
@@ -443,21 +453,6 @@ class _EggInfoHPyMixin:
         if _needs_host(self.distribution):
             _add_host_requirement(self.distribution)
         super().run()
-
-
-def _bdist_wheel_class(dist):
-    """The bdist_wheel command setuptools would run, or None where there is none."""
-    if 'bdist_wheel' in dist.cmdclass:
-        return dist.cmdclass['bdist_wheel']
-    try:  # setuptools >= 70.1 has its own
-        from setuptools.command.bdist_wheel import bdist_wheel
-        return bdist_wheel
-    except ImportError:
-        pass
-    try:  # older setuptools: the `wheel` package's, through its entry point
-        return dist.get_command_class('bdist_wheel')
-    except Exception:  # DistutilsModuleError: `wheel` is not installed
-        return None
 
 
 class _BdistWheelHPyMixin:

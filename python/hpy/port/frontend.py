@@ -244,8 +244,11 @@ class _Walker:
             if _type_name(ref.type) == "PyTypeObject":
                 self.add("static PyTypeObject", "static-type-ref", c.location)
         elif mapping.is_capi_name(name) and self.declared_outside(ref):
-            kind = {K.CALL_EXPR: "call", K.DECL_REF_EXPR: "function-ref" if ref.kind == K.FUNCTION_DECL
-                    else "variable"}[c.kind]
+            if c.kind == K.CALL_EXPR:
+                kind = "call"
+            else:
+                kind = {K.FUNCTION_DECL: "function-ref", K.ENUM_CONSTANT_DECL: "constant"}.get(
+                    ref.kind, "variable")
             self.add(name, kind, c.location)
 
 

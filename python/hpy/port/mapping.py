@@ -264,6 +264,7 @@ PyType_FromModuleAndSpec   HPyType_FromSpec              -
 PyType_IsSubtype           HPyType_IsSubtype             -
 PyType_Check               HPy_TypeCheck                 -          HPy_TypeCheck(ctx, h, ctx->h_TypeType)
 ->tp_name                  HPyType_GetName               struct
+->tp_basicsize             -                             struct     the size is fixed by HPyType_Spec.basicsize
 ->tp_free                  -                             struct     HPy frees the object itself (HPy_tp_destroy for C data)
 ->tp_alloc                 HPy_New                       struct
 PyMethodDef                HPyDef_METH                   -          one HPyDef_METH per entry; or keep the table in HPyModuleDef.legacy_methods (hybrid)

@@ -34,6 +34,7 @@ def main(argv=None):
     if args.compile_commands:
         flags = frontend.flags_from_compile_commands(args.compile_commands, args.file) + flags
     result = report_mod.build(frontend.parse(args.file, flags))
+    result["file"] = args.file   # as the user wrote it
     if args.json:
         json.dump(result, sys.stdout, indent=1)
         print()

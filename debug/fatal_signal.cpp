@@ -86,7 +86,7 @@ void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
         return;
     }
     g_entered = 1;
-    if (sig == SIGSEGV || sig == SIGBUS)
+    if ((sig == SIGSEGV || sig == SIGBUS) && info->si_code > 0)  // a fault: si_addr is its address
         explain_fault(info, uctx);
     bool first = true;
     each_unshown([&](const char *text) {
@@ -102,11 +102,24 @@ void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
         write_str(text);
         write_str("\n");
     });
+    // The signal goes on to the handler that was there before, called as the kernel would have (a
+    // runtime that handles faults itself sees the real one), or to the default action.
+    const struct sigaction *previous = nullptr;
     for (size_t i = 0; i < kSignalCount; ++i) {
         if (kSignals[i] == sig)
-            sigaction(sig, &g_previous[i], nullptr);
+            previous = &g_previous[i];
     }
-    raise(sig);
+    if (previous != nullptr && (previous->sa_flags & SA_SIGINFO) != 0 && previous->sa_sigaction != nullptr) {
+        previous->sa_sigaction(sig, info, uctx);
+        return;
+    }
+    if (previous != nullptr && previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN) {
+        previous->sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+    if (info->si_code <= 0)  // sent by a process (abort(), kill): sent again; a fault recurs on return
+        raise(sig);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <string>
@@ -69,8 +70,10 @@ TEST_F(FatalSignal, ADeathBySignalPrintsTheReportsNotShown)
         {
             install_fatal_signal_handler();
             note_unshown(&key_a, "[wrong-shape] _HPy_AsStruct_Object: a 'list' object");
-            volatile int *p = nullptr;
-            *p = 1;  // what an extension does with the NULL it was given
+            // What an extension does with the invalid pointer it was given: a real fault (a store
+            // through nullptr would be undefined behaviour, which UBSan stops first).
+            void *page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            *static_cast<volatile int *>(page) = 1;
         },
         DiedOf{SIGSEGV},
         "hpy.debug: the process dies of SIGSEGV with reports of the debug context not raised yet.*\n"

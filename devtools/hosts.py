@@ -809,8 +809,10 @@ EXAMPLE = ROOT / "proof-of-concept" / "packaging" / "setuptools"
 EXAMPLE_DIST = "pof-example"
 WHEELS = BUILD / "wheels"  # the example's wheels and unihpy's, one per host (the chroots see it)
 # pip runs on each host from its wheel file (`python pip-X.whl/pip ...`): no apt package, no
-# ensurepip. setuptools is unihpy's requirement. The last versions that run on Python 3.9 (PyPy 7.3.11).
-WHEELHOUSE = CACHE / "wheelhouse"
+# ensurepip. setuptools is unihpy's requirement. The last versions that run on Python 3.9 (PyPy 7.3.11),
+# downloaded once into the cache, copied into the work tree (the chroots see it) by each run.
+PYPI_WHEELS = CACHE / "wheelhouse"
+WHEELHOUSE = WHEELS / "pypi"
 WHEELHOUSE_REQUIREMENTS = ["pip==25.2", "setuptools==80.9.0"]
 PIP_OPTIONS = ["--disable-pip-version-check", "--no-cache-dir", "--no-input", "-q"]
 REFUSED = re.compile(r"is not a supported wheel on this platform")
@@ -824,11 +826,12 @@ TAG_PROBE = (
     "tag = tags.Tag(best.interpreter, best.abi, sysconfig.get_platform().replace('-', '_').replace('.', '_')); "
     "assert tag in set(tags.sys_tags()), tag; print(tag)"
 )
-# Run in the venv: the example's modules come from its site-packages; prints which HPy host loaded them.
+# Run in the venv: the example's modules come from its site-packages (their spec's origin: PyPy's own
+# host sets __file__ to the module's name); prints which HPy host loaded them.
 IMPORT_PROBE = (
     "import os, sysconfig, pof, pofcpp, pofpackage.foo, hpy.universal; "
     "site = sysconfig.get_paths()['platlib'] + os.sep; "
-    "outside = [m.__file__ for m in (pof, pofcpp, pofpackage.foo) if not m.__file__.startswith(site)]; "
+    "outside = [m.__spec__.origin for m in (pof, pofcpp, pofpackage.foo) if not m.__spec__.origin.startswith(site)]; "
     "assert not outside, outside; assert pof.add_ints(2, 3) == 5 and pofcpp.add_ints(20, 22) == 42; "
     "print(repr(pof.Point(3.0, 4.0)), 'unihpy' if hpy.universal.__file__.startswith(site) else "
     "'own (' + hpy.universal.__file__ + ')')"
@@ -958,11 +961,19 @@ def wheel_route(host, example, refused, full):
     return done(ok and fields["uninstall"] == "clean")
 
 
+def wheel_hosts():
+    """The hosts the wheel route runs on: all but the sanitizer builds (their own suites only) and
+    those whose `wheels` is off (HPy 0.9.0's venv)."""
+    return [h for h in HOSTS if h.wheels and not h.sanitizer]
+
+
 def wheel_route_all(hosts, jobs, full):
     """The example's universal wheel (and, with `full`, its CPython-ABI wheel) built once here, then
     wheel_route on each host that can run, `jobs` at a time. Returns (example wheel, sha256, skipped,
     results in the order of `hosts`)."""
-    pip_once(WHEELHOUSE, WHEELHOUSE_REQUIREMENTS, ["download", "--no-deps", "-d"])
+    pip_once(PYPI_WHEELS, WHEELHOUSE_REQUIREMENTS, ["download", "--no-deps", "-d"])
+    shutil.rmtree(WHEELHOUSE, ignore_errors=True)
+    shutil.copytree(PYPI_WHEELS, WHEELHOUSE)
     shutil.rmtree(WHEELS / "unihpy", ignore_errors=True)
     (WHEELS / "unihpy").mkdir(parents=True)
     example = build_example(WHEELS / "example")
@@ -980,7 +991,7 @@ def cmd_wheels(args):
     """The wheel route on every host (docs/packaging.md): one universal wheel of the example, the same
     file everywhere, installed by pip with unihpy's wheel for that host, tested, uninstalled."""
     start = time.monotonic()
-    hosts = selected_hosts(args.host) if args.host else [h for h in HOSTS if h.wheels and not h.sanitizer]
+    hosts = selected_hosts(args.host) if args.host else wheel_hosts()
     example, digest, skipped, results = wheel_route_all(hosts, args.jobs, full=True)
     log("the example's wheel, built once here: %s (sha256 %s)" % (example.name, digest))
     for name, ok, fields, seconds, output in results:

@@ -99,6 +99,8 @@ def wheel_route(hosts):
     for name, ok, fields, seconds, output in results:
         print(row % (name, fields.get("unihpy", "-"), fields.get("import", "FAILED") if ok else
                      "FAILED\n" + output.strip()[-2000:]))
+    if skipped:
+        print("not run: " + "; ".join("%s (%s)" % s for s in skipped))
     return sum(not ok for _, ok, *_ in results)
 
 

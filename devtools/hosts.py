@@ -815,6 +815,7 @@ PYPI_WHEELS = CACHE / "wheelhouse"
 WHEELHOUSE = WHEELS / "pypi"
 WHEELHOUSE_REQUIREMENTS = ["pip==25.2", "setuptools==80.9.0"]
 PIP_OPTIONS = ["--disable-pip-version-check", "--no-cache-dir", "--no-input", "-q"]
+PIP_INSTALL = ["install", "--no-compile", "--no-index"] + PIP_OPTIONS  # no .pyc: setuptools is large
 REFUSED = re.compile(r"is not a supported wheel on this platform")
 
 # The tag of a wheel built for the host, as the host's own pip sees it (argv[1]: pip's wheel): the
@@ -917,9 +918,10 @@ def wheel_route(host, example, refused, full):
     fields, output = {}, []
 
     def step(argv, **env):
+        began = time.monotonic()
         proc = run_on(host, [str(a) for a in argv], extra_env=dict({"PYTHONPATH": None}, **env), cwd=str(work),
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        output.append("$ %s\n%s" % (" ".join(map(str, argv)), proc.stdout))
+        output.append("$ %s [%.1f s]\n%s" % (" ".join(map(str, argv)), time.monotonic() - began, proc.stdout))
         return proc
 
     def done(ok):
@@ -936,7 +938,7 @@ def wheel_route(host, example, refused, full):
     if step(["python", "-m", "venv", "--without-pip", venv]).returncode != 0:
         return done(False)
     fresh = tree(venv)
-    install = [*pip, "install", *PIP_OPTIONS, "--no-index", "--find-links", WHEELS / "unihpy",
+    install = [*pip, *PIP_INSTALL, "--find-links", WHEELS / "unihpy",
                "--find-links", example.parent, "--find-links", WHEELHOUSE, "unihpy", EXAMPLE_DIST]
     if step(install).returncode != 0:
         fields["install"] = "FAILED"
@@ -952,7 +954,7 @@ def wheel_route(host, example, refused, full):
     fields["test_pof.py"] = summarize(test.stdout, test.returncode)
     ok = test.returncode == 0
     if not refused.name.endswith("-%s.whl" % tag):
-        offered = step([*pip, "install", *PIP_OPTIONS, "--no-index", "--no-deps", refused])
+        offered = step([*pip, *PIP_INSTALL, "--no-deps", refused])
         fields[refused.name.split("-")[-3] + " wheel"] = "refused" if REFUSED.search(offered.stdout) else "NOT REFUSED"
         ok = ok and offered.returncode != 0 and bool(REFUSED.search(offered.stdout))
     removed = step([*pip, "uninstall", *PIP_OPTIONS, "-y", EXAMPLE_DIST, "unihpy", "setuptools"])

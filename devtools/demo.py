@@ -85,7 +85,23 @@ def main():
         print(row % (host.name, hosts.host_facts(host)["version"], host.hpy, result))
     if missing:
         print("hosts not run (make hosts creates them): " + "; ".join(missing))
-    return 1 if failures else 0
+    return 1 if failures + wheel_route(hosts) else 0
+
+
+def wheel_route(hosts):
+    """The wheel route (docs/packaging.md): the example's universal wheel, built once, and unihpy's
+    wheel for each host, installed by pip into a fresh venv there and imported. Returns the failures."""
+    example, digest, skipped, results = hosts.wheel_route_all(hosts.wheel_hosts(), jobs=2, full=False)
+    print("the wheel route: %s (sha256 %s), pip-installed on each host with unihpy's wheel for it"
+          % (example.name, digest[:12]))
+    row = "%-" + str(hosts.NAME_WIDTH) + "s %-52s %s"
+    print(row % ("host", "unihpy's wheel", "import from the venv: pof.Point, HPy host"))
+    for name, ok, fields, seconds, output in results:
+        print(row % (name, fields.get("unihpy", "-"), fields.get("import", "FAILED") if ok else
+                     "FAILED\n" + output.strip()[-2000:]))
+    if skipped:
+        print("not run: " + "; ".join("%s (%s)" % s for s in skipped))
+    return sum(not ok for _, ok, *_ in results)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@
                                        the e2e matrix: modules built once here, run on each host
     hosts.py devel [--host H ...]      hpy.devel on each host: the proof of concept built there in the
                                        CPython and hybrid ABIs (setuptools), its files named, tested
+    hosts.py wheels [--host H ...]     the example's universal wheel, built once here, and unihpy's
+                                       wheel for each host, installed by pip into a fresh venv there,
+                                       tested, uninstalled
 
 A *system* is a Debian root: this machine (bookworm) or a chroot made with debootstrap in the cache
 folder ($UNIHPY_HOSTS_CACHE, default /var/cache/unihpy/hosts). A *host* is one interpreter of a
@@ -98,6 +101,7 @@ class Host:
     suites: list = None  # what `test` runs there (default: tests/e2e and proof-of-concept/test_pof.py)
     source: SourceBuild = None  # built from a Debian source package (else Debian's binary packages)
     env: dict = field(default_factory=dict)  # environment variables every run on the host gets
+    wheels: bool = True  # `wheels` installs wheels into a venv of its interpreter
     facts: dict = field(default_factory=dict)
 
     @property
@@ -155,7 +159,8 @@ HOSTS = [
     # members and the proof of concept (HPy 0.9.0's host has crashes of its own elsewhere).
     Host("hpy-0.9.0", "bookworm", str(ROOT / ".venv-hpy09" / "bin" / "python"), "native",
          "HPy 0.9.0's own host from PyPI (make hpy09-venv)",
-         suites=["tests/e2e/test_shifted.py", "proof-of-concept/test_pof.py"]),
+         suites=["tests/e2e/test_shifted.py", "proof-of-concept/test_pof.py"],
+         wheels=False),  # a venv holding PyPI's HPy: not an interpreter of its own
 ]
 HOST_BY_NAME = {h.name: h for h in HOSTS}
 NAME_WIDTH = max(len(h.name) for h in HOSTS)  # the host column of the tables printed
@@ -342,13 +347,19 @@ def apt_install(root, packages, update):
 
 def create_pylib():
     """pytest and its dependencies, pure Python, shared by every host through one folder."""
-    stamp = PYLIB / ".unihpy-ready"
-    if stamp.exists() and stamp.read_text().split() == PYLIB_REQUIREMENTS:
+    pip_once(PYLIB, PYLIB_REQUIREMENTS, ["install", "--no-compile", "--target"])
+
+
+def pip_once(folder, requirements, command):
+    """This machine's pip run once for `requirements` into `folder` (`command` ends with the option
+    naming the folder), with binary packages only; kept until the requirements change."""
+    stamp = folder / ".unihpy-ready"
+    if stamp.exists() and stamp.read_text().split() == requirements:
         return
-    shutil.rmtree(PYLIB, ignore_errors=True)
-    run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile",
-         "--only-binary", ":all:", "--target", str(PYLIB)] + PYLIB_REQUIREMENTS)
-    stamp.write_text("\n".join(PYLIB_REQUIREMENTS) + "\n")
+    shutil.rmtree(folder, ignore_errors=True)
+    run([sys.executable, "-m", "pip"] + command + [str(folder), "-q", "--disable-pip-version-check",
+                                                   "--only-binary", ":all:"] + requirements)
+    stamp.write_text("\n".join(requirements) + "\n")
 
 
 def run(cmd, **kwargs):
@@ -427,7 +438,7 @@ def host_env(host, extra_env=None):
     env["PYTHONPATH"] = ":".join(paths)
     env.update(host.env)
     env.update(extra_env or {})
-    return env
+    return {key: value for key, value in env.items() if value is not None}  # None: not set
 
 
 def host_command(host, argv, cwd=None):
@@ -683,6 +694,21 @@ def test_host(host, suites, modules, args, env):
     return host.name, returncode, summary, time.monotonic() - start, output
 
 
+def runnable_hosts(hosts):
+    """(the hosts that can run tests now, [(name, why not) for the others]), the reasons logged."""
+    runnable, skipped = [], []
+    for host in hosts:
+        why = host_missing(host) or (None if PYLIB.joinpath(".unihpy-ready").exists() else
+                                     "the shared pytest folder is missing (make hosts)")
+        if why:
+            skipped.append((host.name, why))
+            log("SKIP %s: %s" % (host.name, why))
+        else:
+            host_facts(host)
+            runnable.append(host)
+    return runnable, skipped
+
+
 def cmd_test(args):
     """The e2e matrix. Test modules are compiled once, by this machine's CPython 3.11 run of the suite
     (UNIHPY_E2E_MODULES=build:DIR records each file and its hash); each host then runs the same tests
@@ -701,16 +727,7 @@ def cmd_test(args):
         log("reusing the test modules of the last run in %s" % modules)
     else:
         build_modules(modules, suites, args.pytest_args, env)
-    runnable, skipped = [], []
-    for host in hosts:
-        why = host_missing(host) or (None if PYLIB.joinpath(".unihpy-ready").exists() else
-                                     "the shared pytest folder is missing (make hosts)")
-        if why:
-            skipped.append((host.name, why))
-            log("SKIP %s: %s" % (host.name, why))
-        else:
-            host_facts(host)
-            runnable.append(host)
+    runnable, skipped = runnable_hosts(hosts)
     results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for name, rc, summary, seconds, output in pool.map(
@@ -785,6 +802,210 @@ def cmd_devel(args):
     return 1 if failed else 0
 
 
+# ---------------------------------------------------------------------------------------------------
+# The wheel route: one universal wheel of the example on every host (docs/packaging.md)
+
+EXAMPLE = ROOT / "proof-of-concept" / "packaging" / "setuptools"
+EXAMPLE_DIST = "pof-example"
+WHEELS = BUILD / "wheels"  # the example's wheels and unihpy's, one per host (the chroots see it)
+# pip runs on each host from its wheel file (`python pip-X.whl/pip ...`): no apt package, no
+# ensurepip. setuptools is unihpy's requirement. The last versions that run on Python 3.9 (PyPy 7.3.11),
+# downloaded once into the cache, copied into the work tree (the chroots see it) by each run.
+PYPI_WHEELS = CACHE / "wheelhouse"
+WHEELHOUSE = WHEELS / "pypi"
+WHEELHOUSE_REQUIREMENTS = ["pip==25.2", "setuptools==80.9.0"]
+PIP_OPTIONS = ["--disable-pip-version-check", "--no-cache-dir", "--no-input", "-q"]
+PIP_INSTALL = ["install", "--no-compile", "--no-index"] + PIP_OPTIONS  # no .pyc: setuptools is large
+REFUSED = re.compile(r"is not a supported wheel on this platform")
+
+# The tag of a wheel built for the host, as the host's own pip sees it (argv[1]: pip's wheel): the
+# interpreter and ABI of its most specific tag with sysconfig's plain platform (the wheels are not
+# repaired into manylinux ones), checked to be a tag the interpreter accepts.
+TAG_PROBE = (
+    "import sys, sysconfig; sys.path.insert(0, sys.argv[1]); from pip._vendor.packaging import tags; "
+    "best = next(tags.sys_tags()); "
+    "tag = tags.Tag(best.interpreter, best.abi, sysconfig.get_platform().replace('-', '_').replace('.', '_')); "
+    "assert tag in set(tags.sys_tags()), tag; print(tag)"
+)
+# Run in the venv: the example's modules come from its site-packages (their spec's origin: PyPy's own
+# host sets __file__ to the module's name); prints which HPy host loaded them.
+IMPORT_PROBE = (
+    "import os, sysconfig, pof, pofcpp, pofpackage.foo, hpy.universal; "
+    "site = sysconfig.get_paths()['platlib'] + os.sep; "
+    "outside = [m.__spec__.origin for m in (pof, pofcpp, pofpackage.foo) if not m.__spec__.origin.startswith(site)]; "
+    "assert not outside, outside; assert pof.add_ints(2, 3) == 5 and pofcpp.add_ints(20, 22) == 42; "
+    "print(repr(pof.Point(3.0, 4.0)), 'unihpy' if hpy.universal.__file__.startswith(site) else "
+    "'own (' + hpy.universal.__file__ + ')')"
+)
+
+
+def build_example(dest, options=()):
+    """One `pip wheel` of the example project, here, in .venv (unihpy and setuptools installed there:
+    no build isolation); its ABI is the project's (`[tool.hpy]`) unless `options` name another.
+    Returns the wheel, alone in `dest`."""
+    shutil.rmtree(dest, ignore_errors=True)
+    src = dest.with_name(dest.name + "-src")
+    shutil.rmtree(src, ignore_errors=True)
+    # the sources are symbolic links two folders up: copied as files
+    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    env = {key: value for key, value in os.environ.items() if key != "HPY_ABI"}
+    run([str(ROOT / ".venv" / "bin" / "python"), "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "-w", str(dest)] + PIP_OPTIONS + list(options) + [str(src)], env=env, stdout=subprocess.DEVNULL)
+    (wheel,) = dest.glob("*.whl")
+    return wheel
+
+
+def unihpy_wheel(host, tag, dest):
+    """unihpy's wheel for `host`, tagged `tag` (the host's own answer), written into `dest`.
+
+    On this machine's CPython it is the PEP 517 build of `make wheels` (build/wheels). On the other
+    hosts with unihpy's HPy host it is assembled from the host's build (build_host: the `hpy` package
+    with hpy.universal compiled for that interpreter, and unihpy.pth), with a dist-info written from
+    pyproject.toml. Where the interpreter's own HPy host loads modules (PyPy 7.3.19) unihpy stands
+    aside: the wheel holds its dist-info alone, so a requirement on unihpy is met and the interpreter's
+    `hpy` (its host and hpy.devel) stays the one imported."""
+    import tomllib
+    sys.path.insert(0, str(ROOT / "python" / "hpy-alias"))
+    import make_wheel
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    name = "%s-%s-%s.whl" % (project["name"], project["version"], tag)
+    if host.name == "cpython-3.11":
+        built = ROOT / "build" / "wheels" / name
+        if not built.exists():
+            raise SystemExit("hosts: %s is not in build/wheels (make wheels builds it)" % name)
+        shutil.copy2(built, dest / (name + ".part"))
+        return os.replace(dest / (name + ".part"), dest / name) or dest / name
+    dist_info = "%s-%s.dist-info" % (project["name"], project["version"])
+    files = {}
+    if host.hpy == "unihpy":
+        build_host(host, announce=False)
+        site = site_dir(host)
+        for path in sorted(site.rglob("*")):
+            rel = path.relative_to(site)
+            if path.is_file() and not rel.parts[0].endswith(".dist-info") and "__pycache__" not in rel.parts:
+                files[rel.as_posix()] = path.read_bytes()
+        files[dist_info + "/entry_points.txt"] = "".join(
+            "[%s]\n%s\n" % (group, "".join("%s = %s\n" % item for item in entries.items()))
+            for group, entries in project["entry-points"].items()).encode()
+    metadata = ["Metadata-Version: 2.1", "Name: " + project["name"], "Version: " + project["version"],
+                "Summary: " + project["description"], "License: " + project["license"]["text"],
+                "Requires-Python: " + project["requires-python"]]
+    metadata += ["Requires-Dist: " + r for r in project["dependencies"]]
+    if host.hpy != "unihpy":
+        metadata += ["", "This interpreter has an HPy host of its own: unihpy stands aside (no files)."]
+    files[dist_info + "/METADATA"] = ("\n".join(metadata) + "\n").encode()
+    files[dist_info + "/WHEEL"] = make_wheel.wheel_file(tag, purelib=False).encode()
+    make_wheel.write_wheel(dest / (name + ".part"), files)  # renamed once whole: other hosts' pip read dest
+    os.replace(dest / (name + ".part"), dest / name)
+    return dest / name
+
+
+def tree(folder):
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def wheel_route(host, example, refused, full):
+    """The example's wheel on `host`: unihpy's wheel made for it, a fresh venv, `pip install --no-index`
+    of both from the wheel folders, the modules imported from the venv; with `full`, test_pof.py run on
+    them, the CPython-ABI wheel `refused` offered to pip (refused where its tag is not the host's), and
+    `pip uninstall` leaving the venv as it was. Returns (host name, ok, fields, seconds, output)."""
+    start = time.monotonic()
+    work = BUILD / host.name / "wheels"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    pip_wheel = str(next(WHEELHOUSE.glob("pip-*.whl"))) + "/pip"
+    fields, output = {}, []
+
+    def step(argv, **env):
+        began = time.monotonic()
+        proc = run_on(host, [str(a) for a in argv], extra_env=dict({"PYTHONPATH": None}, **env), cwd=str(work),
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output.append("$ %s [%.1f s]\n%s" % (" ".join(map(str, argv)), time.monotonic() - began, proc.stdout))
+        return proc
+
+    def done(ok):
+        return host.name, ok, fields, time.monotonic() - start, "".join(output)
+
+    probe = step(["python", "-c", TAG_PROBE, pip_wheel[:-len("/pip")]])
+    if probe.returncode != 0:
+        return done(False)
+    tag = probe.stdout.split()[-1]
+    fields["unihpy"] = unihpy_wheel(host, tag, WHEELS / "unihpy").name
+    venv = work / "venv"
+    python = venv / "bin" / "python"
+    pip = [python, pip_wheel]
+    if step(["python", "-m", "venv", "--without-pip", venv]).returncode != 0:
+        return done(False)
+    fresh = tree(venv)
+    install = [*pip, *PIP_INSTALL, "--find-links", WHEELS / "unihpy",
+               "--find-links", example.parent, "--find-links", WHEELHOUSE, "unihpy", EXAMPLE_DIST]
+    if step(install).returncode != 0:
+        fields["install"] = "FAILED"
+        return done(False)
+    imported = step([python, "-c", IMPORT_PROBE])
+    fields["import"] = imported.stdout.strip().splitlines()[-1] if imported.returncode == 0 else "FAILED"
+    if imported.returncode != 0 or not full:
+        return done(imported.returncode == 0)
+    test = step([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", ROOT / "proof-of-concept" / "test_pof.py",
+                 "--pof-installed"], PYTHONPATH=str(PYLIB),
+                # modules built here and used there: the host's known differences apply (host_differences.py)
+                UNIHPY_E2E_MODULES="use:" + str(example.parent))
+    fields["test_pof.py"] = summarize(test.stdout, test.returncode)
+    ok = test.returncode == 0
+    if not refused.name.endswith("-%s.whl" % tag):
+        offered = step([*pip, *PIP_INSTALL, "--no-deps", refused])
+        fields[refused.name.split("-")[-3] + " wheel"] = "refused" if REFUSED.search(offered.stdout) else "NOT REFUSED"
+        ok = ok and offered.returncode != 0 and bool(REFUSED.search(offered.stdout))
+    removed = step([*pip, "uninstall", *PIP_OPTIONS, "-y", EXAMPLE_DIST, "unihpy", "setuptools"])
+    left = sorted(tree(venv) - fresh)
+    fields["uninstall"] = "clean" if removed.returncode == 0 and not left else "LEFT %s" % ", ".join(left[:5])
+    return done(ok and fields["uninstall"] == "clean")
+
+
+def wheel_hosts():
+    """The hosts the wheel route runs on: all but the sanitizer builds (their own suites only) and
+    those whose `wheels` is off (HPy 0.9.0's venv)."""
+    return [h for h in HOSTS if h.wheels and not h.sanitizer]
+
+
+def wheel_route_all(hosts, jobs, full):
+    """The example's universal wheel (and, with `full`, its CPython-ABI wheel) built once here, then
+    wheel_route on each host that can run, `jobs` at a time. Returns (example wheel, sha256, skipped,
+    results in the order of `hosts`)."""
+    pip_once(PYPI_WHEELS, WHEELHOUSE_REQUIREMENTS, ["download", "--no-deps", "-d"])
+    shutil.rmtree(WHEELHOUSE, ignore_errors=True)
+    shutil.copytree(PYPI_WHEELS, WHEELHOUSE)
+    shutil.rmtree(WHEELS / "unihpy", ignore_errors=True)
+    (WHEELS / "unihpy").mkdir(parents=True)
+    example = build_example(WHEELS / "example")
+    refused = build_example(WHEELS / "example-cpython", ["-C--global-option=--hpy-abi=cpython"]) if full else None
+    digest = file_hash(example)
+    runnable, skipped = runnable_hosts(hosts)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(lambda h: wheel_route(h, example, refused, full), runnable))
+    if file_hash(example) != digest:
+        raise SystemExit("hosts: %s changed while the hosts installed it" % example)
+    return example, digest, skipped, results
+
+
+def cmd_wheels(args):
+    """The wheel route on every host (docs/packaging.md): one universal wheel of the example, the same
+    file everywhere, installed by pip with unihpy's wheel for that host, tested, uninstalled."""
+    start = time.monotonic()
+    hosts = selected_hosts(args.host) if args.host else wheel_hosts()
+    example, digest, skipped, results = wheel_route_all(hosts, args.jobs, full=True)
+    log("the example's wheel, built once here: %s (sha256 %s)" % (example.name, digest))
+    for name, ok, fields, seconds, output in results:
+        print(output if not ok or args.verbose else "", end="")
+        log("%-*s %s [%.0f s]" % (NAME_WIDTH, name, "; ".join("%s: %s" % kv for kv in fields.items()), seconds))
+    failed = [name for name, ok, *_ in results if not ok]
+    print("hosts: wheels on %d hosts in %.0f s, %s sha256 %s everywhere; failed: %s; skipped: %s" % (
+        len(results), time.monotonic() - start, example.name, digest[:12], ", ".join(failed) or "none",
+        "; ".join("%s (%s)" % s for s in skipped) or "none"))
+    return 1 if failed else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -820,6 +1041,13 @@ def main(argv=None):
                    "but cpython-3.11)")
     p.add_argument("--abis", default="cpython,hybrid", help="ABIs to build (default: cpython,hybrid)")
     p.set_defaults(fn=cmd_devel)
+    p = sub.add_parser("wheels")
+    p.add_argument("--host", action="append", help="this host (repeatable; default: every host but the "
+                   "sanitizer builds and HPy 0.9.0's venv)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print the commands run and their output")
+    p.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("UNIHPY_HOSTS_JOBS", "1")),
+                   help="hosts run at the same time (default 1, or $UNIHPY_HOSTS_JOBS)")
+    p.set_defaults(fn=cmd_wheels)
     args = parser.parse_args(argv)
     if getattr(args, "argv", None) and args.argv[0] == "--":
         args.argv = args.argv[1:]

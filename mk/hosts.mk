@@ -2,7 +2,7 @@
 # The cache of chroots lives outside the work tree: UNIHPY_HOSTS_CACHE (default /var/cache/unihpy/hosts).
 HOSTS_PY := $(PY) devtools/hosts.py
 
-.PHONY: hosts hosts-if-root hosts-list test-hosts test-hosts-devel test-hosts-matrix
+.PHONY: hosts hosts-if-root hosts-list test-hosts test-hosts-devel test-hosts-matrix test-hosts-wheels
 
 # Creates (once) bookworm's PyPy, the trixie and sid chroots, the shared pytest folder and HPy 0.9.0's
 # venv; idempotent, and says how long it took.
@@ -44,4 +44,14 @@ test-hosts-matrix: hosts-if-root
 	@start=$$(date +%s); $(HOSTS_PY) test --jobs $(HOSTS_TEST_JOBS) --abis universal,debug; \
 	rc=$$?; echo "test-hosts-matrix: $$(( $$(date +%s) - start )) s"; exit $$rc
 
-test: test-hosts-matrix test-hosts-devel
+# The wheel route (devtools/hosts.py wheels, docs/packaging.md): the example's universal wheel built once
+# here, unihpy's wheel for each host (this machine's from `make wheels`, the others from the host
+# builds), both installed by pip into a fresh venv on every host, test_pof.py run on them, the
+# CPython-ABI wheel refused, uninstalled; two hosts at a time. HOSTS="a b" picks hosts.
+test-hosts-wheels: hosts-if-root wheels
+	@start=$$(date +%s); $(HOSTS_PY) wheels --jobs $(HOSTS_TEST_JOBS) $(foreach h,$(HOSTS),--host $(h)); \
+	rc=$$?; echo "test-hosts-wheels: $$(( $$(date +%s) - start )) s"; exit $$rc
+
+demo: wheels
+
+test: test-hosts-matrix test-hosts-devel test-hosts-wheels

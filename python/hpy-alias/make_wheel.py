@@ -36,7 +36,8 @@ def record_hash(data):
     return "sha256=" + digest.decode()
 
 
-def alias_files(unihpy_version):
+def alias_files(unihpy_version, requires_python):
+    """The alias's version and its dist-info files (RECORD is added by write_wheel)."""
     version = f"{HPY_API_VERSION}+unihpy.{unihpy_version}"
     dist_info = f"hpy-{version}.dist-info"
     metadata = "\n".join([
@@ -45,34 +46,47 @@ def alias_files(unihpy_version):
         f"Version: {version}",
         "Summary: The HPy 0.9 API as implemented by unihpy: this distribution only requires unihpy",
         "License: MIT",
-        "Requires-Python: >=3.11",
+        f"Requires-Python: {requires_python}",
         f"Requires-Dist: unihpy=={unihpy_version}",
         "",
         "Projects that require `hpy` (0.9) get unihpy, which installs the `hpy` import package.",
         "",
     ])
-    wheel = "\n".join(["Wheel-Version: 1.0", "Generator: unihpy make_wheel.py", "Root-Is-Purelib: true",
-                       "Tag: py3-none-any", ""])
-    files = {f"{dist_info}/METADATA": metadata.encode(), f"{dist_info}/WHEEL": wheel.encode()}
-    record = "".join(f"{name},{record_hash(data)},{len(data)}\n" for name, data in files.items())
-    files[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
+    files = {f"{dist_info}/METADATA": metadata.encode(),
+             f"{dist_info}/WHEEL": wheel_file("py3-none-any", purelib=True).encode()}
     return version, files
+
+
+def wheel_file(tag, purelib):
+    """The text of a wheel's .dist-info/WHEEL."""
+    return "\n".join(["Wheel-Version: 1.0", "Generator: unihpy make_wheel.py",
+                      "Root-Is-Purelib: %s" % ("true" if purelib else "false"), f"Tag: {tag}", ""])
+
+
+def write_wheel(path, files):
+    """Writes the wheel `path` holding `files` ({name in the archive: bytes}, one .dist-info folder
+    among them) and its RECORD (sha256 and size of each file). Deterministic: the same files give
+    the same bytes."""
+    (dist_info,) = {name.split("/")[0] for name in files if name.split("/")[0].endswith(".dist-info")}
+    record = "".join(f"{name},{record_hash(data)},{len(data)}\n" for name, data in files.items())
+    files = dict(files, **{f"{dist_info}/RECORD": (record + f"{dist_info}/RECORD,,\n").encode()})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as whl:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            whl.writestr(info, data, zipfile.ZIP_DEFLATED)
+    return path
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="folder to write the wheel into")
     args = ap.parse_args()
-    unihpy_version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    version, files = alias_files(unihpy_version)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    version, files = alias_files(project["version"], project["requires-python"])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"hpy-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as whl:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            whl.writestr(info, data, zipfile.ZIP_DEFLATED)
+    path = write_wheel(out / f"hpy-{version}-py3-none-any.whl", files)
     print(path)
     return 0
 

@@ -27,6 +27,7 @@ std::atomic<unsigned long> g_next_order{1};
 std::mutex g_unshown_lock;  // between writers only
 
 constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+constexpr size_t kFaultSignals = 2;  // the first ones: a fault in raw data raises them
 constexpr size_t kSignalCount = sizeof kSignals / sizeof kSignals[0];
 struct sigaction g_previous[kSignalCount];
 std::mutex g_install_lock;
@@ -124,7 +125,7 @@ void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 
 }  // namespace
 
-void install_fatal_signal_handler()
+void install_fatal_signal_handler(bool faults_only)
 {
     std::lock_guard<std::mutex> guard(g_install_lock);
     struct sigaction sa;
@@ -132,7 +133,7 @@ void install_fatal_signal_handler()
     sa.sa_sigaction = on_fatal_signal;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < kSignalCount; ++i) {
+    for (size_t i = 0; i < (faults_only ? kFaultSignals : kSignalCount); ++i) {
         struct sigaction current;
         if (sigaction(kSignals[i], nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) != 0 &&
             current.sa_sigaction == on_fatal_signal)

@@ -15,8 +15,9 @@ namespace hpy::debug {
 
 // Makes the handler the first to run for each of those signals: installs it where another one has
 // replaced it since (faulthandler.enable()), keeping that one as the next. The fault address is only
-// known to the first handler: a copy of raw data calls it again so that a fault there is explained.
-void install_fatal_signal_handler();
+// known to the first handler: a copy of raw data calls it again (`faults_only`: for SIGSEGV and SIGBUS,
+// the signals of a fault there) so that a fault there is explained.
+void install_fatal_signal_handler(bool faults_only = false);
 
 // Keeps `text` (cut at a few KiB) as a report not shown yet, under `key`: the exception object the
 // report waits in, or the one that a later report waits behind. At most a few are kept (the oldest is

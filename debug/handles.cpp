@@ -254,7 +254,7 @@ const char *HandleTable::protect_raw_data(Handle *h, const char *data, size_t si
     memcpy(mem, data, size);
     mprotect(mem, mapped, PROT_READ);
     h->raw = RawData{static_cast<char *>(mem), mapped, size, function};
-    install_fatal_signal_handler();
+    install_fatal_signal_handler(/*faults_only=*/true);
     note_region(h, false);
     return h->raw.base;
 }

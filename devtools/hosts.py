@@ -644,7 +644,8 @@ def summarize(output, returncode):
     lines = output.strip().splitlines() or ["(no output)"]
     for line in lines[-3:]:  # pytest's summary, or a line or two (a sanitizer's total) after it
         if re.search(r"\d+ (passed|failed|errors?|skipped|xfailed|xpassed)|no tests ran", line):
-            return line.strip("= ") + ("" if returncode == 0 else " (exit status %d)" % returncode)
+            # pytest's own failure status (1) is in the line; another one (a sanitizer's) is not
+            return line.strip("= ") + ("" if returncode in (0, 1) else " (exit status %d)" % returncode)
     counts = collections.Counter()
     crash = "exit status %d" % returncode if returncode >= 0 else "signal %d" % -returncode
     where = None

@@ -57,7 +57,7 @@ except ImportError:  # pragma: no cover - older setuptools
 from .abitag import HPY_ABI_TAG, HPY_ABIS, get_hpy_ext_suffix
 
 __all__ = ['HPyDevel', 'handle_hpy_ext_modules', 'get_include', 'DEFAULT_HPY_ABI', 'HPY_ABI_TAG',
-           'HOST_REQUIREMENT', 'is_universal_wheel', 'pyproject_abi']
+           'HOST_REQUIREMENT', 'is_universal_wheel', 'pyproject_abi', 'project_abi']
 
 # As HPy 0.9: CPython extensions default to the CPython ABI; other interpreters
 # (PyPy, GraalPy) to the universal ABI.
@@ -89,14 +89,20 @@ def pyproject_abi(project_dir):
     return abi
 
 
-def _default_abi(dist=None):
-    """The ABI when no --hpy-abi option names one: $HPY_ABI (pip passes no setup.py
-    options unless told, see the module's docstring), else [tool.hpy] abi in the
-    project's pyproject.toml, else DEFAULT_HPY_ABI."""
+def project_abi(project_dir):
+    """The ABI of a build of the project in ``project_dir`` when no command-line option names one:
+    $HPY_ABI (pip passes no setup.py options unless told, see the module's docstring), else
+    [tool.hpy] abi in its pyproject.toml, else DEFAULT_HPY_ABI. The meson backend
+    (hpy.devel.mesonpy) and ``python -m hpy.devel --abi`` choose the same way."""
     env = os.environ.get('HPY_ABI')
     if env and env not in HPY_ABIS:
         raise OptionError('HPY_ABI=%r in the environment: use cpython, universal or hybrid' % (env,))
-    return env or pyproject_abi(_project_dir(dist)) or DEFAULT_HPY_ABI
+    return env or pyproject_abi(project_dir) or DEFAULT_HPY_ABI
+
+
+def _default_abi(dist=None):
+    return project_abi(_project_dir(dist))
+
 
 # Matches the file names of universal and hybrid modules: NAME.hpy0.so, NAME.hpy0-cp311.so.
 _HPY_FILE_RE = re.compile(r'\.hpy\d+(-[^.]+)?\.[A-Za-z0-9]+$')
@@ -136,6 +142,7 @@ class HPyDevel:
         self.include_dir = self.base_dir / 'include'
         self.src_dir = self.base_dir / 'src' / 'runtime'
         self.lib_dir = self.base_dir / 'lib'
+        self.stub_template = self.base_dir / 'loader_stub.py.in'
 
     # ---------- where things are ----------
 
@@ -355,42 +362,26 @@ def _make_mixin(base, mixin):
 # The universal / hybrid loader stub
 # ==================================================================
 
-_STUB_TEMPLATE = '''\
-# {stub_name}: loader for the HPy {hpy_abi} module {ext_file}, written by hpy.devel (do not edit).
-def __bootstrap__():
-    import os
-    import sys
-    import hpy.universal as universal
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), {ext_file!r})
-    if not os.path.isfile(path):
-        # Inside a zipped egg (`setup.py install`): the egg machinery extracts the file to its cache.
-        from pkg_resources import resource_filename
-        path = resource_filename(__name__, {ext_file!r})
-    if hasattr(universal, '_load_bootstrap'):
-        # HPy 0.9's hosts (PyPy, GraalPy, HPy's own): the mode comes from os.environ['HPY'].
-        m = universal._load_bootstrap({module_name!r}, __name__, __package__, path,
-                                      __loader__, __spec__, os.environ)
-    else:
-        # unihpy's host: load() reads HPY itself.
-        m = universal.load(__name__, path, __spec__)
-    if getattr(m, '__file__', None) is None:
-        m.__file__ = path
-    sys.modules[__name__] = m
+# One template for every build system: setuptools fills it here, the CMake package with
+# configure_file and meson projects with theirs (the @NAME@ placeholders are what both understand).
+STUB_TEMPLATE = HPyDevel().stub_template
 
 
-__bootstrap__()
-'''
+def loader_stub_text(ext_file, hpy_abi, stub_name=None):
+    """The text of the loader stub of the HPy module file ``ext_file`` (a file name)."""
+    ext_file = os.path.basename(ext_file)
+    module_name = ext_file.split('.')[0]
+    values = {'STUB_NAME': stub_name or module_name + '.py', 'EXT_FILE': ext_file,
+              'MODULE_NAME': module_name, 'HPY_ABI': hpy_abi}
+    return re.sub(r'@([A-Z_]+)@', lambda m: values[m.group(1)], STUB_TEMPLATE.read_text(encoding='utf-8'))
 
 
 def _write_hpy_stub(stub_file, ext_file, hpy_abi, dry_run=False):
-    module_name = os.path.basename(ext_file).split('.')[0]
     if dry_run:
         return
     os.makedirs(os.path.dirname(stub_file) or '.', exist_ok=True)
     with open(stub_file, 'w', encoding='utf-8') as f:
-        f.write(_STUB_TEMPLATE.format(stub_name=os.path.basename(stub_file),
-                                      ext_file=os.path.basename(ext_file),
-                                      module_name=module_name, hpy_abi=hpy_abi))
+        f.write(loader_stub_text(ext_file, hpy_abi, os.path.basename(stub_file)))
 
 
 # ==================================================================

@@ -1,15 +1,20 @@
-"""tests/packaging/conftest.py: builds the example project's wheel once per HPy ABI and installs it into a fresh venv.
+"""tests/packaging/conftest.py: builds each example project's wheel once per HPy ABI and installs it into a fresh venv.
 
 Everything is real: unihpy's own wheel (built once per session, or taken from
---unihpy-wheelhouse), `pip wheel` of proof-of-concept/packaging/setuptools, a
-`python -m venv` per ABI with both wheels installed by pip from local folders.
+--unihpy-wheelhouse), `pip wheel` of proof-of-concept/packaging/BUILD_SYSTEM, a
+`python -m venv` per build system and ABI with both wheels installed by pip from local folders.
 
 Each ABI reaches the build by another documented route (docs/packaging.md):
 
-    universal  [tool.hpy] abi in the example's pyproject.toml, isolated build
-               (setuptools from the index, unihpy from the wheelhouse)
-    cpython    pip's -C--global-option=--hpy-abi=cpython, over HPY_ABI=hybrid
-    hybrid     HPY_ABI=hybrid, over the pyproject.toml setting
+    setuptools  universal  [tool.hpy] abi in pyproject.toml, isolated build
+                           (setuptools from the index, unihpy from the wheelhouse)
+                cpython    pip's -C--global-option=--hpy-abi=cpython, over HPY_ABI=hybrid
+                hybrid     HPY_ABI=hybrid, over the pyproject.toml setting
+    cmake       universal  hpy_add_extension's default and wheel.py-api = "py3", isolated build
+                cpython    HPY_ABI=cpython (pyproject.toml's override resets wheel.py-api)
+                hybrid     -Ccmake.define.HPY_ABI=hybrid -Cwheel.py-api=
+    meson       universal  [tool.hpy] abi (hpy.devel.mesonpy), isolated build
+                cpython    -Chpy-abi=cpython, over HPY_ABI=universal
 """
 import os
 import shutil
@@ -21,16 +26,27 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / 'proof-of-concept' / 'packaging' / 'setuptools'
+EXAMPLES = ROOT / 'proof-of-concept' / 'packaging'
 ABIS = ('universal', 'cpython', 'hybrid')
-DIST_NAME = 'pof-example'
 MODULES = ('pof', 'pofcpp', 'pofpackage.foo')
 
-# (extra environment, extra `pip wheel` arguments, build isolation) per ABI.
-ROUTES = {
-    'universal': ({}, [], True),
-    'cpython': ({'HPY_ABI': 'hybrid'}, ['-C--global-option=--hpy-abi=cpython'], False),
-    'hybrid': ({'HPY_ABI': 'hybrid'}, [], False),
+# Per build system (a folder of EXAMPLES): the example's distribution name and, per ABI it builds,
+# (extra environment, extra `pip wheel` arguments, build isolation).
+BUILD_SYSTEMS = {
+    'setuptools': ('pof-example', {
+        'universal': ({}, [], True),
+        'cpython': ({'HPY_ABI': 'hybrid'}, ['-C--global-option=--hpy-abi=cpython'], False),
+        'hybrid': ({'HPY_ABI': 'hybrid'}, [], False),
+    }),
+    'cmake': ('pof-example-cmake', {
+        'universal': ({}, [], True),
+        'cpython': ({'HPY_ABI': 'cpython'}, [], False),
+        'hybrid': ({}, ['-Ccmake.define.HPY_ABI=hybrid', '-Cwheel.py-api='], False),
+    }),
+    'meson': ('pof-example-meson', {  # universal and CPython-ABI modules (meson.options)
+        'universal': ({}, [], True),
+        'cpython': ({'HPY_ABI': 'universal'}, ['-Chpy-abi=cpython'], False),
+    }),
 }
 
 
@@ -39,6 +55,8 @@ def pytest_addoption(parser):
                      help="a folder holding unihpy's wheel (default: build it once per session)")
     parser.addoption('--packaging-abi', action='append', choices=ABIS, default=None,
                      help='test only this ABI (repeatable)')
+    parser.addoption('--build-system', action='append', choices=list(BUILD_SYSTEMS), default=None,
+                     help='test only the example of this build system (repeatable)')
 
 
 def pytest_generate_tests(metafunc):
@@ -47,7 +65,10 @@ def pytest_generate_tests(metafunc):
         abis = metafunc.config.getoption('packaging_abi') or list(ABIS)
         if marker:
             abis = [abi for abi in abis if abi in marker.args]
-        metafunc.parametrize('hpy_abi', abis, scope='session')
+        systems = metafunc.config.getoption('build_system') or list(BUILD_SYSTEMS)
+        pairs = [(system, abi) for system in systems for abi in BUILD_SYSTEMS[system][1] if abi in abis]
+        metafunc.parametrize(('build_system', 'hpy_abi'), pairs, scope='session',
+                             ids=['%s-%s' % pair for pair in pairs])
 
 
 def pytest_configure(config):
@@ -57,7 +78,7 @@ def pytest_configure(config):
 def run(cmd, **kwargs):
     """Runs ``cmd``; on failure, fails the test with its output."""
     env = dict(os.environ, **kwargs.pop('env', {}))
-    # The builds name their ABI themselves (ROUTES); one from outside must not leak in.
+    # The builds name their ABI themselves (BUILD_SYSTEMS); one from outside must not leak in.
     if 'HPY_ABI' not in kwargs.pop('keep', ()):
         env.pop('HPY_ABI', None)
     proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -101,13 +122,20 @@ def test_wheelhouse(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def wheel(hpy_abi, unihpy_wheelhouse, tmp_path_factory):
+def dist_name(build_system):
+    return BUILD_SYSTEMS[build_system][0]
+
+
+@pytest.fixture(scope='session')
+def wheel(build_system, hpy_abi, unihpy_wheelhouse, tmp_path_factory):
     """The example's wheel for ``hpy_abi``, alone in its folder."""
-    env, args, isolated = ROUTES[hpy_abi]
-    src = tmp_path_factory.mktemp('example-' + hpy_abi)
-    shutil.copytree(EXAMPLE, src, dirs_exist_ok=True,
+    env, args, isolated = BUILD_SYSTEMS[build_system][1][hpy_abi]
+    name = '%s-%s' % (build_system, hpy_abi)
+    src = tmp_path_factory.mktemp('example-' + name)
+    # the sources are symbolic links to the proof of concept's: copied as files
+    shutil.copytree(EXAMPLES / build_system, src, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns('build', '*.egg-info'))
-    out = tmp_path_factory.mktemp('wheel-' + hpy_abi)
+    out = tmp_path_factory.mktemp('wheel-' + name)
     isolation = ['--find-links', unihpy_wheelhouse] if isolated else ['--no-build-isolation']
     pip(sys.executable, 'wheel', '--no-deps', '-w', out, *isolation, *args, src,
         env=env, keep=env.keys())
@@ -117,12 +145,12 @@ def wheel(hpy_abi, unihpy_wheelhouse, tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def venv_python(hpy_abi, wheel, unihpy_wheelhouse, test_wheelhouse, tmp_path_factory):
+def venv_python(build_system, hpy_abi, dist_name, wheel, unihpy_wheelhouse, test_wheelhouse, tmp_path_factory):
     """The python of a fresh venv where pip installed unihpy and the example from local wheels."""
-    where = tmp_path_factory.mktemp('venv-' + hpy_abi)
+    where = tmp_path_factory.mktemp('venv-%s-%s' % (build_system, hpy_abi))
     venv.EnvBuilder(with_pip=True).create(where)
     python = where / 'bin' / 'python'
     pip(python, 'install', '--no-index', '--find-links', wheel.parent,
         '--find-links', unihpy_wheelhouse, '--find-links', test_wheelhouse,
-        'unihpy', DIST_NAME, 'pytest')
+        'unihpy', dist_name, 'pytest')
     return python

@@ -8,7 +8,7 @@ APT_PACKAGES := g++ libgtest-dev
 PY_PACKAGES := scikit-build-core cmake ninja pytest pytest-xdist setuptools wheel
 PYTEST_FLAGS ?= -q -n auto
 
-.PHONY: all deps venv install generate check-generated ctest test-e2e test-pof test demo ci ci-extra format lint clean
+.PHONY: all deps venv install generate check-generated ctest test-e2e test-pof test demo demo-hosts ci ci-extra format lint clean
 
 all: install
 
@@ -23,8 +23,10 @@ if [ -n "$$missing" ]; then \
 endef
 
 # Each area (hosts, debug, reliability, benchmarks) keeps its targets in mk/AREA.mk and adds to
-# CI_TARGETS (run by `make ci` after `make test`) and DEMO_TARGETS (run by `make demo`).
+# CI_TARGETS (run by `make ci` after `make test`), DEMO_SETUP (set-up steps of `make demo`) and
+# DEMO_TARGETS (the results `make demo` prints).
 CI_TARGETS :=
+DEMO_SETUP := install
 DEMO_TARGETS :=
 # `make test`: this interpreter's checks first (generated files, ctest, e2e, proof of concept), then
 # what the areas add (cross-loading, the other interpreters): prerequisites run in the order read.
@@ -44,9 +46,14 @@ venv: $(PY)
 
 # Builds and installs unihpy (host, headers, runtime libraries) into the virtual environment.
 # The `hpy` alias (python/hpy-alias) makes requirements on hpy 0.9 see unihpy as meeting them.
+# UNIHPY_INSTALLED=1 (set by devtools/steps.py once its `install` step is done) skips it.
+ifeq ($(UNIHPY_INSTALLED),)
 install: deps venv
 	$(PIP) install -q --no-build-isolation -Cbuild-dir=build/pip -Ccmake.define.HPY_WERROR=ON .
 	$(PIP) install -q --no-index $$($(PY) python/hpy-alias/make_wheel.py --out build/alias)
+else
+install:
+endif
 
 generate:
 	$(PYTHON) devtools/api/generate.py
@@ -67,10 +74,14 @@ test-e2e: install
 test-pof: install
 	cd proof-of-concept && ../$(PY) -m pytest $(PYTEST_FLAGS) .
 
-# The proof of concept built once as a universal module and run on every interpreter available.
-demo: install
+# `make demo`: the set-up steps (DEMO_SETUP) with one progress line each and their raw output in
+# build/logs/demo.log, then the results: the proof of concept built once as a universal module and run
+# on every interpreter available (demo-hosts), then every area's DEMO_TARGETS.
+demo:
+	@$(PYTHON) devtools/steps.py --log build/logs/demo.log $(DEMO_SETUP) -- demo-hosts $(DEMO_TARGETS)
+
+demo-hosts: install
 	$(PY) devtools/demo.py
-	@for t in $(DEMO_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 # Every area's extra CI target (sanitizers, fuzzing, other hosts...); .ci/run runs it after test and demo.
 CI_TARGETS += lint

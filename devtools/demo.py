@@ -89,16 +89,22 @@ def main():
 
 
 def wheel_route(hosts):
-    """The wheel route (docs/packaging.md): the example's universal wheel, built once, and unihpy's
-    wheel for each host, installed by pip into a fresh venv there and imported. Returns the failures."""
-    example, digest, skipped, results = hosts.wheel_route_all(hosts.wheel_hosts(), jobs=2, full=False)
-    print("the wheel route: %s (sha256 %s), pip-installed on each host with unihpy's wheel for it"
-          % (example.name, digest[:12]))
-    row = "%-" + str(hosts.NAME_WIDTH) + "s %-52s %s"
-    print(row % ("host", "unihpy's wheel", "import from the venv: pof.Point, HPy host"))
+    """The wheel route (docs/packaging.md): each example's universal wheel (setuptools, CMake, meson),
+    built once, and unihpy's wheel for each host, installed by pip into a fresh venv there and imported.
+    Returns the failures."""
+    examples, digests, skipped, results = hosts.wheel_route_all(hosts.wheel_hosts(), jobs=2, full=False)
+    print("the wheel route: one universal wheel per build system, pip-installed on each host with unihpy's "
+          "wheel for it:")
+    for system, wheel in examples.items():
+        print("  %-10s %s (sha256 %s)" % (system, wheel.name, digests[system][:12]))
+    row = "%-" + str(hosts.NAME_WIDTH) + "s %-30s" + " %-16s" * len(examples) + " %s"
+    print(row % ("host", "unihpy's wheel", *examples, "HPy host"))
     for name, ok, fields, seconds, output in results:
-        print(row % (name, fields.get("unihpy", "-"), fields.get("import", "FAILED") if ok else
-                     "FAILED\n" + output.strip()[-2000:]))
+        wheel = fields.get("unihpy", "-").split("-", 2)[-1][:-len(".whl")]  # its tags
+        if ok:
+            print(row % (name, wheel, *(fields[system] for system in examples), fields["HPy host"]))
+        else:
+            print(("%-" + str(hosts.NAME_WIDTH) + "s FAILED: %s\n%s") % (name, fields, output.strip()[-2000:]))
     if skipped:
         print("not run: " + "; ".join("%s (%s)" % s for s in skipped))
     return sum(not ok for _, ok, *_ in results)

@@ -806,8 +806,10 @@ def cmd_devel(args):
 # ---------------------------------------------------------------------------------------------------
 # The wheel route: one universal wheel of the example on every host (docs/packaging.md)
 
-EXAMPLE = ROOT / "proof-of-concept" / "packaging" / "setuptools"
-EXAMPLE_DIST = "pof-example"
+# The example projects, one per build system (setuptools, cmake, meson): each builds the proof of
+# concept's modules into one universal wheel.
+EXAMPLES = ROOT / "proof-of-concept" / "packaging"
+BUILD_SYSTEMS = ("setuptools", "cmake", "meson")
 WHEELS = BUILD / "wheels"  # the example's wheels and unihpy's, one per host (the chroots see it)
 # pip runs on each host from its wheel file (`python pip-X.whl/pip ...`): no apt package, no
 # ensurepip. setuptools is unihpy's requirement. The last versions that run on Python 3.9 (PyPy 7.3.11),
@@ -836,24 +838,29 @@ IMPORT_PROBE = (
     "outside = [m.__spec__.origin for m in (pof, pofcpp, pofpackage.foo) if not m.__spec__.origin.startswith(site)]; "
     "assert not outside, outside; assert pof.add_ints(2, 3) == 5 and pofcpp.add_ints(20, 22) == 42; "
     "print(repr(pof.Point(3.0, 4.0)), 'unihpy' if hpy.universal.__file__.startswith(site) else "
-    "'own (' + hpy.universal.__file__ + ')')"
+    "'own (' + hpy.universal.__file__ + ')', sep=' | ')"
 )
 
 
-def build_example(dest, options=()):
-    """One `pip wheel` of the example project, here, in .venv (unihpy and setuptools installed there:
-    no build isolation); its ABI is the project's (`[tool.hpy]`) unless `options` name another.
-    Returns the wheel, alone in `dest`."""
+def build_example(build_system, dest, options=()):
+    """One `pip wheel` of the example project of `build_system`, here, in .venv (unihpy and the build
+    backends installed there: no build isolation); its ABI is the project's unless `options` name
+    another. Returns the wheel, alone in `dest`."""
     shutil.rmtree(dest, ignore_errors=True)
     src = dest.with_name(dest.name + "-src")
     shutil.rmtree(src, ignore_errors=True)
     # the sources are symbolic links two folders up: copied as files
-    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    shutil.copytree(EXAMPLES / build_system, src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     env = {key: value for key, value in os.environ.items() if key != "HPY_ABI"}
     run([str(ROOT / ".venv" / "bin" / "python"), "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
          "-w", str(dest)] + PIP_OPTIONS + list(options) + [str(src)], env=env, stdout=subprocess.DEVNULL)
     (wheel,) = dest.glob("*.whl")
     return wheel
+
+
+def dist_name(wheel):
+    """The distribution a wheel file holds (pof_example_cmake-0.1.0-... -> pof-example-cmake)."""
+    return wheel.name.split("-")[0].replace("_", "-")
 
 
 def unihpy_wheel(host, tag, dest):
@@ -906,11 +913,13 @@ def tree(folder):
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
-def wheel_route(host, example, refused, full):
-    """The example's wheel on `host`: unihpy's wheel made for it, a fresh venv, `pip install --no-index`
-    of both from the wheel folders, the modules imported from the venv; with `full`, test_pof.py run on
-    them, the CPython-ABI wheel `refused` offered to pip (refused where its tag is not the host's), and
-    `pip uninstall` leaving the venv as it was. Returns (host name, ok, fields, seconds, output)."""
+def wheel_route(host, examples, refused, full):
+    """The examples' wheels on `host`: unihpy's wheel made for it, a fresh venv, then for each example
+    (`examples`: build system -> wheel) in turn `pip install --no-index` from the wheel folders, the
+    modules imported from the venv (with `full`, test_pof.py run on them) and the example uninstalled;
+    with `full`, the CPython-ABI wheel `refused` offered to pip (refused where its tag is not the
+    host's); at the end `pip uninstall` leaves the venv as it was. Returns (host name, ok, fields,
+    seconds, output)."""
     start = time.monotonic()
     work = BUILD / host.name / "wheels"
     shutil.rmtree(work, ignore_errors=True)
@@ -939,26 +948,36 @@ def wheel_route(host, example, refused, full):
     if step(["python", "-m", "venv", "--without-pip", venv]).returncode != 0:
         return done(False)
     fresh = tree(venv)
-    install = [*pip, *PIP_INSTALL, "--find-links", WHEELS / "unihpy",
-               "--find-links", example.parent, "--find-links", WHEELHOUSE, "unihpy", EXAMPLE_DIST]
-    if step(install).returncode != 0:
-        fields["install"] = "FAILED"
-        return done(False)
-    imported = step([python, "-c", IMPORT_PROBE])
-    fields["import"] = imported.stdout.strip().splitlines()[-1] if imported.returncode == 0 else "FAILED"
-    if imported.returncode != 0 or not full:
-        return done(imported.returncode == 0)
-    test = step([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", ROOT / "proof-of-concept" / "test_pof.py",
-                 "--pof-installed"], PYTHONPATH=str(PYLIB),
-                # modules built here and used there: the host's known differences apply (host_differences.py)
-                UNIHPY_E2E_MODULES="use:" + str(example.parent))
-    fields["test_pof.py"] = summarize(test.stdout, test.returncode)
-    ok = test.returncode == 0
+    ok = True
+    for build_system, example in examples.items():
+        install = [*pip, *PIP_INSTALL, "--find-links", WHEELS / "unihpy", "--find-links", example.parent,
+                   "--find-links", WHEELHOUSE, "unihpy", dist_name(example)]
+        if step(install).returncode != 0:
+            fields[build_system] = "install FAILED"
+            return done(False)
+        imported = step([python, "-c", IMPORT_PROBE])
+        if imported.returncode != 0:
+            fields[build_system] = "import FAILED"
+            return done(False)
+        # "Point(3.0, 4.0) | unihpy": an object of the example and the HPy host that loaded its modules
+        fields[build_system], fields["HPy host"] = imported.stdout.strip().splitlines()[-1].split(" | ", 1)
+        if full:
+            test = step([python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                         ROOT / "proof-of-concept" / "test_pof.py", "--pof-installed"], PYTHONPATH=str(PYLIB),
+                        # modules built here and used there: the host's known differences apply (host_differences.py)
+                        UNIHPY_E2E_MODULES="use:" + str(example.parent))
+            fields[build_system] = summarize(test.stdout, test.returncode)
+            ok = ok and test.returncode == 0
+        if step([*pip, "uninstall", *PIP_OPTIONS, "-y", dist_name(example)]).returncode != 0:
+            fields[build_system] += "; uninstall FAILED"
+            ok = False
+    if not full:
+        return done(ok)
     if not refused.name.endswith("-%s.whl" % tag):
         offered = step([*pip, *PIP_INSTALL, "--no-deps", refused])
         fields[refused.name.split("-")[-3] + " wheel"] = "refused" if REFUSED.search(offered.stdout) else "NOT REFUSED"
         ok = ok and offered.returncode != 0 and bool(REFUSED.search(offered.stdout))
-    removed = step([*pip, "uninstall", *PIP_OPTIONS, "-y", EXAMPLE_DIST, "unihpy", "setuptools"])
+    removed = step([*pip, "uninstall", *PIP_OPTIONS, "-y", "unihpy", "setuptools"])
     left = sorted(tree(venv) - fresh)
     fields["uninstall"] = "clean" if removed.returncode == 0 and not left else "LEFT %s" % ", ".join(left[:5])
     return done(ok and fields["uninstall"] == "clean")
@@ -971,39 +990,44 @@ def wheel_hosts():
 
 
 def wheel_route_all(hosts, jobs, full):
-    """The example's universal wheel (and, with `full`, its CPython-ABI wheel) built once here, then
-    wheel_route on each host that can run, `jobs` at a time. Returns (example wheel, sha256, skipped,
-    results in the order of `hosts`)."""
+    """The examples' universal wheels (and, with `full`, the setuptools example's CPython-ABI wheel)
+    built once here, then wheel_route on each host that can run, `jobs` at a time. Returns (examples:
+    build system -> wheel, their sha256, skipped, results in the order of `hosts`)."""
     pip_once(PYPI_WHEELS, WHEELHOUSE_REQUIREMENTS, ["download", "--no-deps", "-d"])
     shutil.rmtree(WHEELHOUSE, ignore_errors=True)
     shutil.copytree(PYPI_WHEELS, WHEELHOUSE)
     shutil.rmtree(WHEELS / "unihpy", ignore_errors=True)
     (WHEELS / "unihpy").mkdir(parents=True)
-    example = build_example(WHEELS / "example")
-    refused = build_example(WHEELS / "example-cpython", ["-C--global-option=--hpy-abi=cpython"]) if full else None
-    digest = file_hash(example)
+    examples = {system: build_example(system, WHEELS / ("example-" + system)) for system in BUILD_SYSTEMS}
+    refused = build_example("setuptools", WHEELS / "example-cpython",
+                            ["-C--global-option=--hpy-abi=cpython"]) if full else None
+    digests = {system: file_hash(wheel) for system, wheel in examples.items()}
     runnable, skipped = runnable_hosts(hosts)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(lambda h: wheel_route(h, example, refused, full), runnable))
-    if file_hash(example) != digest:
-        raise SystemExit("hosts: %s changed while the hosts installed it" % example)
-    return example, digest, skipped, results
+        results = list(pool.map(lambda h: wheel_route(h, examples, refused, full), runnable))
+    changed = [wheel.name for system, wheel in examples.items() if file_hash(wheel) != digests[system]]
+    if changed:
+        raise SystemExit("hosts: %s changed while the hosts installed them" % ", ".join(changed))
+    return examples, digests, skipped, results
 
 
 def cmd_wheels(args):
-    """The wheel route on every host (docs/packaging.md): one universal wheel of the example, the same
-    file everywhere, installed by pip with unihpy's wheel for that host, tested, uninstalled."""
+    """The wheel route on every host (docs/packaging.md): one universal wheel of each example (setuptools,
+    CMake, meson), the same files everywhere, installed by pip with unihpy's wheel for that host,
+    tested, uninstalled."""
     start = time.monotonic()
     hosts = selected_hosts(args.host) if args.host else wheel_hosts()
-    example, digest, skipped, results = wheel_route_all(hosts, args.jobs, full=True)
-    log("the example's wheel, built once here: %s (sha256 %s)" % (example.name, digest))
+    examples, digests, skipped, results = wheel_route_all(hosts, args.jobs, full=True)
+    for system, wheel in examples.items():
+        log("built once here with %s: %s (sha256 %s)" % (system, wheel.name, digests[system]))
     for name, ok, fields, seconds, output in results:
         print(output if not ok or args.verbose else "", end="")
         log("%-*s %s [%.0f s]" % (NAME_WIDTH, name, "; ".join("%s: %s" % kv for kv in fields.items()), seconds))
     failed = [name for name, ok, *_ in results if not ok]
-    print("hosts: wheels on %d hosts in %.0f s, %s sha256 %s everywhere; failed: %s; skipped: %s" % (
-        len(results), time.monotonic() - start, example.name, digest[:12], ", ".join(failed) or "none",
-        "; ".join("%s (%s)" % s for s in skipped) or "none"))
+    print("hosts: wheels on %d hosts in %.0f s, %s the same files everywhere; failed: %s; skipped: %s" % (
+        len(results), time.monotonic() - start, ", ".join("%s (sha256 %s)" % (w.name, digests[s][:12])
+                                                          for s, w in examples.items()),
+        ", ".join(failed) or "none", "; ".join("%s (%s)" % s for s in skipped) or "none"))
     return 1 if failed else 0
 
 

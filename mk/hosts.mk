@@ -16,7 +16,7 @@ hosts-if-root: install hpy09-venv
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory hosts; \
 	else echo "hosts: not creating the other interpreters: that needs root (apt-get, debootstrap, chroot)"; fi
 
-demo: hosts-if-root
+DEMO_SETUP += hosts-if-root
 
 hosts-list: install
 	$(HOSTS_PY) list
@@ -52,6 +52,6 @@ test-hosts-wheels: hosts-if-root wheels
 	@start=$$(date +%s); $(HOSTS_PY) wheels --jobs $(HOSTS_TEST_JOBS) $(foreach h,$(HOSTS),--host $(h)); \
 	rc=$$?; echo "test-hosts-wheels: $$(( $$(date +%s) - start )) s"; exit $$rc
 
-demo: wheels
+DEMO_SETUP += wheels
 
 test: test-hosts-matrix test-hosts-devel test-hosts-wheels

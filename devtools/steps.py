@@ -23,6 +23,7 @@ STEP_TITLES = {
     "install": "unihpy built and installed into .venv (Debian packages and PyPI tools first)",
     "hosts-if-root": "the other interpreters: Debian chroots and source builds (first time: about 15 min)",
     "wheels": "unihpy's own wheel (make wheels)",
+    "packaging-deps": "the example projects' build tools (meson-python, auditwheel; pkg-config)",
 }
 # Lines of a set-up step shown on the terminal too: the progress lines of unihpy's own tools.
 PROGRESS_PREFIXES = ("hosts: ",)

@@ -48,7 +48,7 @@ test-hosts-matrix: hosts-if-root
 # here, unihpy's wheel for each host (this machine's from `make wheels`, the others from the host
 # builds), both installed by pip into a fresh venv on every host, test_pof.py run on them, the
 # CPython-ABI wheel refused, uninstalled; two hosts at a time. HOSTS="a b" picks hosts.
-test-hosts-wheels: hosts-if-root wheels
+test-hosts-wheels: hosts-if-root wheels packaging-deps
 	@start=$$(date +%s); $(HOSTS_PY) wheels --jobs $(HOSTS_TEST_JOBS) $(foreach h,$(HOSTS),--host $(h)); \
 	rc=$$?; echo "test-hosts-wheels: $$(( $$(date +%s) - start )) s"; exit $$rc
 

@@ -18,3 +18,5 @@ test-packaging: wheels packaging-deps
 	  --unihpy-wheelhouse ../../build/wheels
 
 test: test-packaging
+# the wheel route of `make demo` builds the CMake and meson examples too
+DEMO_SETUP += packaging-deps

@@ -97,7 +97,7 @@ def wheel_route(hosts):
           "wheel for it:")
     for system, wheel in examples.items():
         print("  %-10s %s (sha256 %s)" % (system, wheel.name, digests[system][:12]))
-    row = "%-" + str(hosts.NAME_WIDTH) + "s %-30s" + " %-16s" * len(examples) + " %s"
+    row = "%-" + str(hosts.NAME_WIDTH) + "s %-32s" + " %-16s" * len(examples) + " %s"
     print(row % ("host", "unihpy's wheel", *examples, "HPy host"))
     for name, ok, fields, seconds, output in results:
         wheel = fields.get("unihpy", "-").split("-", 2)[-1][:-len(".whl")]  # its tags

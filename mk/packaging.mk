@@ -14,7 +14,7 @@ packaging-deps: venv
 
 # unihpy's own wheel comes from `make wheels` (mk/conformance.mk), built once per make run.
 test-packaging: wheels packaging-deps
-	cd tests/packaging && ../../$(PY) -m pytest -q -p no:cacheprovider . \
+	cd tests/packaging && ../../$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup . \
 	  --unihpy-wheelhouse ../../build/wheels
 
 test: test-packaging

@@ -75,6 +75,15 @@ def pytest_configure(config):
     config.addinivalue_line('markers', 'abis(*names): run this test only for these ABIs')
 
 
+def pytest_collection_modifyitems(items):
+    # Under pytest-xdist (`-n 2 --dist loadgroup`, make test-packaging) the tests of one wheel stay on
+    # one worker, so that each wheel and its venv are made once; the wheels spread over the workers.
+    for item in items:
+        params = getattr(getattr(item, 'callspec', None), 'params', {})
+        if 'build_system' in params:
+            item.add_marker(pytest.mark.xdist_group('%s-%s' % (params['build_system'], params['hpy_abi'])))
+
+
 def run(cmd, **kwargs):
     """Runs ``cmd``; on failure, fails the test with its output."""
     env = dict(os.environ, **kwargs.pop('env', {}))

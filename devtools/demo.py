@@ -92,7 +92,8 @@ def wheel_route(hosts):
     """The wheel route (docs/packaging.md): each example's universal wheel (setuptools, CMake, meson),
     built once, and unihpy's wheel for each host, installed by pip into a fresh venv there and imported.
     Returns the failures."""
-    examples, digests, skipped, results = hosts.wheel_route_all(hosts.wheel_hosts(), jobs=2, full=False)
+    import wheelroute
+    examples, digests, skipped, results = wheelroute.wheel_route_all(wheelroute.wheel_hosts(), jobs=2, full=False)
     print("the wheel route: one universal wheel per build system, pip-installed on each host with unihpy's "
           "wheel for it:")
     for system, wheel in examples.items():

@@ -1,0 +1,958 @@
+# python/hpy/port/rewrite.py: `python -m hpy.port rewrite`, mechanical C API -> HPy rewrites of one source.
+"""Rewrites a C-API extension's source into a module that builds in the hybrid ABI.
+
+Edits are text replacements on exact source ranges, found with libclang's cursors and tokens:
+
+- ``#include <Python.h>`` becomes ``#include "hpy.h"`` (which includes Python.h in the hybrid ABI);
+- the ``PyModuleDef`` and ``PyInit_X`` become an ``HPyModuleDef`` and ``HPy_MODINIT``; what the init
+  function did after creating the module runs in an ``HPy_mod_exec`` slot, on the module as a
+  borrowed ``PyObject *``;
+- a module function becomes an ``HPyDef_METH`` only when every construct in its body has a rule
+  below that preserves its behaviour (see ``_FunctionPort``); otherwise it stays C API in
+  ``HPyModuleDef.legacy_methods``, and a comment above it says why.
+
+Nothing is changed that the rules do not cover: a function with one unknown construct is left as it
+is, whole.
+"""
+import ctypes
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import frontend, mapping
+
+cindex = frontend.cindex
+K = cindex.CursorKind
+T = cindex.TokenKind
+
+
+class RewriteError(Exception):
+    """Input the rewrite cannot work on (the message names the file and the cause)."""
+
+
+# C-API functions (or function-like macros) that become one HPy call with the context first.
+# name: (HPy name, argument kinds, result kind). Argument kinds: o = an object (a handle),
+# v = a plain C value, x = an exception (PyExc_X -> ctx->h_X). Result: new = a new reference
+# (a new handle), value = a plain C value.
+CALLS = {
+    "PyLong_FromLong": ("HPyLong_FromLong", "v", "new"),
+    "PyLong_FromUnsignedLong": ("HPyLong_FromUnsignedLong", "v", "new"),
+    "PyLong_FromLongLong": ("HPyLong_FromLongLong", "v", "new"),
+    "PyLong_FromUnsignedLongLong": ("HPyLong_FromUnsignedLongLong", "v", "new"),
+    "PyLong_FromSsize_t": ("HPyLong_FromSsize_t", "v", "new"),
+    "PyLong_FromSize_t": ("HPyLong_FromSize_t", "v", "new"),
+    "PyLong_AsLong": ("HPyLong_AsLong", "o", "value"),
+    "PyLong_AsUnsignedLong": ("HPyLong_AsUnsignedLong", "o", "value"),
+    "PyLong_AsLongLong": ("HPyLong_AsLongLong", "o", "value"),
+    "PyLong_AsUnsignedLongLong": ("HPyLong_AsUnsignedLongLong", "o", "value"),
+    "PyLong_AsSsize_t": ("HPyLong_AsSsize_t", "o", "value"),
+    "PyLong_AsSize_t": ("HPyLong_AsSize_t", "o", "value"),
+    "PyLong_AsDouble": ("HPyLong_AsDouble", "o", "value"),
+    "PyFloat_FromDouble": ("HPyFloat_FromDouble", "v", "new"),
+    "PyFloat_AsDouble": ("HPyFloat_AsDouble", "o", "value"),
+    "PyBool_FromLong": ("HPyBool_FromLong", "v", "new"),
+    "PyUnicode_FromString": ("HPyUnicode_FromString", "v", "new"),
+    "PyUnicode_Check": ("HPyUnicode_Check", "o", "value"),
+    "PyBytes_Check": ("HPyBytes_Check", "o", "value"),
+    "PyTuple_Check": ("HPyTuple_Check", "o", "value"),
+    "PyList_Check": ("HPyList_Check", "o", "value"),
+    "PyDict_Check": ("HPyDict_Check", "o", "value"),
+    "PyCallable_Check": ("HPyCallable_Check", "o", "value"),
+    "PyNumber_Check": ("HPyNumber_Check", "o", "value"),
+    "PyBytes_FromString": ("HPyBytes_FromString", "v", "new"),
+    "PyBytes_FromStringAndSize": ("HPyBytes_FromStringAndSize", "vv", "new"),
+    "PyObject_GetAttrString": ("HPy_GetAttr_s", "ov", "new"),
+    "PyObject_GetAttr": ("HPy_GetAttr", "oo", "new"),
+    "PyObject_GetItem": ("HPy_GetItem", "oo", "new"),
+    "PyObject_Repr": ("HPy_Repr", "o", "new"),
+    "PyObject_Str": ("HPy_Str", "o", "new"),
+    "PyObject_IsTrue": ("HPy_IsTrue", "o", "value"),
+    "PyObject_Length": ("HPy_Length", "o", "value"),
+    "PyObject_Size": ("HPy_Length", "o", "value"),
+    "PyObject_Hash": ("HPy_Hash", "o", "value"),
+    "PyObject_RichCompareBool": ("HPy_RichCompareBool", "oov", "value"),
+    "PyNumber_Add": ("HPy_Add", "oo", "new"),
+    "PyNumber_Subtract": ("HPy_Subtract", "oo", "new"),
+    "PyNumber_Multiply": ("HPy_Multiply", "oo", "new"),
+    "PyNumber_Index": ("HPy_Index", "o", "new"),
+    "PyNumber_Long": ("HPy_Long", "o", "new"),
+    "PyNumber_Float": ("HPy_Float", "o", "new"),
+    "PyErr_SetString": ("HPyErr_SetString", "xv", "value"),
+    "PyErr_SetObject": ("HPyErr_SetObject", "xo", "value"),
+    "PyErr_Clear": ("HPyErr_Clear", "", "value"),
+}
+
+# The exceptions and constants the HPy 0.9 context holds (ctx->h_NAME).
+CONTEXT_EXCEPTIONS = set("""
+BaseException Exception StopAsyncIteration StopIteration GeneratorExit ArithmeticError LookupError
+AssertionError AttributeError BufferError EOFError FloatingPointError OSError ImportError
+ModuleNotFoundError IndexError KeyError KeyboardInterrupt MemoryError NameError OverflowError
+RuntimeError RecursionError NotImplementedError SyntaxError IndentationError TabError ReferenceError
+SystemError SystemExit TypeError UnboundLocalError UnicodeError UnicodeEncodeError UnicodeDecodeError
+UnicodeTranslateError ValueError ZeroDivisionError BlockingIOError BrokenPipeError ChildProcessError
+ConnectionError ConnectionAbortedError ConnectionRefusedError ConnectionResetError FileExistsError
+FileNotFoundError InterruptedError IsADirectoryError NotADirectoryError PermissionError
+ProcessLookupError TimeoutError Warning UserWarning DeprecationWarning PendingDeprecationWarning
+SyntaxWarning RuntimeWarning FutureWarning ImportWarning UnicodeWarning BytesWarning ResourceWarning
+""".split())
+CONSTANTS = {"Py_None": "ctx->h_None", "Py_True": "ctx->h_True", "Py_False": "ctx->h_False",
+             "Py_NotImplemented": "ctx->h_NotImplemented", "Py_Ellipsis": "ctx->h_Ellipsis"}
+RETURN_MACROS = {"Py_RETURN_NONE": "None", "Py_RETURN_TRUE": "True", "Py_RETURN_FALSE": "False",
+                 "Py_RETURN_NOTIMPLEMENTED": "NotImplemented"}
+# Plain C types with an HPy spelling (the universal ABI has no Python.h).
+PLAIN_TYPES = {"Py_ssize_t": "HPy_ssize_t", "Py_hash_t": "HPy_hash_t", "Py_UCS4": "HPy_UCS4"}
+# Functions that Python.h renames with a macro (PY_SSIZE_T_CLEAN), by the name the code spells.
+RENAMED_CALLS = {"_PyArg_ParseTuple_SizeT": "PyArg_ParseTuple", "PyArg_ParseTuple": "PyArg_ParseTuple"}
+# PyArg_ParseTuple format units that HPyArg_Parse converts the same way.
+PARSE_UNITS = set("bhilLBHIkKfdnsOp|")
+
+# METH_ flags -> the HPy signature, for the module functions the rewrite converts.
+SIGNATURES = {("METH_NOARGS",): "HPyFunc_NOARGS", ("METH_O",): "HPyFunc_O",
+              ("METH_VARARGS",): "HPyFunc_VARARGS"}
+
+MODULEDEF_FIELDS = ("m_base", "m_name", "m_doc", "m_size", "m_methods", "m_slots", "m_traverse",
+                    "m_clear", "m_free")
+
+_get_file_location = frontend._get_file_location
+
+
+def _offset(location):
+    """The file offset where the token at location is written (a macro argument's own place)."""
+    f, line, col, off = cindex.c_object_p(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    _get_file_location(location, ctypes.byref(f), ctypes.byref(line), ctypes.byref(col),
+                       ctypes.byref(off))
+    return (cindex.File(f).name if f else None), off.value
+
+
+@dataclass
+class Tok:
+    text: str
+    kind: object
+    start: int
+    end: int
+    line: int
+
+
+@dataclass
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class FunctionOutcome:
+    name: str
+    line: int
+    status: str           # "hpy" (now an HPyDef), "legacy" (still C API), "module-init", "plain C"
+    reason: str = ""      # why it stays legacy
+    c_api_uses: int = 0
+
+
+class Blocked(Exception):
+    def __init__(self, reason, line=None):
+        super().__init__(f"line {line}: {reason}" if line else reason)
+
+
+def _split_top(tokens, sep=","):
+    """Token lists between top-level separators (not inside (), [], {})."""
+    parts, depth, cur = [], 0, []
+    for t in tokens:
+        if t.text in "([{" and t.kind == T.PUNCTUATION:
+            depth += 1
+        elif t.text in ")]}" and t.kind == T.PUNCTUATION:
+            depth -= 1
+        if depth == 0 and t.text == sep and t.kind == T.PUNCTUATION:
+            parts.append(cur)
+            cur = []
+        else:
+            cur.append(t)
+    if cur:
+        parts.append(cur)
+    return parts
+
+
+def _text(tokens):
+    return " ".join(t.text for t in tokens)
+
+
+def _compact(tokens):
+    return "".join(t.text for t in tokens)
+
+
+class Source:
+    def __init__(self, path, flags):
+        self.path = str(Path(path).resolve())
+        try:
+            self.data = Path(self.path).read_bytes()
+        except OSError as e:
+            raise RewriteError(f"{path}: cannot read: {e.strerror}") from None
+        args = frontend.default_flags(self.path) + list(flags or [])
+        try:
+            self.tu = cindex.Index.create().parse(
+                self.path, args=args, options=cindex.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+        except cindex.TranslationUnitLoadError as e:
+            raise RewriteError(f"{path}: libclang could not parse it ({e})") from None
+        errors = [f"{d.location.file}:{d.location.line}: {d.spelling}" for d in self.tu.diagnostics
+                  if d.severity >= cindex.Diagnostic.Error]
+        if errors:
+            raise RewriteError(f"{path}: does not compile, so it cannot be rewritten safely:\n  "
+                               + "\n  ".join(errors[:5]))
+        self.tokens = [Tok(t.spelling, t.kind, t.extent.start.offset, t.extent.end.offset,
+                           t.location.line)
+                       for t in self.tu.get_tokens(extent=self.tu.cursor.extent)
+                       if t.location.file and t.location.file.name == self.path]
+        self.starts = {t.start: i for i, t in enumerate(self.tokens)}
+        self.top = [c for c in self.tu.cursor.get_children()
+                    if c.location.file and c.location.file.name == self.path]
+        self.macros = [c for c in self.top if c.kind == K.MACRO_INSTANTIATION]
+
+    def toks(self, start, end):
+        """The main file's tokens in [start, end)."""
+        import bisect
+        i = bisect.bisect_left([t.start for t in self.tokens], start)
+        out = []
+        while i < len(self.tokens) and self.tokens[i].start < end:
+            out.append(self.tokens[i])
+            i += 1
+        return out
+
+    def index(self, tok):
+        return self.starts[tok.start]
+
+    def text(self, start, end):
+        return self.data[start:end].decode("utf-8", "replace")
+
+    def line_of(self, offset):
+        return self.data.count(b"\n", 0, offset) + 1
+
+    def declared_outside(self, cursor):
+        loc = cursor.location
+        return loc.file is None or not frontend.Path(loc.file.name).resolve().is_relative_to(
+            Path(self.path).parent)
+
+
+def _is_pyobject_ptr(type_):
+    return type_.spelling.replace(" ", "") in ("PyObject*",)
+
+
+def _walk(cursor):
+    for c in cursor.get_children():
+        yield c
+        yield from _walk(c)
+
+
+class _FunctionPort:
+    """One module function to an HPyDef_METH, or Blocked with the first construct that has no rule.
+
+    The rules: parameters and locals of type ``PyObject *`` become ``HPy`` (parameters and objects
+    from PyArg_ParseTuple's ``O`` are borrowed handles, results of calls that return a new
+    reference are owned handles); each use of such a variable must be an object argument of a
+    converted call, a test against NULL, ``return`` of an owned handle, ``Py_DECREF`` of an owned
+    handle, or ``Py_INCREF(x); return x;`` (``return HPy_Dup(ctx, x);``). Calls in ``CALLS`` get the
+    context; ``return NULL`` returns ``HPy_NULL``. Every C-API name left in the function must be
+    inside one of these edits."""
+
+    def __init__(self, src, fn, pyname, flags, doc):
+        self.src, self.fn, self.pyname, self.flags, self.doc = src, fn, pyname, flags, doc
+        self.edits = []
+        self.allowed = set()       # offsets of handle-variable tokens whose use has a rule
+        self.handles = {}          # variable name -> "borrowed" | "owned" | None (not known yet)
+        self.covered = []          # ranges some edit accounts for
+        self.inits = []            # (first token, variable, line) of initial values other than NULL
+
+    def edit(self, start, end, text):
+        self.edits.append(Edit(start, end, text))
+        self.covered.append((start, end))
+
+    def is_covered(self, off):
+        return any(a <= off < b for a, b in self.covered)
+
+    def tok_at(self, off):
+        i = self.src.starts.get(off)
+        return self.src.tokens[i] if i is not None else None
+
+    def run(self):
+        src, fn = self.src, self.fn
+        sig = SIGNATURES.get(tuple(sorted(self.flags)))
+        if sig is None:
+            raise Blocked(f"flags {' | '.join(self.flags)} have no rule yet (only METH_NOARGS, METH_O, METH_VARARGS)")
+        body = next((c for c in fn.get_children() if c.kind == K.COMPOUND_STMT), None)
+        params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
+        if not _is_pyobject_ptr(fn.result_type):
+            raise Blocked(f"returns {fn.result_type.spelling}, not PyObject *")
+        if len(params) != 2 or not all(_is_pyobject_ptr(p.type) for p in params):
+            raise Blocked("its parameters are not (PyObject *, PyObject *)")
+        self.args_name = None
+        self.handles[params[0].spelling] = "borrowed"
+        if sig == "HPyFunc_O":
+            self.handles[params[1].spelling] = "borrowed"
+        elif sig == "HPyFunc_VARARGS":
+            self.args_name = params[1].spelling
+        self.body = body
+        self.body_toks = src.toks(body.extent.start.offset, body.extent.end.offset)
+        self.refs = self.var_refs()
+        if sig == "HPyFunc_NOARGS" and any(n == params[1].spelling for n, _ in self.refs):
+            raise Blocked(f"METH_NOARGS function uses its second parameter {params[1].spelling}")
+        self.locals()
+        self.macros()
+        self.calls()
+        self.returns()
+        self.null_tests()
+        self.check_refs()
+        self.check_names()
+        # The signature: everything before the body.
+        names = [p.spelling for p in params]
+        impl = {"HPyFunc_NOARGS": f"HPyContext *ctx, HPy {names[0]}",
+                "HPyFunc_O": f"HPyContext *ctx, HPy {names[0]}, HPy {names[1]}",
+                "HPyFunc_VARARGS": f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t nargs"}[sig]
+        doc = f", .doc = {self.doc}" if self.doc not in (None, "NULL", "0") else ""
+        head = (f"HPyDef_METH({fn.spelling}, {self.pyname}, {sig}{doc})\n"
+                f"static HPy {fn.spelling}_impl({impl})\n")
+        self.edits.append(Edit(fn.extent.start.offset, body.extent.start.offset, head))
+        return self.edits
+
+    def var_refs(self):
+        """(name, offset) of each reference to a parameter or local of the function's body."""
+        out = []
+        for c in _walk(self.body):
+            if c.kind == K.DECL_REF_EXPR and c.referenced is not None and \
+                    c.referenced.kind in (K.PARM_DECL, K.VAR_DECL) and \
+                    c.referenced.semantic_parent == self.fn:
+                f, off = _offset(c.location)
+                if f == self.src.path:
+                    out.append((c.spelling, off))
+        return sorted(set(out), key=lambda r: r[1])
+
+    def locals(self):
+        """Declarations of PyObject * locals become HPy; an initial value NULL becomes HPy_NULL."""
+        for c in _walk(self.body):
+            if c.kind != K.DECL_STMT:
+                continue
+            decls = [d for d in c.get_children() if d.kind == K.VAR_DECL]
+            objs = [d for d in decls if _is_pyobject_ptr(d.type)]
+            if not objs:
+                continue
+            if len(objs) != len(decls):
+                raise Blocked("declares PyObject * and other variables in one statement", c.location.line)
+            toks = self.src.toks(c.extent.start.offset, c.extent.end.offset)
+            if not toks or toks[0].text != "PyObject":
+                raise Blocked("a PyObject * declaration the rewrite does not read", c.location.line)
+            self.edit(toks[0].start, toks[0].end, "HPy")
+            for d in objs:
+                if d.storage_class == cindex.StorageClass.STATIC:
+                    raise Blocked(f"static local {d.spelling}", d.location.line)
+                self.handles[d.spelling] = None
+                name_off = d.location.offset
+                i = self.src.starts[name_off]
+                star = self.src.tokens[i - 1]
+                if star.text != "*":
+                    raise Blocked(f"declaration of {d.spelling}", d.location.line)
+                self.edit(star.start, star.end, "")
+                self.allowed.add(name_off)
+                nxt = self.src.tokens[i + 1]
+                if nxt.text == "=":
+                    init = self.src.tokens[i + 2]
+                    after = self.src.tokens[i + 3]
+                    if init.text == "NULL" and after.text in (",", ";"):
+                        self.edit(init.start, init.end, "HPy_NULL")
+                    else:
+                        self.inits.append((init, d.spelling, d.location.line))
+
+    def macros(self):
+        start, end = self.body.extent.start.offset, self.body.extent.end.offset
+        for m in self.src.macros:
+            off = m.extent.start.offset
+            if not (start <= off < end):
+                continue
+            name = m.spelling
+            definition = m.referenced
+            if definition is not None and not self.src.declared_outside(definition):
+                own = [t.spelling for t in list(definition.get_tokens())[1:]
+                       if t.kind == T.IDENTIFIER and (mapping.is_capi_name(t.spelling) or t.spelling == "PyObject")]
+                if own:
+                    raise Blocked(f"the extension's macro {name} uses the C API ({', '.join(dict.fromkeys(own))})",
+                                  m.location.line)
+                continue
+            if name == "NULL" or not mapping.is_capi_name(name) or name in RENAMED_CALLS:
+                continue
+            toks = self.src.toks(off, m.extent.end.offset)
+            if name in RETURN_MACROS:
+                self.edit(off, m.extent.end.offset, f"return HPy_Dup(ctx, ctx->h_{RETURN_MACROS[name]})")
+            elif name in ("Py_INCREF", "Py_XINCREF"):
+                self.incref_return(m, toks)
+            elif name in ("Py_DECREF", "Py_XDECREF"):
+                var = self.one_var(toks[2:-1], m.location.line, name)
+                if self.handles.get(var.text) == "borrowed":
+                    raise Blocked(f"{name} of the borrowed handle {var.text}", m.location.line)
+                self.mark_owned(var.text, m.location.line)
+                self.allowed.add(var.start)
+                self.edit(off, m.extent.end.offset, f"HPy_Close(ctx, {var.text})")
+            elif name in CALLS:
+                self.call(name, toks, m.location.line)
+            elif name in CONSTANTS:
+                continue   # checked where it is used (an object argument)
+            else:
+                raise Blocked(f"{name} has no rule in the rewrite", m.location.line)
+
+    def one_var(self, toks, line, what):
+        if len(toks) != 1 or toks[0].text not in self.handles:
+            raise Blocked(f"{what} of {_text(toks)} (not a local object variable)", line)
+        return toks[0]
+
+    def mark_owned(self, name, line):
+        if self.handles.get(name) == "borrowed":
+            raise Blocked(f"{name} holds both borrowed and new references", line)
+        self.handles[name] = "owned"
+
+    def incref_return(self, m, toks):
+        """Py_INCREF(x); return x;  ->  return HPy_Dup(ctx, x);"""
+        line = m.location.line
+        inner = toks[2:-1]
+        i = self.src.index(toks[-1])
+        rest = self.src.tokens[i + 1:i + 5]
+        if [t.text for t in rest[:2]] != [";", "return"] or _text(rest[2:3]) != _text(inner) or \
+                len(rest) < 4 or rest[3].text != ";":
+            raise Blocked(f"{m.spelling} not followed by returning the same object", line)
+        if len(inner) == 1 and inner[0].text in CONSTANTS:
+            value = CONSTANTS[inner[0].text]
+        else:
+            var = self.one_var(inner, line, m.spelling)
+            self.allowed.update({var.start, rest[2].start})
+            value = var.text
+        self.edit(m.extent.start.offset, rest[3].end, f"return HPy_Dup(ctx, {value});")
+
+    def call(self, name, toks, line, cursor=None):
+        hpy, kinds, result = CALLS[name]
+        if len(toks) < 3 or toks[0].text != name or toks[1].text != "(" or toks[-1].text != ")":
+            raise Blocked(f"call of {name} the rewrite does not read", line)
+        args = _split_top(toks[2:-1]) if len(toks) > 3 else []
+        if len(args) != len(kinds):
+            raise Blocked(f"{name} with {len(args)} arguments", line)
+        self.edit(toks[0].start, toks[1].end, f"{hpy}(ctx" + (", " if args else ""))
+        for kind, arg in zip(kinds, args):
+            if kind == "o":
+                self.object_arg(arg, line, name)
+            elif kind == "x":
+                exc = arg[0].text[len("PyExc_"):] if len(arg) == 1 and arg[0].text.startswith("PyExc_") else None
+                if exc not in CONTEXT_EXCEPTIONS:
+                    raise Blocked(f"{name} with exception {_text(arg)} (not in the HPy context)", line)
+                self.edit(arg[0].start, arg[0].end, f"ctx->h_{exc}")
+        if result == "new":
+            self.new_reference(name, toks, line)
+
+    def object_arg(self, arg, line, name):
+        if len(arg) == 1 and arg[0].text in CONSTANTS:
+            self.edit(arg[0].start, arg[0].end, CONSTANTS[arg[0].text])
+        elif len(arg) == 1 and arg[0].text in self.handles:
+            self.allowed.add(arg[0].start)
+        else:
+            raise Blocked(f"{name} on {_text(arg)} (not a handle)", line)
+
+    def new_reference(self, name, toks, line):
+        """A call that returns a new reference: returned at once, or stored in a local."""
+        i = self.src.index(toks[0])
+        before, after = self.src.tokens[i - 1], self.src.tokens[self.src.index(toks[-1]) + 1]
+        if after.text != ";":
+            raise Blocked(f"the new reference {name} returns is not returned or stored", line)
+        if before.text == "return":
+            self.returned_calls = getattr(self, "returned_calls", set()) | {before.start}
+            return
+        if before.text == "=":
+            target = self.src.tokens[i - 2]
+            if target.text in self.handles:
+                self.mark_owned(target.text, line)
+                self.allowed.add(target.start)
+                return
+        raise Blocked(f"the new reference {name} returns is not returned or stored in a local", line)
+
+    def calls(self):
+        for c in _walk(self.body):
+            if c.kind != K.CALL_EXPR or c.referenced is None:
+                continue
+            f, off = _offset(c.location)
+            if f != self.src.path or self.in_capi_macro(c.extent.start.offset):
+                continue
+            name = RENAMED_CALLS.get(c.referenced.spelling, c.referenced.spelling)
+            if not self.src.declared_outside(c.referenced):
+                if c.type.spelling.replace(" ", "") == "PyObject*":
+                    raise Blocked(f"calls {name}, which returns a PyObject * (not converted)", c.location.line)
+                continue
+            toks = self.src.toks(c.extent.start.offset, c.extent.end.offset)
+            if name in ("PyArg_ParseTuple",):
+                self.parse_tuple(toks, c.location.line)
+            elif name in CALLS:
+                self.call(name, toks, c.location.line)
+            elif mapping.is_capi_name(name):
+                raise Blocked(f"{name} has no rule in the rewrite", c.location.line)
+
+    def in_capi_macro(self, off):
+        """Whether off is inside a C-API macro's invocation (a name alone, such as PyArg_ParseTuple
+        renamed by PY_SSIZE_T_CLEAN, is not one)."""
+        for m in self.src.macros:
+            if m.extent.start.offset <= off < m.extent.end.offset and mapping.is_capi_name(m.spelling) \
+                    and len(self.src.toks(m.extent.start.offset, m.extent.end.offset)) > 1:
+                return True
+        return False
+
+    def parse_tuple(self, toks, line):
+        args = _split_top(toks[2:-1])
+        if self.args_name is None or len(args) < 2 or _text(args[0]) != self.args_name:
+            raise Blocked("PyArg_ParseTuple not on the function's own arguments", line)
+        fmt = args[1]
+        if not fmt or not all(t.kind == T.LITERAL and t.text.startswith('"') for t in fmt):
+            raise Blocked("PyArg_ParseTuple with a format that is not a string literal", line)
+        units = "".join(t.text[1:-1] for t in fmt)
+        body = units.split(":")[0].split(";")[0]
+        bad = [u for u in body if u not in PARSE_UNITS]
+        if bad:
+            raise Blocked(f"PyArg_ParseTuple format {units!r}: unit {bad[0]!r} has no HPyArg_Parse equivalent", line)
+        outs = [u for u in body if u != "|"]
+        if len(outs) != len(args) - 2:
+            raise Blocked("PyArg_ParseTuple with a format that does not match its arguments", line)
+        for unit, arg in zip(outs, args[2:]):
+            if unit == "O":
+                if len(arg) != 2 or arg[0].text != "&" or arg[1].text not in self.handles:
+                    raise Blocked(f"PyArg_ParseTuple 'O' into {_text(arg)}", line)
+                if self.handles[arg[1].text] == "owned":
+                    raise Blocked(f"{arg[1].text} holds both borrowed and new references", line)
+                self.handles[arg[1].text] = "borrowed"
+                self.allowed.add(arg[1].start)
+        self.allowed.add(args[0][0].start)
+        self.edit(toks[0].start, args[0][-1].end, f"HPyArg_Parse(ctx, NULL, {self.args_name}, nargs")
+
+    def returns(self):
+        for c in _walk(self.body):
+            if c.kind != K.RETURN_STMT:
+                continue
+            start = c.extent.start.offset
+            if self.is_covered(start):
+                continue
+            toks = self.src.toks(start, c.extent.end.offset)
+            expr = toks[1:]
+            if toks and toks[0].text == "return" and len(expr) == 1 and expr[0].text == "NULL":
+                self.edit(expr[0].start, expr[0].end, "HPy_NULL")
+            elif len(expr) == 1 and expr[0].text in self.handles:
+                if self.handles.get(expr[0].text) != "owned":
+                    raise Blocked(f"returns {expr[0].text}, not a new reference", c.location.line)
+                self.allowed.add(expr[0].start)
+            elif toks and toks[0].start in getattr(self, "returned_calls", set()):
+                continue
+            else:
+                raise Blocked(f"return {_text(expr)} (no rule)", c.location.line)
+
+    def null_tests(self):
+        """x == NULL, x != NULL, NULL == x, !x  ->  HPy_IsNull(x), !HPy_IsNull(x)"""
+        toks = self.body_toks
+        for i, t in enumerate(toks):
+            if t.text not in self.handles or t.start in self.allowed:
+                continue
+            prev = toks[i - 1] if i else None
+            nxt, nxt2 = (toks[i + 1] if i + 1 < len(toks) else None), (toks[i + 2] if i + 2 < len(toks) else None)
+            if nxt and nxt2 and nxt.text in ("==", "!=") and nxt2.text == "NULL":
+                self.edit(t.start, nxt2.end, ("" if nxt.text == "==" else "!") + f"HPy_IsNull({t.text})")
+            elif prev and prev.text == "!" and (nxt is None or nxt.text in (")", "&&", "||", ";")):
+                self.edit(prev.start, t.end, f"HPy_IsNull({t.text})")
+            else:
+                continue
+            self.allowed.add(t.start)
+
+    def check_refs(self):
+        for tok, name, line in self.inits:
+            if not self.is_covered(tok.start) or self.handles.get(name) != "owned":
+                raise Blocked(f"{name} starts as {tok.text}..., not NULL or a new reference", line)
+        for name, off in self.refs:
+            if name == self.args_name:
+                if off not in self.allowed:
+                    raise Blocked(f"uses {name} (the argument tuple) outside PyArg_ParseTuple", self.src.line_of(off))
+            elif name in self.handles and off not in self.allowed:
+                raise Blocked(f"uses the object {name} in an expression the rewrite has no rule for",
+                              self.src.line_of(off))
+        for name, state in self.handles.items():
+            if state is None:
+                self.handles[name] = "owned"
+
+    def check_names(self):
+        """Every C-API name in the body is inside an edit; plain C types get their HPy names."""
+        for t in self.body_toks:
+            if t.kind != T.IDENTIFIER:
+                continue
+            if t.text in PLAIN_TYPES and not self.is_covered(t.start):
+                self.edit(t.start, t.end, PLAIN_TYPES[t.text])
+            elif (mapping.is_capi_name(t.text) or t.text == "PyObject") and not self.is_covered(t.start):
+                raise Blocked(f"{t.text} has no rule in the rewrite", t.line)
+
+
+@dataclass
+class Result:
+    path: str
+    text: str                                   # the rewritten source
+    functions: list = field(default_factory=list)
+    notes: list = field(default_factory=list)   # what happened at file scope
+    module_converted: bool = False
+    c_api_uses: int = 0
+    converted_uses: int = 0
+    pure_hpy: bool = False
+
+    def summary(self):
+        by = lambda s: [f.name for f in self.functions if f.status == s]
+        return {"file": self.path, "module_converted": self.module_converted,
+                "c_api_uses": self.c_api_uses, "converted_uses": self.converted_uses,
+                "functions": len(self.functions), "hpy_functions": by("hpy"),
+                "legacy_functions": {f.name: f.reason for f in self.functions if f.status == "legacy"},
+                "plain_c_functions": by("plain C"), "module_init": by("module-init"),
+                "pure_hpy": self.pure_hpy, "notes": self.notes}
+
+
+def _method_tables(src):
+    """File-scope PyMethodDef arrays: name -> (cursor, entries); an entry is a dict of its fields."""
+    tables = {}
+    for c in src.top:
+        if c.kind != K.VAR_DECL or frontend._type_name(c.type) != "PyMethodDef":
+            continue
+        toks = src.toks(c.extent.start.offset, c.extent.end.offset)
+        eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
+        if eq is None or toks[eq + 1].text != "{":
+            continue
+        inner = toks[eq + 2:-1]
+        entries = []
+        for part in _split_top(inner):
+            if not part:
+                continue
+            if part[0].text != "{":
+                entries = None
+                break
+            fields = _split_top(part[1:-1])
+            entries.append({"tokens": part, "fields": fields})
+        tables[c.spelling] = (c, entries)
+    return tables
+
+
+def _refs_to(src, name):
+    """How many times the main file's code refers to the function NAME (outside its definition)."""
+    n = 0
+    for c in _walk(src.tu.cursor):
+        if c.kind == K.DECL_REF_EXPR and c.spelling == name and c.referenced is not None \
+                and c.referenced.kind == K.FUNCTION_DECL:
+            f, _ = _offset(c.location)
+            if f == src.path:
+                n += 1
+    return n
+
+
+class _Rewriter:
+    def __init__(self, src):
+        self.src = src
+        self.edits = []
+        self.result = Result(src.path, "")
+
+    def add(self, start, end, text):
+        self.edits.append(Edit(start, end, text))
+
+    def run(self):
+        src = self.src
+        functions = {c.spelling: c for c in src.top if c.kind == K.FUNCTION_DECL and c.is_definition()}
+        ext = self.ext = frontend.parse(src.path, list(self.flags))
+        uses = {fn.name: len(fn.uses) for fn in ext.functions.values()}
+        self.result.c_api_uses = sum(uses.values()) + len(ext.file_scope)
+        inits = [f for f in functions if f.startswith("PyInit_")]
+        moduledefs = [c for c in src.top if c.kind == K.VAR_DECL and frontend._type_name(c.type) == "PyModuleDef"]
+        tables = _method_tables(src)
+        outcome = {}
+        converted_uses = 0
+        module_ok, why_not = self.module_plan(inits, moduledefs, functions, tables)
+        if module_ok:
+            converted_uses += 0
+            table_name = self.methods_table
+            entries = tables[table_name][1] if table_name else []
+            defines = []
+            kept = []
+            for entry in entries or []:
+                fields = entry["fields"]
+                if len(fields) >= 2 and _text(fields[0]) == "NULL":
+                    kept.append(entry)
+                    continue
+                fname = self.entry_function(fields)
+                if fname is None or fname not in functions:
+                    kept.append(entry)
+                    continue
+                flags = [t.text for t in fields[2] if t.kind == T.IDENTIFIER] if len(fields) > 2 else []
+                doc = src.text(fields[3][0].start, fields[3][-1].end) if len(fields) > 3 else None
+                pyname = _text(fields[0])
+                fn = functions[fname]
+                try:
+                    if _refs_to(src, fname) != 1:
+                        raise Blocked("the code refers to it elsewhere too (not only in the method table)")
+                    port = _FunctionPort(src, fn, pyname, flags, doc)
+                    edits = port.run()
+                    self.check_overlaps(edits)
+                except Blocked as e:
+                    outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "legacy", str(e))
+                    kept.append(entry)
+                    continue
+                self.edits += edits
+                defines.append(fname)
+                converted_uses += uses.get(fname, 0)
+                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy")
+                # The entry leaves the legacy table.
+                first, last = entry["tokens"][0], entry["tokens"][-1]
+                j = src.index(last) + 1
+                end = src.tokens[j].end if src.tokens[j].text == "," else last.end
+                self.add(first.start, end, f"/* {pyname}: HPyDef_METH {fname} */")
+            legacy_left = any(_text(e["fields"][0]) != "NULL" for e in kept) if entries else False
+            converted_uses += self.module_edits(defines, legacy_left, tables)
+        for name, fn in functions.items():
+            if name in outcome:
+                continue
+            if name.startswith("PyInit_"):
+                outcome[name] = FunctionOutcome(name, fn.extent.start.line, "module-init" if module_ok else "legacy",
+                                                "" if module_ok else why_not)
+            elif uses.get(name, 0) == 0:
+                outcome[name] = FunctionOutcome(name, fn.extent.start.line, "plain C")
+            else:
+                outcome[name] = FunctionOutcome(name, fn.extent.start.line, "legacy", self.why_legacy(name, tables))
+        self.result.functions = sorted(outcome.values(), key=lambda f: f.line)
+        for f in self.result.functions:
+            f.c_api_uses = uses.get(f.name, 0)
+            if f.status == "legacy":
+                fn = functions[f.name]
+                self.add(fn.extent.start.offset, fn.extent.start.offset,
+                         f"/* hpy.port: left as C API (hybrid ABI): {f.reason} */\n")
+        self.result.converted_uses = converted_uses
+        self.result.module_converted = module_ok
+        self.result.text = self.apply()
+        return self.result
+
+    def why_legacy(self, name, tables):
+        callers = sorted(n for n, f in self.ext.functions.items() if name in f.calls)
+        if callers:
+            return f"called from C code ({', '.join(callers)}), which keeps its C-API signature"
+        for tname, (c, entries) in tables.items():
+            for e in entries or []:
+                if self.entry_function(e["fields"]) == name:
+                    if tname != getattr(self, "methods_table", None):
+                        return f"registered in {tname}, which is not the module's method table (types are not converted yet)"
+        return "not a module function (called from C, or registered in a type or slot table)"
+
+    @staticmethod
+    def entry_function(fields):
+        if len(fields) < 2:
+            return None
+        ids = [t.text for t in fields[1] if t.kind == T.IDENTIFIER]
+        return ids[-1] if ids else None
+
+    def check_overlaps(self, edits):
+        spans = sorted((e.start, e.end) for e in edits)
+        for (a1, b1), (a2, b2) in zip(spans, spans[1:]):
+            if a2 < b1:
+                raise Blocked("two rules apply to one place (the rewrite does not combine them)")
+
+    def module_plan(self, inits, moduledefs, functions, tables):
+        src = self.src
+        if len(inits) != 1:
+            return False, f"{len(inits)} PyInit_ functions"
+        if len(moduledefs) != 1:
+            return False, f"{len(moduledefs)} PyModuleDef definitions"
+        self.init = functions[inits[0]]
+        self.moddef = moduledefs[0]
+        toks = src.toks(self.moddef.extent.start.offset, self.moddef.extent.end.offset)
+        eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
+        if eq is None or toks[eq + 1].text != "{":
+            return False, "the PyModuleDef has no initializer the rewrite reads"
+        fields = {}
+        for i, part in enumerate(_split_top(toks[eq + 2:-1])):
+            if len(part) >= 3 and part[0].text == "." and part[2].text == "=":
+                fields[part[1].text] = part[3:]
+            elif i < len(MODULEDEF_FIELDS):
+                fields[MODULEDEF_FIELDS[i]] = part
+        self.modfields = fields
+        for f in ("m_slots", "m_traverse", "m_clear", "m_free"):
+            if f in fields and _compact(fields[f]) not in ("NULL", "0"):
+                return False, f"PyModuleDef.{f} is set (multi-phase init or module state)"
+        size = _compact(fields.get("m_size", [])) or "0"
+        if size not in ("-1", "0"):
+            return False, f"PyModuleDef.m_size is {size} (module state is not in HPy 0.9)"
+        methods = _compact(fields.get("m_methods", [])) or "NULL"
+        if methods not in ("NULL", "0") and methods not in tables:
+            return False, f"PyModuleDef.m_methods is {methods}, not a method table of this file"
+        self.methods_table = methods if methods in tables else None
+        if _refs_to_var(src, self.moddef.spelling) != 1:
+            return False, f"{self.moddef.spelling} is used elsewhere than in PyModule_Create"
+        if self.moddef.extent.start.offset > self.init.extent.start.offset:
+            return False, "the PyModuleDef comes after the init function"
+        try:
+            self.exec_plan = self.init_plan()
+        except Blocked as e:
+            return False, f"{self.init.spelling}: {e}"
+        return True, ""
+
+    def init_plan(self):
+        """The edits that turn PyInit_X's body into an HPy_mod_exec slot."""
+        src, init = self.src, self.init
+        body = next(c for c in init.get_children() if c.kind == K.COMPOUND_STMT)
+        creates = [c for c in _walk(body) if c.kind == K.CALL_EXPR and c.spelling in ("PyModule_Create2", "PyModule_Create")]
+        macros = [m for m in src.macros if m.spelling == "PyModule_Create"
+                  and body.extent.start.offset <= m.extent.start.offset < body.extent.end.offset]
+        if len(macros) != 1:
+            raise Blocked(f"creates the module {len(macros)} times (expected one PyModule_Create)")
+        m = macros[0]
+        call = src.toks(m.extent.start.offset, m.extent.end.offset)
+        arg = _text(call[2:-1]).replace(" ", "")
+        if arg != "&" + self.moddef.spelling:
+            raise Blocked(f"PyModule_Create({arg}) is not of the module's PyModuleDef")
+        i = src.index(call[0])
+        before, after = src.tokens[i - 1], src.tokens[src.index(call[-1]) + 1]
+        edits, var = [], None
+        if after.text != ";":
+            raise Blocked("PyModule_Create inside an expression")
+        if before.text == "return":
+            edits.append(Edit(before.start, after.end, "return 0;"))
+        elif before.text == "=" and src.tokens[i - 2].kind == T.IDENTIFIER:
+            var = src.tokens[i - 2].text
+            edits.append(Edit(call[0].start, after.end,
+                              f"HPy_AsPyObject(ctx, h_module);\n    Py_DECREF({var}); "
+                              f"/* borrowed: h_module keeps the module alive while exec runs */"))
+        else:
+            raise Blocked("PyModule_Create's result is neither returned nor stored in a variable")
+        for c in _walk(body):
+            if c.kind != K.RETURN_STMT:
+                continue
+            toks = src.toks(c.extent.start.offset, c.extent.end.offset)
+            if toks[0].start == before.start:
+                continue
+            expr = _text(toks[1:])
+            if expr == "NULL":
+                edits.append(Edit(toks[1].start, toks[1].end, "-1"))
+            elif var and expr == var:
+                edits.append(Edit(toks[1].start, toks[1].end, "0"))
+            else:
+                raise Blocked(f"return {expr} (only NULL or the module)", c.location.line)
+        for mac in src.macros:
+            if not (body.extent.start.offset <= mac.extent.start.offset < body.extent.end.offset):
+                continue
+            if mac.spelling in ("Py_DECREF", "Py_XDECREF", "Py_CLEAR"):
+                toks = src.toks(mac.extent.start.offset, mac.extent.end.offset)
+                if var and _text(toks[2:-1]) == var:
+                    edits.append(Edit(toks[0].start, toks[-1].end,
+                                      f"(void){var} /* {_text(toks).replace(' ', '')}: the host owns the module */"))
+        return edits
+
+    def module_edits(self, defines, legacy_left, tables):
+        """The HPyModuleDef, the exec slot and HPy_MODINIT; the number of C-API uses they replace."""
+        src, init, moddef = self.src, self.init, self.moddef
+        ext_name = init.spelling[len("PyInit_"):]
+        f = self.modfields
+        name = src.text(f["m_name"][0].start, f["m_name"][-1].end) if f.get("m_name") else None
+        doc = src.text(f["m_doc"][0].start, f["m_doc"][-1].end) if f.get("m_doc") else "NULL"
+        replaced = 0
+        # The Python.h include.
+        for c in src.top:
+            if c.kind == K.INCLUSION_DIRECTIVE and c.spelling == "Python.h":
+                self.add(c.extent.start.offset, c.extent.end.offset,
+                         '#include "hpy.h" /* includes Python.h in the hybrid ABI */')
+        # The module definition moves below the functions: its old place keeps a note.
+        self.add(moddef.extent.start.offset, _decl_end(src, moddef),
+                 f"/* {moddef.spelling}: now an HPyModuleDef, after {ext_name}_exec below */")
+        replaced += 2   # PyModuleDef and PyModuleDef_HEAD_INIT
+        body = next(c for c in init.get_children() if c.kind == K.COMPOUND_STMT)
+        self.add(init.extent.start.offset, body.extent.start.offset,
+                 f"HPyDef_SLOT({ext_name}_exec, HPy_mod_exec)\n"
+                 f"static int {ext_name}_exec_impl(HPyContext *ctx, HPy h_module)\n")
+        self.edits += self.exec_plan
+        replaced += 2   # PyMODINIT_FUNC, PyModule_Create
+        lines = [f"{d}" for d in defines] + [f"{ext_name}_exec"]
+        table = self.methods_table
+        notes = []
+        if name:
+            notes.append(f"m_name {name}: an HPy module is named by its import")
+        size = _compact(f.get("m_size", [])) or "0"
+        if size == "-1":
+            notes.append("m_size -1: HPy modules have no state, as here")
+        legacy = table if (table and legacy_left) else "NULL"
+        if table and not legacy_left:
+            c = tables[table][0]
+            self.add(c.extent.start.offset, _decl_end(src, c),
+                     f"/* {table}: every function is an HPyDef_METH now */")
+        out = ["", "", f"static HPyDef *{ext_name}_defines[] = {{"]
+        out += [f"    &{d}," for d in lines] + ["    NULL", "};", ""]
+        out += [f"/* From {moddef.spelling} ({'; '.join(notes) or 'PyModuleDef'}). */",
+                f"static HPyModuleDef {moddef.spelling} = {{",
+                f"    .doc = {doc},",
+                "    .size = 0,",
+                f"    .legacy_methods = {legacy},",
+                f"    .defines = {ext_name}_defines,",
+                "};", "", f"HPy_MODINIT({ext_name}, {moddef.spelling})"]
+        self.add(init.extent.end.offset, init.extent.end.offset, "\n".join(out))
+        self.result.notes += notes
+        return replaced
+
+    def apply(self):
+        data = self.src.data
+        edits = sorted(self.edits, key=lambda e: (e.start, e.end))
+        out, pos = [], 0
+        for e in edits:
+            if e.start < pos:
+                raise RewriteError(f"{self.src.path}: internal error: overlapping edits at offset {e.start}")
+            out.append(data[pos:e.start])
+            out.append(e.text.encode())
+            pos = e.end
+        out.append(data[pos:])
+        return b"".join(out).decode("utf-8", "replace")
+
+
+def _decl_end(src, cursor):
+    """The end of a declaration including its ';'."""
+    end = cursor.extent.end.offset
+    toks = src.toks(end, end + 64)
+    return toks[0].end if toks and toks[0].text == ";" else end
+
+
+def _refs_to_var(src, name):
+    n = 0
+    for c in _walk(src.tu.cursor):
+        if c.kind == K.DECL_REF_EXPR and c.spelling == name and c.referenced is not None \
+                and c.referenced.kind == K.VAR_DECL:
+            f, _ = _offset(c.location)
+            if f == src.path:
+                n += 1
+    return n
+
+
+def rewrite(path, flags=None):
+    """Rewrites one C source; a Result (raises RewriteError on input it cannot work on)."""
+    src = Source(path, flags)
+    r = _Rewriter(src)
+    r.flags = list(flags or [])
+    result = r.run()
+    result.pure_hpy = result.module_converted and all(f.status in ("hpy", "plain C", "module-init")
+                                                      for f in result.functions) and \
+        not _uses_c_api(result, flags)
+    return result
+
+
+def _uses_c_api(result, flags):
+    """Whether the rewritten text still uses the C API (the report, run on it)."""
+    import os
+    import tempfile
+    from .. import devel
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / Path(result.path).name
+        out.write_text(result.text)
+        ext = frontend.parse(str(out), [f"-I{devel.get_include()}", "-DHPY_ABI_HYBRID",
+                                        f"-I{Path(result.path).parent}"] + list(flags or []),
+                             own_dirs=[tmp])
+        return any(fn.uses for fn in ext.functions.values()) or bool(ext.file_scope)
+
+
+def render_summary(s):
+    """What rewrite did, for people."""
+    out = [f"{s['file']}: {s['c_api_uses']} uses of the C API, {s['converted_uses']} rewritten; "
+           f"module definition {'converted (HPyModuleDef, HPy_MODINIT)' if s['module_converted'] else 'left as C API'}; "
+           f"{len(s['hpy_functions'])} of {s['functions']} functions now HPy"
+           + ("; the file is pure HPy (universal ABI)" if s["pure_hpy"] else "")]
+    for name in s["hpy_functions"]:
+        out.append(f"  {name}: HPyDef_METH")
+    for name, why in s["legacy_functions"].items():
+        out.append(f"  {name}: left as C API: {why}")
+    for note in s["notes"]:
+        out.append(f"  note: {note}")
+    return "\n".join(out)

@@ -57,6 +57,10 @@ def main(argv=None):
                        help="also run the tests of a universal build in debug mode (HPY=debug)")
     check.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                        help="an include folder for the build")
+    check.add_argument("--extra", action="append", default=[], metavar="PATH",
+                       help="another source of the extension, inside ROOT, compiled as it is")
+    check.add_argument("-D", dest="define", action="append", default=[], metavar="NAME[=VALUE]",
+                       help="a macro for the build")
     check.add_argument("--keep", metavar="DIR", help="build in DIR and keep it")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)

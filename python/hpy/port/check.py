@@ -14,8 +14,8 @@ from pathlib import Path
 SETUP = """\
 # written by python -m hpy.port check
 from setuptools import Extension, setup
-setup(name="hpy-port-check", hpy_ext_modules=[Extension({module!r}, sources=[{source!r}],
-      include_dirs={includes!r})])
+setup(name="hpy-port-check", packages=[], py_modules=[], package_dir={{"": "."}}, hpy_ext_modules=[Extension({module!r}, sources={sources!r},
+      include_dirs={includes!r}, define_macros={macros!r})])
 """
 
 PROBE = """\
@@ -41,7 +41,7 @@ def pure_hpy(source, includes=()):
     return not any(f.uses for f in ext.functions.values()) and not ext.file_scope
 
 
-def check_one(source, module, root, at, abi, test, includes, work, debug=False):
+def check_one(source, module, root, at, abi, test, includes, work, debug=False, extra=(), defines=()):
     """Builds and tests in `work`; a dict of the outcome."""
     log = []
     if work.exists():
@@ -55,7 +55,8 @@ def check_one(source, module, root, at, abi, test, includes, work, debug=False):
     shutil.copyfile(source, work / rel)
     incs = [str(Path(i).resolve()) for i in includes] + [str(Path(source).resolve().parent)]
     (work / "_hpy_port_setup.py").write_text(
-        SETUP.format(module=module, source=str(rel), includes=incs))
+        SETUP.format(module=module, sources=[str(rel)] + list(extra), includes=incs,
+                     macros=[tuple(d.split("=", 1)) if "=" in d else (d, None) for d in defines]))
     env = dict(os.environ)
     env.pop("HPY", None)
     env["PYTHONPATH"] = os.pathsep.join([str(work)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
@@ -113,7 +114,8 @@ def main(args, test):
     try:
         for abi, debug in runs:
             work = base / (abi + ("-debug" if debug else ""))
-            r = check_one(str(source), args.module, args.root, args.at, abi, test, args.include, work, debug)
+            r = check_one(str(source), args.module, args.root, args.at, abi, test, args.include, work, debug,
+                          args.extra, args.define)
             results.append(r)
     finally:
         if not args.keep:

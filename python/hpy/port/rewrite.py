@@ -200,7 +200,8 @@ class Source:
         self.tokens = [Tok(t.spelling, t.kind, t.extent.start.offset, t.extent.end.offset,
                            t.location.line)
                        for t in self.tu.get_tokens(extent=self.tu.cursor.extent)
-                       if t.location.file and t.location.file.name == self.path]
+                       if t.location.file and t.location.file.name == self.path
+                       and t.kind != T.COMMENT]
         self.starts = {t.start: i for i, t in enumerate(self.tokens)}
         self.top = [c for c in self.tu.cursor.get_children()
                     if c.location.file and c.location.file.name == self.path]
@@ -723,6 +724,10 @@ class _Rewriter:
         return self.result
 
     def why_legacy(self, name, tables):
+        fn = self.ext.functions.get(name)
+        if fn is not None and fn.registered_in and not any(
+                r.startswith(f"{getattr(self, 'methods_table', None)} ") for r in fn.registered_in):
+            return f"registered in {', '.join(fn.registered_in)}: types are not converted yet"
         callers = sorted(n for n, f in self.ext.functions.items() if name in f.calls)
         if callers:
             return f"called from C code ({', '.join(callers)}), which keeps its C-API signature"

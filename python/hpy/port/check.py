@@ -14,7 +14,7 @@ from pathlib import Path
 SETUP = """\
 # written by python -m hpy.port check
 from setuptools import Extension, setup
-setup(name="hpy-port-check", packages=[], py_modules=[], package_dir={{"": "."}}, hpy_ext_modules=[Extension({module!r}, sources={sources!r},
+setup(name="hpy-port-check", packages=[], py_modules=[], package_dir={{"": {work!r}}}, hpy_ext_modules=[Extension({module!r}, sources={sources!r},
       include_dirs={includes!r}, define_macros={macros!r})])
 """
 
@@ -54,15 +54,20 @@ def check_one(source, module, root, at, abi, test, includes, work, debug=False, 
     (work / rel).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, work / rel)
     incs = [str(Path(i).resolve()) for i in includes] + [str(Path(source).resolve().parent)]
-    (work / "_hpy_port_setup.py").write_text(
-        SETUP.format(module=module, sources=[str(rel)] + list(extra), includes=incs,
+    # Built from a folder of its own: setuptools would read the package's pyproject.toml and setup.cfg.
+    bld = work.parent / (work.name + "-build")
+    shutil.rmtree(bld, ignore_errors=True)
+    bld.mkdir()
+    (bld / "_hpy_port_setup.py").write_text(
+        SETUP.format(module=module, work=str(work), includes=incs,
+                     sources=[str(work / rel)] + [str(work / e) for e in extra],
                      macros=[tuple(d.split("=", 1)) if "=" in d else (d, None) for d in defines]))
     env = dict(os.environ)
     env.pop("HPY", None)
     env["PYTHONPATH"] = os.pathsep.join([str(work)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     out = {"abi": abi + (" (debug)" if debug else ""), "built": False, "imported": None, "tests": None}
     b = _run([sys.executable, "_hpy_port_setup.py", f"--hpy-abi={abi}", "build_ext", "--inplace"],
-             work, env, log)
+             bld, env, log)
     if b.returncode != 0:
         out["error"] = "build failed"
         out["log"] = "\n".join(log)
@@ -70,6 +75,7 @@ def check_one(source, module, root, at, abi, test, includes, work, debug=False, 
     out["built"] = True
     if debug:
         env["HPY"] = "debug"
+        env["HPY_DEBUG_EXIT_REPORT"] = "1"
     probe = _run([sys.executable, "-c", PROBE, module], work, env, log)
     origin = probe.stdout.strip().splitlines()[-1] if probe.returncode == 0 and probe.stdout.strip() else ""
     tag = ".hpy0-" if abi == "hybrid" else ".hpy0."
@@ -83,6 +89,13 @@ def check_one(source, module, root, at, abi, test, includes, work, debug=False, 
         test = [sys.executable if i == 0 and w in ("python", "python3") else w for i, w in enumerate(test)]
         t = _run(test, work, env, log)
         out["tests"] = "passed" if t.returncode == 0 else f"failed ({t.returncode})"
+        if debug:
+            # hpy.debug's exit report: "hpy.debug: N handle(s) still open at exit:"
+            words = [line.split() for line in t.stderr.splitlines() if line.startswith("hpy.debug: ")
+                     and line.rstrip().endswith("still open at exit:")]
+            out["leaks"] = sum(int(w[1]) for w in words)
+            if out["leaks"]:
+                out["tests"] = f"{out['tests']}, {out['leaks']} handles leaked"
         out["test_tail"] = "\n".join((t.stdout + t.stderr).strip().splitlines()[-5:])
     out["log"] = "\n".join(log)
     return out
@@ -120,7 +133,8 @@ def main(args, test):
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
-    ok = all(r["built"] and r["imported"] and r["tests"] in (None, "passed") for r in results)
+    ok = all(r["built"] and r["imported"] and r["tests"] in (None, "passed") and not r.get("leaks")
+             for r in results)
     if args.json:
         print(json.dumps({"file": str(source), "module": args.module, "ok": ok, "runs": results}, indent=1))
     else:

@@ -111,7 +111,8 @@ def _cell(runs, abi):
     if not r["imported"]:
         return "does not import"
     tail = (r.get("test_tail") or "").strip().splitlines()
-    counts = tail[-1].strip("= ") if tail else ""
+    ran = [line for line in tail if line.startswith("Ran ")]   # unittest: "Ran N tests in Xs", "OK"
+    counts = (ran[-1].split(" in ")[0] if ran else tail[-1].strip("= ").split(" in ")[0]) if tail else ""
     if abi.endswith("(debug)"):
         return f"{r['tests']}, {r.get('leaks', 0)} leaks" + (f" ({counts})" if counts else "")
     return f"{r['tests']}" + (f" ({counts})" if counts and r["tests"] == "passed" else "")

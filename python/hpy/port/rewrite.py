@@ -374,7 +374,7 @@ class _FunctionPort:
                     raise Blocked(f"the extension's macro {name} uses the C API ({', '.join(dict.fromkeys(own))})",
                                   m.location.line)
                 continue
-            if name == "NULL" or not mapping.is_capi_name(name) or name in RENAMED_CALLS:
+            if name == "NULL" or not mapping.is_capi_name(name) or self.is_rename(m):
                 continue
             toks = self.src.toks(off, m.extent.end.offset)
             if name in RETURN_MACROS:
@@ -479,6 +479,9 @@ class _FunctionPort:
                     raise Blocked(f"calls {name}, which returns a PyObject * (not converted)", c.location.line)
                 continue
             toks = self.src.toks(c.extent.start.offset, c.extent.end.offset)
+            if toks and toks[0].kind == T.IDENTIFIER and toks[0].text != name and \
+                    (toks[0].text in CALLS or toks[0].text in RENAMED_CALLS):
+                name = RENAMED_CALLS.get(toks[0].text, toks[0].text)   # as written: a renaming macro
             if name in ("PyArg_ParseTuple",):
                 self.parse_tuple(toks, c.location.line)
             elif name in CALLS:
@@ -491,9 +494,17 @@ class _FunctionPort:
         renamed by PY_SSIZE_T_CLEAN, is not one)."""
         for m in self.src.macros:
             if m.extent.start.offset <= off < m.extent.end.offset and mapping.is_capi_name(m.spelling) \
-                    and len(self.src.toks(m.extent.start.offset, m.extent.end.offset)) > 1:
+                    and not self.is_rename(m):
                 return True
         return False
+
+    def is_rename(self, m):
+        """An object-like macro that only renames a function (PyObject_Length -> PyObject_Size,
+        PyArg_ParseTuple -> _PyArg_ParseTuple_SizeT): the call is read where it is written."""
+        toks = self.src.toks(m.extent.start.offset, m.extent.end.offset)
+        nxt = self.src.tokens[self.src.index(toks[-1]) + 1] if toks else None
+        return len(toks) == 1 and (m.spelling in CALLS or m.spelling in RENAMED_CALLS) and \
+            nxt is not None and nxt.text == "("
 
     def parse_tuple(self, toks, line):
         args = _split_top(toks[2:-1])
@@ -848,6 +859,7 @@ class _Rewriter:
                 edits.append(Edit(toks[1].start, toks[1].end, "0"))
             else:
                 raise Blocked(f"return {expr} (only NULL or the module)", c.location.line)
+        self.exec_needed = not self.only_creates(body, var)
         for mac in src.macros:
             if not (body.extent.start.offset <= mac.extent.start.offset < body.extent.end.offset):
                 continue
@@ -857,6 +869,27 @@ class _Rewriter:
                     edits.append(Edit(toks[0].start, toks[-1].end,
                                       f"(void){var} /* {_text(toks).replace(' ', '')}: the host owns the module */"))
         return edits
+
+    def only_creates(self, body, var):
+        """Whether the init function does nothing but create the module (and test it and return it):
+        no statement else, and no preprocessor directive (code it may leave out is code too)."""
+        toks = self.src.toks(body.extent.start.offset, body.extent.end.offset)
+        if any(t.text == "#" for t in toks):
+            return False
+        allowed = set()
+        if var:
+            allowed = {f"PyObject*{var}=PyModule_Create(&{self.moddef.spelling});",
+                       f"{var}=PyModule_Create(&{self.moddef.spelling});",
+                       f"PyObject*{var};", f"return{var};"}
+            allowed |= {f"if({cond}){ret}" for cond in (f"{var}==NULL", f"!{var}", f"NULL=={var}")
+                        for ret in ("returnNULL;", "{returnNULL;}")}
+        else:
+            allowed = {f"returnPyModule_Create(&{self.moddef.spelling});"}
+        for stmt in body.get_children():
+            text = _compact(self.src.toks(stmt.extent.start.offset, _decl_end(self.src, stmt)))
+            if text not in allowed:
+                return False
+        return True
 
     def module_edits(self, defines, legacy_left, tables):
         """The HPyModuleDef, the exec slot and HPy_MODINIT; the number of C-API uses they replace."""
@@ -876,12 +909,17 @@ class _Rewriter:
                  f"/* {moddef.spelling}: now an HPyModuleDef, after {ext_name}_exec below */")
         replaced += 2   # PyModuleDef and PyModuleDef_HEAD_INIT
         body = next(c for c in init.get_children() if c.kind == K.COMPOUND_STMT)
-        self.add(init.extent.start.offset, body.extent.start.offset,
-                 f"HPyDef_SLOT({ext_name}_exec, HPy_mod_exec)\n"
-                 f"static int {ext_name}_exec_impl(HPyContext *ctx, HPy h_module)\n")
-        self.edits += self.exec_plan
-        replaced += 2   # PyMODINIT_FUNC, PyModule_Create
-        lines = [f"{d}" for d in defines] + [f"{ext_name}_exec"]
+        if self.exec_needed:
+            self.add(init.extent.start.offset, body.extent.start.offset,
+                     f"HPyDef_SLOT({ext_name}_exec, HPy_mod_exec)\n"
+                     f"static int {ext_name}_exec_impl(HPyContext *ctx, HPy h_module)\n")
+            self.edits += self.exec_plan
+            lines = list(defines) + [f"{ext_name}_exec"]
+        else:
+            # The init function only created the module: HPy_MODINIT does that.
+            self.add(init.extent.start.offset, _decl_end(src, init),
+                     f"/* {init.spelling}: HPy_MODINIT below creates the module */")
+            lines = list(defines)
         table = self.methods_table
         notes = []
         if name:
@@ -892,8 +930,9 @@ class _Rewriter:
         legacy = table if (table and legacy_left) else "NULL"
         if table and not legacy_left:
             c = tables[table][0]
-            self.add(c.extent.start.offset, _decl_end(src, c),
-                     f"/* {table}: every function is an HPyDef_METH now */")
+            start, end = c.extent.start.offset, _decl_end(src, c)
+            self.edits = [e for e in self.edits if not (start <= e.start < end)]   # its entries' notes
+            self.add(start, end, f"/* {table}: every function is an HPyDef_METH now */")
         out = ["", "", f"static HPyDef *{ext_name}_defines[] = {{"]
         out += [f"    &{d}," for d in lines] + ["    NULL", "};", ""]
         out += [f"/* From {moddef.spelling} ({'; '.join(notes) or 'PyModuleDef'}). */",

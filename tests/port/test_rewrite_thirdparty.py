@@ -1,0 +1,43 @@
+# tests/port/test_rewrite_thirdparty.py: rewrite and check on real extensions fetched from PyPI (cached in
+# build/port-cache): HPy 0.9.0's porting example (C-API step) and markupsafe's _speedups.c, each built in
+# the hybrid ABI and run against its own tests. The other extensions of the table: `make port-table`.
+import json
+
+import pytest
+
+from conftest import run_port
+import port_table
+
+SPECS = {s["name"]: s for s in port_table.EXTENSIONS}
+
+
+@pytest.mark.parametrize("name, legacy", [
+    ("hpy", {"Point_traverse", "Point_dealloc", "Point_init", "Point_norm", "Point_obj_get", "dot"}),
+    ("markupsafe", {"escape_unicode_kind1", "escape_unicode_kind2", "escape_unicode_kind4",
+                    "escape_unicode"}),
+])
+def test_rewrite_and_own_tests_in_hybrid(name, legacy, tmp_path):
+    row = port_table.measure(SPECS[name], tmp_path)
+    assert row["module"], row
+    assert set(row["legacy"]) == legacy
+    # Every function that stays C API says why.
+    assert all(reason for reason in row["legacy"].values())
+    assert 0 < row["rewritten"] < row["uses"]
+    assert [r["abi"] for r in row["runs"]] == ["hybrid"]   # still C API: no universal build
+    run = row["runs"][0]
+    assert run["built"] and ".hpy0-cp311.so" in run["imported"]
+    assert run["tests"] == "passed", run["test_tail"]
+    text = (tmp_path / name / SPECS[name]["source"].rsplit("/", 1)[-1]).read_text()
+    assert "HPy_MODINIT(" in text and "static HPyModuleDef " in text
+    assert text.count("/* hpy.port: left as C API (hybrid ABI):") == len(legacy)
+
+
+def test_markupsafe_reasons(tmp_path):
+    source = port_table.sdist("markupsafe", "3.0.2") / SPECS["markupsafe"]["source"]
+    s = json.loads(run_port("rewrite", source, "-o", tmp_path, "--json").stdout)
+    assert s["legacy_functions"]["escape_unicode"] == "line 158: PyUnicode_READY has no rule in the rewrite"
+    assert "called from C code (escape_unicode)" in s["legacy_functions"]["escape_unicode_kind1"]
+    # The #ifdef Py_GIL_DISABLED block of the init function stays, in the exec slot.
+    text = (tmp_path / "_speedups.c").read_text()
+    assert "PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);" in text
+    assert "HPyDef_SLOT(_speedups_exec, HPy_mod_exec)" in text

@@ -12,7 +12,7 @@ SPECS = {s["name"]: s for s in port_table.EXTENSIONS}
 
 
 @pytest.mark.parametrize("name, legacy", [
-    ("hpy", {"Point_traverse", "Point_dealloc", "Point_init", "Point_norm", "Point_obj_get", "dot"}),
+    ("hpy", {"Point_traverse", "Point_dealloc", "Point_init", "Point_obj_get"}),
     ("markupsafe", {"escape_unicode_kind1", "escape_unicode_kind2", "escape_unicode_kind4",
                     "escape_unicode"}),
 ])
@@ -30,6 +30,23 @@ def test_rewrite_and_own_tests_in_hybrid(name, legacy, tmp_path):
     text = (tmp_path / name / SPECS[name]["source"].rsplit("/", 1)[-1]).read_text()
     assert "HPy_MODINIT(" in text and "static HPyModuleDef " in text
     assert text.count("/* hpy.port: left as C API (hybrid ABI):") == len(legacy)
+
+
+def test_porting_example_type_and_methods(tmp_path):
+    source = port_table.sdist("hpy", "0.9.0") / SPECS["hpy"]["source"]
+    s = json.loads(run_port("rewrite", source, "-o", tmp_path, "--json").stdout)
+    assert s["hpy_functions"] == ["Point_norm", "dot"]
+    text = (tmp_path / "step_00_c_api.c").read_text()
+    # The PyType_Spec becomes an HPyType_Spec of the Legacy shape, its slots legacy slots; norm, a
+    # method of it, is in its defines; the casts to the struct become PyPointObject_AsStruct.
+    for piece in ["HPyType_LEGACY_HELPERS(PyPointObject)", "static HPyType_Spec Point_Type_spec = {",
+                  ".builtin_shape = HPyType_BuiltinShape_Legacy,", ".legacy_slots = Point_slots,",
+                  ".flags = HPy_TPFLAGS_DEFAULT,", "&Point_norm,",
+                  "PyPointObject *p1 = PyPointObject_AsStruct(ctx, point1);",
+                  'HPyDef_METH(Point_norm, "norm", HPyFunc_NOARGS, .doc = "Distance from origin.")',
+                  "hpy_port_type_from_spec(ctx, &Point_Type_spec)", ".legacy_methods = NULL,"]:
+        assert piece in text, piece
+    assert "registered in Point_slots (PyType_Slot)" in s["legacy_functions"]["Point_init"]
 
 
 def test_markupsafe_reasons(tmp_path):

@@ -96,9 +96,12 @@ def run_rewrite(args, cflags):
     flags = list(cflags)
     try:
         if args.compile_commands:
-            flags = frontend.flags_from_compile_commands(args.compile_commands, args.file) + flags
+            try:
+                flags = frontend.flags_from_compile_commands(args.compile_commands, args.file) + flags
+            except (OSError, ValueError, KeyError) as e:
+                raise rewrite_mod.RewriteError(f"{args.compile_commands}: cannot read it ({e})") from None
         result = rewrite_mod.rewrite(args.file, flags)
-    except (rewrite_mod.RewriteError, LookupError, ValueError) as e:
+    except (rewrite_mod.RewriteError, frontend.CompileCommandsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     summary = result.summary()

@@ -99,7 +99,11 @@ def flags_from_compile_commands(path, source):
             elif arg != "-c" and (directory / arg).resolve() != source:
                 flags.append(arg)
         return flags + [f"-working-directory={directory}"]
-    raise LookupError(f"{source} has no entry in {path}")
+    raise CompileCommandsError(f"{source} has no entry in {path}")
+
+
+class CompileCommandsError(LookupError):
+    """A compile_commands.json without an entry for the source."""
 
 
 _get_file_location = cindex.conf.lib.clang_getFileLocation

@@ -105,6 +105,10 @@ RENAMED_CALLS = {"_PyArg_ParseTuple_SizeT": "PyArg_ParseTuple", "PyArg_ParseTupl
 # PyArg_ParseTuple format units that HPyArg_Parse converts the same way.
 PARSE_UNITS = set("bhilLBHIkKfdnsOp|")
 
+# Type flags HPy has (PyType_Spec.flags -> HPyType_Spec.flags).
+TYPE_FLAGS = {"Py_TPFLAGS_DEFAULT": "HPy_TPFLAGS_DEFAULT", "Py_TPFLAGS_BASETYPE": "HPy_TPFLAGS_BASETYPE",
+              "Py_TPFLAGS_HAVE_GC": "HPy_TPFLAGS_HAVE_GC"}
+
 # METH_ flags -> the HPy signature, for the module functions the rewrite converts.
 SIGNATURES = {("METH_NOARGS",): "HPyFunc_NOARGS", ("METH_O",): "HPyFunc_O",
               ("METH_VARARGS",): "HPyFunc_VARARGS"}
@@ -253,8 +257,9 @@ class _FunctionPort:
     context; ``return NULL`` returns ``HPy_NULL``. Every C-API name left in the function must be
     inside one of these edits."""
 
-    def __init__(self, src, fn, pyname, flags, doc):
+    def __init__(self, src, fn, pyname, flags, doc, cast_types=(), own_names=()):
         self.src, self.fn, self.pyname, self.flags, self.doc = src, fn, pyname, flags, doc
+        self.cast_types, self.own_names = set(cast_types), set(own_names)
         self.edits = []
         self.allowed = set()       # offsets of handle-variable tokens whose use has a rule
         self.handles = {}          # variable name -> "borrowed" | "owned" | None (not known yet)
@@ -281,7 +286,8 @@ class _FunctionPort:
         params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
         if not _is_pyobject_ptr(fn.result_type):
             raise Blocked(f"returns {fn.result_type.spelling}, not PyObject *")
-        if len(params) != 2 or not all(_is_pyobject_ptr(p.type) for p in params):
+        if not all(_is_pyobject_ptr(p.type) for p in params) or not (
+                len(params) == 2 or (len(params) == 1 and sig == "HPyFunc_NOARGS")):
             raise Blocked("its parameters are not (PyObject *, PyObject *)")
         self.args_name = None
         self.handles[params[0].spelling] = "borrowed"
@@ -292,20 +298,24 @@ class _FunctionPort:
         self.body = body
         self.body_toks = src.toks(body.extent.start.offset, body.extent.end.offset)
         self.refs = self.var_refs()
-        if sig == "HPyFunc_NOARGS" and any(n == params[1].spelling for n, _ in self.refs):
+        if sig == "HPyFunc_NOARGS" and len(params) == 2 and any(n == params[1].spelling for n, _ in self.refs):
             raise Blocked(f"METH_NOARGS function uses its second parameter {params[1].spelling}")
         self.locals()
         self.macros()
         self.calls()
         self.returns()
         self.null_tests()
+        self.casts()
         self.check_refs()
         self.check_names()
         # The signature: everything before the body.
         names = [p.spelling for p in params]
-        impl = {"HPyFunc_NOARGS": f"HPyContext *ctx, HPy {names[0]}",
-                "HPyFunc_O": f"HPyContext *ctx, HPy {names[0]}, HPy {names[1]}",
-                "HPyFunc_VARARGS": f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t nargs"}[sig]
+        if sig == "HPyFunc_NOARGS":
+            impl = f"HPyContext *ctx, HPy {names[0]}"
+        elif sig == "HPyFunc_O":
+            impl = f"HPyContext *ctx, HPy {names[0]}, HPy {names[1]}"
+        else:
+            impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t nargs"
         doc = f", .doc = {self.doc}" if self.doc not in (None, "NULL", "0") else ""
         head = (f"HPyDef_METH({fn.spelling}, {self.pyname}, {sig}{doc})\n"
                 f"static HPy {fn.spelling}_impl({impl})\n")
@@ -568,6 +578,17 @@ class _FunctionPort:
                 continue
             self.allowed.add(t.start)
 
+    def casts(self):
+        """(T *)h, T the struct of a type now built from an HPyType_Spec  ->  T_AsStruct(ctx, h)"""
+        toks = self.body_toks
+        for i, t in enumerate(toks):
+            if t.text not in self.handles or t.start in self.allowed or i < 4:
+                continue
+            lp, ty, star, rp = toks[i - 4:i]
+            if lp.text == "(" and ty.text in self.cast_types and star.text == "*" and rp.text == ")":
+                self.edit(lp.start, t.end, f"{ty.text}_AsStruct(ctx, {t.text})")
+                self.allowed.add(t.start)
+
     def check_refs(self):
         for tok, name, line in self.inits:
             if not self.is_covered(tok.start) or self.handles.get(name) != "owned":
@@ -590,7 +611,8 @@ class _FunctionPort:
                 continue
             if t.text in PLAIN_TYPES and not self.is_covered(t.start):
                 self.edit(t.start, t.end, PLAIN_TYPES[t.text])
-            elif (mapping.is_capi_name(t.text) or t.text == "PyObject") and not self.is_covered(t.start):
+            elif (mapping.is_capi_name(t.text) or t.text == "PyObject") and t.text not in self.own_names \
+                    and not self.is_covered(t.start):
                 raise Blocked(f"{t.text} has no rule in the rewrite", t.line)
 
 
@@ -666,6 +688,9 @@ class _Rewriter:
         src = self.src
         functions = {c.spelling: c for c in src.top if c.kind == K.FUNCTION_DECL and c.is_definition()}
         ext = self.ext = frontend.parse(src.path, list(self.flags))
+        self.own_names = {c.spelling for c in src.top if c.kind in (
+            K.TYPEDEF_DECL, K.STRUCT_DECL, K.FUNCTION_DECL, K.VAR_DECL, K.MACRO_DEFINITION)}
+        self.types = []
         uses = {fn.name: len(fn.uses) for fn in ext.functions.values()}
         self.result.c_api_uses = sum(uses.values()) + len(ext.file_scope)
         inits = [f for f in functions if f.startswith("PyInit_")]
@@ -675,45 +700,16 @@ class _Rewriter:
         converted_uses = 0
         module_ok, why_not = self.module_plan(inits, moduledefs, functions, tables)
         if module_ok:
-            converted_uses += 0
+            self.types = self.type_plan(tables)
+            cast_types = {t["struct"] for t in self.types}
+            for t in self.types:
+                if t["methods"]:
+                    t["defines"], _ = self.convert_table(t["methods"], tables, functions, outcome, cast_types)
             table_name = self.methods_table
-            entries = tables[table_name][1] if table_name else []
-            defines = []
-            kept = []
-            for entry in entries or []:
-                fields = entry["fields"]
-                if len(fields) >= 2 and _text(fields[0]) == "NULL":
-                    kept.append(entry)
-                    continue
-                fname = self.entry_function(fields)
-                if fname is None or fname not in functions:
-                    kept.append(entry)
-                    continue
-                flags = [t.text for t in fields[2] if t.kind == T.IDENTIFIER] if len(fields) > 2 else []
-                doc = src.text(fields[3][0].start, fields[3][-1].end) if len(fields) > 3 else None
-                pyname = _text(fields[0])
-                fn = functions[fname]
-                try:
-                    if _refs_to(src, fname) != 1:
-                        raise Blocked("the code refers to it elsewhere too (not only in the method table)")
-                    port = _FunctionPort(src, fn, pyname, flags, doc)
-                    edits = port.run()
-                    self.check_overlaps(edits)
-                except Blocked as e:
-                    outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "legacy", str(e))
-                    kept.append(entry)
-                    continue
-                self.edits += edits
-                defines.append(fname)
-                converted_uses += uses.get(fname, 0)
-                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy")
-                # The entry leaves the legacy table.
-                first, last = entry["tokens"][0], entry["tokens"][-1]
-                j = src.index(last) + 1
-                end = src.tokens[j].end if src.tokens[j].text == "," else last.end
-                self.add(first.start, end, f"/* {pyname}: HPyDef_METH {fname} */")
-            legacy_left = any(_text(e["fields"][0]) != "NULL" for e in kept) if entries else False
-            converted_uses += self.module_edits(defines, legacy_left, tables)
+            defines, legacy_left = self.convert_table(table_name, tables, functions, outcome, cast_types) \
+                if table_name else ([], False)
+            self.module_edits(defines, legacy_left, tables)
+            self.type_edits()
         for name, fn in functions.items():
             if name in outcome:
                 continue
@@ -736,6 +732,140 @@ class _Rewriter:
         self.result.text = self.apply()
         return self.result
 
+    def convert_table(self, table_name, tables, functions, outcome, cast_types):
+        """Converts the functions of one PyMethodDef table that have rules; (their names, whether
+        entries are left in the table)."""
+        src = self.src
+        entries = tables[table_name][1] or []
+        defines, kept = [], []
+        for entry in entries:
+            fields = entry["fields"]
+            fname = self.entry_function(fields)
+            if _compact(fields[0]) in ("NULL", "0") or fname is None or fname not in functions:
+                kept.append(entry)
+                continue
+            flags = [t.text for t in fields[2] if t.kind == T.IDENTIFIER] if len(fields) > 2 else []
+            doc = src.text(fields[3][0].start, fields[3][-1].end) if len(fields) > 3 else None
+            pyname = _text(fields[0])
+            fn = functions[fname]
+            try:
+                if _refs_to(src, fname) != 1:
+                    raise Blocked("the code refers to it elsewhere too (not only in the method table)")
+                edits = _FunctionPort(src, fn, pyname, flags, doc, cast_types, self.own_names).run()
+                self.check_overlaps(edits)
+            except Blocked as e:
+                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "legacy", str(e))
+                kept.append(entry)
+                continue
+            self.edits += edits
+            defines.append(fname)
+            outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy")
+            # The entry leaves the legacy table.
+            first, last = entry["tokens"][0], entry["tokens"][-1]
+            j = src.index(last) + 1
+            end = src.tokens[j].end if src.tokens[j].text == "," else last.end
+            self.add(first.start, end, f"/* {pyname}: HPyDef_METH {fname} */")
+        return defines, any(_compact(e["fields"][0]) not in ("NULL", "0") for e in kept)
+
+    def type_plan(self, tables):
+        """The PyType_Spec definitions that become HPyType_Spec (Legacy shape, the slots kept as
+        legacy_slots): each created once, by PyType_FromSpec in the init function, of a struct that
+        starts with PyObject_HEAD, with flags HPy has."""
+        src, out = self.src, []
+        body = next(c for c in self.init.get_children() if c.kind == K.COMPOUND_STMT)
+        typedefs = {c.spelling: c for c in src.top if c.kind == K.TYPEDEF_DECL}
+        for c in src.top:
+            if c.kind != K.VAR_DECL or frontend._type_name(c.type) != "PyType_Spec":
+                continue
+            toks = src.toks(c.extent.start.offset, c.extent.end.offset)
+            eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
+            why = None
+            fields = {}
+            if eq is None or toks[eq + 1].text != "{":
+                why = "no initializer the rewrite reads"
+            else:
+                for i, part in enumerate(_split_top(toks[eq + 2:-1])):
+                    if len(part) >= 3 and part[0].text == "." and part[2].text == "=":
+                        fields[part[1].text] = part[3:]
+                    elif i < 5:
+                        fields[("name", "basicsize", "itemsize", "flags", "slots")[i]] = part
+            calls = [x for x in _walk(body) if x.kind == K.CALL_EXPR and x.spelling == "PyType_FromSpec"]
+            call = next((x for x in calls if _compact(src.toks(x.extent.start.offset, x.extent.end.offset))
+                         == f"PyType_FromSpec(&{c.spelling})"), None)
+            size = _compact(fields.get("basicsize", []))
+            struct = size[len("sizeof("):-1] if size.startswith("sizeof(") and size.endswith(")") else None
+            flags = [t.text for t in fields.get("flags", []) if t.kind == T.IDENTIFIER]
+            slots = _compact(fields.get("slots", []))
+            if why:
+                pass
+            elif _refs_to_var(src, c.spelling) != 1 or call is None:
+                why = f"{c.spelling} is not used once, by PyType_FromSpec in {self.init.spelling}"
+            elif struct not in typedefs or not self.starts_with_head(typedefs[struct]):
+                why = f"basicsize {size} is not the size of a struct that starts with PyObject_HEAD"
+            elif any(f not in TYPE_FLAGS for f in flags):
+                why = f"flags {' | '.join(flags)}: only {', '.join(TYPE_FLAGS)} have HPy equivalents"
+            elif _compact(fields.get("itemsize", [])) not in ("", "0"):
+                why = "itemsize is not 0"
+            if why:
+                self.result.notes.append(f"type {c.spelling} left as C API: {why}")
+                continue
+            methods = None
+            slot_table = next((x for x in src.top if x.kind == K.VAR_DECL and x.spelling == slots), None)
+            if slot_table is not None:
+                stoks = src.toks(slot_table.extent.start.offset, slot_table.extent.end.offset)
+                eq2 = next((i for i, t in enumerate(stoks) if t.text == "="), None)
+                for part in _split_top(stoks[eq2 + 2:-1]) if eq2 is not None else []:
+                    inner = _split_top(part[1:-1]) if part and part[0].text == "{" else []
+                    if len(inner) == 2 and _compact(inner[0]) == "Py_tp_methods" and _compact(inner[1]) in tables:
+                        methods = _compact(inner[1])
+            out.append({"spec": c, "fields": fields, "call": call, "struct": struct,
+                        "typedef": typedefs[struct], "flags": flags, "methods": methods, "defines": []})
+        return out
+
+    @staticmethod
+    def starts_with_head(typedef):
+        decl = typedef.underlying_typedef_type.get_declaration()
+        fields = [f for f in decl.get_children() if f.kind == K.FIELD_DECL]
+        return bool(fields) and fields[0].spelling == "ob_base" and fields[0].type.spelling == "PyObject"
+
+    def type_edits(self):
+        src = self.src
+        if not self.types:
+            return
+        for t in self.types:
+            spec, f = t["spec"], t["fields"]
+            text = lambda k: src.text(f[k][0].start, f[k][-1].end) if f.get(k) else None
+            flags = " | ".join(TYPE_FLAGS[x] for x in t["flags"]) or "0"
+            lines = []
+            if t["defines"]:
+                lines += [f"static HPyDef *{spec.spelling}_defines[] = {{"]
+                lines += [f"    &{d}," for d in t["defines"]] + ["    NULL", "};", ""]
+            lines += [f"/* From the PyType_Spec {spec.spelling}: an HPy type of the Legacy shape (its struct "
+                      f"starts with PyObject_HEAD), with its PyType_Slot array as legacy slots. */",
+                      f"static HPyType_Spec {spec.spelling} = {{",
+                      f"    .name = {text('name')},", f"    .basicsize = {text('basicsize')},",
+                      "    .itemsize = 0,", f"    .flags = {flags},",
+                      "    .builtin_shape = HPyType_BuiltinShape_Legacy,"]
+            if f.get("slots") and _compact(f["slots"]) not in ("NULL", "0"):
+                lines.append(f"    .legacy_slots = {text('slots')},")
+            if t["defines"]:
+                lines.append(f"    .defines = {spec.spelling}_defines,")
+            lines.append("};")
+            self.add(spec.extent.start.offset, _decl_end(src, spec), "\n".join(lines))
+            td = t["typedef"]
+            end = _decl_end(src, td)
+            self.add(end, end, f"\nHPyType_LEGACY_HELPERS({t['struct']}) /* {t['struct']}_AsStruct */\n")
+            call = src.toks(t["call"].extent.start.offset, t["call"].extent.end.offset)
+            self.add(call[0].start, call[0].end, "hpy_port_type_from_spec")
+            self.add(call[1].end, call[1].end, "ctx, ")
+        helper = ("/* PyType_FromSpec's contract (a new reference, NULL on error) for an HPyType_Spec. */\n"
+                  "static PyObject *hpy_port_type_from_spec(HPyContext *ctx, HPyType_Spec *spec)\n{\n"
+                  "    HPy h = HPyType_FromSpec(ctx, spec, NULL);\n"
+                  "    PyObject *type = HPy_AsPyObject(ctx, h); /* NULL for HPy_NULL */\n"
+                  "    HPy_Close(ctx, h);\n    return type;\n}\n\n")
+        start = self.init.extent.start.offset
+        self.add(start, start, helper)
+
     def count_replaced(self, ext):
         """How many of the C-API uses the report finds lie inside a range an edit replaces."""
         starts = [0]
@@ -755,7 +885,8 @@ class _Rewriter:
         fn = self.ext.functions.get(name)
         if fn is not None and fn.registered_in and not any(
                 r.startswith(f"{getattr(self, 'methods_table', None)} ") for r in fn.registered_in):
-            return f"registered in {', '.join(fn.registered_in)}: types are not converted yet"
+            return (f"registered in {', '.join(fn.registered_in)}: the rewrite converts module functions "
+                    f"and the methods of types it converts, not slots, getsets or static types yet")
         callers = sorted(n for n, f in self.ext.functions.items() if name in f.calls)
         if callers:
             return f"called from C code ({', '.join(callers)}), which keeps its C-API signature"

@@ -206,6 +206,9 @@ class Source:
                        for t in self.tu.get_tokens(extent=self.tu.cursor.extent)
                        if t.location.file and t.location.file.name == self.path
                        and t.kind != T.COMMENT]
+        self.comments = [Tok(t.spelling, t.kind, t.extent.start.offset, t.extent.end.offset, t.location.line)
+                         for t in self.tu.get_tokens(extent=self.tu.cursor.extent)
+                         if t.location.file and t.location.file.name == self.path and t.kind == T.COMMENT]
         self.starts = {t.start: i for i, t in enumerate(self.tokens)}
         self.top = [c for c in self.tu.cursor.get_children()
                     if c.location.file and c.location.file.name == self.path]
@@ -738,6 +741,15 @@ class _Rewriter:
         src = self.src
         entries = tables[table_name][1] or []
         defines, kept = [], []
+        if _refs_to_var(src, table_name) != 1:
+            # Shared (a module's and a type's, say): its functions would be in two places at once.
+            for entry in entries:
+                fname = self.entry_function(entry["fields"])
+                if fname in functions and fname not in outcome:
+                    outcome[fname] = FunctionOutcome(
+                        fname, functions[fname].extent.start.line, "legacy",
+                        f"registered in {table_name}, which more than one definition uses")
+            return [], True
         for entry in entries:
             fields = entry["fields"]
             fname = self.entry_function(fields)
@@ -1036,8 +1048,10 @@ class _Rewriter:
                 self.add(c.extent.start.offset, c.extent.end.offset,
                          '#include "hpy.h" /* includes Python.h in the hybrid ABI */')
         # The module definition moves below the functions: its old place keeps a note.
+        kept = [c.text for c in src.comments
+                if moddef.extent.start.offset <= c.start < moddef.extent.end.offset]
         self.add(moddef.extent.start.offset, _decl_end(src, moddef),
-                 f"/* {moddef.spelling}: now an HPyModuleDef, after {ext_name}_exec below */")
+                 "\n".join([f"/* {moddef.spelling}: now an HPyModuleDef, below with HPy_MODINIT */"] + kept))
         replaced += 2   # PyModuleDef and PyModuleDef_HEAD_INIT
         body = next(c for c in init.get_children() if c.kind == K.COMPOUND_STMT)
         if self.exec_needed:
@@ -1048,8 +1062,10 @@ class _Rewriter:
             lines = list(defines) + [f"{ext_name}_exec"]
         else:
             # The init function only created the module: HPy_MODINIT does that.
+            kept = [c.text for c in src.comments
+                    if init.extent.start.offset <= c.start < init.extent.end.offset]
             self.add(init.extent.start.offset, _decl_end(src, init),
-                     f"/* {init.spelling}: HPy_MODINIT below creates the module */")
+                     "\n".join([f"/* {init.spelling}: HPy_MODINIT below creates the module */"] + kept))
             lines = list(defines)
         table = self.methods_table
         notes = []

@@ -120,15 +120,16 @@ def _cell(runs, abi):
 
 def table(rows):
     out = ["| extension | C-API uses (report) | rewritten / left | module def. | functions pure HPy "
-           "| hybrid: build + own tests | universal | universal, debug |",
-           "|---|---|---|---|---|---|---|---|"]
+           "| hybrid: build + own tests | hybrid, debug mode | universal | universal, debug mode |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r.get("error"):
-            out.append(f"| {r['label']} | rewrite failed: {r['error']} |||||||")
+            out.append(f"| {r['label']} | rewrite failed: {r['error']} ||||||||")
             continue
         out.append(f"| {r['label']} | {r['uses']} | {r['rewritten']} / {r['left']} | "
                    f"{'HPyModuleDef' if r['module'] else 'C API'} | {len(r['hpy_functions'])} of {r['functions']} | "
-                   f"{_cell(r['runs'], 'hybrid')} | {_cell(r['runs'], 'universal')} | "
+                   f"{_cell(r['runs'], 'hybrid')} | {_cell(r['runs'], 'hybrid (debug)')} | "
+                   f"{_cell(r['runs'], 'universal')} | "
                    f"{_cell(r['runs'], 'universal (debug)')} |")
     return "\n".join(out)
 

@@ -332,11 +332,12 @@ def test_pure_hpy_builds_universal_and_runs_in_debug_mode(tmp_path):
                       "--", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
                       tmp_path / "test_pure.py", check=False)
     report = json.loads(result.stdout)
-    assert [r["abi"] for r in report["runs"]] == ["hybrid", "universal", "universal (debug)"]
+    assert [r["abi"] for r in report["runs"]] == ["hybrid", "hybrid (debug)", "universal",
+                                                  "universal (debug)"]
     for run in report["runs"]:
         assert run["tests"] == "passed", run
-    assert report["runs"][1]["imported"].endswith(".hpy0.so")
-    assert report["runs"][2]["leaks"] == 0
+    assert report["runs"][2]["imported"].endswith(".hpy0.so")
+    assert report["runs"][1]["leaks"] == 0 and report["runs"][3]["leaks"] == 0
     assert report["ok"]
 
 

@@ -54,7 +54,8 @@ def main(argv=None):
                        help="hybrid, universal, or auto (default): hybrid, and universal when FILE "
                             "uses no C API; several separated by commas")
     check.add_argument("--debug", action="store_true",
-                       help="also run the tests of a universal build in debug mode (HPY=debug)")
+                       help="also run the tests of each build in debug mode (HPY=debug), failing "
+                            "on handles left open at exit")
     check.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                        help="an include folder for the build")
     check.add_argument("--extra", action="append", default=[], metavar="PATH",

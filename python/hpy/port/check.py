@@ -2,7 +2,8 @@
 """Builds one extension source with setuptools' ``hpy_ext_modules`` (unihpy's hpy.devel) in a copy of
 the package's folder, checks that the module imports from that build (not from an installed copy,
 and not a pure-Python fallback), and runs a test command there, once per ABI: hybrid, and universal
-(also in debug mode with ``--debug``) when the source uses no C API any more."""
+when the source uses no C API any more; with ``--debug``, each also in debug mode, failing on any
+handle left open at exit."""
 import json
 import os
 import shutil
@@ -76,11 +77,15 @@ def check_one(source, module, root, at, abi, test, includes, work, debug=False, 
     if debug:
         env["HPY"] = "debug"
         env["HPY_DEBUG_EXIT_REPORT"] = "1"
-    probe = _run([sys.executable, "-c", PROBE, module], work, env, log)
+    probe = _run([sys.executable, "-c", PROBE, module], work, dict(env, HPY_LOG="1") if debug else env, log)
     origin = probe.stdout.strip().splitlines()[-1] if probe.returncode == 0 and probe.stdout.strip() else ""
     tag = ".hpy0-" if abi == "hybrid" else ".hpy0."
     if probe.returncode != 0 or tag not in origin or not Path(origin).resolve().is_relative_to(work.resolve()):
         out["error"] = f"{module} does not import from this build ({origin or 'import failed'})"
+        out["log"] = "\n".join(log)
+        return out
+    if debug and "debug" not in probe.stdout:
+        out["error"] = f"{module} was not loaded in debug mode (HPY_LOG says: {probe.stdout.strip()[:200]})"
         out["log"] = "\n".join(log)
         return out
     out["imported"] = origin
@@ -121,7 +126,8 @@ def main(args, test):
         if a not in ("hybrid", "universal", "cpython"):
             print(f"error: unknown ABI {a!r}: hybrid, universal, cpython or auto", file=sys.stderr)
             return 2
-    runs = [(a, False) for a in abis] + ([("universal", True)] if args.debug and "universal" in abis else [])
+    # Debug mode (HPY=debug) for every build the host loads: hybrid modules get a debug context too.
+    runs = [(a, d) for a in abis for d in ((False, True) if args.debug and a != "cpython" else (False,))]
     results = []
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hpy-port-check-"))
     try:

@@ -78,6 +78,29 @@ double_sum(PyObject *self, PyObject *args)
 }
 
 static PyObject *
+scaled(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"x", "factor", "label", NULL};
+    double x, factor = 2.0;
+    const char *label = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "d|d$s:scaled", kwlist, &x, &factor, &label))
+        return NULL;
+    if (label != NULL)
+        return PyUnicode_FromString(label);
+    return PyFloat_FromDouble(x * factor);
+}
+
+static PyObject *
+fast_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs - 2 != 0) {
+        PyErr_SetString(PyExc_TypeError, "fast_add takes 2 arguments");
+        return NULL;
+    }
+    return PyNumber_Add(args[0], args[1]);
+}
+
+static PyObject *
 first_item(PyObject *self, PyObject *arg)
 {
     PyObject *item = PyTuple_GetItem(arg, 0);
@@ -110,6 +133,8 @@ static PyMethodDef methods[] = {
     {"length_plus", (PyCFunction)length_plus, METH_VARARGS, NULL},
     {"str_repr", str_repr, METH_O, NULL},
     {"double_sum", double_sum, METH_VARARGS, NULL},
+    {"scaled", (PyCFunction)(void (*)(void))scaled, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"fast_add", (PyCFunction)(void (*)(void))fast_add, METH_FASTCALL, NULL},
     {"first_item", first_item, METH_O, NULL},
     {"refcount", refcount, METH_O, NULL},
     {"uses_helper", uses_helper, METH_O, NULL},
@@ -138,7 +163,8 @@ PyInit_small(void)
 }
 """
 
-CONVERTED = ["nothing", "identity", "add_ints", "length_plus", "str_repr", "double_sum"]
+CONVERTED = ["nothing", "identity", "add_ints", "length_plus", "str_repr", "double_sum", "scaled",
+             "fast_add"]
 
 # One test file for the original and the rewritten build.
 BEHAVIOUR = r"""
@@ -161,6 +187,9 @@ def test_functions():
     assert small.first_item((7, 8)) == 7
     assert small.refcount(o) >= 1
     assert small.uses_helper(21) == 42
+    assert small.scaled(1.5) == 3.0 and small.scaled(1.0, factor=3.0) == 3.0
+    assert small.scaled(x=2.0) == 4.0 and small.scaled(1.0, label="hi") == "hi"
+    assert small.fast_add(1, 2) == 3 and small.fast_add("a", "b") == "ab"
 
 def test_errors():
     with pytest.raises(TypeError, match="a str is required"):
@@ -173,6 +202,12 @@ def test_errors():
         small.length_plus(1)
     with pytest.raises(TypeError):
         small.double_sum(1, "b")
+    with pytest.raises(TypeError):
+        small.scaled(1.0, 2.0, "positional label")   # label is keyword-only
+    with pytest.raises(TypeError):
+        small.scaled(1.0, nope=1)
+    with pytest.raises(TypeError, match="fast_add takes 2 arguments"):
+        small.fast_add(1)
 """
 
 
@@ -212,7 +247,12 @@ def test_rewrite_converts_what_has_rules(small, tmp_path):
                   "HPy r = HPy_NULL;", "HPyErr_SetString(ctx, ctx->h_TypeError,",
                   "if (HPy_IsNull(r))", "HPy a, b, s, t;", "HPy_Close(ctx, s);",
                   "HPyDef_SLOT(small_exec, HPy_mod_exec)", "HPy_MODINIT(small, moduledef)",
-                  ".legacy_methods = methods,", "&double_sum,"]:
+                  ".legacy_methods = methods,", "&double_sum,",
+                  "static const char *kwlist[]",
+                  'HPyArg_ParseKeywords(ctx, NULL, args, nargs, kwds, "d|d$s:scaled", kwlist,',
+                  "static HPy scaled_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwds)",
+                  "static HPy fast_add_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs_)",
+                  "HPy_ssize_t nargs = (HPy_ssize_t)nargs_;", "return HPy_Add(ctx, args[0], args[1]);"]:
         assert piece in text, piece
     # The legacy functions keep their code, with the reason above them; their table entries stay.
     assert "/* hpy.port: left as C API (hybrid ABI): line" in text

@@ -101,7 +101,9 @@ RETURN_MACROS = {"Py_RETURN_NONE": "None", "Py_RETURN_TRUE": "True", "Py_RETURN_
 # Plain C types with an HPy spelling (the universal ABI has no Python.h).
 PLAIN_TYPES = {"Py_ssize_t": "HPy_ssize_t", "Py_hash_t": "HPy_hash_t", "Py_UCS4": "HPy_UCS4"}
 # Functions that Python.h renames with a macro (PY_SSIZE_T_CLEAN), by the name the code spells.
-RENAMED_CALLS = {"_PyArg_ParseTuple_SizeT": "PyArg_ParseTuple", "PyArg_ParseTuple": "PyArg_ParseTuple"}
+RENAMED_CALLS = {"_PyArg_ParseTuple_SizeT": "PyArg_ParseTuple", "PyArg_ParseTuple": "PyArg_ParseTuple",
+                 "_PyArg_ParseTupleAndKeywords_SizeT": "PyArg_ParseTupleAndKeywords",
+                 "PyArg_ParseTupleAndKeywords": "PyArg_ParseTupleAndKeywords"}
 # PyArg_ParseTuple format units that HPyArg_Parse converts the same way.
 PARSE_UNITS = set("bhilLBHIkKfdnsOp|")
 
@@ -111,7 +113,8 @@ TYPE_FLAGS = {"Py_TPFLAGS_DEFAULT": "HPy_TPFLAGS_DEFAULT", "Py_TPFLAGS_BASETYPE"
 
 # METH_ flags -> the HPy signature, for the module functions the rewrite converts.
 SIGNATURES = {("METH_NOARGS",): "HPyFunc_NOARGS", ("METH_O",): "HPyFunc_O",
-              ("METH_VARARGS",): "HPyFunc_VARARGS"}
+              ("METH_VARARGS",): "HPyFunc_VARARGS", ("METH_FASTCALL",): "HPyFunc_VARARGS",
+              ("METH_KEYWORDS", "METH_VARARGS"): "HPyFunc_KEYWORDS"}
 
 MODULEDEF_FIELDS = ("m_base", "m_name", "m_doc", "m_size", "m_methods", "m_slots", "m_traverse",
                     "m_clear", "m_free")
@@ -284,20 +287,32 @@ class _FunctionPort:
         src, fn = self.src, self.fn
         sig = SIGNATURES.get(tuple(sorted(self.flags)))
         if sig is None:
-            raise Blocked(f"flags {' | '.join(self.flags)} have no rule yet (only METH_NOARGS, METH_O, METH_VARARGS)")
+            raise Blocked(f"flags {' | '.join(self.flags)} have no rule yet (METH_NOARGS, METH_O, "
+                          f"METH_VARARGS, METH_VARARGS | METH_KEYWORDS, METH_FASTCALL have)")
         body = next((c for c in fn.get_children() if c.kind == K.COMPOUND_STMT), None)
         params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
+        types = [p.type.spelling.replace(" ", "") for p in params]
         if not _is_pyobject_ptr(fn.result_type):
             raise Blocked(f"returns {fn.result_type.spelling}, not PyObject *")
-        if not all(_is_pyobject_ptr(p.type) for p in params) or not (
-                len(params) == 2 or (len(params) == 1 and sig == "HPyFunc_NOARGS")):
-            raise Blocked("its parameters are not (PyObject *, PyObject *)")
-        self.args_name = None
+        self.fastcall = "METH_FASTCALL" in self.flags
+        expected = {"HPyFunc_NOARGS": (["PyObject*"], ["PyObject*", "PyObject*"]),
+                    "HPyFunc_O": (["PyObject*", "PyObject*"],),
+                    "HPyFunc_VARARGS": ((["PyObject*", "PyObject*const*", "Py_ssize_t"],) if self.fastcall
+                                        else (["PyObject*", "PyObject*"],)),
+                    "HPyFunc_KEYWORDS": (["PyObject*", "PyObject*", "PyObject*"],)}[sig]
+        if types not in [list(e) for e in expected]:
+            raise Blocked(f"its parameters ({', '.join(p.type.spelling for p in params)}) do not match "
+                          f"{' | '.join(self.flags)}")
+        self.args_name = self.kw_name = self.nargs_name = None
         self.handles[params[0].spelling] = "borrowed"
         if sig == "HPyFunc_O":
             self.handles[params[1].spelling] = "borrowed"
-        elif sig == "HPyFunc_VARARGS":
+        elif sig in ("HPyFunc_VARARGS", "HPyFunc_KEYWORDS"):
             self.args_name = params[1].spelling
+        if sig == "HPyFunc_KEYWORDS":
+            self.kw_name = params[2].spelling
+        if self.fastcall:
+            self.nargs_name = params[2].spelling
         self.body = body
         self.body_toks = src.toks(body.extent.start.offset, body.extent.end.offset)
         self.refs = self.var_refs()
@@ -317,6 +332,13 @@ class _FunctionPort:
             impl = f"HPyContext *ctx, HPy {names[0]}"
         elif sig == "HPyFunc_O":
             impl = f"HPyContext *ctx, HPy {names[0]}, HPy {names[1]}"
+        elif sig == "HPyFunc_KEYWORDS":
+            impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t nargs, HPy {names[2]}"
+        elif self.fastcall:
+            # HPy passes the count as size_t; the body keeps its signed Py_ssize_t of the same name.
+            impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t {names[2]}_"
+            self.edits.append(Edit(body.extent.start.offset + 1, body.extent.start.offset + 1,
+                                   f"\n    HPy_ssize_t {names[2]} = (HPy_ssize_t){names[2]}_;"))
         else:
             impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t nargs"
         doc = f", .doc = {self.doc}" if self.doc not in (None, "NULL", "0") else ""
@@ -459,6 +481,9 @@ class _FunctionPort:
             self.edit(arg[0].start, arg[0].end, CONSTANTS[arg[0].text])
         elif len(arg) == 1 and arg[0].text in self.handles:
             self.allowed.add(arg[0].start)
+        elif self.fastcall and len(arg) == 4 and arg[0].text == self.args_name and arg[1].text == "[" \
+                and arg[3].text == "]":
+            self.allowed.add(arg[0].start)   # an argument: a borrowed handle, as in the C API
         else:
             raise Blocked(f"{name} on {_text(arg)} (not a handle)", line)
 
@@ -497,6 +522,8 @@ class _FunctionPort:
                 name = RENAMED_CALLS.get(toks[0].text, toks[0].text)   # as written: a renaming macro
             if name in ("PyArg_ParseTuple",):
                 self.parse_tuple(toks, c.location.line)
+            elif name == "PyArg_ParseTupleAndKeywords":
+                self.parse_tuple(toks, c.location.line, keywords=True)
             elif name in CALLS:
                 self.call(name, toks, c.location.line)
             elif mapping.is_capi_name(name):
@@ -519,31 +546,57 @@ class _FunctionPort:
         return len(toks) == 1 and (m.spelling in CALLS or m.spelling in RENAMED_CALLS) and \
             nxt is not None and nxt.text == "("
 
-    def parse_tuple(self, toks, line):
+    def parse_tuple(self, toks, line, keywords=False):
+        what = "PyArg_ParseTupleAndKeywords" if keywords else "PyArg_ParseTuple"
         args = _split_top(toks[2:-1])
-        if self.args_name is None or len(args) < 2 or _text(args[0]) != self.args_name:
-            raise Blocked("PyArg_ParseTuple not on the function's own arguments", line)
-        fmt = args[1]
+        lead = 4 if keywords else 2      # (args, kwds, format, kwlist) or (args, format)
+        if self.args_name is None or self.fastcall or len(args) < lead or _text(args[0]) != self.args_name \
+                or (keywords and _text(args[1]) != self.kw_name) or (not keywords and self.kw_name):
+            raise Blocked(f"{what} not on the function's own arguments", line)
+        fmt = args[lead - 2 if keywords else 1]
         if not fmt or not all(t.kind == T.LITERAL and t.text.startswith('"') for t in fmt):
-            raise Blocked("PyArg_ParseTuple with a format that is not a string literal", line)
+            raise Blocked(f"{what} with a format that is not a string literal", line)
         units = "".join(t.text[1:-1] for t in fmt)
         body = units.split(":")[0].split(";")[0]
-        bad = [u for u in body if u not in PARSE_UNITS]
+        bad = [u for u in body if u not in PARSE_UNITS | ({"$"} if keywords else set())]
         if bad:
-            raise Blocked(f"PyArg_ParseTuple format {units!r}: unit {bad[0]!r} has no HPyArg_Parse equivalent", line)
-        outs = [u for u in body if u != "|"]
-        if len(outs) != len(args) - 2:
-            raise Blocked("PyArg_ParseTuple with a format that does not match its arguments", line)
-        for unit, arg in zip(outs, args[2:]):
+            raise Blocked(f"{what} format {units!r}: unit {bad[0]!r} has no HPyArg_Parse equivalent", line)
+        outs = [u for u in body if u not in "|$"]
+        if len(outs) != len(args) - lead:
+            raise Blocked(f"{what} with a format that does not match its arguments", line)
+        for unit, arg in zip(outs, args[lead:]):
             if unit == "O":
                 if len(arg) != 2 or arg[0].text != "&" or arg[1].text not in self.handles:
-                    raise Blocked(f"PyArg_ParseTuple 'O' into {_text(arg)}", line)
+                    raise Blocked(f"{what} 'O' into {_text(arg)}", line)
                 if self.handles[arg[1].text] == "owned":
                     raise Blocked(f"{arg[1].text} holds both borrowed and new references", line)
                 self.handles[arg[1].text] = "borrowed"
                 self.allowed.add(arg[1].start)
         self.allowed.add(args[0][0].start)
-        self.edit(toks[0].start, args[0][-1].end, f"HPyArg_Parse(ctx, NULL, {self.args_name}, nargs")
+        if keywords:
+            self.keyword_list(args[3], line)
+            self.allowed.add(args[1][0].start)
+            self.edit(toks[0].start, args[1][-1].end,
+                      f"HPyArg_ParseKeywords(ctx, NULL, {self.args_name}, nargs, {self.kw_name}")
+        else:
+            self.edit(toks[0].start, args[0][-1].end, f"HPyArg_Parse(ctx, NULL, {self.args_name}, nargs")
+
+    def keyword_list(self, arg, line):
+        """The keyword names: a static local array of char * (HPy takes const char *[]), used only here."""
+        if len(arg) != 1 or arg[0].kind != T.IDENTIFIER:
+            raise Blocked(f"keyword list {_text(arg)} is not a local array", line)
+        decl = next((c for c in _walk(self.body) if c.kind == K.VAR_DECL and c.spelling == arg[0].text), None)
+        if decl is None or decl.storage_class != cindex.StorageClass.STATIC:
+            raise Blocked(f"keyword list {arg[0].text} is not a static local array", line)
+        toks = self.src.toks(decl.extent.start.offset, decl.extent.end.offset)
+        words = [t.text for t in toks[:toks.index(next(t for t in toks if t.text == arg[0].text))]]
+        if words == ["static", "char", "*"]:
+            char = toks[1]
+            self.edit(char.start, char.start, "const ")
+        elif words != ["static", "const", "char", "*"]:
+            raise Blocked(f"keyword list {arg[0].text} is not a static array of char *", line)
+        if sum(1 for n, _ in self.refs if n == arg[0].text) != 1:
+            raise Blocked(f"keyword list {arg[0].text} is used elsewhere too", line)
 
     def returns(self):
         for c in _walk(self.body):
@@ -597,7 +650,7 @@ class _FunctionPort:
             if not self.is_covered(tok.start) or self.handles.get(name) != "owned":
                 raise Blocked(f"{name} starts as {tok.text}..., not NULL or a new reference", line)
         for name, off in self.refs:
-            if name == self.args_name:
+            if name == self.args_name or (name == self.kw_name and name is not None):
                 if off not in self.allowed:
                     raise Blocked(f"uses {name} (the argument tuple) outside PyArg_ParseTuple", self.src.line_of(off))
             elif name in self.handles and off not in self.allowed:

@@ -238,8 +238,21 @@ class Source:
 
     def declared_outside(self, cursor):
         loc = cursor.location
-        return loc.file is None or not frontend.Path(loc.file.name).resolve().is_relative_to(
-            Path(self.path).parent)
+        return loc.file is None or not Path(loc.file.name).resolve().is_relative_to(Path(self.path).parent)
+
+    def ref_counts(self):
+        """(name, "function" | "variable") -> how many references the main file's code makes."""
+        if not hasattr(self, "_ref_counts"):
+            counts = {}
+            for top in self.top:
+                for c in _walk(top):
+                    if c.kind != K.DECL_REF_EXPR or c.referenced is None:
+                        continue
+                    kind = {K.FUNCTION_DECL: "function", K.VAR_DECL: "variable"}.get(c.referenced.kind)
+                    if kind and _offset(c.location)[0] == self.path:
+                        counts[(c.spelling, kind)] = counts.get((c.spelling, kind), 0) + 1
+            self._ref_counts = counts
+        return self._ref_counts
 
 
 def _is_pyobject_ptr(type_):
@@ -721,14 +734,7 @@ def _method_tables(src):
 
 def _refs_to(src, name):
     """How many times the main file's code refers to the function NAME (outside its definition)."""
-    n = 0
-    for c in _walk(src.tu.cursor):
-        if c.kind == K.DECL_REF_EXPR and c.spelling == name and c.referenced is not None \
-                and c.referenced.kind == K.FUNCTION_DECL:
-            f, _ = _offset(c.location)
-            if f == src.path:
-                n += 1
-    return n
+    return src.ref_counts().get((name, "function"), 0)
 
 
 class _Rewriter:
@@ -753,7 +759,6 @@ class _Rewriter:
         moduledefs = [c for c in src.top if c.kind == K.VAR_DECL and frontend._type_name(c.type) == "PyModuleDef"]
         tables = _method_tables(src)
         outcome = {}
-        converted_uses = 0
         module_ok, why_not = self.module_plan(inits, moduledefs, functions, tables)
         if module_ok:
             self.types = self.type_plan(tables)
@@ -1088,13 +1093,12 @@ class _Rewriter:
         return True
 
     def module_edits(self, defines, legacy_left, tables):
-        """The HPyModuleDef, the exec slot and HPy_MODINIT; the number of C-API uses they replace."""
+        """The HPyModuleDef, the exec slot and HPy_MODINIT."""
         src, init, moddef = self.src, self.init, self.moddef
         ext_name = init.spelling[len("PyInit_"):]
         f = self.modfields
         name = src.text(f["m_name"][0].start, f["m_name"][-1].end) if f.get("m_name") else None
         doc = src.text(f["m_doc"][0].start, f["m_doc"][-1].end) if f.get("m_doc") else "NULL"
-        replaced = 0
         # The Python.h include.
         for c in src.top:
             if c.kind == K.INCLUSION_DIRECTIVE and c.spelling == "Python.h":
@@ -1105,7 +1109,6 @@ class _Rewriter:
                 if moddef.extent.start.offset <= c.start < moddef.extent.end.offset]
         self.add(moddef.extent.start.offset, _decl_end(src, moddef),
                  "\n".join([f"/* {moddef.spelling}: now an HPyModuleDef, below with HPy_MODINIT */"] + kept))
-        replaced += 2   # PyModuleDef and PyModuleDef_HEAD_INIT
         body = next(c for c in init.get_children() if c.kind == K.COMPOUND_STMT)
         if self.exec_needed:
             self.add(init.extent.start.offset, body.extent.start.offset,
@@ -1144,7 +1147,6 @@ class _Rewriter:
                 "};", "", f"HPy_MODINIT({ext_name}, {moddef.spelling})"]
         self.add(init.extent.end.offset, init.extent.end.offset, "\n".join(out))
         self.result.notes += notes
-        return replaced
 
     def apply(self):
         data = self.src.data
@@ -1168,14 +1170,8 @@ def _decl_end(src, cursor):
 
 
 def _refs_to_var(src, name):
-    n = 0
-    for c in _walk(src.tu.cursor):
-        if c.kind == K.DECL_REF_EXPR and c.spelling == name and c.referenced is not None \
-                and c.referenced.kind == K.VAR_DECL:
-            f, _ = _offset(c.location)
-            if f == src.path:
-                n += 1
-    return n
+    """How many times the main file's code refers to the variable NAME."""
+    return src.ref_counts().get((name, "variable"), 0)
 
 
 def rewrite(path, flags=None):

@@ -632,7 +632,7 @@ class _FunctionPort:
                 raise Blocked(f"return {_text(expr)} (no rule)", c.location.line)
 
     def null_tests(self):
-        """x == NULL, x != NULL, NULL == x, !x  ->  HPy_IsNull(x), !HPy_IsNull(x)"""
+        """x == NULL, x != NULL, !x  ->  HPy_IsNull(x), !HPy_IsNull(x) (other tests stop the rewrite)"""
         toks = self.body_toks
         for i, t in enumerate(toks):
             if t.text not in self.handles or t.start in self.allowed:

@@ -51,8 +51,8 @@ def main(argv=None):
     check.add_argument("--root", help="the folder with the package and its tests (default: none)")
     check.add_argument("--at", help="where FILE goes inside ROOT (default: the module's path + .c)")
     check.add_argument("--abi", default="auto",
-                       help="hybrid, universal, or auto (default): hybrid, and universal when FILE "
-                            "uses no C API; several separated by commas")
+                       help="hybrid, universal, cpython, or auto (default): hybrid, and universal "
+                            "when FILE uses no C API; several separated by commas")
     check.add_argument("--debug", action="store_true",
                        help="also run the tests of each build in debug mode (HPY=debug), failing "
                             "on handles left open at exit")

@@ -79,7 +79,7 @@ def check_one(source, module, root, at, abi, test, includes, work, debug=False, 
         env["HPY_DEBUG_EXIT_REPORT"] = "1"
     probe = _run([sys.executable, "-c", PROBE, module], work, dict(env, HPY_LOG="1") if debug else env, log)
     origin = probe.stdout.strip().splitlines()[-1] if probe.returncode == 0 and probe.stdout.strip() else ""
-    tag = ".hpy0-" if abi == "hybrid" else ".hpy0."
+    tag = {"hybrid": ".hpy0-", "universal": ".hpy0.", "cpython": ".cpython-"}[abi]
     if probe.returncode != 0 or tag not in origin or not Path(origin).resolve().is_relative_to(work.resolve()):
         out["error"] = f"{module} does not import from this build ({origin or 'import failed'})"
         out["log"] = "\n".join(log)

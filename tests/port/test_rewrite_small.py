@@ -475,3 +475,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert clash.returncode == 2 and "is the input file" in clash.stderr
     nocheck = run_port("check", tmp_path / "missing.c", "--module", "x", check=False)
     assert nocheck.returncode == 2 and "no such file" in nocheck.stderr
+    outside = run_port("check", same / "ok.c", "--module", "x", "--root", same, "--at", "../ok.c", check=False)
+    assert outside.returncode == 2 and "paths inside --root" in outside.stderr
+    badabi = run_port("check", same / "ok.c", "--module", "x", "--abi", "limited", check=False)
+    assert badabi.returncode == 2 and "unknown ABI 'limited'" in badabi.stderr

@@ -105,6 +105,10 @@ def run_rewrite(args, cflags):
     except (rewrite_mod.RewriteError, frontend.CompileCommandsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Exception as e:   # a bug of the rewrite: say where, without a traceback
+        print(f"error: {args.file}: internal error of the rewrite ({type(e).__name__}: {e}); "
+              f"the file was not changed. Please report it with the file.", file=sys.stderr)
+        return 3
     summary = result.summary()
     summary["file"] = args.file
     if args.output:

@@ -114,6 +114,11 @@ def main(args, test):
     if args.root and not Path(args.root).is_dir():
         print(f"error: --root {args.root}: no such folder", file=sys.stderr)
         return 2
+    for rel in [args.at] + args.extra:
+        if rel and (Path(rel).is_absolute() or ".." in Path(rel).parts):
+            print(f"error: {rel}: --at and --extra are paths inside --root (relative, without ..)",
+                  file=sys.stderr)
+            return 2
     abis = [a.strip() for a in args.abi.split(",")]
     if "auto" in abis:
         try:

@@ -26,19 +26,17 @@ MMH3_HELPER = "def u32_to_s32(v):\n    return v - 0x100000000 if v & 0x80000000 
 def _porting_example_root(top):
     """The porting example's tests alone (their conftest makes one test per step_*.c beside it)."""
     root = CACHE / "roots" / "hpy-porting-example"
-    if not root.is_dir():
-        root.mkdir(parents=True)
-        steps = top / "docs" / "porting-example" / "steps"
-        for name in ("conftest.py", "test_porting_example.py"):
-            shutil.copyfile(steps / name, root / name)
+    root.mkdir(parents=True, exist_ok=True)
+    steps = top / "docs" / "porting-example" / "steps"
+    for name in ("conftest.py", "test_porting_example.py"):
+        shutil.copyfile(steps / name, root / name)
     return root
 
 
 def _mmh3_root(top):
     root = CACHE / "roots" / "mmh3-5.1.0"
-    if not root.is_dir():
-        shutil.copytree(top, root)
-        (root / "tests" / "helper.py").write_text(MMH3_HELPER)
+    shutil.copytree(top, root, dirs_exist_ok=True)
+    (root / "tests" / "helper.py").write_text(MMH3_HELPER)
     return root
 
 

@@ -440,6 +440,15 @@ def test_functions_without_rules_stay_c_api(tmp_path, body, reason):
     assert reason in s["legacy_functions"]["f"]
 
 
+def test_prototype_keeps_the_function_c_api(tmp_path):
+    src = SMALL.replace("static PyObject *\nnothing(", "static PyObject *nothing(PyObject *, PyObject *);\n\n"
+                        "static PyObject *\nnothing(")
+    (tmp_path / "small.c").write_text(src)
+    s = rewrite_json(tmp_path / "small.c", tmp_path / "out")
+    assert "a prototype declares it too" in s["legacy_functions"]["nothing"]
+    assert "identity" in s["hpy_functions"]
+
+
 def test_parse_format_without_equivalent(tmp_path):
     src = SMALL.replace('"l|l:add_ints"', '"s#"').replace("long a, b = 10;", "const char *a; Py_ssize_t b;")
     src = src.replace("return PyLong_FromLong(a + b);", "return PyLong_FromSsize_t(b);")

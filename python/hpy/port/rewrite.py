@@ -292,10 +292,6 @@ class _FunctionPort:
     def is_covered(self, off):
         return any(a <= off < b for a, b in self.covered)
 
-    def tok_at(self, off):
-        i = self.src.starts.get(off)
-        return self.src.tokens[i] if i is not None else None
-
     def run(self):
         src, fn = self.src, self.fn
         sig = SIGNATURES.get(tuple(sorted(self.flags)))
@@ -821,6 +817,9 @@ class _Rewriter:
             try:
                 if _refs_to(src, fname) != 1:
                     raise Blocked("the code refers to it elsewhere too (not only in the method table)")
+                if any(c.kind == K.FUNCTION_DECL and c.spelling == fname and not c.is_definition()
+                       for c in src.top):
+                    raise Blocked("a prototype declares it too (HPyDef_METH makes the name an HPyDef)")
                 edits = _FunctionPort(src, fn, pyname, flags, doc, cast_types, self.own_names).run()
                 self.check_overlaps(edits)
             except Blocked as e:
@@ -1011,6 +1010,8 @@ class _Rewriter:
         self.methods_table = methods if methods in tables else None
         if _refs_to_var(src, self.moddef.spelling) != 1:
             return False, f"{self.moddef.spelling} is used elsewhere than in PyModule_Create"
+        if sum(1 for c in src.top if c.kind == K.VAR_DECL and c.spelling == self.moddef.spelling) != 1:
+            return False, f"{self.moddef.spelling} is declared more than once"
         if self.moddef.extent.start.offset > self.init.extent.start.offset:
             return False, "the PyModuleDef comes after the init function"
         try:

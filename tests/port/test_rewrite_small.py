@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -488,3 +489,31 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert outside.returncode == 2 and "paths inside --root" in outside.stderr
     badabi = run_port("check", same / "ok.c", "--module", "x", "--abi", "limited", check=False)
     assert badabi.returncode == 2 and "unknown ABI 'limited'" in badabi.stderr
+
+
+def test_multi_phase_init_of_the_porting_example_before_its_port(tmp_path):
+    # proof-of-concept/porting/before/vec.c: multi-phase init (a Py_mod_exec slot), a PyType_Spec
+    # created in the exec function. The exec function runs unchanged from an HPy exec slot.
+    root = Path(__file__).resolve().parents[2] / "proof-of-concept" / "porting"
+    s = rewrite_json(root / "before" / "vec.c", tmp_path / "out")
+    assert s["module_converted"]
+    assert "a Py_mod_exec function: it runs unchanged from the HPy exec slot vec_exec_hpy_exec" in \
+        s["legacy_functions"]["vec_exec"]
+    text = (tmp_path / "out" / "vec.c").read_text()
+    assert "HPyDef_SLOT(vec_exec_hpy_exec, HPy_mod_exec)" in text and "int result = vec_exec(module);" in text
+    assert "PyModuleDef_Init" not in text
+    result = run_port("check", tmp_path / "out" / "vec.c", "--module", "vec", "--json", "--",
+                      "env", "HPY_TEST_VEC_DIR=.", sys.executable, "-m", "pytest", "-q", "-p",
+                      "no:cacheprovider", root / "test_porting.py", check=False)
+    report = json.loads(result.stdout)
+    assert report["ok"], report["runs"][0].get("test_tail") or report["runs"][0].get("log")
+
+
+def test_module_slots_without_hpy_equivalent_stay_c_api(tmp_path):
+    root = Path(__file__).resolve().parents[2] / "proof-of-concept" / "porting"
+    src = (root / "before" / "vec.c").read_text().replace(
+        "    {Py_mod_exec, vec_exec},", "    {Py_mod_exec, vec_exec},\n    {Py_mod_create, NULL},")
+    (tmp_path / "vec.c").write_text(src)
+    s = rewrite_json(tmp_path / "vec.c", tmp_path / "out")
+    assert not s["module_converted"]
+    assert "has the slot Py_mod_create" in s["legacy_functions"]["PyInit_vec"]

@@ -951,6 +951,9 @@ class _Rewriter:
         return n
 
     def why_legacy(self, name, tables):
+        if name in getattr(self, "exec_functions", ()):
+            return (f"a Py_mod_exec function: it runs unchanged from the HPy exec slot {name}_hpy_exec, "
+                    f"on the module borrowed as a PyObject *")
         fn = self.ext.functions.get(name)
         if fn is not None and fn.registered_in and not any(
                 r.startswith(f"{getattr(self, 'methods_table', None)} ") for r in fn.registered_in):
@@ -998,7 +1001,13 @@ class _Rewriter:
             elif i < len(MODULEDEF_FIELDS):
                 fields[MODULEDEF_FIELDS[i]] = part
         self.modfields = fields
-        for f in ("m_slots", "m_traverse", "m_clear", "m_free"):
+        self.exec_functions, self.slot_table = [], None
+        slots = _compact(fields.get("m_slots", [])) or "NULL"
+        if slots not in ("NULL", "0"):
+            why = self.multiphase_plan(slots)
+            if why:
+                return False, why
+        for f in ("m_traverse", "m_clear", "m_free"):
             if f in fields and _compact(fields[f]) not in ("NULL", "0"):
                 return False, f"PyModuleDef.{f} is set (multi-phase init or module state)"
         size = _compact(fields.get("m_size", [])) or "0"
@@ -1014,11 +1023,49 @@ class _Rewriter:
             return False, f"{self.moddef.spelling} is declared more than once"
         if self.moddef.extent.start.offset > self.init.extent.start.offset:
             return False, "the PyModuleDef comes after the init function"
+        if self.slot_table is not None:
+            body = next(c for c in self.init.get_children() if c.kind == K.COMPOUND_STMT)
+            text = _compact(src.toks(body.extent.start.offset, body.extent.end.offset))
+            if text != f"{{returnPyModuleDef_Init(&{self.moddef.spelling});}}":
+                return False, f"{self.init.spelling} does more than return PyModuleDef_Init(&{self.moddef.spelling})"
+            self.exec_plan, self.exec_needed = [], False
+            return True, ""
         try:
             self.exec_plan = self.init_plan()
         except Blocked as e:
             return False, f"{self.init.spelling}: {e}"
         return True, ""
+
+    def multiphase_plan(self, name):
+        """A PyModuleDef_Slot array of Py_mod_exec functions: each runs, unchanged, from an HPy exec
+        slot of its own. The reason it cannot be converted, or None."""
+        src = self.src
+        table = next((c for c in src.top if c.kind == K.VAR_DECL and c.spelling == name), None)
+        if table is None or frontend._type_name(table.type) != "PyModuleDef_Slot":
+            return f"PyModuleDef.m_slots is {name}, not a PyModuleDef_Slot array of this file"
+        if _refs_to_var(src, name) != 1:
+            return f"{name} is used elsewhere than in the PyModuleDef"
+        toks = src.toks(table.extent.start.offset, table.extent.end.offset)
+        eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
+        if eq is None or toks[eq + 1].text != "{":
+            return f"{name} has no initializer the rewrite reads"
+        functions = {c.spelling: c for c in src.top if c.kind == K.FUNCTION_DECL and c.is_definition()}
+        for part in _split_top(toks[eq + 2:-1]):
+            inner = _split_top(part[1:-1]) if part and part[0].text == "{" else None
+            if inner is None or len(inner) != 2:
+                return f"{name} has an entry the rewrite does not read"
+            kind, value = _compact(inner[0]), _compact(inner[1])
+            if kind == "0" and value in ("NULL", "0"):
+                continue
+            fn = functions.get(value)
+            if kind != "Py_mod_exec" or fn is None:
+                return f"{name} has the slot {kind} (only Py_mod_exec has an HPy equivalent here)"
+            params = [c.type.spelling.replace(" ", "") for c in fn.get_children() if c.kind == K.PARM_DECL]
+            if fn.result_type.spelling != "int" or params != ["PyObject*"]:
+                return f"{value} is not int (PyObject *)"
+            self.exec_functions.append(value)
+        self.slot_table = table
+        return None
 
     def init_plan(self):
         """The edits that turn PyInit_X's body into an HPy_mod_exec slot."""
@@ -1111,6 +1158,20 @@ class _Rewriter:
         self.add(moddef.extent.start.offset, _decl_end(src, moddef),
                  "\n".join([f"/* {moddef.spelling}: now an HPyModuleDef, below with HPy_MODINIT */"] + kept))
         body = next(c for c in init.get_children() if c.kind == K.COMPOUND_STMT)
+        wrappers = []
+        if self.slot_table is not None:
+            c = self.slot_table
+            kept = [x.text for x in src.comments if c.extent.start.offset <= x.start < c.extent.end.offset]
+            self.add(c.extent.start.offset, _decl_end(src, c),
+                     "\n".join([f"/* {c.spelling}: its Py_mod_exec functions run from HPy exec slots, "
+                                 f"below */"] + kept))
+            for fx in self.exec_functions:
+                wrappers += [f"/* Runs {fx} (C API, unchanged) on the module, borrowed as a PyObject *. */",
+                             f"HPyDef_SLOT({fx}_hpy_exec, HPy_mod_exec)",
+                             f"static int {fx}_hpy_exec_impl(HPyContext *ctx, HPy h_module)", "{",
+                             "    PyObject *module = HPy_AsPyObject(ctx, h_module);",
+                             f"    int result = {fx}(module);", "    Py_DECREF(module);",
+                             "    return result;", "}", ""]
         if self.exec_needed:
             self.add(init.extent.start.offset, body.extent.start.offset,
                      f"HPyDef_SLOT({ext_name}_exec, HPy_mod_exec)\n"
@@ -1123,7 +1184,7 @@ class _Rewriter:
                     if init.extent.start.offset <= c.start < init.extent.end.offset]
             self.add(init.extent.start.offset, _decl_end(src, init),
                      "\n".join([f"/* {init.spelling}: HPy_MODINIT below creates the module */"] + kept))
-            lines = list(defines)
+            lines = list(defines) + [f"{fx}_hpy_exec" for fx in self.exec_functions]
         table = self.methods_table
         notes = []
         if name:
@@ -1137,7 +1198,7 @@ class _Rewriter:
             start, end = c.extent.start.offset, _decl_end(src, c)
             self.edits = [e for e in self.edits if not (start <= e.start < end)]   # its entries' notes
             self.add(start, end, f"/* {table}: every function is an HPyDef_METH now */")
-        out = ["", "", f"static HPyDef *{ext_name}_defines[] = {{"]
+        out = ["", ""] + wrappers + [f"static HPyDef *{ext_name}_defines[] = {{"]
         out += [f"    &{d}," for d in lines] + ["    NULL", "};", ""]
         out += [f"/* From {moddef.spelling} ({'; '.join(notes) or 'PyModuleDef'}). */",
                 f"static HPyModuleDef {moddef.spelling} = {{",

@@ -6,10 +6,13 @@ Edits are text replacements on exact source ranges, found with libclang's cursor
 - ``#include <Python.h>`` becomes ``#include "hpy.h"`` (which includes Python.h in the hybrid ABI);
 - the ``PyModuleDef`` and ``PyInit_X`` become an ``HPyModuleDef`` and ``HPy_MODINIT``; what the init
   function did after creating the module runs in an ``HPy_mod_exec`` slot, on the module as a
-  borrowed ``PyObject *``;
-- a module function becomes an ``HPyDef_METH`` only when every construct in its body has a rule
-  below that preserves its behaviour (see ``_FunctionPort``); otherwise it stays C API in
-  ``HPyModuleDef.legacy_methods``, and a comment above it says why.
+  borrowed ``PyObject *`` (multi-phase init: each ``Py_mod_exec`` function runs, unchanged, from an
+  HPy exec slot of its own);
+- a ``PyType_Spec`` created once by ``PyType_FromSpec`` in the init function becomes an
+  ``HPyType_Spec`` of the Legacy shape, its ``PyType_Slot`` array kept as legacy slots;
+- a module function (or a method of such a type) becomes an ``HPyDef_METH`` only when every
+  construct in its body has a rule that preserves its behaviour (see ``_FunctionPort``); otherwise
+  it stays C API (``legacy_methods``, the type's legacy slots), and a comment above it says why.
 
 Nothing is changed that the rules do not cover: a function with one unknown construct is left as it
 is, whole.
@@ -517,8 +520,7 @@ class _FunctionPort:
         for c in _walk(self.body):
             if c.kind != K.CALL_EXPR or c.referenced is None:
                 continue
-            f, off = _offset(c.location)
-            if f != self.src.path or self.in_capi_macro(c.extent.start.offset):
+            if _offset(c.location)[0] != self.src.path or self.in_capi_macro(c.extent.start.offset):
                 continue
             name = RENAMED_CALLS.get(c.referenced.spelling, c.referenced.spelling)
             if not self.src.declared_outside(c.referenced):
@@ -1071,7 +1073,6 @@ class _Rewriter:
         """The edits that turn PyInit_X's body into an HPy_mod_exec slot."""
         src, init = self.src, self.init
         body = next(c for c in init.get_children() if c.kind == K.COMPOUND_STMT)
-        creates = [c for c in _walk(body) if c.kind == K.CALL_EXPR and c.spelling in ("PyModule_Create2", "PyModule_Create")]
         macros = [m for m in src.macros if m.spelling == "PyModule_Create"
                   and body.extent.start.offset <= m.extent.start.offset < body.extent.end.offset]
         if len(macros) != 1:

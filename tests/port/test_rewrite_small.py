@@ -517,3 +517,16 @@ def test_module_slots_without_hpy_equivalent_stay_c_api(tmp_path):
     s = rewrite_json(tmp_path / "vec.c", tmp_path / "out")
     assert not s["module_converted"]
     assert "has the slot Py_mod_create" in s["legacy_functions"]["PyInit_vec"]
+
+
+def test_compile_commands_without_the_file_is_a_clear_error(tmp_path):
+    (tmp_path / "pure.c").write_text(PURE)
+    db = tmp_path / "compile_commands.json"
+    db.write_text(json.dumps([{"directory": str(tmp_path), "file": "other.c", "command": "cc -c other.c"}]))
+    for command in ("report", "rewrite"):
+        result = run_port(command, tmp_path / "pure.c", "--compile-commands", db, check=False)
+        assert result.returncode == 2 and "has no entry in" in result.stderr, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+    db.write_text("{not json")
+    result = run_port("rewrite", tmp_path / "pure.c", "--compile-commands", db, check=False)
+    assert result.returncode == 2 and "cannot read it" in result.stderr and "Traceback" not in result.stderr

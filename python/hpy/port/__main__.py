@@ -81,7 +81,11 @@ def main(argv=None):
         return run_rewrite(args, cflags)
     flags = list(cflags)
     if args.compile_commands:
-        flags = frontend.flags_from_compile_commands(args.compile_commands, args.file) + flags
+        try:
+            flags = frontend.flags_from_compile_commands(args.compile_commands, args.file) + flags
+        except (OSError, ValueError, LookupError) as e:   # no entry: CompileCommandsError
+            print(f"error: {args.compile_commands}: {e}", file=sys.stderr)
+            return 2
     result = report_mod.build(frontend.parse(args.file, flags))
     result["file"] = args.file   # as the user wrote it
     if args.json:
@@ -99,7 +103,7 @@ def run_rewrite(args, cflags):
         if args.compile_commands:
             try:
                 flags = frontend.flags_from_compile_commands(args.compile_commands, args.file) + flags
-            except (OSError, ValueError, KeyError) as e:
+            except (OSError, ValueError, LookupError) as e:
                 raise rewrite_mod.RewriteError(f"{args.compile_commands}: cannot read it ({e})") from None
         result = rewrite_mod.rewrite(args.file, flags)
     except (rewrite_mod.RewriteError, frontend.CompileCommandsError) as e:

@@ -40,3 +40,17 @@ def test_table_shape():
     assert mapping.lookup("PyUnicode_Type").hpy == "ctx->h_UnicodeType"
     assert mapping.lookup("PyFrobnicate").note == "not in the table"
     assert len(mapping.ENTRIES) > 300
+
+
+def test_rewrite_rules_name_real_hpy_functions_and_agree_with_the_table():
+    from hpy.port import rewrite
+    words = api_words()
+    for capi, (hpy, kinds, result) in rewrite.CALLS.items():
+        assert hpy in words, (capi, hpy)
+        assert set(kinds) <= set("oxv") and result in ("new", "value")
+        # The report's table gives the same HPy function.
+        assert mapping.lookup(capi).hpy == hpy, capi
+    for name in rewrite.CONTEXT_EXCEPTIONS:
+        assert f"h_{name}" in words, name
+    for flag in rewrite.TYPE_FLAGS.values():
+        assert flag in words

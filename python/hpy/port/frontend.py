@@ -99,7 +99,11 @@ def flags_from_compile_commands(path, source):
             elif arg != "-c" and (directory / arg).resolve() != source:
                 flags.append(arg)
         return flags + [f"-working-directory={directory}"]
-    raise LookupError(f"{source} has no entry in {path}")
+    raise CompileCommandsError(f"{source} has no entry in {path}")
+
+
+class CompileCommandsError(LookupError):
+    """A compile_commands.json without an entry for the source."""
 
 
 _get_file_location = cindex.conf.lib.clang_getFileLocation
@@ -146,6 +150,11 @@ class _Walker:
             self._own[filename] = str(p) == self.main or (inside(self.own_dirs)
                                                           and not inside(self.python_dirs))
         return self._own[filename]
+
+    def in_python_headers(self, cursor):
+        """Whether a declaration is CPython's (a member of HPy's context is not a C-API use)."""
+        f = cursor.location.file
+        return f is not None and any(Path(f.name).resolve().is_relative_to(d) for d in self.python_dirs)
 
     def declared_outside(self, cursor):
         return cursor is not None and not self.own(cursor.location.file and cursor.location.file.name)
@@ -238,7 +247,7 @@ class _Walker:
                 self.functions[name].registered_in.append(f"{top.spelling} ({_type_name(top.type)})")
             return
         if c.kind == K.MEMBER_REF_EXPR and ref.kind == K.FIELD_DECL:
-            if self.declared_outside(ref):
+            if self.declared_outside(ref) and self.in_python_headers(ref):
                 self.add("->" + name, "member", c.location)
         elif ref.kind == K.VAR_DECL and not self.declared_outside(ref):
             if _type_name(ref.type) == "PyTypeObject":

@@ -1,0 +1,532 @@
+# tests/port/test_rewrite_small.py: `python -m hpy.port rewrite` and `check` on small extensions the tests write:
+# what converts, what stays C API and why, the same behaviour before and after, universal and debug builds.
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import run_port
+
+# Every module function here but the last four has a rule for each construct it uses.
+SMALL = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *
+nothing(PyObject *self, PyObject *unused)
+{
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+identity(PyObject *self, PyObject *arg)
+{
+    Py_INCREF(arg);
+    return arg;
+}
+
+static PyObject *
+add_ints(PyObject *self, PyObject *args)
+{
+    long a, b = 10;
+    if (!PyArg_ParseTuple(args, "l|l:add_ints", &a, &b))
+        return NULL;
+    return PyLong_FromLong(a + b);
+}
+
+static PyObject *
+length_plus(PyObject *self, PyObject *args)
+{
+    PyObject *obj;
+    Py_ssize_t extra = 0;
+    if (!PyArg_ParseTuple(args, "O|n", &obj, &extra))
+        return NULL;
+    Py_ssize_t n = PyObject_Length(obj);
+    if (n < 0)
+        return NULL;
+    return PyLong_FromSsize_t(n + extra);
+}
+
+static PyObject *
+str_repr(PyObject *self, PyObject *arg)
+{
+    PyObject *r = NULL;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "a str is required");
+        return NULL;
+    }
+    r = PyObject_Repr(arg);
+    if (r == NULL)
+        return NULL;
+    return r;
+}
+
+static PyObject *
+double_sum(PyObject *self, PyObject *args)
+{
+    PyObject *a, *b, *s, *t;
+    if (!PyArg_ParseTuple(args, "OO", &a, &b))
+        return NULL;
+    s = PyNumber_Add(a, b);
+    if (s == NULL)
+        return NULL;
+    t = PyNumber_Add(s, s);
+    Py_DECREF(s);
+    return t;
+}
+
+static PyObject *
+scaled(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"x", "factor", "label", NULL};
+    double x, factor = 2.0;
+    const char *label = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "d|d$s:scaled", kwlist, &x, &factor, &label))
+        return NULL;
+    if (label != NULL)
+        return PyUnicode_FromString(label);
+    return PyFloat_FromDouble(x * factor);
+}
+
+static PyObject *
+fast_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs - 2 != 0) {
+        PyErr_SetString(PyExc_TypeError, "fast_add takes 2 arguments");
+        return NULL;
+    }
+    return PyNumber_Add(args[0], args[1]);
+}
+
+static PyObject *
+first_item(PyObject *self, PyObject *arg)
+{
+    PyObject *item = PyTuple_GetItem(arg, 0);
+    Py_XINCREF(item);
+    return item;
+}
+
+static PyObject *
+refcount(PyObject *self, PyObject *arg)
+{
+    return PyLong_FromSsize_t(Py_REFCNT(arg));
+}
+
+static PyObject *
+twice(PyObject *o)
+{
+    return PyNumber_Add(o, o);
+}
+
+static PyObject *
+uses_helper(PyObject *self, PyObject *arg)
+{
+    return twice(arg);
+}
+
+static PyMethodDef methods[] = {
+    {"nothing", nothing, METH_NOARGS, "Returns None."},
+    {"identity", identity, METH_O, NULL},
+    {"add_ints", add_ints, METH_VARARGS, "a + b"},
+    {"length_plus", (PyCFunction)length_plus, METH_VARARGS, NULL},
+    {"str_repr", str_repr, METH_O, NULL},
+    {"double_sum", double_sum, METH_VARARGS, NULL},
+    {"scaled", (PyCFunction)(void (*)(void))scaled, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"fast_add", (PyCFunction)(void (*)(void))fast_add, METH_FASTCALL, NULL},
+    {"first_item", first_item, METH_O, NULL},
+    {"refcount", refcount, METH_O, NULL},
+    {"uses_helper", uses_helper, METH_O, NULL},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT,
+    "small",
+    "A small extension.",
+    -1,
+    methods,
+};
+
+PyMODINIT_FUNC
+PyInit_small(void)
+{
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddIntConstant(m, "ANSWER", 42) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+"""
+
+CONVERTED = ["nothing", "identity", "add_ints", "length_plus", "str_repr", "double_sum", "scaled",
+             "fast_add"]
+
+# One test file for the original and the rewritten build.
+BEHAVIOUR = r"""
+import pytest
+import small
+
+def test_module():
+    assert small.__doc__ == "A small extension."
+    assert small.ANSWER == 42
+    assert small.add_ints.__doc__ == "a + b"
+
+def test_functions():
+    assert small.nothing() is None
+    o = object()
+    assert small.identity(o) is o
+    assert small.add_ints(1, 2) == 3 and small.add_ints(5) == 15
+    assert small.length_plus([1, 2, 3]) == 3 and small.length_plus("ab", 5) == 7
+    assert small.str_repr("x") == "'x'"
+    assert small.double_sum(1, 2) == 6 and small.double_sum("a", "b") == "abab"
+    assert small.first_item((7, 8)) == 7
+    assert small.refcount(o) >= 1
+    assert small.uses_helper(21) == 42
+    assert small.scaled(1.5) == 3.0 and small.scaled(1.0, factor=3.0) == 3.0
+    assert small.scaled(x=2.0) == 4.0 and small.scaled(1.0, label="hi") == "hi"
+    assert small.fast_add(1, 2) == 3 and small.fast_add("a", "b") == "ab"
+
+def test_errors():
+    with pytest.raises(TypeError, match="a str is required"):
+        small.str_repr(1)
+    with pytest.raises(TypeError):
+        small.add_ints("x")
+    with pytest.raises(TypeError):
+        small.add_ints()
+    with pytest.raises(TypeError):
+        small.length_plus(1)
+    with pytest.raises(TypeError):
+        small.double_sum(1, "b")
+    with pytest.raises(TypeError):
+        small.scaled(1.0, 2.0, "positional label")   # label is keyword-only
+    with pytest.raises(TypeError):
+        small.scaled(1.0, nope=1)
+    with pytest.raises(TypeError, match="fast_add takes 2 arguments"):
+        small.fast_add(1)
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    d = tmp_path_factory.mktemp("small")
+    (d / "small.c").write_text(SMALL)
+    (d / "test_small.py").write_text(BEHAVIOUR)
+    return d
+
+
+def rewrite_json(source, out):
+    result = run_port("rewrite", source, "-o", out, "--json")
+    return json.loads(result.stdout)
+
+
+def test_rewrite_converts_what_has_rules(small, tmp_path):
+    s = rewrite_json(small / "small.c", tmp_path)
+    assert s["module_converted"]
+    assert s["hpy_functions"] == CONVERTED
+    legacy = s["legacy_functions"]
+    assert set(legacy) == {"first_item", "refcount", "twice", "uses_helper"}
+    assert "PyTuple_GetItem has no rule" in legacy["first_item"]
+    assert "Py_REFCNT has no rule" in legacy["refcount"]
+    assert "called from C code (uses_helper)" in legacy["twice"]
+    assert "calls twice, which returns a PyObject *" in legacy["uses_helper"]
+    assert 0 < s["converted_uses"] < s["c_api_uses"]
+    assert s["c_api_uses_left"] > 0 and not s["pure_hpy"]
+    text = (tmp_path / "small.c").read_text()
+    for piece in ['#include "hpy.h"',
+                  'HPyDef_METH(nothing, "nothing", HPyFunc_NOARGS, .doc = "Returns None.")',
+                  "static HPy nothing_impl(HPyContext *ctx, HPy self)",
+                  "return HPy_Dup(ctx, ctx->h_None);",
+                  "return HPy_Dup(ctx, arg);",
+                  'HPyArg_Parse(ctx, NULL, args, nargs, "l|l:add_ints", &a, &b)',
+                  "HPy obj;", "HPy_ssize_t n = HPy_Length(ctx, obj);",
+                  "HPy r = HPy_NULL;", "HPyErr_SetString(ctx, ctx->h_TypeError,",
+                  "if (HPy_IsNull(r))", "HPy a, b, s, t;", "HPy_Close(ctx, s);",
+                  "HPyDef_SLOT(small_exec, HPy_mod_exec)", "HPy_MODINIT(small, moduledef)",
+                  ".legacy_methods = methods,", "&double_sum,",
+                  "static const char *kwlist[]",
+                  'HPyArg_ParseKeywords(ctx, NULL, args, nargs, kwds, "d|d$s:scaled", kwlist,',
+                  "static HPy scaled_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwds)",
+                  "static HPy fast_add_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs_)",
+                  "HPy_ssize_t nargs = (HPy_ssize_t)nargs_;", "return HPy_Add(ctx, args[0], args[1]);"]:
+        assert piece in text, piece
+    # The legacy functions keep their code, with the reason above them; their table entries stay.
+    assert "/* hpy.port: left as C API (hybrid ABI): line" in text
+    assert '{"first_item", first_item, METH_O, NULL},' in text
+    assert '{"nothing", nothing, METH_NOARGS' not in text
+    # In the exec slot the module is borrowed: its Py_DECREF goes.
+    assert "Py_DECREF(m);\n        return -1;" not in text and "return -1;" in text
+
+
+def test_rewrite_diff_is_a_patch(small, tmp_path):
+    diff = run_port("rewrite", small / "small.c", "--diff").stdout
+    assert diff.startswith("--- a/") and "\n+++ b/" in diff
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "small.c").write_text(SMALL)
+    patch = diff.replace(f"a/{small / 'small.c'}", "a/small.c").replace(f"b/{small / 'small.c'}", "b/small.c")
+    subprocess.run(["patch", "-p1", "-s"], input=patch, text=True, cwd=work, check=True)
+    assert (work / "small.c").read_text() == rewrite_text(small, tmp_path)
+
+
+def rewrite_text(small, tmp_path):
+    out = tmp_path / "out"
+    run_port("rewrite", small / "small.c", "-o", out)
+    return (out / "small.c").read_text()
+
+
+def test_same_behaviour_before_and_after(small, tmp_path):
+    # The original, as an ordinary C extension.
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "setup.py").write_text(
+        "from setuptools import Extension, setup\n"
+        "setup(name='small', ext_modules=[Extension('small', ['small.c'])])\n")
+    (before / "small.c").write_text(SMALL)
+    subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=before,
+                   check=True, capture_output=True)
+    test = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(small / "test_small.py")]
+    subprocess.run(test, cwd=before, check=True, capture_output=True)
+    # The rewrite, in the hybrid ABI (it still uses the C API: not universal).
+    out = tmp_path / "after"
+    rewrite_json(small / "small.c", out)
+    result = run_port("check", out / "small.c", "--module", "small", "--json", "--",
+                      "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", small / "test_small.py",
+                      check=False)
+    report = json.loads(result.stdout)
+    assert [r["abi"] for r in report["runs"]] == ["hybrid"], report
+    run = report["runs"][0]
+    assert run["built"] and run["imported"].endswith(".hpy0-cp311.so")
+    assert run["tests"] == "passed", run["test_tail"]
+    assert report["ok"] and result.returncode == 0
+
+
+PURE = r"""
+#include <Python.h>
+
+static PyObject *
+scale(PyObject *self, PyObject *args)
+{
+    double x, k = 2.0;
+    if (!PyArg_ParseTuple(args, "d|d", &x, &k))
+        return NULL;
+    return PyFloat_FromDouble(x * k);
+}
+
+static PyObject *
+is_text(PyObject *self, PyObject *arg)
+{
+    if (PyUnicode_Check(arg))
+        Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+static PyObject *
+concat(PyObject *self, PyObject *args)
+{
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, "OO", &a, &b))
+        return NULL;
+    return PyNumber_Add(a, b);
+}
+
+static PyMethodDef methods[] = {
+    {"scale", scale, METH_VARARGS, NULL},
+    {"is_text", is_text, METH_O, NULL},
+    {"concat", concat, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "pure", NULL, -1, methods};
+
+PyMODINIT_FUNC
+PyInit_pure(void)
+{
+    return PyModule_Create(&moduledef);
+}
+"""
+
+PURE_TEST = """
+import pure
+
+def test_pure():
+    assert pure.scale(1.5) == 3.0 and pure.scale(1.0, 3.0) == 3.0
+    assert pure.is_text("a") is True and pure.is_text(1) is False
+    assert pure.concat([1], [2]) == [1, 2]
+"""
+
+
+def test_pure_hpy_builds_universal_and_runs_in_debug_mode(tmp_path):
+    (tmp_path / "pure.c").write_text(PURE)
+    (tmp_path / "test_pure.py").write_text(PURE_TEST)
+    s = rewrite_json(tmp_path / "pure.c", tmp_path / "out")
+    assert s["hpy_functions"] == ["scale", "is_text", "concat"]
+    assert s["pure_hpy"] and s["c_api_uses_left"] == 0
+    text = (tmp_path / "out" / "pure.c").read_text()
+    assert "legacy_methods = NULL" in text and "HPyDef_SLOT" not in text
+    result = run_port("check", tmp_path / "out" / "pure.c", "--module", "pure", "--debug", "--json",
+                      "--", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                      tmp_path / "test_pure.py", check=False)
+    report = json.loads(result.stdout)
+    assert [r["abi"] for r in report["runs"]] == ["hybrid", "hybrid (debug)", "universal",
+                                                  "universal (debug)"]
+    for run in report["runs"]:
+        assert run["tests"] == "passed", run
+    assert report["runs"][2]["imported"].endswith(".hpy0.so")
+    assert report["runs"][1]["leaks"] == 0 and report["runs"][3]["leaks"] == 0
+    assert report["ok"]
+
+
+def test_check_fails_when_the_tests_fail(tmp_path):
+    (tmp_path / "pure.c").write_text(PURE)
+    (tmp_path / "test_bad.py").write_text("import pure\n\ndef test_bad():\n    assert pure.scale(1.0) == 5\n")
+    rewrite_json(tmp_path / "pure.c", tmp_path / "out")
+    result = run_port("check", tmp_path / "out" / "pure.c", "--module", "pure", "--abi", "hybrid",
+                      "--", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                      tmp_path / "test_bad.py", check=False)
+    assert result.returncode == 1
+    assert "pure [hybrid]: built" in result.stdout and "tests: failed" in result.stdout
+
+
+def test_leaks_in_debug_mode_fail_check(tmp_path):
+    # A handle the code never closes: the C-API original leaks a reference, the HPy port a handle,
+    # which the debug context reports at exit.
+    leaky = PURE.replace("return PyNumber_Add(a, b);",
+                         "PyObject *lost = PyNumber_Add(a, b);\n    if (lost == NULL)\n        return NULL;\n"
+                         "    return PyNumber_Add(a, b);")
+    (tmp_path / "pure.c").write_text(leaky)
+    (tmp_path / "test_pure.py").write_text(PURE_TEST)
+    s = rewrite_json(tmp_path / "pure.c", tmp_path / "out")
+    assert "concat" in s["hpy_functions"] and s["pure_hpy"]
+    result = run_port("check", tmp_path / "out" / "pure.c", "--module", "pure", "--abi", "universal",
+                      "--debug", "--json", "--", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                      tmp_path / "test_pure.py", check=False)
+    report = json.loads(result.stdout)
+    debug = report["runs"][-1]
+    assert debug["abi"] == "universal (debug)" and debug["leaks"] >= 1
+    assert not report["ok"] and result.returncode == 1
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("static PyObject *f(PyObject *self, PyObject *a) { static PyObject *c; c = a; return NULL; }",
+     "a PyObject * declaration the rewrite does not read"),
+    ("static PyObject *f(PyObject *self, PyObject *a) { PyObject *x = a; Py_INCREF(x); return x; }",
+     "starts as a"),
+    ("static PyObject *f(PyObject *self, PyObject *a) { Py_DECREF(a); return NULL; }",
+     "Py_DECREF of the borrowed handle a"),
+    ("static PyObject *f(PyObject *self, PyObject *a) { return a; }",
+     "returns a, not a new reference"),
+    ("static PyObject *f(PyObject *self, PyObject *a) { PyErr_SetString(PyExc_EnvironmentError, \"x\"); return NULL; }",
+     "not in the HPy context"),
+    ("static PyObject *f(PyObject *self, PyObject *a) { PyObject *t = PyTuple_New(0); char *s; if (!PyArg_ParseTuple(t, \"s\", &s)) return NULL; return t; }",
+     "PyTuple_New has no rule"),
+])
+def test_functions_without_rules_stay_c_api(tmp_path, body, reason):
+    flags = "METH_VARARGS" if "PyArg_ParseTuple" in body else "METH_O"
+    src = textwrap.dedent(f"""
+        #include <Python.h>
+        {body}
+        static PyMethodDef methods[] = {{{{"f", f, {flags}, NULL}}, {{NULL, NULL, 0, NULL}}}};
+        static struct PyModuleDef moduledef = {{PyModuleDef_HEAD_INIT, "m", NULL, -1, methods}};
+        PyMODINIT_FUNC PyInit_m(void) {{ return PyModule_Create(&moduledef); }}
+        """)
+    (tmp_path / "m.c").write_text(src)
+    s = rewrite_json(tmp_path / "m.c", tmp_path / "out")
+    assert s["hpy_functions"] == []
+    assert reason in s["legacy_functions"]["f"]
+
+
+def test_prototype_keeps_the_function_c_api(tmp_path):
+    src = SMALL.replace("static PyObject *\nnothing(", "static PyObject *nothing(PyObject *, PyObject *);\n\n"
+                        "static PyObject *\nnothing(")
+    (tmp_path / "small.c").write_text(src)
+    s = rewrite_json(tmp_path / "small.c", tmp_path / "out")
+    assert "a prototype declares it too" in s["legacy_functions"]["nothing"]
+    assert "identity" in s["hpy_functions"]
+
+
+def test_parse_format_without_equivalent(tmp_path):
+    src = SMALL.replace('"l|l:add_ints"', '"s#"').replace("long a, b = 10;", "const char *a; Py_ssize_t b;")
+    src = src.replace("return PyLong_FromLong(a + b);", "return PyLong_FromSsize_t(b);")
+    (tmp_path / "small.c").write_text(src)
+    s = rewrite_json(tmp_path / "small.c", tmp_path / "out")
+    assert "unit '#' has no HPyArg_Parse equivalent" in s["legacy_functions"]["add_ints"]
+
+
+def test_module_init_it_cannot_read_stays_c_api(tmp_path):
+    src = SMALL.replace("    PyObject *m = PyModule_Create(&moduledef);",
+                        "    PyObject *m = PyModule_Create(&moduledef);\n    PyObject *again = PyModule_Create(&moduledef);\n    Py_XDECREF(again);")
+    (tmp_path / "small.c").write_text(src)
+    s = rewrite_json(tmp_path / "small.c", tmp_path / "out")
+    assert not s["module_converted"] and s["hpy_functions"] == []
+    assert "moduledef is used elsewhere than in PyModule_Create" in s["legacy_functions"]["PyInit_small"]
+    text = (tmp_path / "out" / "small.c").read_text()
+    assert "HPy_MODINIT" not in text and "#include <Python.h>" in text
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.c"
+    bad.write_text("#include <Python.h>\nstatic PyObject *f(PyObject *self { return NULL; }\n")
+    result = run_port("rewrite", bad, check=False)
+    assert result.returncode == 2
+    assert f"{bad}: does not compile" in result.stderr and "Traceback" not in result.stderr
+    missing = run_port("rewrite", tmp_path / "missing.c", check=False)
+    assert missing.returncode == 2 and "missing.c: no such file" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    same = tmp_path / "same"
+    same.mkdir()
+    (same / "ok.c").write_text(PURE)
+    clash = run_port("rewrite", same / "ok.c", "-o", same, check=False)
+    assert clash.returncode == 2 and "is the input file" in clash.stderr
+    nocheck = run_port("check", tmp_path / "missing.c", "--module", "x", check=False)
+    assert nocheck.returncode == 2 and "no such file" in nocheck.stderr
+    outside = run_port("check", same / "ok.c", "--module", "x", "--root", same, "--at", "../ok.c", check=False)
+    assert outside.returncode == 2 and "paths inside --root" in outside.stderr
+    badabi = run_port("check", same / "ok.c", "--module", "x", "--abi", "limited", check=False)
+    assert badabi.returncode == 2 and "unknown ABI 'limited'" in badabi.stderr
+
+
+def test_multi_phase_init_of_the_porting_example_before_its_port(tmp_path):
+    # proof-of-concept/porting/before/vec.c: multi-phase init (a Py_mod_exec slot), a PyType_Spec
+    # created in the exec function. The exec function runs unchanged from an HPy exec slot.
+    root = Path(__file__).resolve().parents[2] / "proof-of-concept" / "porting"
+    s = rewrite_json(root / "before" / "vec.c", tmp_path / "out")
+    assert s["module_converted"]
+    assert "a Py_mod_exec function: it runs unchanged from the HPy exec slot vec_exec_hpy_exec" in \
+        s["legacy_functions"]["vec_exec"]
+    text = (tmp_path / "out" / "vec.c").read_text()
+    assert "HPyDef_SLOT(vec_exec_hpy_exec, HPy_mod_exec)" in text and "int result = vec_exec(module);" in text
+    assert "PyModuleDef_Init" not in text
+    result = run_port("check", tmp_path / "out" / "vec.c", "--module", "vec", "--json", "--",
+                      "env", "HPY_TEST_VEC_DIR=.", sys.executable, "-m", "pytest", "-q", "-p",
+                      "no:cacheprovider", root / "test_porting.py", check=False)
+    report = json.loads(result.stdout)
+    assert report["ok"], report["runs"][0].get("test_tail") or report["runs"][0].get("log")
+
+
+def test_module_slots_without_hpy_equivalent_stay_c_api(tmp_path):
+    root = Path(__file__).resolve().parents[2] / "proof-of-concept" / "porting"
+    src = (root / "before" / "vec.c").read_text().replace(
+        "    {Py_mod_exec, vec_exec},", "    {Py_mod_exec, vec_exec},\n    {Py_mod_create, NULL},")
+    (tmp_path / "vec.c").write_text(src)
+    s = rewrite_json(tmp_path / "vec.c", tmp_path / "out")
+    assert not s["module_converted"]
+    assert "has the slot Py_mod_create" in s["legacy_functions"]["PyInit_vec"]
+
+
+def test_compile_commands_without_the_file_is_a_clear_error(tmp_path):
+    (tmp_path / "pure.c").write_text(PURE)
+    db = tmp_path / "compile_commands.json"
+    db.write_text(json.dumps([{"directory": str(tmp_path), "file": "other.c", "command": "cc -c other.c"}]))
+    for command in ("report", "rewrite"):
+        result = run_port(command, tmp_path / "pure.c", "--compile-commands", db, check=False)
+        assert result.returncode == 2 and "has no entry in" in result.stderr, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+    db.write_text("{not json")
+    result = run_port("rewrite", tmp_path / "pure.c", "--compile-commands", db, check=False)
+    assert result.returncode == 2 and "cannot read it" in result.stderr and "Traceback" not in result.stderr

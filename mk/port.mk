@@ -5,18 +5,18 @@
 # from PyPI (cached in build/port-cache); libclang's Python bindings come from PyPI (`unihpy[port]`).
 test-port: install
 	$(PIP) install -q libclang
-	nice -n 10 $(PY) -m pytest $(PYTEST_FLAGS) tests/port
+	$(PY) -m pytest $(PYTEST_FLAGS) tests/port
 
 # The table of docs/porting.md: the five extensions rewritten, built in the hybrid ABI (and universal,
 # debug mode, where pure HPy) and run against their own tests (about a minute; CI: port-table-check).
 port-table: install
 	$(PIP) install -q libclang pytest
-	nice -n 10 $(PY) tests/port/port_table.py --write
+	$(PY) tests/port/port_table.py --write
 
 # The same, failing when an extension no longer passes; the table is printed, docs/porting.md untouched.
 port-table-check: install
 	$(PIP) install -q libclang pytest
-	nice -n 10 $(PY) tests/port/port_table.py
+	$(PY) tests/port/port_table.py
 
 test: test-port
 CI_TARGETS += port-table-check

@@ -85,18 +85,7 @@ CALLS = {
 }
 
 # The exceptions and constants the HPy 0.9 context holds (ctx->h_NAME).
-CONTEXT_EXCEPTIONS = set("""
-BaseException Exception StopAsyncIteration StopIteration GeneratorExit ArithmeticError LookupError
-AssertionError AttributeError BufferError EOFError FloatingPointError OSError ImportError
-ModuleNotFoundError IndexError KeyError KeyboardInterrupt MemoryError NameError OverflowError
-RuntimeError RecursionError NotImplementedError SyntaxError IndentationError TabError ReferenceError
-SystemError SystemExit TypeError UnboundLocalError UnicodeError UnicodeEncodeError UnicodeDecodeError
-UnicodeTranslateError ValueError ZeroDivisionError BlockingIOError BrokenPipeError ChildProcessError
-ConnectionError ConnectionAbortedError ConnectionRefusedError ConnectionResetError FileExistsError
-FileNotFoundError InterruptedError IsADirectoryError NotADirectoryError PermissionError
-ProcessLookupError TimeoutError Warning UserWarning DeprecationWarning PendingDeprecationWarning
-SyntaxWarning RuntimeWarning FutureWarning ImportWarning UnicodeWarning BytesWarning ResourceWarning
-""".split())
+CONTEXT_EXCEPTIONS = set(mapping.EXCEPTIONS)
 CONSTANTS = {"Py_None": "ctx->h_None", "Py_True": "ctx->h_True", "Py_False": "ctx->h_False",
              "Py_NotImplemented": "ctx->h_NotImplemented", "Py_Ellipsis": "ctx->h_Ellipsis"}
 RETURN_MACROS = {"Py_RETURN_NONE": "None", "Py_RETURN_TRUE": "True", "Py_RETURN_FALSE": "False",

@@ -141,18 +141,25 @@ Handle *HandleTable::grow()
     return h;
 }
 
+std::unique_ptr<std::vector<void *>> capture_stack(int limit, int skip)
+{
+    if (limit <= 0)
+        return nullptr;
+    std::vector<void *> frames(static_cast<size_t>(limit + skip + 1));
+    int n = backtrace(frames.data(), static_cast<int>(frames.size()));
+    size_t drop = static_cast<size_t>(skip + 1);  // this function, then the caller's `skip`
+    frames.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    frames.erase(frames.begin(), frames.begin() + static_cast<long>(std::min(drop, frames.size())));
+    return std::make_unique<std::vector<void *>>(std::move(frames));
+}
+
 void HandleTable::record_stack(Handle *h)
 {
     if (settings_.stack_limit <= 0) {
         h->stack.reset();
         return;
     }
-    std::vector<void *> frames(static_cast<size_t>(settings_.stack_limit) + 2);
-    int n = backtrace(frames.data(), static_cast<int>(frames.size()));
-    frames.resize(n > 2 ? static_cast<size_t>(n) : 0);
-    if (n > 2)
-        frames.erase(frames.begin(), frames.begin() + 2);  // this function and issue()
-    h->stack = std::make_unique<std::vector<void *>>(std::move(frames));
+    h->stack = capture_stack(settings_.stack_limit, 2);  // without this function and issue()
 }
 
 Handle *HandleTable::constant(HPy uh, const char *name)

@@ -440,15 +440,17 @@ def test_context_used_from_another_thread(misuse):
     err = debug_error(mod.f)
     # The thread holds no GIL (HPy has no call to take it): both checks report, for each call; the first
     # report is raised at the return to Python, every one is kept.
+    # Each report names the C function and line of the faulty call.
     assert str(err) == ("[no-gil] HPyLong_FromInt64_t: an HPy function was called by a thread that does not "
-                        "hold the GIL")
+                        "hold the GIL\n    called from worker at misuse.c:8")
     reports = [(e.check, e.function, e.obj_type, str(e)) for e in _debug.pop_reports()]
     other = "a context was used by another thread than the one whose call it was given to"
     no_gil = "an HPy function was called by a thread that does not hold the GIL"
+    line8, line9 = "\n    called from worker at misuse.c:8", "\n    called from worker at misuse.c:9"
     assert reports == [
-        ("no-gil", "HPyLong_FromInt64_t", None, "[no-gil] HPyLong_FromInt64_t: " + no_gil),
+        ("no-gil", "HPyLong_FromInt64_t", None, "[no-gil] HPyLong_FromInt64_t: " + no_gil + line8),
         ("context-other-thread", "HPyLong_FromInt64_t", None,
-         "[context-other-thread] HPyLong_FromInt64_t: " + other),
-        ("no-gil", "HPy_Close", None, "[no-gil] HPy_Close: " + no_gil),
-        ("context-other-thread", "HPy_Close", None, "[context-other-thread] HPy_Close: " + other),
+         "[context-other-thread] HPyLong_FromInt64_t: " + other + line8),
+        ("no-gil", "HPy_Close", None, "[no-gil] HPy_Close: " + no_gil + line9),
+        ("context-other-thread", "HPy_Close", None, "[context-other-thread] HPy_Close: " + other + line9),
     ]

@@ -638,32 +638,44 @@ std::string format_location(const std::vector<std::string> &chain)
 }
 
 // Where the extension made the API call that is being reported: the first frame of this thread's
-// stack outside the host, through HPy's helpers to the function that called them ("" when the call
-// did not come from an extension).
-std::string calling_location()
+// stack outside the host or, when the extension's frames there include a function of the HPy API
+// (HPyArg_Parse, HPy_BuildValue, the headers' inline functions when not inlined), the frame that called
+// the outermost of them ("" when the call did not come from an extension). `function`: the API
+// function reported, not named again as the helper passed through.
+std::string calling_location(const char *function)
 {
     void *frames[64];
     int n = backtrace(frames, 64);
-    std::string through;
-    for (int i = 0; i < n; ++i) {
-        Dl_info info;
-        if (!dladdr(frames[i], &info) || info.dli_fname == nullptr || info.dli_fbase == host_base())
-            continue;
-        if (strcmp(object_file(info), "/proc/self/exe") == 0 ||
-            strncmp(base_name(info.dli_fname), "libpython", 9) == 0)
-            break;  // the interpreter: no extension made this call
-        std::vector<std::string> chain = functions_at(frames[i], false, &info);
-        if (chain.empty())
-            return code_location(frames[i]);
-        if (chain.size() == 1 && is_api_function(chain.front())) {  // a helper: its caller is the one
-            if (through.empty())
-                through = chain.front().substr(0, chain.front().find(' '));
-            continue;
-        }
-        std::string here = format_location(chain);
-        return through.empty() ? here : here + " (through " + through + ")";
+    int first = 0;
+    Dl_info info{};
+    for (; first < n; ++first) {
+        if (dladdr(frames[first], &info) && info.dli_fname != nullptr && info.dli_fbase != host_base())
+            break;
     }
-    return "";
+    if (first == n || strcmp(object_file(info), "/proc/self/exe") == 0 ||
+        strncmp(base_name(info.dli_fname), "libpython", 9) == 0)
+        return "";  // the interpreter: no extension made this call
+    // The extension's frames up to the first that is not (the host's dispatch called its function).
+    void *base = info.dli_fbase;
+    std::vector<std::vector<std::string>> run;
+    for (int i = first; i < n && run.size() < 16; ++i) {
+        Dl_info frame{};
+        if (!dladdr(frames[i], &frame) || frame.dli_fbase != base)
+            break;
+        run.push_back(functions_at(frames[i], false, &frame));
+    }
+    size_t user = 0;
+    std::string through;
+    for (size_t i = 0; i < run.size(); ++i) {
+        if (!run[i].empty() && is_api_function(run[i].back())) {
+            user = i + 1 < run.size() ? i + 1 : i;
+            through = run[i].back().substr(0, run[i].back().find(' '));
+        }
+    }
+    if (run[user].empty())
+        return code_location(frames[first + static_cast<int>(user)]);
+    std::string here = format_location(run[user]);
+    return through.empty() || through == function || user == 0 ? here : here + " (through " + through + ")";
 }
 
 }  // namespace
@@ -746,7 +758,8 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
     if (hpy_line == nullptr)
         hpy_line = hpy_text(check);
     std::string stack = describe_stack(h);
-    std::string location = where.returned_by ? code_location(where.returned_by, true) : calling_location();
+    std::string location =
+        where.returned_by ? code_location(where.returned_by, true) : calling_location(function);
     std::string place;
     if (!location.empty())
         place = (where.returned_by ? "returned by " : "called from ") + location;

@@ -47,8 +47,9 @@ inline bool usable_here(const Handle *h)
 
 // Opens a debug handle for a universal handle; `owns`: closing it closes `uh`. `function`, `caller`:
 // the API function that opens it and its caller's address (HPY_DEBUG_CALLER).
-inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false, const char *function = nullptr,
-                           const void *caller = nullptr)
+[[gnu::always_inline]] inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false,
+                                                  const char *function = nullptr,
+                                                  const void *caller = nullptr)
 {
     return g_handles.open(uh, owns, is_arg, function, caller);
 }
@@ -120,7 +121,7 @@ public:
     Api &operator=(const Api &) = delete;
 
     // The wrapped handle of `h`, or a report (and failed()) when `h` is not an open handle.
-    HPy arg(HPy h, const char *param)
+    [[gnu::always_inline]] HPy arg(HPy h, const char *param)
     {
         if (h._i == 0)
             return h;
@@ -135,7 +136,10 @@ public:
     void require_unicode(HPy uh, const char *hpy_line);
     bool failed() const { return failed_; }
     void fail() { failed_ = true; }
-    HPy wrap(HPy uh) { return uh._i == 0 ? uh : encode(open_handle(uh, true, false, function_, caller_)); }
+    [[gnu::always_inline]] HPy wrap(HPy uh)
+    {
+        return uh._i == 0 ? uh : encode(open_handle(uh, true, false, function_, caller_));
+    }
     const char *function() const { return function_; }
     const void *caller() const { return caller_; }
 

@@ -82,7 +82,7 @@ struct Settings {
 };
 
 // The handle value of an open handle.
-inline HPy encode(const Handle *h)
+[[gnu::always_inline]] inline HPy encode(const Handle *h)
 {
     return HPy{
         static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
@@ -124,8 +124,8 @@ public:
     // A new open handle for `uh`; `owns`: closing it closes `uh`; `is_arg`: a call's argument. Records
     // `settings.stack_limit` frames of the caller's stack when positive.
     // `opened_by`, `opened_at`: the API function and where in the extension it was called (Handle).
-    Handle *open(HPy uh, bool owns, bool is_arg, const char *opened_by = nullptr,
-                 const void *opened_at = nullptr)
+    [[gnu::always_inline]] Handle *open(HPy uh, bool owns, bool is_arg, const char *opened_by = nullptr,
+                                        const void *opened_at = nullptr)
     {
         threads::Guard guard(lock_);
         Handle *h = issue(take_slot(), uh, owns, is_arg);
@@ -142,9 +142,11 @@ public:
     // queues the slot (beyond the queue's limit, the oldest queued slot is freed). `dead`: closing it
     // releases the object's last reference. `closed_at`, `closed_at_entry`: where (Handle). The
     // universal handle is the caller's to close.
-    void close(Handle *h, const char *function, const char *type_name, bool type_name_static,
-               bool protect_raw, bool dead = false, const void *closed_at = nullptr,
-               bool closed_at_entry = false)
+    // Inlined into the calls' fast paths (arguments, returned handles), as it was before it recorded
+    // where: the compiler's own choice turned it into a call there.
+    [[gnu::always_inline]] void close(Handle *h, const char *function, const char *type_name,
+                                      bool type_name_static, bool protect_raw, bool dead = false,
+                                      const void *closed_at = nullptr, bool closed_at_entry = false)
     {
         threads::Guard guard(lock_);  // once queued, the slot may be another thread's to reuse
         h->state = HandleState::Closed;
@@ -226,7 +228,7 @@ private:
         ++h->reuse;
         return h;
     }
-    Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg)
+    [[gnu::always_inline]] Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg)
     {
         h->uh = uh;
         h->id = next_id_++;

@@ -32,6 +32,9 @@ def _leak_lines(leaks, builders):
         lines.append("%d builder%s never built nor cancelled (what %s holds is never released):" % (
             len(builders), "" if len(builders) == 1 else "s", "it" if len(builders) == 1 else "each"))
         lines += [_describe_builder(b) for b in builders]
+        if not all(b.stack for b in builders):
+            lines.append("    To get the stack trace of where each was created use:\n"
+                         "    hpy.debug.set_handle_stack_trace_limit(16)")
     return lines
 
 

@@ -67,6 +67,8 @@ def test_abandoned_builders_are_leaks(misuse):
         in text
     assert "<HPyListBuilder of size 2> created by HPyListBuilder_New in abandon_impl at misuse.c:%d" % list_line \
         in text
+    assert text.endswith("To get the stack trace of where each was created use:\n"
+                         "    hpy.debug.set_handle_stack_trace_limit(16)")
     # Each LeakDetector sees only the builders of its own generation.
     with LeakDetector():
         mod.finish()

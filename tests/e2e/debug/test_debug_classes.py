@@ -2,6 +2,7 @@
 and the C location every report names."""
 import pytest
 
+import support
 from hpy.debug import HPyDebugError, HPyLeakError, LeakDetector
 from hpy.universal import _debug
 
@@ -195,6 +196,37 @@ def test_field_with_the_wrong_owner(misuse):
     assert err.location == "Box_set_into_impl at misuse.c:%d" % line_of(FIELDS, "HPyField_Store(ctx, self, "
                                                                                  "&BoxObject_AsStruct(ctx, args[0])")
     assert box.get() == "again"  # reported, then stored as the universal context does
+
+
+CRASH = """
+    #include <signal.h>
+    typedef struct { long n; HPyField f; } BareObject;
+    HPyType_HELPERS(BareObject)
+    HPyDef_METH(Bare_set_and_die, "set_and_die", HPyFunc_O)
+    static HPy Bare_set_and_die_impl(HPyContext *ctx, HPy self, HPy value)
+    {
+        HPyField_Store(ctx, self, &BareObject_AsStruct(ctx, self)->f, value);   /* no traverse */
+        raise(SIGSEGV);                                                          /* before the return */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    static HPyDef *Bare_defines[] = { &Bare_set_and_die, NULL };
+    static HPyType_Spec Bare_spec = { .name = "misuse.Bare", .basicsize = sizeof(BareObject),
+                                      .builtin_shape = HPyType_BuiltinShape_Object, .defines = Bare_defines };
+    @EXPORT_TYPE("Bare", Bare_spec)
+    @INIT
+"""
+
+
+@support.PROVOKES_SIGSEGV
+@pytest.mark.debug_only("the extension dies on purpose: the report is debug mode's")
+def test_field_report_is_printed_when_the_process_dies(misuse):
+    import signal
+    proc = misuse.run_script(CRASH, "mod.Bare().set_and_die([1])", reaction=None)  # HPy 0.9's reaction
+    assert proc.returncode == -signal.SIGSEGV, proc.stderr
+    assert "hpy.debug: the process dies of SIGSEGV with reports of the debug context not raised yet" in proc.stderr
+    assert "hpy.debug: [field-without-traverse] HPyField_Store: type 'misuse.Bare' has no" in proc.stderr
+    assert "    called from Bare_set_and_die_impl at misuse.c:%d" % line_of(CRASH, "/* no traverse */") \
+        in proc.stderr
 
 
 LOCATIONS = """

@@ -141,7 +141,7 @@ Handle *HandleTable::grow()
     return h;
 }
 
-std::unique_ptr<std::vector<void *>> capture_stack(int limit, int skip)
+[[gnu::noinline]] std::unique_ptr<std::vector<void *>> capture_stack(int limit, int skip)
 {
     if (limit <= 0)
         return nullptr;
@@ -153,13 +153,15 @@ std::unique_ptr<std::vector<void *>> capture_stack(int limit, int skip)
     return std::make_unique<std::vector<void *>>(std::move(frames));
 }
 
-void HandleTable::record_stack(Handle *h)
+// Not inlined, so that the frames capture_stack skips are this one and itself, whatever the compiler
+// inlines into the API function (the host's frames left are dropped when the stack is shown).
+[[gnu::noinline]] void HandleTable::record_stack(Handle *h)
 {
     if (settings_.stack_limit <= 0) {
         h->stack.reset();
         return;
     }
-    h->stack = capture_stack(settings_.stack_limit, 2);  // without this function and issue()
+    h->stack = capture_stack(settings_.stack_limit, 1);  // without this function
 }
 
 Handle *HandleTable::constant(HPy uh, const char *name)

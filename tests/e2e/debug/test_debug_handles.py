@@ -283,6 +283,7 @@ def test_stack_traces(misuse):
         hpy.debug.disable_handle_stack_traces()
     text = str(info.value)
     assert "Allocation stacktrace:" in text and "f_impl" in text  # symbolized: the function that opened it
+    assert info.value.leaks[0].stack.split("\n")[1].startswith("    misuse.hpy0.so(f_impl")  # its first frame
 
 
 RAW_LEAK = """

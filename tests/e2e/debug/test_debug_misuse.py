@@ -100,6 +100,17 @@ def test_raw_data_after_close(misuse):
     assert proc.stdout.split() == [str(ord("f") + 4000)]
     assert ("hpy.debug: raw-data-after-close: a read of the raw data returned by HPyUnicode_AsUTF8AndSize"
             in proc.stderr)
+    # The faulting instruction, as FILE+OFFSET: addr2line names the C function and line of the read.
+    import re
+    import shutil
+    import subprocess
+    offset = re.search(r"hpy.debug:     by the instruction at misuse\.hpy0\.so\+(0x[0-9a-f]+)", proc.stderr)
+    assert offset, proc.stderr
+    if shutil.which("addr2line"):
+        (so,) = sorted(misuse.compiler.tmp_path.glob("build*/misuse.hpy0.so"))[-1:]
+        out = subprocess.run(["addr2line", "-f", "-e", str(so), offset.group(1)], capture_output=True, text=True)
+        line = next(i for i, text in enumerate(RAW_DATA.split("\n")) if "raw data after close" in text) + 2
+        assert out.stdout.split()[0] == "after_close_impl" and out.stdout.split()[1].endswith("misuse.c:%d" % line)
 
 
 @support.PROVOKES_SIGSEGV

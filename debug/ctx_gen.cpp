@@ -9,49 +9,49 @@ extern "C" {
 
 HPy debug_ctx_Long_FromInt32_t(HPyContext *ctx, int32_t value)
 {
-    hpy::debug::Api api(ctx, "HPyLong_FromInt32_t");
+    hpy::debug::Api api(ctx, "HPyLong_FromInt32_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Long_FromInt32_t(u, value));
 }
 
 HPy debug_ctx_Long_FromUInt32_t(HPyContext *ctx, uint32_t value)
 {
-    hpy::debug::Api api(ctx, "HPyLong_FromUInt32_t");
+    hpy::debug::Api api(ctx, "HPyLong_FromUInt32_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Long_FromUInt32_t(u, value));
 }
 
 HPy debug_ctx_Long_FromInt64_t(HPyContext *ctx, int64_t v)
 {
-    hpy::debug::Api api(ctx, "HPyLong_FromInt64_t");
+    hpy::debug::Api api(ctx, "HPyLong_FromInt64_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Long_FromInt64_t(u, v));
 }
 
 HPy debug_ctx_Long_FromUInt64_t(HPyContext *ctx, uint64_t v)
 {
-    hpy::debug::Api api(ctx, "HPyLong_FromUInt64_t");
+    hpy::debug::Api api(ctx, "HPyLong_FromUInt64_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Long_FromUInt64_t(u, v));
 }
 
 HPy debug_ctx_Long_FromSize_t(HPyContext *ctx, size_t value)
 {
-    hpy::debug::Api api(ctx, "HPyLong_FromSize_t");
+    hpy::debug::Api api(ctx, "HPyLong_FromSize_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Long_FromSize_t(u, value));
 }
 
 HPy debug_ctx_Long_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)
 {
-    hpy::debug::Api api(ctx, "HPyLong_FromSsize_t");
+    hpy::debug::Api api(ctx, "HPyLong_FromSsize_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Long_FromSsize_t(u, value));
 }
 
 int32_t debug_ctx_Long_AsInt32_t(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsInt32_t");
+    hpy::debug::Api api(ctx, "HPyLong_AsInt32_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -61,7 +61,7 @@ int32_t debug_ctx_Long_AsInt32_t(HPyContext *ctx, HPy h)
 
 uint32_t debug_ctx_Long_AsUInt32_t(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsUInt32_t");
+    hpy::debug::Api api(ctx, "HPyLong_AsUInt32_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -71,7 +71,7 @@ uint32_t debug_ctx_Long_AsUInt32_t(HPyContext *ctx, HPy h)
 
 uint32_t debug_ctx_Long_AsUInt32_tMask(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsUInt32_tMask");
+    hpy::debug::Api api(ctx, "HPyLong_AsUInt32_tMask", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -81,7 +81,7 @@ uint32_t debug_ctx_Long_AsUInt32_tMask(HPyContext *ctx, HPy h)
 
 int64_t debug_ctx_Long_AsInt64_t(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsInt64_t");
+    hpy::debug::Api api(ctx, "HPyLong_AsInt64_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -91,7 +91,7 @@ int64_t debug_ctx_Long_AsInt64_t(HPyContext *ctx, HPy h)
 
 uint64_t debug_ctx_Long_AsUInt64_t(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsUInt64_t");
+    hpy::debug::Api api(ctx, "HPyLong_AsUInt64_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -101,7 +101,7 @@ uint64_t debug_ctx_Long_AsUInt64_t(HPyContext *ctx, HPy h)
 
 uint64_t debug_ctx_Long_AsUInt64_tMask(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsUInt64_tMask");
+    hpy::debug::Api api(ctx, "HPyLong_AsUInt64_tMask", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -111,7 +111,7 @@ uint64_t debug_ctx_Long_AsUInt64_tMask(HPyContext *ctx, HPy h)
 
 size_t debug_ctx_Long_AsSize_t(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsSize_t");
+    hpy::debug::Api api(ctx, "HPyLong_AsSize_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -121,7 +121,7 @@ size_t debug_ctx_Long_AsSize_t(HPyContext *ctx, HPy h)
 
 HPy_ssize_t debug_ctx_Long_AsSsize_t(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsSsize_t");
+    hpy::debug::Api api(ctx, "HPyLong_AsSsize_t", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -131,7 +131,7 @@ HPy_ssize_t debug_ctx_Long_AsSsize_t(HPyContext *ctx, HPy h)
 
 void *debug_ctx_Long_AsVoidPtr(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsVoidPtr");
+    hpy::debug::Api api(ctx, "HPyLong_AsVoidPtr", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -141,7 +141,7 @@ void *debug_ctx_Long_AsVoidPtr(HPyContext *ctx, HPy h)
 
 double debug_ctx_Long_AsDouble(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyLong_AsDouble");
+    hpy::debug::Api api(ctx, "HPyLong_AsDouble", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -151,14 +151,14 @@ double debug_ctx_Long_AsDouble(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Float_FromDouble(HPyContext *ctx, double v)
 {
-    hpy::debug::Api api(ctx, "HPyFloat_FromDouble");
+    hpy::debug::Api api(ctx, "HPyFloat_FromDouble", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Float_FromDouble(u, v));
 }
 
 double debug_ctx_Float_AsDouble(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyFloat_AsDouble");
+    hpy::debug::Api api(ctx, "HPyFloat_AsDouble", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -168,14 +168,14 @@ double debug_ctx_Float_AsDouble(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Bool_FromBool(HPyContext *ctx, bool v)
 {
-    hpy::debug::Api api(ctx, "HPyBool_FromBool");
+    hpy::debug::Api api(ctx, "HPyBool_FromBool", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Bool_FromBool(u, v));
 }
 
 HPy_ssize_t debug_ctx_Length(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPy_Length");
+    hpy::debug::Api api(ctx, "HPy_Length", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -185,7 +185,7 @@ HPy_ssize_t debug_ctx_Length(HPyContext *ctx, HPy h)
 
 int debug_ctx_Number_Check(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyNumber_Check");
+    hpy::debug::Api api(ctx, "HPyNumber_Check", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -195,7 +195,7 @@ int debug_ctx_Number_Check(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Add(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Add");
+    hpy::debug::Api api(ctx, "HPy_Add", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -206,7 +206,7 @@ HPy debug_ctx_Add(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Subtract(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Subtract");
+    hpy::debug::Api api(ctx, "HPy_Subtract", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -217,7 +217,7 @@ HPy debug_ctx_Subtract(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Multiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Multiply");
+    hpy::debug::Api api(ctx, "HPy_Multiply", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -228,7 +228,7 @@ HPy debug_ctx_Multiply(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_MatrixMultiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_MatrixMultiply");
+    hpy::debug::Api api(ctx, "HPy_MatrixMultiply", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -239,7 +239,7 @@ HPy debug_ctx_MatrixMultiply(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_FloorDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_FloorDivide");
+    hpy::debug::Api api(ctx, "HPy_FloorDivide", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -250,7 +250,7 @@ HPy debug_ctx_FloorDivide(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_TrueDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_TrueDivide");
+    hpy::debug::Api api(ctx, "HPy_TrueDivide", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -261,7 +261,7 @@ HPy debug_ctx_TrueDivide(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Remainder(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Remainder");
+    hpy::debug::Api api(ctx, "HPy_Remainder", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -272,7 +272,7 @@ HPy debug_ctx_Remainder(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Divmod(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Divmod");
+    hpy::debug::Api api(ctx, "HPy_Divmod", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -283,7 +283,7 @@ HPy debug_ctx_Divmod(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Power(HPyContext *ctx, HPy h1, HPy h2, HPy h3)
 {
-    hpy::debug::Api api(ctx, "HPy_Power");
+    hpy::debug::Api api(ctx, "HPy_Power", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -295,7 +295,7 @@ HPy debug_ctx_Power(HPyContext *ctx, HPy h1, HPy h2, HPy h3)
 
 HPy debug_ctx_Negative(HPyContext *ctx, HPy h1)
 {
-    hpy::debug::Api api(ctx, "HPy_Negative");
+    hpy::debug::Api api(ctx, "HPy_Negative", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     if (api.failed())
@@ -305,7 +305,7 @@ HPy debug_ctx_Negative(HPyContext *ctx, HPy h1)
 
 HPy debug_ctx_Positive(HPyContext *ctx, HPy h1)
 {
-    hpy::debug::Api api(ctx, "HPy_Positive");
+    hpy::debug::Api api(ctx, "HPy_Positive", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     if (api.failed())
@@ -315,7 +315,7 @@ HPy debug_ctx_Positive(HPyContext *ctx, HPy h1)
 
 HPy debug_ctx_Absolute(HPyContext *ctx, HPy h1)
 {
-    hpy::debug::Api api(ctx, "HPy_Absolute");
+    hpy::debug::Api api(ctx, "HPy_Absolute", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     if (api.failed())
@@ -325,7 +325,7 @@ HPy debug_ctx_Absolute(HPyContext *ctx, HPy h1)
 
 HPy debug_ctx_Invert(HPyContext *ctx, HPy h1)
 {
-    hpy::debug::Api api(ctx, "HPy_Invert");
+    hpy::debug::Api api(ctx, "HPy_Invert", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     if (api.failed())
@@ -335,7 +335,7 @@ HPy debug_ctx_Invert(HPyContext *ctx, HPy h1)
 
 HPy debug_ctx_Lshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Lshift");
+    hpy::debug::Api api(ctx, "HPy_Lshift", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -346,7 +346,7 @@ HPy debug_ctx_Lshift(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Rshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Rshift");
+    hpy::debug::Api api(ctx, "HPy_Rshift", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -357,7 +357,7 @@ HPy debug_ctx_Rshift(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_And(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_And");
+    hpy::debug::Api api(ctx, "HPy_And", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -368,7 +368,7 @@ HPy debug_ctx_And(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Xor(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Xor");
+    hpy::debug::Api api(ctx, "HPy_Xor", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -379,7 +379,7 @@ HPy debug_ctx_Xor(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Or(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_Or");
+    hpy::debug::Api api(ctx, "HPy_Or", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -390,7 +390,7 @@ HPy debug_ctx_Or(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_Index(HPyContext *ctx, HPy h1)
 {
-    hpy::debug::Api api(ctx, "HPy_Index");
+    hpy::debug::Api api(ctx, "HPy_Index", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     if (api.failed())
@@ -400,7 +400,7 @@ HPy debug_ctx_Index(HPyContext *ctx, HPy h1)
 
 HPy debug_ctx_Long(HPyContext *ctx, HPy h1)
 {
-    hpy::debug::Api api(ctx, "HPy_Long");
+    hpy::debug::Api api(ctx, "HPy_Long", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     if (api.failed())
@@ -410,7 +410,7 @@ HPy debug_ctx_Long(HPyContext *ctx, HPy h1)
 
 HPy debug_ctx_Float(HPyContext *ctx, HPy h1)
 {
-    hpy::debug::Api api(ctx, "HPy_Float");
+    hpy::debug::Api api(ctx, "HPy_Float", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     if (api.failed())
@@ -420,7 +420,7 @@ HPy debug_ctx_Float(HPyContext *ctx, HPy h1)
 
 HPy debug_ctx_InPlaceAdd(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceAdd");
+    hpy::debug::Api api(ctx, "HPy_InPlaceAdd", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -431,7 +431,7 @@ HPy debug_ctx_InPlaceAdd(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceSubtract(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceSubtract");
+    hpy::debug::Api api(ctx, "HPy_InPlaceSubtract", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -442,7 +442,7 @@ HPy debug_ctx_InPlaceSubtract(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceMultiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceMultiply");
+    hpy::debug::Api api(ctx, "HPy_InPlaceMultiply", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -453,7 +453,7 @@ HPy debug_ctx_InPlaceMultiply(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceMatrixMultiply(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceMatrixMultiply");
+    hpy::debug::Api api(ctx, "HPy_InPlaceMatrixMultiply", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -464,7 +464,7 @@ HPy debug_ctx_InPlaceMatrixMultiply(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceFloorDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceFloorDivide");
+    hpy::debug::Api api(ctx, "HPy_InPlaceFloorDivide", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -475,7 +475,7 @@ HPy debug_ctx_InPlaceFloorDivide(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceTrueDivide(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceTrueDivide");
+    hpy::debug::Api api(ctx, "HPy_InPlaceTrueDivide", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -486,7 +486,7 @@ HPy debug_ctx_InPlaceTrueDivide(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceRemainder(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceRemainder");
+    hpy::debug::Api api(ctx, "HPy_InPlaceRemainder", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -497,7 +497,7 @@ HPy debug_ctx_InPlaceRemainder(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlacePower(HPyContext *ctx, HPy h1, HPy h2, HPy h3)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlacePower");
+    hpy::debug::Api api(ctx, "HPy_InPlacePower", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -509,7 +509,7 @@ HPy debug_ctx_InPlacePower(HPyContext *ctx, HPy h1, HPy h2, HPy h3)
 
 HPy debug_ctx_InPlaceLshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceLshift");
+    hpy::debug::Api api(ctx, "HPy_InPlaceLshift", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -520,7 +520,7 @@ HPy debug_ctx_InPlaceLshift(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceRshift(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceRshift");
+    hpy::debug::Api api(ctx, "HPy_InPlaceRshift", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -531,7 +531,7 @@ HPy debug_ctx_InPlaceRshift(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceAnd(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceAnd");
+    hpy::debug::Api api(ctx, "HPy_InPlaceAnd", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -542,7 +542,7 @@ HPy debug_ctx_InPlaceAnd(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceXor(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceXor");
+    hpy::debug::Api api(ctx, "HPy_InPlaceXor", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -553,7 +553,7 @@ HPy debug_ctx_InPlaceXor(HPyContext *ctx, HPy h1, HPy h2)
 
 HPy debug_ctx_InPlaceOr(HPyContext *ctx, HPy h1, HPy h2)
 {
-    hpy::debug::Api api(ctx, "HPy_InPlaceOr");
+    hpy::debug::Api api(ctx, "HPy_InPlaceOr", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h1 = api.arg(h1, "h1");
     HPy u_h2 = api.arg(h2, "h2");
@@ -564,7 +564,7 @@ HPy debug_ctx_InPlaceOr(HPyContext *ctx, HPy h1, HPy h2)
 
 int debug_ctx_Callable_Check(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyCallable_Check");
+    hpy::debug::Api api(ctx, "HPyCallable_Check", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -574,7 +574,7 @@ int debug_ctx_Callable_Check(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy kw)
 {
-    hpy::debug::Api api(ctx, "HPy_CallTupleDict");
+    hpy::debug::Api api(ctx, "HPy_CallTupleDict", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_callable = api.arg(callable, "callable");
     HPy u_args = api.arg(args, "args");
@@ -586,14 +586,14 @@ HPy debug_ctx_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy kw)
 
 void debug_ctx_FatalError(HPyContext *ctx, const char *message)
 {
-    hpy::debug::Api api(ctx, "HPy_FatalError");
+    hpy::debug::Api api(ctx, "HPy_FatalError", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     u->ctx_FatalError(u, message);
 }
 
 void debug_ctx_Err_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)
 {
-    hpy::debug::Api api(ctx, "HPyErr_SetString");
+    hpy::debug::Api api(ctx, "HPyErr_SetString", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h_type = api.arg(h_type, "h_type");
     if (api.failed())
@@ -603,7 +603,7 @@ void debug_ctx_Err_SetString(HPyContext *ctx, HPy h_type, const char *utf8_messa
 
 void debug_ctx_Err_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
 {
-    hpy::debug::Api api(ctx, "HPyErr_SetObject");
+    hpy::debug::Api api(ctx, "HPyErr_SetObject", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h_type = api.arg(h_type, "h_type");
     HPy u_h_value = api.arg(h_value, "h_value");
@@ -614,7 +614,7 @@ void debug_ctx_Err_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)
 
 HPy debug_ctx_Err_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, const char *filename_fsencoded)
 {
-    hpy::debug::Api api(ctx, "HPyErr_SetFromErrnoWithFilename");
+    hpy::debug::Api api(ctx, "HPyErr_SetFromErrnoWithFilename", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h_type = api.arg(h_type, "h_type");
     if (api.failed())
@@ -624,7 +624,7 @@ HPy debug_ctx_Err_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, const ch
 
 void debug_ctx_Err_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h_type, HPy filename1, HPy filename2)
 {
-    hpy::debug::Api api(ctx, "HPyErr_SetFromErrnoWithFilenameObjects");
+    hpy::debug::Api api(ctx, "HPyErr_SetFromErrnoWithFilenameObjects", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h_type = api.arg(h_type, "h_type");
     HPy u_filename1 = api.arg(filename1, "filename1");
@@ -636,14 +636,14 @@ void debug_ctx_Err_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h_type, 
 
 int debug_ctx_Err_Occurred(HPyContext *ctx)
 {
-    hpy::debug::Api api(ctx, "HPyErr_Occurred");
+    hpy::debug::Api api(ctx, "HPyErr_Occurred", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return u->ctx_Err_Occurred(u);
 }
 
 int debug_ctx_Err_ExceptionMatches(HPyContext *ctx, HPy exc)
 {
-    hpy::debug::Api api(ctx, "HPyErr_ExceptionMatches");
+    hpy::debug::Api api(ctx, "HPyErr_ExceptionMatches", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_exc = api.arg(exc, "exc");
     if (api.failed())
@@ -653,21 +653,21 @@ int debug_ctx_Err_ExceptionMatches(HPyContext *ctx, HPy exc)
 
 void debug_ctx_Err_NoMemory(HPyContext *ctx)
 {
-    hpy::debug::Api api(ctx, "HPyErr_NoMemory");
+    hpy::debug::Api api(ctx, "HPyErr_NoMemory", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     u->ctx_Err_NoMemory(u);
 }
 
 void debug_ctx_Err_Clear(HPyContext *ctx)
 {
-    hpy::debug::Api api(ctx, "HPyErr_Clear");
+    hpy::debug::Api api(ctx, "HPyErr_Clear", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     u->ctx_Err_Clear(u);
 }
 
 HPy debug_ctx_Err_NewException(HPyContext *ctx, const char *utf8_name, HPy base, HPy dict)
 {
-    hpy::debug::Api api(ctx, "HPyErr_NewException");
+    hpy::debug::Api api(ctx, "HPyErr_NewException", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_base = api.arg(base, "base");
     HPy u_dict = api.arg(dict, "dict");
@@ -678,7 +678,7 @@ HPy debug_ctx_Err_NewException(HPyContext *ctx, const char *utf8_name, HPy base,
 
 HPy debug_ctx_Err_NewExceptionWithDoc(HPyContext *ctx, const char *utf8_name, const char *utf8_doc, HPy base, HPy dict)
 {
-    hpy::debug::Api api(ctx, "HPyErr_NewExceptionWithDoc");
+    hpy::debug::Api api(ctx, "HPyErr_NewExceptionWithDoc", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_base = api.arg(base, "base");
     HPy u_dict = api.arg(dict, "dict");
@@ -689,7 +689,7 @@ HPy debug_ctx_Err_NewExceptionWithDoc(HPyContext *ctx, const char *utf8_name, co
 
 int debug_ctx_Err_WarnEx(HPyContext *ctx, HPy category, const char *utf8_message, HPy_ssize_t stack_level)
 {
-    hpy::debug::Api api(ctx, "HPyErr_WarnEx");
+    hpy::debug::Api api(ctx, "HPyErr_WarnEx", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_category = api.arg(category, "category");
     if (api.failed())
@@ -699,7 +699,7 @@ int debug_ctx_Err_WarnEx(HPyContext *ctx, HPy category, const char *utf8_message
 
 void debug_ctx_Err_WriteUnraisable(HPyContext *ctx, HPy obj)
 {
-    hpy::debug::Api api(ctx, "HPyErr_WriteUnraisable");
+    hpy::debug::Api api(ctx, "HPyErr_WriteUnraisable", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -709,7 +709,7 @@ void debug_ctx_Err_WriteUnraisable(HPyContext *ctx, HPy obj)
 
 int debug_ctx_IsTrue(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPy_IsTrue");
+    hpy::debug::Api api(ctx, "HPy_IsTrue", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -719,7 +719,7 @@ int debug_ctx_IsTrue(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_GetAttr(HPyContext *ctx, HPy obj, HPy name)
 {
-    hpy::debug::Api api(ctx, "HPy_GetAttr");
+    hpy::debug::Api api(ctx, "HPy_GetAttr", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_name = api.arg(name, "name");
@@ -730,7 +730,7 @@ HPy debug_ctx_GetAttr(HPyContext *ctx, HPy obj, HPy name)
 
 HPy debug_ctx_GetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 {
-    hpy::debug::Api api(ctx, "HPy_GetAttr_s");
+    hpy::debug::Api api(ctx, "HPy_GetAttr_s", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -740,7 +740,7 @@ HPy debug_ctx_GetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 
 int debug_ctx_HasAttr(HPyContext *ctx, HPy obj, HPy name)
 {
-    hpy::debug::Api api(ctx, "HPy_HasAttr");
+    hpy::debug::Api api(ctx, "HPy_HasAttr", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_name = api.arg(name, "name");
@@ -751,7 +751,7 @@ int debug_ctx_HasAttr(HPyContext *ctx, HPy obj, HPy name)
 
 int debug_ctx_HasAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 {
-    hpy::debug::Api api(ctx, "HPy_HasAttr_s");
+    hpy::debug::Api api(ctx, "HPy_HasAttr_s", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -761,7 +761,7 @@ int debug_ctx_HasAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)
 
 int debug_ctx_SetAttr(HPyContext *ctx, HPy obj, HPy name, HPy value)
 {
-    hpy::debug::Api api(ctx, "HPy_SetAttr");
+    hpy::debug::Api api(ctx, "HPy_SetAttr", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_name = api.arg(name, "name");
@@ -773,7 +773,7 @@ int debug_ctx_SetAttr(HPyContext *ctx, HPy obj, HPy name, HPy value)
 
 int debug_ctx_SetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name, HPy value)
 {
-    hpy::debug::Api api(ctx, "HPy_SetAttr_s");
+    hpy::debug::Api api(ctx, "HPy_SetAttr_s", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_value = api.arg(value, "value");
@@ -784,7 +784,7 @@ int debug_ctx_SetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name, HPy val
 
 HPy debug_ctx_GetItem(HPyContext *ctx, HPy obj, HPy key)
 {
-    hpy::debug::Api api(ctx, "HPy_GetItem");
+    hpy::debug::Api api(ctx, "HPy_GetItem", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_key = api.arg(key, "key");
@@ -795,7 +795,7 @@ HPy debug_ctx_GetItem(HPyContext *ctx, HPy obj, HPy key)
 
 HPy debug_ctx_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
 {
-    hpy::debug::Api api(ctx, "HPy_GetItem_i");
+    hpy::debug::Api api(ctx, "HPy_GetItem_i", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -805,7 +805,7 @@ HPy debug_ctx_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
 
 HPy debug_ctx_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 {
-    hpy::debug::Api api(ctx, "HPy_GetItem_s");
+    hpy::debug::Api api(ctx, "HPy_GetItem_s", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -815,7 +815,7 @@ HPy debug_ctx_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 
 int debug_ctx_Contains(HPyContext *ctx, HPy container, HPy key)
 {
-    hpy::debug::Api api(ctx, "HPy_Contains");
+    hpy::debug::Api api(ctx, "HPy_Contains", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_container = api.arg(container, "container");
     HPy u_key = api.arg(key, "key");
@@ -826,7 +826,7 @@ int debug_ctx_Contains(HPyContext *ctx, HPy container, HPy key)
 
 int debug_ctx_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)
 {
-    hpy::debug::Api api(ctx, "HPy_SetItem");
+    hpy::debug::Api api(ctx, "HPy_SetItem", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_key = api.arg(key, "key");
@@ -838,7 +838,7 @@ int debug_ctx_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)
 
 int debug_ctx_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)
 {
-    hpy::debug::Api api(ctx, "HPy_SetItem_i");
+    hpy::debug::Api api(ctx, "HPy_SetItem_i", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_value = api.arg(value, "value");
@@ -849,7 +849,7 @@ int debug_ctx_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)
 
 int debug_ctx_SetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key, HPy value)
 {
-    hpy::debug::Api api(ctx, "HPy_SetItem_s");
+    hpy::debug::Api api(ctx, "HPy_SetItem_s", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_value = api.arg(value, "value");
@@ -860,7 +860,7 @@ int debug_ctx_SetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key, HPy valu
 
 HPy debug_ctx_Type(HPyContext *ctx, HPy obj)
 {
-    hpy::debug::Api api(ctx, "HPy_Type");
+    hpy::debug::Api api(ctx, "HPy_Type", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -870,7 +870,7 @@ HPy debug_ctx_Type(HPyContext *ctx, HPy obj)
 
 int debug_ctx_TypeCheck(HPyContext *ctx, HPy obj, HPy type)
 {
-    hpy::debug::Api api(ctx, "HPy_TypeCheck");
+    hpy::debug::Api api(ctx, "HPy_TypeCheck", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_type = api.arg(type, "type");
@@ -882,7 +882,7 @@ int debug_ctx_TypeCheck(HPyContext *ctx, HPy obj, HPy type)
 
 int debug_ctx_Is(HPyContext *ctx, HPy obj, HPy other)
 {
-    hpy::debug::Api api(ctx, "HPy_Is");
+    hpy::debug::Api api(ctx, "HPy_Is", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_other = api.arg(other, "other");
@@ -893,7 +893,7 @@ int debug_ctx_Is(HPyContext *ctx, HPy obj, HPy other)
 
 HPy debug_ctx_New(HPyContext *ctx, HPy h_type, void **data)
 {
-    hpy::debug::Api api(ctx, "_HPy_New");
+    hpy::debug::Api api(ctx, "_HPy_New", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h_type = api.arg(h_type, "h_type");
     api.require_type(u_h_type, "h_type");
@@ -904,7 +904,7 @@ HPy debug_ctx_New(HPyContext *ctx, HPy h_type, void **data)
 
 HPy debug_ctx_Repr(HPyContext *ctx, HPy obj)
 {
-    hpy::debug::Api api(ctx, "HPy_Repr");
+    hpy::debug::Api api(ctx, "HPy_Repr", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -914,7 +914,7 @@ HPy debug_ctx_Repr(HPyContext *ctx, HPy obj)
 
 HPy debug_ctx_Str(HPyContext *ctx, HPy obj)
 {
-    hpy::debug::Api api(ctx, "HPy_Str");
+    hpy::debug::Api api(ctx, "HPy_Str", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -924,7 +924,7 @@ HPy debug_ctx_Str(HPyContext *ctx, HPy obj)
 
 HPy debug_ctx_ASCII(HPyContext *ctx, HPy obj)
 {
-    hpy::debug::Api api(ctx, "HPy_ASCII");
+    hpy::debug::Api api(ctx, "HPy_ASCII", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -934,7 +934,7 @@ HPy debug_ctx_ASCII(HPyContext *ctx, HPy obj)
 
 HPy debug_ctx_Bytes(HPyContext *ctx, HPy obj)
 {
-    hpy::debug::Api api(ctx, "HPy_Bytes");
+    hpy::debug::Api api(ctx, "HPy_Bytes", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -944,7 +944,7 @@ HPy debug_ctx_Bytes(HPyContext *ctx, HPy obj)
 
 HPy debug_ctx_RichCompare(HPyContext *ctx, HPy v, HPy w, int op)
 {
-    hpy::debug::Api api(ctx, "HPy_RichCompare");
+    hpy::debug::Api api(ctx, "HPy_RichCompare", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_v = api.arg(v, "v");
     HPy u_w = api.arg(w, "w");
@@ -955,7 +955,7 @@ HPy debug_ctx_RichCompare(HPyContext *ctx, HPy v, HPy w, int op)
 
 int debug_ctx_RichCompareBool(HPyContext *ctx, HPy v, HPy w, int op)
 {
-    hpy::debug::Api api(ctx, "HPy_RichCompareBool");
+    hpy::debug::Api api(ctx, "HPy_RichCompareBool", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_v = api.arg(v, "v");
     HPy u_w = api.arg(w, "w");
@@ -966,7 +966,7 @@ int debug_ctx_RichCompareBool(HPyContext *ctx, HPy v, HPy w, int op)
 
 HPy_hash_t debug_ctx_Hash(HPyContext *ctx, HPy obj)
 {
-    hpy::debug::Api api(ctx, "HPy_Hash");
+    hpy::debug::Api api(ctx, "HPy_Hash", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -976,7 +976,7 @@ HPy_hash_t debug_ctx_Hash(HPyContext *ctx, HPy obj)
 
 int debug_ctx_Bytes_Check(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyBytes_Check");
+    hpy::debug::Api api(ctx, "HPyBytes_Check", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -986,7 +986,7 @@ int debug_ctx_Bytes_Check(HPyContext *ctx, HPy h)
 
 HPy_ssize_t debug_ctx_Bytes_Size(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyBytes_Size");
+    hpy::debug::Api api(ctx, "HPyBytes_Size", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -996,7 +996,7 @@ HPy_ssize_t debug_ctx_Bytes_Size(HPyContext *ctx, HPy h)
 
 HPy_ssize_t debug_ctx_Bytes_GET_SIZE(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyBytes_GET_SIZE");
+    hpy::debug::Api api(ctx, "HPyBytes_GET_SIZE", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1006,28 +1006,28 @@ HPy_ssize_t debug_ctx_Bytes_GET_SIZE(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Bytes_FromString(HPyContext *ctx, const char *bytes)
 {
-    hpy::debug::Api api(ctx, "HPyBytes_FromString");
+    hpy::debug::Api api(ctx, "HPyBytes_FromString", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Bytes_FromString(u, bytes));
 }
 
 HPy debug_ctx_Bytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
 {
-    hpy::debug::Api api(ctx, "HPyBytes_FromStringAndSize");
+    hpy::debug::Api api(ctx, "HPyBytes_FromStringAndSize", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Bytes_FromStringAndSize(u, bytes, len));
 }
 
 HPy debug_ctx_Unicode_FromString(HPyContext *ctx, const char *utf8)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_FromString");
+    hpy::debug::Api api(ctx, "HPyUnicode_FromString", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Unicode_FromString(u, utf8));
 }
 
 int debug_ctx_Unicode_Check(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_Check");
+    hpy::debug::Api api(ctx, "HPyUnicode_Check", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1037,7 +1037,7 @@ int debug_ctx_Unicode_Check(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Unicode_AsASCIIString(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_AsASCIIString");
+    hpy::debug::Api api(ctx, "HPyUnicode_AsASCIIString", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1047,7 +1047,7 @@ HPy debug_ctx_Unicode_AsASCIIString(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Unicode_AsLatin1String(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_AsLatin1String");
+    hpy::debug::Api api(ctx, "HPyUnicode_AsLatin1String", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1057,7 +1057,7 @@ HPy debug_ctx_Unicode_AsLatin1String(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Unicode_AsUTF8String(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_AsUTF8String");
+    hpy::debug::Api api(ctx, "HPyUnicode_AsUTF8String", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1067,28 +1067,28 @@ HPy debug_ctx_Unicode_AsUTF8String(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Unicode_FromWideChar(HPyContext *ctx, const wchar_t *w, HPy_ssize_t size)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_FromWideChar");
+    hpy::debug::Api api(ctx, "HPyUnicode_FromWideChar", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Unicode_FromWideChar(u, w, size));
 }
 
 HPy debug_ctx_Unicode_DecodeFSDefault(HPyContext *ctx, const char *v)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_DecodeFSDefault");
+    hpy::debug::Api api(ctx, "HPyUnicode_DecodeFSDefault", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Unicode_DecodeFSDefault(u, v));
 }
 
 HPy debug_ctx_Unicode_DecodeFSDefaultAndSize(HPyContext *ctx, const char *v, HPy_ssize_t size)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_DecodeFSDefaultAndSize");
+    hpy::debug::Api api(ctx, "HPyUnicode_DecodeFSDefaultAndSize", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Unicode_DecodeFSDefaultAndSize(u, v, size));
 }
 
 HPy debug_ctx_Unicode_EncodeFSDefault(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_EncodeFSDefault");
+    hpy::debug::Api api(ctx, "HPyUnicode_EncodeFSDefault", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1098,7 +1098,7 @@ HPy debug_ctx_Unicode_EncodeFSDefault(HPyContext *ctx, HPy h)
 
 HPy_UCS4 debug_ctx_Unicode_ReadChar(HPyContext *ctx, HPy h, HPy_ssize_t index)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_ReadChar");
+    hpy::debug::Api api(ctx, "HPyUnicode_ReadChar", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1108,21 +1108,21 @@ HPy_UCS4 debug_ctx_Unicode_ReadChar(HPyContext *ctx, HPy h, HPy_ssize_t index)
 
 HPy debug_ctx_Unicode_DecodeASCII(HPyContext *ctx, const char *ascii, HPy_ssize_t size, const char *errors)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_DecodeASCII");
+    hpy::debug::Api api(ctx, "HPyUnicode_DecodeASCII", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Unicode_DecodeASCII(u, ascii, size, errors));
 }
 
 HPy debug_ctx_Unicode_DecodeLatin1(HPyContext *ctx, const char *latin1, HPy_ssize_t size, const char *errors)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_DecodeLatin1");
+    hpy::debug::Api api(ctx, "HPyUnicode_DecodeLatin1", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Unicode_DecodeLatin1(u, latin1, size, errors));
 }
 
 int debug_ctx_List_Check(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyList_Check");
+    hpy::debug::Api api(ctx, "HPyList_Check", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1132,14 +1132,14 @@ int debug_ctx_List_Check(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_List_New(HPyContext *ctx, HPy_ssize_t len)
 {
-    hpy::debug::Api api(ctx, "HPyList_New");
+    hpy::debug::Api api(ctx, "HPyList_New", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_List_New(u, len));
 }
 
 int debug_ctx_List_Append(HPyContext *ctx, HPy h_list, HPy h_item)
 {
-    hpy::debug::Api api(ctx, "HPyList_Append");
+    hpy::debug::Api api(ctx, "HPyList_Append", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h_list = api.arg(h_list, "h_list");
     HPy u_h_item = api.arg(h_item, "h_item");
@@ -1150,7 +1150,7 @@ int debug_ctx_List_Append(HPyContext *ctx, HPy h_list, HPy h_item)
 
 int debug_ctx_Dict_Check(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyDict_Check");
+    hpy::debug::Api api(ctx, "HPyDict_Check", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1160,14 +1160,14 @@ int debug_ctx_Dict_Check(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Dict_New(HPyContext *ctx)
 {
-    hpy::debug::Api api(ctx, "HPyDict_New");
+    hpy::debug::Api api(ctx, "HPyDict_New", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Dict_New(u));
 }
 
 int debug_ctx_Tuple_Check(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyTuple_Check");
+    hpy::debug::Api api(ctx, "HPyTuple_Check", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1177,14 +1177,14 @@ int debug_ctx_Tuple_Check(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Import_ImportModule(HPyContext *ctx, const char *utf8_name)
 {
-    hpy::debug::Api api(ctx, "HPyImport_ImportModule");
+    hpy::debug::Api api(ctx, "HPyImport_ImportModule", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Import_ImportModule(u, utf8_name));
 }
 
 void debug_ctx_Dump(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "_HPy_Dump");
+    hpy::debug::Api api(ctx, "_HPy_Dump", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1194,7 +1194,7 @@ void debug_ctx_Dump(HPyContext *ctx, HPy h)
 
 HPyType_BuiltinShape debug_ctx_Type_GetBuiltinShape(HPyContext *ctx, HPy h_type)
 {
-    hpy::debug::Api api(ctx, "_HPyType_GetBuiltinShape");
+    hpy::debug::Api api(ctx, "_HPyType_GetBuiltinShape", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h_type = api.arg(h_type, "h_type");
     if (api.failed())
@@ -1204,7 +1204,7 @@ HPyType_BuiltinShape debug_ctx_Type_GetBuiltinShape(HPyContext *ctx, HPy h_type)
 
 int debug_ctx_DelItem(HPyContext *ctx, HPy obj, HPy key)
 {
-    hpy::debug::Api api(ctx, "HPy_DelItem");
+    hpy::debug::Api api(ctx, "HPy_DelItem", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     HPy u_key = api.arg(key, "key");
@@ -1215,7 +1215,7 @@ int debug_ctx_DelItem(HPyContext *ctx, HPy obj, HPy key)
 
 int debug_ctx_DelItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
 {
-    hpy::debug::Api api(ctx, "HPy_DelItem_i");
+    hpy::debug::Api api(ctx, "HPy_DelItem_i", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -1225,7 +1225,7 @@ int debug_ctx_DelItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
 
 int debug_ctx_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 {
-    hpy::debug::Api api(ctx, "HPy_DelItem_s");
+    hpy::debug::Api api(ctx, "HPy_DelItem_s", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -1235,14 +1235,14 @@ int debug_ctx_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 
 HPy debug_ctx_Capsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
 {
-    hpy::debug::Api api(ctx, "HPyCapsule_New");
+    hpy::debug::Api api(ctx, "HPyCapsule_New", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Capsule_New(u, pointer, utf8_name, destructor));
 }
 
 void *debug_ctx_Capsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
 {
-    hpy::debug::Api api(ctx, "HPyCapsule_Get");
+    hpy::debug::Api api(ctx, "HPyCapsule_Get", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_capsule = api.arg(capsule, "capsule");
     if (api.failed())
@@ -1252,7 +1252,7 @@ void *debug_ctx_Capsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, c
 
 int debug_ctx_Capsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name)
 {
-    hpy::debug::Api api(ctx, "HPyCapsule_IsValid");
+    hpy::debug::Api api(ctx, "HPyCapsule_IsValid", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_capsule = api.arg(capsule, "capsule");
     if (api.failed())
@@ -1262,7 +1262,7 @@ int debug_ctx_Capsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_nam
 
 int debug_ctx_Capsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value)
 {
-    hpy::debug::Api api(ctx, "HPyCapsule_Set");
+    hpy::debug::Api api(ctx, "HPyCapsule_Set", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_capsule = api.arg(capsule, "capsule");
     if (api.failed())
@@ -1272,14 +1272,14 @@ int debug_ctx_Capsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, voi
 
 HPy debug_ctx_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
 {
-    hpy::debug::Api api(ctx, "HPy_Compile_s");
+    hpy::debug::Api api(ctx, "HPy_Compile_s", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     return api.wrap(u->ctx_Compile_s(u, utf8_source, utf8_filename, kind));
 }
 
 HPy debug_ctx_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
 {
-    hpy::debug::Api api(ctx, "HPy_EvalCode");
+    hpy::debug::Api api(ctx, "HPy_EvalCode", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_code = api.arg(code, "code");
     HPy u_globals = api.arg(globals, "globals");
@@ -1291,7 +1291,7 @@ HPy debug_ctx_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
 
 HPy debug_ctx_ContextVar_New(HPyContext *ctx, const char *name, HPy default_value)
 {
-    hpy::debug::Api api(ctx, "HPyContextVar_New");
+    hpy::debug::Api api(ctx, "HPyContextVar_New", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_default_value = api.arg(default_value, "default_value");
     if (api.failed())
@@ -1301,7 +1301,7 @@ HPy debug_ctx_ContextVar_New(HPyContext *ctx, const char *name, HPy default_valu
 
 HPy debug_ctx_ContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
 {
-    hpy::debug::Api api(ctx, "HPyContextVar_Set");
+    hpy::debug::Api api(ctx, "HPyContextVar_Set", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_context_var = api.arg(context_var, "context_var");
     HPy u_value = api.arg(value, "value");
@@ -1312,7 +1312,7 @@ HPy debug_ctx_ContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
 
 int debug_ctx_Type_IsSubtype(HPyContext *ctx, HPy sub, HPy type)
 {
-    hpy::debug::Api api(ctx, "HPyType_IsSubtype");
+    hpy::debug::Api api(ctx, "HPyType_IsSubtype", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_sub = api.arg(sub, "sub");
     HPy u_type = api.arg(type, "type");
@@ -1325,7 +1325,7 @@ int debug_ctx_Type_IsSubtype(HPyContext *ctx, HPy sub, HPy type)
 
 HPy debug_ctx_Unicode_FromEncodedObject(HPyContext *ctx, HPy obj, const char *encoding, const char *errors)
 {
-    hpy::debug::Api api(ctx, "HPyUnicode_FromEncodedObject");
+    hpy::debug::Api api(ctx, "HPyUnicode_FromEncodedObject", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_obj = api.arg(obj, "obj");
     if (api.failed())
@@ -1335,7 +1335,7 @@ HPy debug_ctx_Unicode_FromEncodedObject(HPyContext *ctx, HPy obj, const char *en
 
 HPy debug_ctx_Dict_Keys(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyDict_Keys");
+    hpy::debug::Api api(ctx, "HPyDict_Keys", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1345,7 +1345,7 @@ HPy debug_ctx_Dict_Keys(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Dict_Copy(HPyContext *ctx, HPy h)
 {
-    hpy::debug::Api api(ctx, "HPyDict_Copy");
+    hpy::debug::Api api(ctx, "HPyDict_Copy", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())
@@ -1355,7 +1355,7 @@ HPy debug_ctx_Dict_Copy(HPyContext *ctx, HPy h)
 
 int debug_ctx_Slice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
 {
-    hpy::debug::Api api(ctx, "HPySlice_Unpack");
+    hpy::debug::Api api(ctx, "HPySlice_Unpack", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_slice = api.arg(slice, "slice");
     if (api.failed())
@@ -1365,7 +1365,7 @@ int debug_ctx_Slice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_s
 
 int debug_ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
 {
-    hpy::debug::Api api(ctx, "HPy_SetCallFunction");
+    hpy::debug::Api api(ctx, "HPy_SetCallFunction", HPY_DEBUG_CALLER);
     HPyContext *u = api.u;
     HPy u_h = api.arg(h, "h");
     if (api.failed())

@@ -1,4 +1,6 @@
 // debug/ctx_manual.cpp: the debug context's hand-written functions (the members marked debug=manual).
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <unordered_map>
 
@@ -16,7 +18,15 @@ struct Builder {
     intptr_t inner;  // the wrapped context's builder
     HPy_ssize_t size;
     std::vector<bool> set;
+    // Changed by the builder's thread under the registry's lock (open_builders() reads it from any thread).
     enum class State { Open, Built, Cancelled } state = State::Open;
+    // What a leak report says of a builder never built nor cancelled (open_builders()).
+    const char *created_by = nullptr;  // HPyListBuilder_New or HPyTupleBuilder_New
+    const void *created_at = nullptr;  // the return address of that call, in the extension
+    std::unique_ptr<std::vector<void *>> stack;
+    uint64_t generation = 0;
+    uint64_t id = 0;
+    pthread_t owner{};
 };
 
 struct Tracker {
@@ -35,6 +45,21 @@ public:
         auto key = reinterpret_cast<intptr_t>(item.get());
         items_.emplace(key, std::move(item));
         return key;
+    }
+    // `f(item)` for each item, under the lock.
+    template <typename F>
+    void each(F f)
+    {
+        hpy::threads::Guard guard(lock_);
+        for (auto &kv : items_)
+            f(*kv.second);
+    }
+    // `f(item)` under the lock (for changes other threads may read through each()).
+    template <typename F>
+    void change(T *item, F f)
+    {
+        hpy::threads::Guard guard(lock_);
+        f(*item);
     }
     T *find(intptr_t key)
     {
@@ -83,15 +108,22 @@ Builder *open_builder(Api &api, intptr_t key)
     return b;
 }
 
+std::atomic<uint64_t> g_builder_ids{1};
+
 intptr_t builder_new(Api &api, intptr_t inner, HPy_ssize_t size)
 {
-    (void)api;
     if (inner == 0)
         return 0;
     auto b = std::make_unique<Builder>();
     b->inner = inner;
     b->size = size;
     b->set.assign(size > 0 ? static_cast<size_t>(size) : 0, false);
+    b->created_by = api.function();
+    b->created_at = api.caller();
+    b->stack = capture_stack(g_settings.stack_limit, 0);
+    b->generation = current_generation();
+    b->id = g_builder_ids.fetch_add(1, std::memory_order_relaxed);
+    b->owner = pthread_self();
     return g_builders.add(std::move(b));
 }
 
@@ -128,7 +160,7 @@ Builder *builder_finish(Api &api, intptr_t key, Builder::State to)
             }
         }
     }
-    b->state = to;
+    g_builders.change(b, [to](Builder &item) { item.state = to; });
     g_builders.retire(key);
     return b;
 }
@@ -160,21 +192,21 @@ struct TupleOps {
 // One implementation of the debug builders for lists and tuples.
 template <typename Ops>
 struct BuilderOps {
-    static intptr_t make(HPyContext *ctx, HPy_ssize_t size)
+    static intptr_t make(HPyContext *ctx, HPy_ssize_t size, const void *caller)
     {
-        Api api(ctx, Ops::names[0]);
+        Api api(ctx, Ops::names[0], caller);
         return builder_new(api, Ops::raw((api.u->*Ops::New)(api.u, size)), size);
     }
-    static void set(HPyContext *ctx, intptr_t key, HPy_ssize_t index, HPy h_item)
+    static void set(HPyContext *ctx, intptr_t key, HPy_ssize_t index, HPy h_item, const void *caller)
     {
-        Api api(ctx, Ops::names[1]);
+        Api api(ctx, Ops::names[1], caller);
         HPy u_item;
         if (Builder *b = builder_set(api, key, index, h_item, &u_item))
             (api.u->*Ops::Set)(api.u, Ops::wrap(b->inner), index, u_item);
     }
-    static HPy build(HPyContext *ctx, intptr_t key)
+    static HPy build(HPyContext *ctx, intptr_t key, const void *caller)
     {
-        Api api(ctx, Ops::names[2]);
+        Api api(ctx, Ops::names[2], caller);
         Builder *b = builder_finish(api, key, Builder::State::Built);
         if (b == nullptr) {
             if (!PyErr_Occurred())
@@ -187,13 +219,76 @@ struct BuilderOps {
                 (api.u->*Ops::Set)(api.u, Ops::wrap(b->inner), static_cast<HPy_ssize_t>(i), api.u->h_None);
         return api.wrap((api.u->*Ops::Build)(api.u, Ops::wrap(b->inner)));
     }
-    static void cancel(HPyContext *ctx, intptr_t key)
+    static void cancel(HPyContext *ctx, intptr_t key, const void *caller)
     {
-        Api api(ctx, Ops::names[3]);
+        Api api(ctx, Ops::names[3], caller);
         if (Builder *b = builder_finish(api, key, Builder::State::Cancelled))
             (api.u->*Ops::Cancel)(api.u, Ops::wrap(b->inner));
     }
 };
+
+// ---------------------------------------------------------------- fields
+
+// The HPyField at `field` must lie in the struct of `owner` (an object of a type HPyType_FromSpec
+// made): a field elsewhere is not visited with its owner, nor cleared when the owner dies.
+bool check_field_owner(Api &api, Handle *owner, const HPyField *field)
+{
+    PyObject *o = _h2py(owner->uh);
+    auto *begin = static_cast<const char *>(cpython::instance_data(o));
+    Py_ssize_t size = cpython::instance_data_size(o);
+    auto *at = reinterpret_cast<const char *>(field);
+    if (cpython::type_extra(Py_TYPE(o)) == nullptr) {
+        report("field-wrong-owner", api.function(), owner,
+               "the owner's type was not made by HPyType_FromSpec: its objects hold no HPyField");
+        return false;
+    }
+    if (at < begin || at + sizeof(HPyField) > begin + size) {
+        char where[32];
+        snprintf(where, sizeof where, "%p", static_cast<const void *>(field));
+        report("field-wrong-owner", api.function(), owner,
+               std::string("the field (at ") + where +
+                   ") is not inside the struct of the owner object passed with it (the field of another "
+                   "object, a copy, or memory of the extension's own)");
+        return false;
+    }
+    return true;
+}
+
+// A field store into an object whose type has no HPy_tp_traverse: the field is never visited (a cycle
+// through it is never collected, and on CPython the runtime cannot clear it at the owner's death: its
+// object leaks; a moving collector would not update it).
+void check_field_traverse(Api &api, Handle *owner, const HPyField *field)
+{
+    PyObject *o = _h2py(owner->uh);
+    const cpython::TypeExtra *extra = cpython::type_extra(Py_TYPE(o));
+    if (extra == nullptr || extra->traverse != nullptr)
+        return;
+    auto offset =
+        reinterpret_cast<const char *>(field) - static_cast<const char *>(cpython::instance_data(o));
+    report("field-without-traverse", api.function(), owner,
+           std::string("type '") + Py_TYPE(o)->tp_name + "' has no HPy_tp_traverse, so its field at offset " +
+               std::to_string(offset) +
+               " of the struct is never visited: its object leaks on CPython (never released when the owner "
+               "dies) and would not be updated by a moving collector");
+}
+
+// Whether the struct of `owner` holds a field whose value is `field` (HPyField_Load takes the field by
+// value: a field loaded with another owner, or a copy made before a later store, is found nowhere).
+bool owner_holds(PyObject *owner, HPyField field)
+{
+    if (cpython::type_extra(Py_TYPE(owner)) == nullptr)
+        return false;
+    auto *begin = static_cast<const char *>(cpython::instance_data(owner));
+    Py_ssize_t size = cpython::instance_data_size(owner);
+    // Fields are word-aligned in the struct; another thread may store into one meanwhile (atomically).
+    for (Py_ssize_t at = 0; at + static_cast<Py_ssize_t>(sizeof(HPyField)) <= size;
+         at += static_cast<Py_ssize_t>(alignof(HPyField))) {
+        const auto *word = reinterpret_cast<const intptr_t *>(begin + at);
+        if (__atomic_load_n(word, __ATOMIC_RELAXED) == field._i)
+            return true;
+    }
+    return false;
+}
 
 Tracker *open_tracker(Api &api, HPyTracker ht)
 {
@@ -235,9 +330,10 @@ const char *shape_name(HPyType_BuiltinShape s)
 }
 
 template <HPyType_BuiltinShape Shape>
-void *as_struct(HPyContext *ctx, HPy h, const char *function, void *(*HPyContext::*member)(HPyContext *, HPy))
+void *as_struct(HPyContext *ctx, HPy h, const char *function, void *(*HPyContext::*member)(HPyContext *, HPy),
+                const void *caller)
 {
-    Api api(ctx, function);
+    Api api(ctx, function, caller);
     Handle *d = api.handle(h, "h");
     if (d == nullptr)
         return nullptr;
@@ -288,6 +384,37 @@ size_t kwnames_count(HPy u_kwnames)
 }
 
 }  // namespace
+
+std::vector<OpenBuilder> open_builders(uint64_t generation, bool this_thread)
+{
+    struct Raw {
+        uint64_t id;
+        const char *created_by;
+        const void *created_at;
+        HPy_ssize_t size;
+        uint64_t generation;
+        std::vector<void *> stack;
+    };
+    std::vector<Raw> raw;
+    pthread_t self = pthread_self();
+    g_builders.each([&](const Builder &b) {
+        if (b.state == Builder::State::Open && b.generation >= generation &&
+            (!this_thread || pthread_equal(b.owner, self)))
+            raw.push_back(Raw{b.id, b.created_by, b.created_at, b.size, b.generation,
+                              b.stack ? *b.stack : std::vector<void *>{}});
+    });
+    // Described outside the lock: symbolizing may run addr2line.
+    std::sort(raw.begin(), raw.end(), [](const Raw &a, const Raw &b) { return a.id < b.id; });
+    std::vector<OpenBuilder> out;
+    for (const Raw &r : raw) {
+        std::string where = code_location(r.created_at);
+        out.push_back(OpenBuilder{r.id, r.created_by, r.size, r.generation,
+                                  std::string(r.created_by) + (where.empty() ? "" : " in " + where),
+                                  describe_frames(&r.stack, "")});
+    }
+    return out;
+}
+
 }  // namespace hpy::debug
 
 using hpy::debug::Api;
@@ -297,21 +424,21 @@ extern "C" {
 
 HPy debug_ctx_Dup(HPyContext *ctx, HPy h)
 {
-    Api api(ctx, "HPy_Dup");
+    Api api(ctx, "HPy_Dup", HPY_DEBUG_CALLER);
     HPy uh = api.arg(h, "h");
     if (api.failed() || uh._i == 0)
         return HPy{0};
     HPy u = api.u->ctx_Dup(api.u, uh);
     if (u._i == 0)
         return u;
-    Handle *d = hpy::debug::open_handle(u, true);
+    Handle *d = hpy::debug::open_handle(u, true, false, "HPy_Dup", HPY_DEBUG_CALLER);
     d->dup = true;
     return hpy::debug::encode(d);
 }
 
 void debug_ctx_Close(HPyContext *ctx, HPy h)
 {
-    Api api(ctx, "HPy_Close");
+    Api api(ctx, "HPy_Close", HPY_DEBUG_CALLER);
     hpy::debug::Found f = hpy::debug::lookup(h);
     switch (f.what) {
     case hpy::debug::Lookup::Null:
@@ -329,7 +456,7 @@ void debug_ctx_Close(HPyContext *ctx, HPy h)
                 "close-argument", "HPy_Close", f.h,
                 "an argument handle belongs to the caller and must not be closed by the callee");
         } else {
-            hpy::debug::close_handle(f.h, "HPy_Close");
+            hpy::debug::close_handle(f.h, "HPy_Close", true, HPY_DEBUG_CALLER);
         }
         return;
     case hpy::debug::Lookup::Closed:
@@ -345,7 +472,7 @@ void debug_ctx_Close(HPyContext *ctx, HPy h)
 
 HPy debug_ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
-    Api api(ctx, "HPyType_FromSpec");
+    Api api(ctx, "HPyType_FromSpec", HPY_DEBUG_CALLER);
     std::vector<HPyType_SpecParam> u_params;
     for (HPyType_SpecParam *p = params; p != nullptr; ++p) {
         u_params.push_back(*p);
@@ -361,7 +488,7 @@ HPy debug_ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecPar
 
 HPy debug_ctx_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
 {
-    Api api(ctx, "HPyType_GenericNew");
+    Api api(ctx, "HPyType_GenericNew", HPY_DEBUG_CALLER);
     HPy u_type = api.arg(type, "type");
     api.require_type(u_type, "type");
     std::vector<HPy> u_args =
@@ -372,11 +499,11 @@ HPy debug_ctx_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ss
     return api.wrap(api.u->ctx_Type_GenericNew(api.u, u_type, u_args.data(), nargs, u_kw));
 }
 
-#define HPY_DEBUG_AS_STRUCT(NAME, SHAPE)                                                              \
-    void *debug_ctx_AsStruct_##NAME(HPyContext *ctx, HPy h)                                           \
-    {                                                                                                 \
-        return hpy::debug::as_struct<HPyType_BuiltinShape_##SHAPE>(ctx, h, "_HPy_AsStruct_" #NAME,    \
-                                                                   &HPyContext::ctx_AsStruct_##NAME); \
+#define HPY_DEBUG_AS_STRUCT(NAME, SHAPE)                                                         \
+    void *debug_ctx_AsStruct_##NAME(HPyContext *ctx, HPy h)                                      \
+    {                                                                                            \
+        return hpy::debug::as_struct<HPyType_BuiltinShape_##SHAPE>(                              \
+            ctx, h, "_HPy_AsStruct_" #NAME, &HPyContext::ctx_AsStruct_##NAME, HPY_DEBUG_CALLER); \
     }
 HPY_DEBUG_AS_STRUCT(Object, Object)
 HPY_DEBUG_AS_STRUCT(Legacy, Legacy)
@@ -390,7 +517,7 @@ HPY_DEBUG_AS_STRUCT(List, List)
 
 const char *debug_ctx_Bytes_AsString(HPyContext *ctx, HPy h)
 {
-    Api api(ctx, "HPyBytes_AsString");
+    Api api(ctx, "HPyBytes_AsString", HPY_DEBUG_CALLER);
     return hpy::debug::raw_data(api, h, "h", [&](HPy uh, size_t *size) {
         const char *s = api.u->ctx_Bytes_AsString(api.u, uh);
         *size = s ? static_cast<size_t>(api.u->ctx_Bytes_Size(api.u, uh)) + 1 : 0;
@@ -400,7 +527,7 @@ const char *debug_ctx_Bytes_AsString(HPyContext *ctx, HPy h)
 
 const char *debug_ctx_Bytes_AS_STRING(HPyContext *ctx, HPy h)
 {
-    Api api(ctx, "HPyBytes_AS_STRING");
+    Api api(ctx, "HPyBytes_AS_STRING", HPY_DEBUG_CALLER);
     return hpy::debug::raw_data(api, h, "h", [&](HPy uh, size_t *size) {
         const char *s = api.u->ctx_Bytes_AS_STRING(api.u, uh);
         *size = s ? static_cast<size_t>(api.u->ctx_Bytes_GET_SIZE(api.u, uh)) + 1 : 0;
@@ -410,7 +537,7 @@ const char *debug_ctx_Bytes_AS_STRING(HPyContext *ctx, HPy h)
 
 const char *debug_ctx_Unicode_AsUTF8AndSize(HPyContext *ctx, HPy h, HPy_ssize_t *size)
 {
-    Api api(ctx, "HPyUnicode_AsUTF8AndSize");
+    Api api(ctx, "HPyUnicode_AsUTF8AndSize", HPY_DEBUG_CALLER);
     return hpy::debug::raw_data(api, h, "h", [&](HPy uh, size_t *bytes) {
         HPy_ssize_t n = 0;
         const char *s = api.u->ctx_Unicode_AsUTF8AndSize(api.u, uh, &n);
@@ -423,7 +550,7 @@ const char *debug_ctx_Unicode_AsUTF8AndSize(HPyContext *ctx, HPy h, HPy_ssize_t 
 
 const char *debug_ctx_Type_GetName(HPyContext *ctx, HPy type)
 {
-    Api api(ctx, "HPyType_GetName");
+    Api api(ctx, "HPyType_GetName", HPY_DEBUG_CALLER);
     HPy u_type = api.arg(type, "type");
     api.require_type(u_type, "type");
     if (api.failed())
@@ -437,7 +564,7 @@ const char *debug_ctx_Type_GetName(HPyContext *ctx, HPy type)
 
 HPy debug_ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)
 {
-    Api api(ctx, "HPyUnicode_Substring");
+    Api api(ctx, "HPyUnicode_Substring", HPY_DEBUG_CALLER);
     HPy u_str = api.arg(str, "str");
     api.require_unicode(u_str, "HPyUnicode_Substring arg 1 must be a Unicode object");
     if (api.failed())
@@ -447,7 +574,7 @@ HPy debug_ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy
 
 HPy debug_ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
 {
-    Api api(ctx, "HPyTuple_FromArray");
+    Api api(ctx, "HPyTuple_FromArray", HPY_DEBUG_CALLER);
     std::vector<HPy> u_items =
         hpy::debug::unwrap_array(api, items, n > 0 ? static_cast<size_t>(n) : 0, "items");
     if (api.failed())
@@ -457,13 +584,13 @@ HPy debug_ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
 
 HPy debug_ctx_FromPyObject(HPyContext *ctx, cpy_PyObject *obj)
 {
-    Api api(ctx, "HPy_FromPyObject");
+    Api api(ctx, "HPy_FromPyObject", HPY_DEBUG_CALLER);
     return api.wrap(api.u->ctx_FromPyObject(api.u, obj));
 }
 
 cpy_PyObject *debug_ctx_AsPyObject(HPyContext *ctx, HPy h)
 {
-    Api api(ctx, "HPy_AsPyObject");
+    Api api(ctx, "HPy_AsPyObject", HPY_DEBUG_CALLER);
     HPy uh = api.arg(h, "h");
     if (api.failed())
         return nullptr;
@@ -474,43 +601,43 @@ cpy_PyObject *debug_ctx_AsPyObject(HPyContext *ctx, HPy h)
 
 HPyListBuilder debug_ctx_ListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
-    return {hpy::debug::BuilderOps<hpy::debug::ListOps>::make(ctx, size)};
+    return {hpy::debug::BuilderOps<hpy::debug::ListOps>::make(ctx, size, HPY_DEBUG_CALLER)};
 }
 void debug_ctx_ListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)
 {
-    hpy::debug::BuilderOps<hpy::debug::ListOps>::set(ctx, builder._lst, index, h_item);
+    hpy::debug::BuilderOps<hpy::debug::ListOps>::set(ctx, builder._lst, index, h_item, HPY_DEBUG_CALLER);
 }
 HPy debug_ctx_ListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
 {
-    return hpy::debug::BuilderOps<hpy::debug::ListOps>::build(ctx, builder._lst);
+    return hpy::debug::BuilderOps<hpy::debug::ListOps>::build(ctx, builder._lst, HPY_DEBUG_CALLER);
 }
 void debug_ctx_ListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
 {
-    hpy::debug::BuilderOps<hpy::debug::ListOps>::cancel(ctx, builder._lst);
+    hpy::debug::BuilderOps<hpy::debug::ListOps>::cancel(ctx, builder._lst, HPY_DEBUG_CALLER);
 }
 
 HPyTupleBuilder debug_ctx_TupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
-    return {hpy::debug::BuilderOps<hpy::debug::TupleOps>::make(ctx, size)};
+    return {hpy::debug::BuilderOps<hpy::debug::TupleOps>::make(ctx, size, HPY_DEBUG_CALLER)};
 }
 void debug_ctx_TupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)
 {
-    hpy::debug::BuilderOps<hpy::debug::TupleOps>::set(ctx, builder._tup, index, h_item);
+    hpy::debug::BuilderOps<hpy::debug::TupleOps>::set(ctx, builder._tup, index, h_item, HPY_DEBUG_CALLER);
 }
 HPy debug_ctx_TupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
 {
-    return hpy::debug::BuilderOps<hpy::debug::TupleOps>::build(ctx, builder._tup);
+    return hpy::debug::BuilderOps<hpy::debug::TupleOps>::build(ctx, builder._tup, HPY_DEBUG_CALLER);
 }
 void debug_ctx_TupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
 {
-    hpy::debug::BuilderOps<hpy::debug::TupleOps>::cancel(ctx, builder._tup);
+    hpy::debug::BuilderOps<hpy::debug::TupleOps>::cancel(ctx, builder._tup, HPY_DEBUG_CALLER);
 }
 
 // ---------------------------------------------------------------- trackers
 
 HPyTracker debug_ctx_Tracker_New(HPyContext *ctx, HPy_ssize_t size)
 {
-    Api api(ctx, "HPyTracker_New");
+    Api api(ctx, "HPyTracker_New", HPY_DEBUG_CALLER);
     auto t = std::make_unique<hpy::debug::Tracker>();
     t->handles.reserve(size > 0 ? static_cast<size_t>(size) : 0);
     return {hpy::debug::g_trackers.add(std::move(t))};
@@ -518,7 +645,7 @@ HPyTracker debug_ctx_Tracker_New(HPyContext *ctx, HPy_ssize_t size)
 
 int debug_ctx_Tracker_Add(HPyContext *ctx, HPyTracker ht, HPy h)
 {
-    Api api(ctx, "HPyTracker_Add");
+    Api api(ctx, "HPyTracker_Add", HPY_DEBUG_CALLER);
     hpy::debug::Tracker *t = hpy::debug::open_tracker(api, ht);
     if (t == nullptr)
         return -1;
@@ -530,14 +657,14 @@ int debug_ctx_Tracker_Add(HPyContext *ctx, HPyTracker ht, HPy h)
 
 void debug_ctx_Tracker_ForgetAll(HPyContext *ctx, HPyTracker ht)
 {
-    Api api(ctx, "HPyTracker_ForgetAll");
+    Api api(ctx, "HPyTracker_ForgetAll", HPY_DEBUG_CALLER);
     if (hpy::debug::Tracker *t = hpy::debug::open_tracker(api, ht))
         t->handles.clear();
 }
 
 void debug_ctx_Tracker_Close(HPyContext *ctx, HPyTracker ht)
 {
-    Api api(ctx, "HPyTracker_Close");
+    Api api(ctx, "HPyTracker_Close", HPY_DEBUG_CALLER);
     hpy::debug::Tracker *t = hpy::debug::open_tracker(api, ht);
     if (t == nullptr)
         return;
@@ -548,7 +675,7 @@ void debug_ctx_Tracker_Close(HPyContext *ctx, HPyTracker ht)
     for (HPy h : handles) {
         hpy::debug::Found f = hpy::debug::lookup(h);
         if (f.what == hpy::debug::Lookup::Open && f.h->const_name == nullptr && !f.h->is_arg)
-            hpy::debug::close_handle(f.h, "HPyTracker_Close");
+            hpy::debug::close_handle(f.h, "HPyTracker_Close", true, HPY_DEBUG_CALLER);
         else if (f.what == hpy::debug::Lookup::Open)
             hpy::debug::report(
                 "tracker-misuse", "HPyTracker_Close", f.h,
@@ -564,16 +691,20 @@ void debug_ctx_Tracker_Close(HPyContext *ctx, HPyTracker ht)
 
 void debug_ctx_Field_Store(HPyContext *ctx, HPy target_object, HPyField *target_field, HPy h)
 {
-    Api api(ctx, "HPyField_Store");
-    HPy u_obj = api.arg(target_object, "target_object");
+    Api api(ctx, "HPyField_Store", HPY_DEBUG_CALLER);
+    Handle *owner = api.handle(target_object, "target_object");
     HPy uh = api.arg(h, "h");
-    if (!api.failed())
-        api.u->ctx_Field_Store(api.u, u_obj, target_field, uh);
+    if (owner == nullptr || api.failed())
+        return;
+    // Reported, then stored as the universal context does (the program goes on after a hook).
+    if (hpy::debug::check_field_owner(api, owner, target_field) && uh._i != 0)
+        hpy::debug::check_field_traverse(api, owner, target_field);
+    api.u->ctx_Field_Store(api.u, owner->uh, target_field, uh);
 }
 
 HPy debug_ctx_Field_Load(HPyContext *ctx, HPy source_object, HPyField source_field)
 {
-    Api api(ctx, "HPyField_Load");
+    Api api(ctx, "HPyField_Load", HPY_DEBUG_CALLER);
     Handle *obj = api.handle(source_object, "source_object");
     if (obj == nullptr)
         return HPy{0};
@@ -582,12 +713,18 @@ HPy debug_ctx_Field_Load(HPyContext *ctx, HPy source_object, HPyField source_fie
                            "the field was never stored (it is HPyField_NULL)");
         return HPy{0};
     }
+    if (!hpy::debug::owner_holds(_h2py(obj->uh), source_field)) {
+        // Reported, then loaded as the universal context does: the object may still be alive.
+        hpy::debug::report("field-wrong-owner", "HPyField_Load", obj,
+                           "no field of the owner object passed holds this value (a field of another object, "
+                           "or a copy of a field stored again since)");
+    }
     return api.wrap(api.u->ctx_Field_Load(api.u, obj->uh, source_field));
 }
 
 void debug_ctx_Global_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
 {
-    Api api(ctx, "HPyGlobal_Store");
+    Api api(ctx, "HPyGlobal_Store", HPY_DEBUG_CALLER);
     HPy uh = api.arg(h, "h");
     if (!api.failed())
         api.u->ctx_Global_Store(api.u, global, uh);
@@ -595,7 +732,7 @@ void debug_ctx_Global_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
 
 HPy debug_ctx_Global_Load(HPyContext *ctx, HPyGlobal global)
 {
-    Api api(ctx, "HPyGlobal_Load");
+    Api api(ctx, "HPyGlobal_Load", HPY_DEBUG_CALLER);
     if (global._i == 0) {
         hpy::debug::report("unset-global", "HPyGlobal_Load", nullptr, "the global was never stored");
         return HPy{0};
@@ -605,7 +742,7 @@ HPy debug_ctx_Global_Load(HPyContext *ctx, HPyGlobal global)
 
 HPyThreadState debug_ctx_LeavePythonExecution(HPyContext *ctx)
 {
-    Api api(ctx, "HPy_LeavePythonExecution");
+    Api api(ctx, "HPy_LeavePythonExecution", HPY_DEBUG_CALLER);
     HPyThreadState state = api.u->ctx_LeavePythonExecution(api.u);
     // Api's fast path checks the GIL again from now on.
     static_cast<hpy::debug::CallInfo *>(ctx->_private)->gil_released = true;
@@ -614,14 +751,14 @@ HPyThreadState debug_ctx_LeavePythonExecution(HPyContext *ctx)
 
 void debug_ctx_ReenterPythonExecution(HPyContext *ctx, HPyThreadState state)
 {
-    Api api(ctx, "HPy_ReenterPythonExecution", Api::NoGilCheck);
+    Api api(ctx, "HPy_ReenterPythonExecution", HPY_DEBUG_CALLER, Api::NoGilCheck);
     api.u->ctx_ReenterPythonExecution(api.u, state);
     static_cast<hpy::debug::CallInfo *>(ctx->_private)->gil_released = false;
 }
 
 int32_t debug_ctx_ContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)
 {
-    Api api(ctx, "HPyContextVar_Get");
+    Api api(ctx, "HPyContextVar_Get", HPY_DEBUG_CALLER);
     HPy u_var = api.arg(context_var, "context_var");
     HPy u_default = api.arg(default_value, "default_value");
     if (api.failed())
@@ -635,7 +772,7 @@ int32_t debug_ctx_ContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_v
 
 HPy debug_ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
 {
-    Api api(ctx, "HPy_Call");
+    Api api(ctx, "HPy_Call", HPY_DEBUG_CALLER);
     HPy u_callable = api.arg(callable, "callable");
     HPy u_kwnames = api.arg(kwnames, "kwnames");
     if (api.failed())
@@ -649,7 +786,7 @@ HPy debug_ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs,
 
 HPy debug_ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames)
 {
-    Api api(ctx, "HPy_CallMethod");
+    Api api(ctx, "HPy_CallMethod", HPY_DEBUG_CALLER);
     HPy u_name = api.arg(name, "name");
     HPy u_kwnames = api.arg(kwnames, "kwnames");
     if (api.failed())

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 
 namespace hpy::debug {
@@ -178,7 +179,7 @@ void trim_closed_queue()
     g_handles.trim();
 }
 
-void close_handle(Handle *h, const char *function, bool close_universal)
+void close_handle(Handle *h, const char *function, bool close_universal, const void *at, bool at_entry)
 {
     // The type's name is kept for owned handles (and handles with raw data) on every close: a pointer
     // to a static type's name, a copy of a heap type's. The raw data's copy becomes inaccessible when
@@ -199,7 +200,7 @@ void close_handle(Handle *h, const char *function, bool close_universal)
     HPy uh = h->uh;
     bool owns = h->owns;
     bool last = owns && close_universal && Py_REFCNT(_h2py(uh)) <= 1;
-    g_handles.close(h, function, type_name, type_static, protect, last);
+    g_handles.close(h, function, type_name, type_static, protect, last, at, at_entry);
     if (owns && close_universal)  // last: it may run destructors that call back into the context
         g.uctx->ctx_Close(g.uctx, uh);
 }
@@ -316,39 +317,41 @@ PyObject *Call::owned_slow(Found f)
         if (f.h->const_name != nullptr) {
             report("return-constant", "return", f.h,
                    std::string("the function returned the context constant ") + f.h->const_name +
-                       " without HPy_Dup");
+                       " without HPy_Dup",
+                   nullptr, Where{impl_});
             PyObject *o = _h2py(f.h->uh);
             Py_INCREF(o);  // what HPy_Dup would have done: the program goes on correctly
             return o;
         }
         if (f.h->is_arg) {
             report("return-argument", "return", f.h,
-                   "the function returned one of its arguments without HPy_Dup");
+                   "the function returned one of its arguments without HPy_Dup", nullptr, Where{impl_});
             PyObject *o = _h2py(f.h->uh);
             Py_INCREF(o);
             return o;
         }
         {
             PyObject *o = _h2py(f.h->uh);
-            close_handle(f.h, "return", false);  // the reference goes to the caller
+            close_handle(f.h, "return", false, impl_, true);  // the reference goes to the caller
             return o;
         }
     case Lookup::Closed:
     case Lookup::Stale:
-        report_error("return-closed", "return", f.h, "the function returned a handle that is already closed");
+        report_error("return-closed", "return", f.h, "the function returned a handle that is already closed",
+                     nullptr, Where{impl_});
         return nullptr;
     case Lookup::Invalid:
         break;
     }
     report_error("invalid-handle", "return", nullptr,
-                 "the function returned a value that is not a handle of this context");
+                 "the function returned a value that is not a handle of this context", nullptr, Where{impl_});
     return nullptr;
 }
 
 void Call::end_arg(Handle *h)
 {
     if (h->state == HandleState::Open && h->is_arg)
-        close_handle(h, "the end of the call", false);
+        close_handle(h, "the end of the call", false, impl_, true);
 }
 
 void Call::end_more_args()
@@ -479,29 +482,19 @@ void Api::require_unicode(HPy uh, const char *hpy_line)
 
 // ---------------------------------------------------------------- reports
 
-std::string describe_object(const Handle *h)
-{
-    if (h == nullptr)
-        return "";
-    if (h->state == HandleState::Open) {
-        PyObject *o = _h2py(h->uh);
-        return describe_open(Py_TYPE(o)->tp_name, python_repr(o));
-    }
-    return describe_closed(h->closed_type, h->closed_by);
-}
-
 namespace {
 
-// addr2line's answer for `address` in `file`: "function at file:line" (just "function" when the file has
-// no line table), or "" when addr2line is not installed or does not know the address. Run without a
-// shell: the file name is passed as an argument as it is.
-std::string addr2line(const char *file, unsigned long address)
+// addr2line's answer for `address` in `file`: the chain of functions inlined there, innermost first,
+// each "function at file:line" (just "function" when the file has no line table); empty when addr2line
+// is not installed or does not know the address. Run without a shell: the file name is passed as an
+// argument as it is.
+std::vector<std::string> addr2line(const char *file, unsigned long address)
 {
     char hex[32];
     snprintf(hex, sizeof hex, "0x%lx", address);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
-        return "";
+        return {};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
@@ -529,9 +522,10 @@ std::string addr2line(const char *file, unsigned long address)
         }
     }
     close(fds[0]);
-    // -i: the chain of inlined functions, innermost first; the last one is the real frame.
-    // Lines come in pairs: function, then file:line (with -g).
-    std::string name, fn;
+    // -i: the chain of inlined functions, innermost first, the last one the real frame. Lines come in
+    // pairs: function, then file:line (with -g).
+    std::vector<std::string> chain;
+    std::string fn;
     size_t line_no = 0;
     for (size_t at = 0; at < output.size(); ++line_no) {
         size_t eol = output.find('\n', at);
@@ -544,28 +538,43 @@ std::string addr2line(const char *file, unsigned long address)
         } else if (fn != "??") {
             size_t slash = text.rfind('/');
             std::string where = slash == std::string::npos ? text : text.substr(slash + 1);
-            name = where.rfind("??", 0) == 0 ? fn : fn + " at " + where;
+            chain.push_back(where.rfind("??", 0) == 0 ? fn : fn + " at " + where);
         }
     }
-    return name;
+    return chain;
 }
 
-// The name of a static function (which dladdr cannot see) at `offset` from the load base of `file`:
-// through addr2line when it is installed (it adds the source line), else from the file's own symbol
-// table (debug/symbols.h); "" when neither knows it. Only reports pay for it.
+// What is known of the code at `address` (an offset from the load base of `file`): addr2line's chain
+// when it is installed (with source lines), else one entry from the file's own symbol table
+// (debug/symbols.h); empty when neither knows it. Cached: only reports pay for it, once per address.
+std::vector<std::string> symbolize(const char *file, unsigned long address)
+{
+    static auto &cache = *new std::unordered_map<std::string, std::vector<std::string>>;
+    static std::mutex lock;  // reports of several threads (free-threaded builds)
+    std::string key = std::string(file) + "@" + std::to_string(address);
+    {
+        std::lock_guard<std::mutex> guard(lock);
+        auto it = cache.find(key);
+        if (it != cache.end())
+            return it->second;
+    }
+    std::vector<std::string> chain = addr2line(file, address);
+    if (chain.empty()) {
+        std::string name = elf_function_at(file, address);
+        if (!name.empty())
+            chain.push_back(name);
+    }
+    std::lock_guard<std::mutex> guard(lock);
+    return cache[key] = chain;
+}
+
+// The name of a static function (which dladdr cannot see) at `offset` from the load base of `file`,
+// for a return address: the real frame of the chain ("" when unknown).
 std::string static_symbol(const char *file, long offset)
 {
-    static auto &cache = *new std::unordered_map<std::string, std::string>;
-    std::string key = std::string(file) + "@" + std::to_string(offset);
-    auto it = cache.find(key);
-    if (it != cache.end())
-        return it->second;
     // The call instruction, not the return address.
-    unsigned long call = static_cast<unsigned long>(offset) - 1;
-    std::string name = addr2line(file, call);
-    if (name.empty())
-        name = elf_function_at(file, call);
-    return cache[key] = name;
+    std::vector<std::string> chain = symbolize(file, static_cast<unsigned long>(offset) - 1);
+    return chain.empty() ? "" : chain.back();
 }
 
 // The file to read for a frame's object. dladdr names the main program by argv[0], which may be a
@@ -580,23 +589,142 @@ const char *object_file(const Dl_info &info)
     return main_base != nullptr && info.dli_fbase == main_base ? "/proc/self/exe" : info.dli_fname;
 }
 
+// The load base of the host (this library): its frames are never the extension's.
+void *host_base()
+{
+    static void *base = [] {
+        Dl_info self;
+        return dladdr(reinterpret_cast<void *>(&host_base), &self) ? self.dli_fbase : nullptr;
+    }();
+    return base;
+}
+
+const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+// A function of the HPy API compiled into the extension, by its name: the inline functions of the
+// headers (HPy_Dup, HPyLong_FromLong...) and the helpers (HPyArg_Parse, HPy_BuildValue...).
+bool is_api_function(const std::string &function)
+{
+    return function.rfind("HPy", 0) == 0 || function.rfind("_HPy", 0) == 0;
+}
+
+// The chain of functions at `pc` (innermost first), through symbolize() or dladdr, without the
+// inline functions of HPy's headers that the extension's function called.
+std::vector<std::string> functions_at(const void *pc, bool entry, Dl_info *info)
+{
+    info->dli_fname = nullptr;
+    if (!dladdr(pc, info) || info->dli_fname == nullptr)
+        return {};
+    auto offset =
+        static_cast<unsigned long>(static_cast<const char *>(pc) - static_cast<char *>(info->dli_fbase));
+    std::vector<std::string> chain = symbolize(object_file(*info), entry ? offset : offset - 1);
+    if (chain.empty() && info->dli_sname != nullptr)
+        chain.push_back(info->dli_sname);
+    while (chain.size() > 1 && is_api_function(chain.front()))
+        chain.erase(chain.begin());
+    return chain;
+}
+
+std::string format_location(const std::vector<std::string> &chain)
+{
+    std::string out = chain.front();
+    if (chain.size() > 1)  // inlined: the innermost function is where the call is; name its frame's too
+        out += ", inlined in " + chain.back().substr(0, chain.back().find(' '));
+    return out;
+}
+
+// Where the extension made the API call that is being reported: the first frame of this thread's
+// stack outside the host or, when the extension's frames there include a function of the HPy API
+// (HPyArg_Parse, HPy_BuildValue, the headers' inline functions when not inlined), the frame that called
+// the outermost of them ("" when the call did not come from an extension). `function`: the API
+// function reported, not named again as the helper passed through.
+std::string calling_location(const char *function)
+{
+    void *frames[64];
+    int n = backtrace(frames, 64);
+    int first = 0;
+    Dl_info info{};
+    for (; first < n; ++first) {
+        if (dladdr(frames[first], &info) && info.dli_fname != nullptr && info.dli_fbase != host_base())
+            break;
+    }
+    if (first == n || strcmp(object_file(info), "/proc/self/exe") == 0 ||
+        strncmp(base_name(info.dli_fname), "libpython", 9) == 0)
+        return "";  // the interpreter: no extension made this call
+    // The extension's frames up to the first that is not (the host's dispatch called its function).
+    void *base = info.dli_fbase;
+    std::vector<std::vector<std::string>> run;
+    for (int i = first; i < n && run.size() < 16; ++i) {
+        Dl_info frame{};
+        if (!dladdr(frames[i], &frame) || frame.dli_fbase != base)
+            break;
+        run.push_back(functions_at(frames[i], false, &frame));
+    }
+    size_t user = 0;
+    std::string through;
+    for (size_t i = 0; i < run.size(); ++i) {
+        if (!run[i].empty() && is_api_function(run[i].back())) {
+            user = i + 1 < run.size() ? i + 1 : i;
+            through = run[i].back().substr(0, run[i].back().find(' '));
+        }
+    }
+    if (run[user].empty())
+        return code_location(frames[first + static_cast<int>(user)]);
+    std::string here = format_location(run[user]);
+    return through.empty() || through == function || user == 0 ? here : here + " (through " + through + ")";
+}
+
 }  // namespace
 
-std::string describe_stack(const Handle *h, const char *header)
+std::string code_location(const void *pc, bool entry)
 {
-    if (h == nullptr || !h->stack || h->stack->empty())
+    if (pc == nullptr)
+        return "";
+    Dl_info info;
+    std::vector<std::string> chain = functions_at(pc, entry, &info);
+    if (chain.empty()) {
+        char text[64];
+        snprintf(text, sizeof text, "%p", pc);
+        return info.dli_fname ? std::string(text) + " in " + base_name(info.dli_fname) : std::string(text);
+    }
+    return format_location(chain);
+}
+
+std::string describe_opened(const Handle *h)
+{
+    if (h == nullptr || h->opened_by == nullptr)
+        return "";
+    std::string where = code_location(h->opened_at);
+    return std::string("opened by ") + h->opened_by + (where.empty() ? "" : " in " + where);
+}
+
+std::string describe_object(const Handle *h)
+{
+    if (h == nullptr)
+        return "";
+    if (h->state == HandleState::Open) {
+        PyObject *o = _h2py(h->uh);
+        return describe_open(Py_TYPE(o)->tp_name, python_repr(o));
+    }
+    return describe_closed(h->closed_type, h->closed_by, code_location(h->closed_at, h->closed_at_entry));
+}
+
+std::string describe_frames(const std::vector<void *> *frames, const char *header)
+{
+    if (frames == nullptr || frames->empty())
         return "";
     std::string out = header;
-    Dl_info self;
-    dladdr(reinterpret_cast<void *>(&describe_stack), &self);
-    for (void *pc : *h->stack) {
+    for (void *pc : *frames) {
         Dl_info info;
         char line[512];
-        if (dladdr(pc, &info) && info.dli_fname && info.dli_fbase == self.dli_fbase)
+        if (dladdr(pc, &info) && info.dli_fname && info.dli_fbase == host_base())
             continue;  // the host's own frames
         if (dladdr(pc, &info) && info.dli_fname) {
-            const char *file = strrchr(info.dli_fname, '/');
-            file = file ? file + 1 : info.dli_fname;
+            const char *file = base_name(info.dli_fname);
             if (info.dli_sname)
                 snprintf(
                     line, sizeof line, "    %s(%s+0x%lx) [%p]\n", file, info.dli_sname,
@@ -618,14 +746,27 @@ std::string describe_stack(const Handle *h, const char *header)
     return out;
 }
 
+std::string describe_stack(const Handle *h, const char *header)
+{
+    return h == nullptr ? "" : describe_frames(h->stack.get(), header);
+}
+
 Sink report(const char *check, const char *function, const Handle *h, const std::string &detail,
-            const char *hpy_line)
+            const char *hpy_line, Where where)
 {
     threads::add(&g_report_count, 1);
     if (hpy_line == nullptr)
         hpy_line = hpy_text(check);
     std::string stack = describe_stack(h);
-    std::string message = format_report(check, function, detail, describe_object(h), stack);
+    std::string location =
+        where.returned_by ? code_location(where.returned_by, true) : calling_location(function);
+    std::string place;
+    if (!location.empty())
+        place = (where.returned_by ? "returned by " : "called from ") + location;
+    std::string opened = describe_opened(h);
+    if (!opened.empty())
+        place += (place.empty() ? "" : "\n") + opened;
+    std::string message = format_report(check, function, detail, describe_object(h), stack, place);
     Hooks hooks;
     hooks.on_invalid_handle = g_on_invalid_handle != nullptr;
     hooks.on_invalid_builder = g_on_invalid_builder != nullptr;
@@ -660,7 +801,9 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
             {PyUnicode_FromString("obj_repr"), repr},
             {PyUnicode_FromString("handle_id"),
              h ? PyLong_FromUnsignedLongLong(reinterpret_cast<uintptr_t>(h)) : Py_NewRef(Py_None)},
-            {PyUnicode_FromString("stack"), PyUnicode_FromString(stack.c_str())}};
+            {PyUnicode_FromString("stack"), PyUnicode_FromString(stack.c_str())},
+            {PyUnicode_FromString("location"),
+             location.empty() ? Py_NewRef(Py_None) : PyUnicode_FromString(location.c_str())}};
         for (auto &kv : attrs) {
             if (kv[0] && kv[1])
                 PyObject_SetAttr(exc, kv[0], kv[1]);
@@ -693,9 +836,9 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
 }
 
 void report_error(const char *check, const char *function, const Handle *h, const std::string &detail,
-                  const char *hpy_line)
+                  const char *hpy_line, Where where)
 {
-    report(check, function, h, detail, hpy_line);
+    report(check, function, h, detail, hpy_line, where);
     if (!PyErr_Occurred()) {
         std::string message = format_report(check, function, detail, "", "");
         PyErr_SetString(g_error_type ? g_error_type : PyExc_SystemError, message.c_str());
@@ -747,5 +890,6 @@ extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_S
                                                          HPyCFunction func, void *args)
 {
     hpy::debug::Call call;
+    call.set_function(reinterpret_cast<const void *>(func));
     hpy::dispatch::call(call, sig, func, args);
 }

@@ -15,6 +15,10 @@
 #include "debug/report.h"
 #include "runtime/cpython/dispatch.h"
 
+// Where in the extension the running API function was called: its return address. Evaluated in the API
+// function itself (the wrappers are called through the context, never inlined).
+#define HPY_DEBUG_CALLER __builtin_return_address(0)
+
 namespace hpy::debug {
 
 // What each context copy knows about its validity: ctx->_private points here.
@@ -41,13 +45,18 @@ inline bool usable_here(const Handle *h)
     return pthread_equal(h->owner, pthread_self()) || h->const_name != nullptr;
 }
 
-// Opens a debug handle for a universal handle; `owns`: closing it closes `uh`.
-inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false)
+// Opens a debug handle for a universal handle; `owns`: closing it closes `uh`. `function`, `caller`:
+// the API function that opens it and its caller's address (HPY_DEBUG_CALLER).
+[[gnu::always_inline]] inline Handle *open_handle(HPy uh, bool owns, bool is_arg = false,
+                                                  const char *function = nullptr,
+                                                  const void *caller = nullptr)
 {
-    return g_handles.open(uh, owns, is_arg);
+    return g_handles.open(uh, owns, is_arg, function, caller);
 }
-// Closes an open handle (and its universal handle if it owns it) and queues its slot.
-void close_handle(Handle *h, const char *function, bool close_universal = true);
+// Closes an open handle (and its universal handle if it owns it) and queues its slot. `at`: where in the
+// extension (a return address, or with `at_entry` an implementation function's entry).
+void close_handle(Handle *h, const char *function, bool close_universal = true, const void *at = nullptr,
+                  bool at_entry = false);
 HPy constant_handle(HPy uh, const char *name);
 
 // The wrapped universal context.
@@ -56,15 +65,23 @@ HPyContext *wrapped();
 // The context handed to modules loaded in debug mode (created on first use over `uctx`).
 HPyContext *context(HPyContext *uctx);
 
+// Where in the extension a report's faulty call was made: by default the first frame of the calling
+// thread's stack outside the host (helpers of the HPy API compiled into the extension, HPyArg_Parse...,
+// are passed through to the function that called them); `returned_by`: the implementation function
+// whose return is faulty.
+struct Where {
+    const void *returned_by = nullptr;
+};
+
 // Reports a misuse (`check` is its class, e.g. "use-after-close") in `function`, about the handle
 // `h` (may be nullptr). What happens next depends on the configured reaction; the answer says where the
 // report went (a hook: the program goes on). `hpy_line`: HPy 0.9's own text for this misuse when the
 // check's class does not give it (report.h: hpy_text); HPy 0.9's reaction makes such reports fatal.
 Sink report(const char *check, const char *function, const Handle *h, const std::string &detail,
-            const char *hpy_line = nullptr);
+            const char *hpy_line = nullptr, Where where = {});
 // Like report(), and sets the Python exception now: the call cannot go on.
 void report_error(const char *check, const char *function, const Handle *h, const std::string &detail,
-                  const char *hpy_line = nullptr);
+                  const char *hpy_line = nullptr, Where where = {});
 // Raises a pending HPyDebugError now (the return to Python); true if there was one.
 bool raise_pending();
 
@@ -83,7 +100,9 @@ T error_value()
 class Api {
 public:
     enum GilCheck { CheckGil, NoGilCheck };
-    Api(HPyContext *ctx, const char *function, GilCheck gil = CheckGil) : function_(function)
+    // `caller`: HPY_DEBUG_CALLER in the API function (where handles it opens were opened).
+    Api(HPyContext *ctx, const char *function, const void *caller, GilCheck gil = CheckGil)
+        : function_(function), caller_(caller)
     {
         // The fast path: a call's own context, on the call's thread (which held the GIL when the call
         // began), which has not released the GIL through it since. Anything else is checked in full.
@@ -102,7 +121,7 @@ public:
     Api &operator=(const Api &) = delete;
 
     // The wrapped handle of `h`, or a report (and failed()) when `h` is not an open handle.
-    HPy arg(HPy h, const char *param)
+    [[gnu::always_inline]] HPy arg(HPy h, const char *param)
     {
         if (h._i == 0)
             return h;
@@ -117,8 +136,12 @@ public:
     void require_unicode(HPy uh, const char *hpy_line);
     bool failed() const { return failed_; }
     void fail() { failed_ = true; }
-    HPy wrap(HPy uh) { return uh._i == 0 ? uh : encode(open_handle(uh, true)); }
+    [[gnu::always_inline]] HPy wrap(HPy uh)
+    {
+        return uh._i == 0 ? uh : encode(open_handle(uh, true, false, function_, caller_));
+    }
     const char *function() const { return function_; }
+    const void *caller() const { return caller_; }
 
     HPyContext *u = nullptr;
 
@@ -126,6 +149,7 @@ private:
     void enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil);
     HPy bad_arg(Found f, const char *param);
     const char *function_;
+    const void *caller_;
     bool failed_ = false;
     bool gil_taken_ = false;
     PyGILState_STATE gil_state_{};
@@ -196,6 +220,8 @@ public:
     Call &operator=(const Call &) = delete;
 
     HPyContext *ctx() const { return &cc_->ctx; }
+    // The implementation function called (where its arguments and returned handle are closed).
+    void set_function(const void *impl) { impl_ = impl; }
     [[gnu::always_inline]] HPy arg(PyObject *o)
     {
         if (o != nullptr && nargs_ < CallContext::kArgSlots) {
@@ -216,7 +242,8 @@ public:
             d->raw.base == nullptr) {
             PyObject *o = _h2py(d->uh);  // what close_handle(d, "return", false) does for it
             PyTypeObject *tp = Py_TYPE(o);
-            g_handles.close(d, "return", tp->tp_name, !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE), false);
+            g_handles.close(d, "return", tp->tp_name, !(tp->tp_flags & Py_TPFLAGS_HEAPTYPE), false, false,
+                            impl_, true);
             return o;
         }
         return owned_slow(f);
@@ -242,7 +269,7 @@ public:
 private:
     HPy more_arg(PyObject *o);
     PyObject *owned_slow(Found f);
-    static void end_arg(Handle *h);
+    void end_arg(Handle *h);
     void end_more_args();
     // Closes the arguments (into the queue of closed handles, as every handle) and gives the context back.
     void finish()
@@ -253,7 +280,8 @@ private:
         for (size_t i = 0; i < nargs_; ++i) {
             Handle *h = cc_->arg_slots[i];
             if (h->state == HandleState::Open && h->is_arg && h->raw.base == nullptr)
-                g_handles.close(h, "the end of the call", nullptr, false, false);  // close_handle's work here
+                g_handles.close(h, "the end of the call", nullptr, false, false, false, impl_,
+                                true);  // close_handle's work here
             else
                 end_arg(h);
         }
@@ -273,6 +301,7 @@ private:
     };
     CallContext *cc_;
     CallContext *outer_;
+    const void *impl_ = nullptr;
     size_t nargs_ = 0;  // arg_slots used
     bool finished_ = false;
     std::unique_ptr<Extra> extra_;
@@ -288,6 +317,25 @@ void trim_closed_queue();
 std::string describe_object(const Handle *h);
 // Where `h` was opened, one frame a line, after `header` ("" when no stack was recorded).
 std::string describe_stack(const Handle *h, const char *header = "opened at:\n");
+std::string describe_frames(const std::vector<void *> *frames, const char *header);
+// "FUNCTION at FILE:LINE" for an address in the extension: a return address (the call before it), or
+// with `entry` a function's first instruction; "" for nullptr. Without line information: the function.
+std::string code_location(const void *pc, bool entry = false);
+// "opened by HPyLong_FromLong in f_impl at mod.c:5" ("" when unknown).
+std::string describe_opened(const Handle *h);
+
+// A list or tuple builder never built nor cancelled (a leak: what it holds is never released).
+struct OpenBuilder {
+    uint64_t id;             // serial number
+    const char *created_by;  // HPyListBuilder_New or HPyTupleBuilder_New
+    HPy_ssize_t size;
+    uint64_t generation;
+    std::string created;  // "HPyTupleBuilder_New in f_impl at mod.c:5"
+    std::string stack;    // where it was created, one frame a line ("" unless stack traces are on)
+};
+// The builders made in `generation` or later and still open, oldest first (`this_thread`: only the
+// calling thread's).
+std::vector<OpenBuilder> open_builders(uint64_t generation, bool this_thread);
 
 // The raw data (read-only copy) for an open handle: see RawData.
 const char *protect_raw_data(Handle *h, const char *data, size_t size, const char *function);

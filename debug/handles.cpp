@@ -3,6 +3,7 @@
 
 #include "debug/fatal_signal.h"
 
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -44,6 +45,42 @@ void write_num(uint64_t v)
         v /= 10;
     } while (v != 0 && i > 0);
     write_str(buf + i);
+}
+
+void write_hex(uintptr_t v)
+{
+    char buf[24];
+    int i = 23;
+    buf[i] = 0;
+    do {
+        buf[--i] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v != 0 && i > 2);
+    buf[--i] = 'x';
+    buf[--i] = '0';
+    write_str(buf + i);
+}
+
+// The faulting instruction as FILE+0xOFFSET (and its function when exported), which `addr2line -f -e FILE
+// OFFSET` turns into a function and a line. dladdr is not on the async-signal-safe list; the process is
+// dying of a fault in the extension's code, not in the loader's, and only faults in raw data get here.
+void write_code_location(const void *pc)
+{
+    Dl_info info;
+    if (pc == nullptr || !dladdr(pc, &info) || info.dli_fname == nullptr)
+        return;
+    const char *file = strrchr(info.dli_fname, '/');
+    write_str("hpy.debug:     by the instruction at ");
+    write_str(file ? file + 1 : info.dli_fname);
+    write_str("+");
+    write_hex(
+        static_cast<uintptr_t>(static_cast<const char *>(pc) - static_cast<const char *>(info.dli_fbase)));
+    if (info.dli_sname != nullptr) {
+        write_str(" (");
+        write_str(info.dli_sname);
+        write_str(")");
+    }
+    write_str(": addr2line -f -e FILE OFFSET names its C function and line\n");
 }
 
 // The table's free entries, as a stack of indexes: noting and forgetting a region costs O(1) (a scan
@@ -89,8 +126,10 @@ void explain_fault(const siginfo_t *info, void *uctx)
 {
     auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
     bool is_write = false;
+    const void *pc = nullptr;
 #if defined(__x86_64__) && defined(REG_ERR)
     is_write = (static_cast<ucontext_t *>(uctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+    pc = reinterpret_cast<const void *>(static_cast<ucontext_t *>(uctx)->uc_mcontext.gregs[REG_RIP]);
 #else
     (void)uctx;
 #endif
@@ -105,12 +144,14 @@ void explain_fault(const siginfo_t *info, void *uctx)
             write_str(" for a handle (id ");
             write_num(r.id);
             write_str(") that is closed\n");
+            write_code_location(pc);
         } else {
             write_str("read-only-raw-data: a write into the read-only data returned by ");
             write_str(r.function);
             write_str(" (handle id ");
             write_num(r.id);
             write_str(")\n");
+            write_code_location(pc);
         }
         return;
     }
@@ -141,18 +182,27 @@ Handle *HandleTable::grow()
     return h;
 }
 
-void HandleTable::record_stack(Handle *h)
+[[gnu::noinline]] std::unique_ptr<std::vector<void *>> capture_stack(int limit, int skip)
+{
+    if (limit <= 0)
+        return nullptr;
+    std::vector<void *> frames(static_cast<size_t>(limit + skip + 1));
+    int n = backtrace(frames.data(), static_cast<int>(frames.size()));
+    size_t drop = static_cast<size_t>(skip + 1);  // this function, then the caller's `skip`
+    frames.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    frames.erase(frames.begin(), frames.begin() + static_cast<long>(std::min(drop, frames.size())));
+    return std::make_unique<std::vector<void *>>(std::move(frames));
+}
+
+// Not inlined, so that the frames capture_stack skips are this one and itself, whatever the compiler
+// inlines into the API function (the host's frames left are dropped when the stack is shown).
+[[gnu::noinline]] void HandleTable::record_stack(Handle *h)
 {
     if (settings_.stack_limit <= 0) {
         h->stack.reset();
         return;
     }
-    std::vector<void *> frames(static_cast<size_t>(settings_.stack_limit) + 2);
-    int n = backtrace(frames.data(), static_cast<int>(frames.size()));
-    frames.resize(n > 2 ? static_cast<size_t>(n) : 0);
-    if (n > 2)
-        frames.erase(frames.begin(), frames.begin() + 2);  // this function and issue()
-    h->stack = std::make_unique<std::vector<void *>>(std::move(frames));
+    h->stack = capture_stack(settings_.stack_limit, 1);  // without this function
 }
 
 Handle *HandleTable::constant(HPy uh, const char *name)

@@ -60,6 +60,13 @@ struct Handle {
     const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
     char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
     const char *closed_by = nullptr;
+    // Where in the extension it was opened and closed, recorded for every handle (one address each):
+    // the return address of the API function that opened (closed) it, or, with `*_entry`, the entry of
+    // the implementation function whose call opened (closed) it. nullptr when unknown.
+    const void *opened_at = nullptr;
+    const char *opened_by = nullptr;  // the API function that opened it
+    const void *closed_at = nullptr;
+    bool closed_at_entry = false;
     bool dead = false;  // closing it released the object's last reference (only meaningful once closed)
     pthread_t owner{};  // the thread that opened it: the only one that may use it (not for constants)
 };
@@ -75,7 +82,7 @@ struct Settings {
 };
 
 // The handle value of an open handle.
-inline HPy encode(const Handle *h)
+[[gnu::always_inline]] inline HPy encode(const Handle *h)
 {
     return HPy{
         static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
@@ -116,10 +123,15 @@ public:
 
     // A new open handle for `uh`; `owns`: closing it closes `uh`; `is_arg`: a call's argument. Records
     // `settings.stack_limit` frames of the caller's stack when positive.
-    Handle *open(HPy uh, bool owns, bool is_arg)
+    // `opened_by`, `opened_at`: the API function and where in the extension it was called (Handle).
+    [[gnu::always_inline]] Handle *open(HPy uh, bool owns, bool is_arg, const char *opened_by = nullptr,
+                                        const void *opened_at = nullptr)
     {
         threads::Guard guard(lock_);
-        return issue(take_slot(), uh, owns, is_arg);
+        Handle *h = issue(take_slot(), uh, owns, is_arg);
+        h->opened_by = opened_by;
+        h->opened_at = opened_at;
+        return h;
     }
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
@@ -128,13 +140,19 @@ public:
     // name that lives as long as the process) and who closed it, makes its raw data inaccessible when
     // `protect_raw` (or releases them at once when they would exceed the protected raw data budget), and
     // queues the slot (beyond the queue's limit, the oldest queued slot is freed). `dead`: closing it
-    // releases the object's last reference. The universal handle is the caller's to close.
-    void close(Handle *h, const char *function, const char *type_name, bool type_name_static,
-               bool protect_raw, bool dead = false)
+    // releases the object's last reference. `closed_at`, `closed_at_entry`: where (Handle). The
+    // universal handle is the caller's to close.
+    // Inlined into the calls' fast paths (arguments, returned handles), as it was before it recorded
+    // where: the compiler's own choice turned it into a call there.
+    [[gnu::always_inline]] void close(Handle *h, const char *function, const char *type_name,
+                                      bool type_name_static, bool protect_raw, bool dead = false,
+                                      const void *closed_at = nullptr, bool closed_at_entry = false)
     {
         threads::Guard guard(lock_);  // once queued, the slot may be another thread's to reuse
         h->state = HandleState::Closed;
         h->closed_by = function;
+        h->closed_at = closed_at;
+        h->closed_at_entry = closed_at_entry;
         h->is_arg = false;
         h->dead = dead;
         if (type_name == nullptr || type_name_static) {
@@ -210,7 +228,7 @@ private:
         ++h->reuse;
         return h;
     }
-    Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg)
+    [[gnu::always_inline]] Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg)
     {
         h->uh = uh;
         h->id = next_id_++;
@@ -222,6 +240,9 @@ private:
         h->const_name = nullptr;
         h->closed_by = nullptr;
         h->closed_type = nullptr;
+        h->opened_by = nullptr;
+        h->opened_at = nullptr;
+        h->closed_at = nullptr;
         h->owner = pthread_self();
         if (settings_.stack_limit > 0 || h->stack)
             record_stack(h);
@@ -280,6 +301,10 @@ private:
     uint64_t next_id_ = 1;
     size_t protected_total_ = 0;
 };
+
+// Up to `limit` return addresses of the calling thread's stack, without the `skip` innermost frames
+// (and this function's own); nullptr when `limit` is 0.
+std::unique_ptr<std::vector<void *>> capture_stack(int limit, int skip);
 
 // For the fatal-signal handler (fatal_signal.h), async-signal-safe: when the fault is in protected raw
 // data, writes what the program did there to stderr.

@@ -48,14 +48,19 @@ PyObject *handle_repr(PyObject *self)
 {
     const Handle *h = slot_of(self);
     // HPy 0.9's lines first (the handle, then where it was opened or how to record it), then unihpy's.
+    // Where it was opened is known without stack traces (the API function and its caller's line).
     std::string frames = describe_stack(h, "");
     std::string trace = frames.empty() ? "To get the stack trace of where it was allocated use:\n"
-                                         "hpy.debug.set_handle_stack_trace_limit"
+                                         "hpy.debug.set_handle_stack_trace_limit(16)"
                                        : "Allocation stacktrace:\n" + frames;
+    std::string opened = describe_opened(h);
+    if (!opened.empty())
+        trace = opened + "\n" + trace;
     char id[32];
     snprintf(id, sizeof id, "0x%llx", id_of(h));
     if (h->state != HandleState::Open) {
-        std::string closed = "\n" + describe_closed(h->closed_type, h->closed_by);
+        std::string closed = "\n" + describe_closed(h->closed_type, h->closed_by,
+                                                    code_location(h->closed_at, h->closed_at_entry));
         closed[1] = 'A';  // "An object" / "A 'str' object"
         return PyUnicode_FromFormat("<DebugHandle %s CLOSED>\n%s%s", id, trace.c_str(), closed.c_str());
     }
@@ -190,6 +195,49 @@ PyObject *py_get_closed_handles(PyObject *, PyObject *args)
     return list_handles(closed_handles(), gen);
 }
 
+// A builder never built nor cancelled, as get_open_builders lists it.
+PyStructSequence_Field builder_fields[] = {
+    {"id", "serial number of the builder"},
+    {"created_by", "HPyListBuilder_New or HPyTupleBuilder_New"},
+    {"size", "the size it was created with"},
+    {"generation", "the generation it was created in"},
+    {"created", "the API function and where the extension called it: 'HPyTupleBuilder_New in f at m.c:5'"},
+    {"stack", "where it was created (symbolized C stack), '' unless stack traces are on"},
+    {nullptr, nullptr},
+};
+PyStructSequence_Desc builder_desc = {"hpy.universal._debug.OpenBuilder",
+                                      "A list or tuple builder never built nor cancelled.", builder_fields,
+                                      6};
+PyTypeObject *g_builder_type = nullptr;
+
+PyObject *py_get_open_builders(PyObject *, PyObject *args)
+{
+    unsigned long long gen = 0;
+    int this_thread = 0;
+    if (!PyArg_ParseTuple(args, "|Kp:get_open_builders", &gen, &this_thread))
+        return nullptr;
+    std::vector<OpenBuilder> builders = open_builders(gen, this_thread != 0);
+    PyObject *out = PyList_New(0);
+    for (size_t i = 0; out != nullptr && i < builders.size(); ++i) {
+        const OpenBuilder &b = builders[i];
+        PyObject *item = PyStructSequence_New(g_builder_type);
+        if (item == nullptr) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyStructSequence_SetItem(item, 0, PyLong_FromUnsignedLongLong(b.id));
+        PyStructSequence_SetItem(item, 1, PyUnicode_FromString(b.created_by));
+        PyStructSequence_SetItem(item, 2, PyLong_FromSsize_t(b.size));
+        PyStructSequence_SetItem(item, 3, PyLong_FromUnsignedLongLong(b.generation));
+        PyStructSequence_SetItem(item, 4, PyUnicode_FromString(b.created.c_str()));
+        PyStructSequence_SetItem(item, 5, PyUnicode_FromString(b.stack.c_str()));
+        if (PyErr_Occurred() || PyList_Append(out, item) < 0)
+            Py_CLEAR(out);
+        Py_DECREF(item);
+    }
+    return out;
+}
+
 PyObject *py_get_queue_max(PyObject *, PyObject *)
 {
     return PyLong_FromSize_t(settings().closed_queue_max);
@@ -312,6 +360,9 @@ PyMethodDef methods[] = {
      "later (by the calling thread only, with this_thread)."},
     {"get_closed_handles", py_get_closed_handles, METH_VARARGS,
      "get_closed_handles(generation=0)\n--\n\nThe closed handles still in the queue."},
+    {"get_open_builders", py_get_open_builders, METH_VARARGS,
+     "get_open_builders(generation=0, this_thread=False)\n--\n\nThe list and tuple builders created in "
+     "`generation` or later and never built nor cancelled (by the calling thread only, with this_thread)."},
     {"get_closed_handles_queue_max_size", py_get_queue_max, METH_NOARGS, nullptr},
     {"set_closed_handles_queue_max_size", py_set_queue_max, METH_O, nullptr},
     {"get_protected_raw_data_max_size", py_get_raw_max, METH_NOARGS, nullptr},
@@ -358,6 +409,8 @@ PyObject *make_python_module()
         return nullptr;
     if (g_handle_type == nullptr)
         g_handle_type = reinterpret_cast<PyTypeObject *>(PyType_FromSpec(&handle_spec));
+    if (g_builder_type == nullptr)
+        g_builder_type = PyStructSequence_NewType(&builder_desc);
     PyObject *&error = detail::error_type();
     if (error == nullptr)
         error =
@@ -367,8 +420,10 @@ PyObject *make_python_module()
                                       nullptr, nullptr);
     if (detail::recent_reports() == nullptr)
         detail::recent_reports() = PyList_New(0);
-    if (g_handle_type == nullptr || error == nullptr || detail::recent_reports() == nullptr ||
+    if (g_handle_type == nullptr || g_builder_type == nullptr || error == nullptr ||
+        detail::recent_reports() == nullptr ||
         PyModule_AddObjectRef(m, "DebugHandle", reinterpret_cast<PyObject *>(g_handle_type)) < 0 ||
+        PyModule_AddObjectRef(m, "OpenBuilder", reinterpret_cast<PyObject *>(g_builder_type)) < 0 ||
         PyModule_AddObjectRef(m, "HPyDebugError", error) < 0) {
         Py_DECREF(m);
         return nullptr;

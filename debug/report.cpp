@@ -19,21 +19,30 @@ std::string describe_open(const char *type_name, const std::string &repr)
     return std::string("a '") + type_name + "' object: " + bounded(repr);
 }
 
-std::string describe_closed(const char *type_name, const char *closed_by)
+std::string describe_closed(const char *type_name, const char *closed_by, const std::string &where)
 {
     std::string s = type_name != nullptr && type_name[0] != 0 ? std::string("a '") + type_name + "' object"
                                                               : std::string("an object");
     if (closed_by != nullptr)
         s += std::string(", closed by ") + closed_by;
+    if (closed_by != nullptr && !where.empty())
+        s += " in " + where;
     return s;
 }
 
 std::string format_report(const char *check, const char *function, const std::string &detail,
-                          const std::string &object, const std::string &stack)
+                          const std::string &object, const std::string &stack, const std::string &place)
 {
     std::string message = std::string("[") + check + "] " + function + ": " + detail;
     if (!object.empty())
         message += " (" + object + ")";
+    for (size_t at = 0; at < place.size();) {
+        size_t eol = place.find('\n', at);
+        if (eol == std::string::npos)
+            eol = place.size();
+        message += "\n    " + place.substr(at, eol - at);
+        at = eol + 1;
+    }
     if (!stack.empty())
         message += "\n" + stack;
     return message;

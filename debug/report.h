@@ -11,11 +11,13 @@ namespace hpy::debug {
 std::string bounded(const std::string &text, size_t max = 80);
 // "a 'TYPE' object: REPR" (the repr bounded).
 std::string describe_open(const char *type_name, const std::string &repr);
-// "a 'TYPE' object, closed by FUNCTION" ("an object" when the type was not kept).
-std::string describe_closed(const char *type_name, const char *closed_by);
-// "[check] function: detail (object)" followed by the stack on its own lines, when there is one.
+// "a 'TYPE' object, closed by FUNCTION in WHERE" ("an object" when the type was not kept; no " in
+// WHERE" when `where` is empty). `where`: the C location of the close (code_location).
+std::string describe_closed(const char *type_name, const char *closed_by, const std::string &where = "");
+// "[check] function: detail (object)", then each line of `place` (where the faulty call was made,
+// where the handle was opened) indented, then the stack on its own lines, when there is one.
 std::string format_report(const char *check, const char *function, const std::string &detail,
-                          const std::string &object, const std::string &stack);
+                          const std::string &object, const std::string &stack, const std::string &place = "");
 
 // Checks about handle values (set_on_invalid_handle), and about builders (set_on_invalid_builder_handle).
 bool is_handle_check(const char *check);

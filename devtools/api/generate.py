@@ -659,7 +659,7 @@ def gen_debug(api: Api) -> str:
         if not debug_generated(m):
             continue
         out += [f"{m.ret_decl('debug_' + m.name)}({m.param_list()})", "{",
-                f"    hpy::debug::Api api(ctx, \"{m.api}\");",
+                f"    hpy::debug::Api api(ctx, \"{m.api}\", HPY_DEBUG_CALLER);",
                 "    HPyContext *u = api.u;"]
         args = ["u"]
         handles = [p for p in m.params if p.is_handle]

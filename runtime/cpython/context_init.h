@@ -42,6 +42,9 @@ const TypeExtra *type_extra(PyTypeObject *type);
 
 // The user's struct inside `obj` (the rules of the object's builtin shape).
 void *instance_data(PyObject *obj);
+// The bytes of `obj` from instance_data(obj) to the end of its allocation (at least the struct); 0 for
+// an object whose type HPy did not make.
+Py_ssize_t instance_data_size(PyObject *obj);
 
 // The CPython method of an HPy method definition; nothing for a signature methods cannot have.
 // `ctx` is the context the method runs with. NOARGS is METH_NOARGS (make_module_def uses the

@@ -86,28 +86,31 @@ constexpr Py_ssize_t fixed_part(HPyType_BuiltinShape shape)
 }
 
 #ifndef PYPY_VERSION
+// The items an int or tuple object holds (digits, item pointers), where they start and their size.
+struct Items {
+    Py_ssize_t start, count, size;
+};
+Items items_of(PyObject *obj, HPyType_BuiltinShape shape)
+{
+    if (shape == HPyType_BuiltinShape_Long) {
+        auto *o = reinterpret_cast<PyLongObject *>(obj);
+#    if PY_VERSION_HEX >= 0x030C0000
+        return {offsetof(PyLongObject, long_value.ob_digit),
+                static_cast<Py_ssize_t>(o->long_value.lv_tag >> _PyLong_NON_SIZE_BITS), sizeof(digit)};
+#    else
+        return {offsetof(PyLongObject, ob_digit), Py_ABS(Py_SIZE(o)), sizeof(digit)};
+#    endif
+    }
+    return {offsetof(PyTupleObject, ob_item), Py_SIZE(obj), sizeof(PyObject *)};
+}
+
 // The user's struct in an int or tuple object: after its items (at least one, as the base's
 // basicsize counts), aligned. The allocation holds it: basicsize + n * itemsize >= fixed_part +
 // n * itemsize, and the aligned end of n items is less than that by at least the struct's size.
 Py_ssize_t items_struct_offset(PyObject *obj, HPyType_BuiltinShape shape)
 {
-    Py_ssize_t start, n, item_size;
-    if (shape == HPyType_BuiltinShape_Long) {
-        auto *o = reinterpret_cast<PyLongObject *>(obj);
-#    if PY_VERSION_HEX >= 0x030C0000
-        start = offsetof(PyLongObject, long_value.ob_digit);
-        n = static_cast<Py_ssize_t>(o->long_value.lv_tag >> _PyLong_NON_SIZE_BITS);
-#    else
-        start = offsetof(PyLongObject, ob_digit);
-        n = Py_ABS(Py_SIZE(o));
-#    endif
-        item_size = sizeof(digit);
-    } else {
-        start = offsetof(PyTupleObject, ob_item);
-        n = Py_SIZE(obj);
-        item_size = sizeof(PyObject *);
-    }
-    return align_up(start + std::max<Py_ssize_t>(n, 1) * item_size);
+    Items items = items_of(obj, shape);
+    return align_up(items.start + std::max<Py_ssize_t>(items.count, 1) * items.size);
 }
 #endif
 
@@ -719,6 +722,23 @@ void *instance_data(PyObject *obj)
 {
     const TypeExtra *extra = type_extra(Py_TYPE(obj));
     return extra ? struct_of(obj, extra->shape) : obj;
+}
+
+Py_ssize_t instance_data_size(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    const TypeExtra *extra = type_extra(tp);
+    if (extra == nullptr)
+        return 0;
+    // The object's allocation (CPython's var-size rule), less what precedes the struct.
+    Py_ssize_t items = 0;
+#ifndef PYPY_VERSION
+    if (struct_after_items(extra->shape))
+        items = items_of(obj, extra->shape).count;
+#endif
+    Py_ssize_t end = tp->tp_basicsize + std::max<Py_ssize_t>(items, 0) * tp->tp_itemsize;
+    Py_ssize_t size = end - struct_offset(obj, extra->shape);
+    return size > 0 ? size : 0;
 }
 
 namespace {

@@ -238,6 +238,42 @@ TEST_F(DebugHandles, StackIsRecordedOnlyWhenEnabled)
     EXPECT_FALSE(again->stack) << "a reused slot does not keep an old stack";
 }
 
+TEST_F(DebugHandles, WhereEachHandleOpenedAndClosedIsKeptAndClearedOnReuse)
+{
+    static const char opener[] = "HPyLong_FromLong";
+    int site_a = 0, site_b = 0;  // two addresses standing for return addresses in an extension
+    Handle *h = table.open(universal(1), true, false, opener, &site_a);
+    EXPECT_EQ(h->opened_by, opener);
+    EXPECT_EQ(h->opened_at, &site_a);
+    table.close(h, "HPy_Close", "int", true, false, false, &site_b);
+    EXPECT_EQ(h->closed_at, &site_b);
+    EXPECT_FALSE(h->closed_at_entry);
+    EXPECT_EQ(h->opened_at, &site_a) << "kept once closed, for the use-after-close report";
+    Handle *arg = table.open(universal(2), false, true);
+    EXPECT_EQ(arg->opened_by, nullptr);
+    table.close(arg, "the end of the call", nullptr, false, false, false, &site_a, true);
+    EXPECT_TRUE(arg->closed_at_entry);
+    settings.closed_queue_max = 0;
+    table.trim();
+    Handle *again = table.open(universal(3), true, false);
+    EXPECT_TRUE(again == h || again == arg);
+    EXPECT_EQ(again->opened_by, nullptr) << "a reused slot does not keep an old location";
+    EXPECT_EQ(again->opened_at, nullptr);
+    EXPECT_EQ(again->closed_at, nullptr);
+}
+
+TEST(DebugStacks, CaptureStackHonoursLimitAndSkip)
+{
+    EXPECT_EQ(hpy::debug::capture_stack(0, 0), nullptr);
+    auto all = hpy::debug::capture_stack(8, 0);
+    ASSERT_TRUE(all);
+    EXPECT_GE(all->size(), 2u);
+    EXPECT_LE(all->size(), 8u);
+    auto skipped = hpy::debug::capture_stack(8, 1);
+    ASSERT_TRUE(skipped && skipped->size() >= 1u);
+    EXPECT_EQ((*skipped)[0], (*all)[1]) << "skip drops the innermost frames (here this test's own)";
+}
+
 // ---------------------------------------------------------------- protected raw data
 
 TEST_F(DebugHandles, RawDataIsAReadOnlyCopy)

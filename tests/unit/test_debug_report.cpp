@@ -27,6 +27,19 @@ TEST(DebugReport, MessageNamesCheckFunctionObjectAndStack)
               "[leak] LeakDetector: 1 handle (a 'str' object: 'x')\nopened at:\n    m.so(f+0x1)\n");
 }
 
+TEST(DebugReport, PlaceLinesComeIndentedBeforeTheStack)
+{
+    using hpy::debug::format_report;
+    EXPECT_EQ(format_report("unset-global", "HPyGlobal_Load", "the global was never stored", "", "",
+                            "called from f_impl at m.c:7"),
+              "[unset-global] HPyGlobal_Load: the global was never stored\n    called from f_impl at m.c:7");
+    EXPECT_EQ(
+        format_report("double-close", "HPy_Close", "closed", "a 'str' object", "opened at:\n    m.so(f)\n",
+                      "called from f_impl at m.c:9\nopened by HPyUnicode_FromString in f_impl at m.c:6"),
+        "[double-close] HPy_Close: closed (a 'str' object)\n    called from f_impl at m.c:9\n"
+        "    opened by HPyUnicode_FromString in f_impl at m.c:6\nopened at:\n    m.so(f)\n");
+}
+
 TEST(DebugReport, ReprIsBounded)
 {
     using hpy::debug::bounded;
@@ -46,6 +59,9 @@ TEST(DebugReport, ClosedObjectsNameTheirTypeWhenKept)
     EXPECT_EQ(describe_closed("str", "HPy_Close"), "a 'str' object, closed by HPy_Close");
     EXPECT_EQ(describe_closed("", "the end of the call"), "an object, closed by the end of the call");
     EXPECT_EQ(describe_closed(nullptr, nullptr), "an object");
+    EXPECT_EQ(describe_closed("int", "HPy_Close", "f_impl at m.c:6"),
+              "a 'int' object, closed by HPy_Close in f_impl at m.c:6");
+    EXPECT_EQ(describe_closed(nullptr, nullptr, "f_impl at m.c:6"), "an object") << "no closer, no place";
 }
 
 TEST(DebugReport, CheckClasses)

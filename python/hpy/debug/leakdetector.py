@@ -8,6 +8,8 @@ from hpy.universal import _debug
 HPyDebugError = _debug.HPyDebugError
 # unihpy's debug context tells the handles of each thread apart (an interpreter's own, PyPy's, does not).
 _PER_THREAD = hasattr(_debug, "get_report_count")
+# unihpy's debug context also lists the list and tuple builders never built nor cancelled.
+_BUILDERS = hasattr(_debug, "get_open_builders")
 
 
 def _describe(handle):
@@ -15,15 +17,36 @@ def _describe(handle):
     return "\n".join("    " + line for line in repr(handle).rstrip("\n").splitlines())
 
 
-class HPyLeakError(HPyDebugError):
-    """Handles opened inside a LeakDetector and still open at its end; `leaks` lists them."""
+def _describe_builder(b):
+    lines = ["<%s of size %d> created by %s" % (b.created_by[:-4], b.size, b.created)]
+    lines += ["Allocation stacktrace:\n" + b.stack.rstrip("\n")] if b.stack else []
+    return "\n".join("    " + line for line in "\n".join(lines).splitlines())
 
-    def __init__(self, leaks):
-        self.leaks = leaks
-        self.check = "leak"
-        lines = ["%d unclosed handle%s:" % (len(leaks), "" if len(leaks) == 1 else "s")]
+
+def _leak_lines(leaks, builders):
+    lines = []
+    if leaks or not builders:
+        lines.append("%d unclosed handle%s:" % (len(leaks), "" if len(leaks) == 1 else "s"))
         lines += [_describe(h) for h in leaks]
-        super().__init__("\n".join(lines))
+    if builders:
+        lines.append("%d builder%s never built nor cancelled (what %s holds is never released):" % (
+            len(builders), "" if len(builders) == 1 else "s", "it" if len(builders) == 1 else "each"))
+        lines += [_describe_builder(b) for b in builders]
+        if not all(b.stack for b in builders):
+            lines.append("    To get the stack trace of where each was created use:\n"
+                         "    hpy.debug.set_handle_stack_trace_limit(16)")
+    return lines
+
+
+class HPyLeakError(HPyDebugError):
+    """Handles opened inside a LeakDetector and still open at its end; `leaks` lists them, and
+    `builders` the list and tuple builders created there and never built nor cancelled."""
+
+    def __init__(self, leaks, builders=()):
+        self.leaks = leaks
+        self.builders = list(builders)
+        self.check = "leak"
+        super().__init__("\n".join(_leak_lines(leaks, self.builders)))
 
 
 class LeakDetector:
@@ -50,9 +73,10 @@ class LeakDetector:
         # This thread's handles only: other threads' calls may be running meanwhile, with their own.
         leaks = _debug.get_open_handles(self.generation, True) if _PER_THREAD else \
             _debug.get_open_handles(self.generation)
+        builders = _debug.get_open_builders(self.generation, True) if _BUILDERS else []
         self.generation = None
-        if leaks:
-            raise HPyLeakError(leaks)
+        if leaks or builders:
+            raise HPyLeakError(leaks, builders)
 
     def __enter__(self):
         self.start()
@@ -89,6 +113,12 @@ def _exit_report():
               file=sys.stderr)
         for h in leaks:
             print(_describe(h), file=sys.stderr)
+    builders = _debug.get_open_builders(0) if _BUILDERS else []
+    if builders:
+        print("hpy.debug: %d builder%s never built nor cancelled at exit:" % (
+            len(builders), "" if len(builders) == 1 else "s"), file=sys.stderr)
+        for b in builders:
+            print(_describe_builder(b), file=sys.stderr)
 
 
 def _install_exit_report():

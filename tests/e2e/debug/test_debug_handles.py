@@ -283,6 +283,7 @@ def test_stack_traces(misuse):
         hpy.debug.disable_handle_stack_traces()
     text = str(info.value)
     assert "Allocation stacktrace:" in text and "f_impl" in text  # symbolized: the function that opened it
+    assert info.value.leaks[0].stack.split("\n")[1].startswith("    misuse.hpy0.so(f_impl")  # its first frame
 
 
 RAW_LEAK = """
@@ -307,9 +308,11 @@ def test_debug_handle_attributes(misuse):
     (h,) = _debug.get_open_handles(gen)
     assert isinstance(h, _debug.DebugHandle)
     assert (h.obj, h.is_closed, h.raw_data_size, h.generation) == ("twelve chars", False, 13, gen)
+    # Where it was opened is known without stack traces: the API function and the line that called it.
     assert repr(h) == ("<DebugHandle 0x%x for 'twelve chars'>\n"
+                       "opened by HPyUnicode_FromString in f_impl at misuse.c:6\n"
                        "To get the stack trace of where it was allocated use:\n"
-                       "hpy.debug.set_handle_stack_trace_limit" % h.id)
+                       "hpy.debug.set_handle_stack_trace_limit(16)" % h.id)
     assert h == _debug.get_open_handles(gen)[0] and h != "twelve chars"
     with pytest.raises(TypeError):
         h < h

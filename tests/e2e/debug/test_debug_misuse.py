@@ -100,6 +100,17 @@ def test_raw_data_after_close(misuse):
     assert proc.stdout.split() == [str(ord("f") + 4000)]
     assert ("hpy.debug: raw-data-after-close: a read of the raw data returned by HPyUnicode_AsUTF8AndSize"
             in proc.stderr)
+    # The faulting instruction, as FILE+OFFSET: addr2line names the C function and line of the read.
+    import re
+    import shutil
+    import subprocess
+    offset = re.search(r"hpy.debug:     by the instruction at misuse\.hpy0\.so\+(0x[0-9a-f]+)", proc.stderr)
+    assert offset, proc.stderr
+    if shutil.which("addr2line"):
+        (so,) = sorted(misuse.compiler.tmp_path.glob("build*/misuse.hpy0.so"))[-1:]
+        out = subprocess.run(["addr2line", "-f", "-e", str(so), offset.group(1)], capture_output=True, text=True)
+        line = next(i for i, text in enumerate(RAW_DATA.split("\n")) if "raw data after close" in text) + 2
+        assert out.stdout.split()[0] == "after_close_impl" and out.stdout.split()[1].endswith("misuse.c:%d" % line)
 
 
 @support.PROVOKES_SIGSEGV
@@ -440,15 +451,17 @@ def test_context_used_from_another_thread(misuse):
     err = debug_error(mod.f)
     # The thread holds no GIL (HPy has no call to take it): both checks report, for each call; the first
     # report is raised at the return to Python, every one is kept.
+    # Each report names the C function and line of the faulty call.
     assert str(err) == ("[no-gil] HPyLong_FromInt64_t: an HPy function was called by a thread that does not "
-                        "hold the GIL")
+                        "hold the GIL\n    called from worker at misuse.c:8")
     reports = [(e.check, e.function, e.obj_type, str(e)) for e in _debug.pop_reports()]
     other = "a context was used by another thread than the one whose call it was given to"
     no_gil = "an HPy function was called by a thread that does not hold the GIL"
+    line8, line9 = "\n    called from worker at misuse.c:8", "\n    called from worker at misuse.c:9"
     assert reports == [
-        ("no-gil", "HPyLong_FromInt64_t", None, "[no-gil] HPyLong_FromInt64_t: " + no_gil),
+        ("no-gil", "HPyLong_FromInt64_t", None, "[no-gil] HPyLong_FromInt64_t: " + no_gil + line8),
         ("context-other-thread", "HPyLong_FromInt64_t", None,
-         "[context-other-thread] HPyLong_FromInt64_t: " + other),
-        ("no-gil", "HPy_Close", None, "[no-gil] HPy_Close: " + no_gil),
-        ("context-other-thread", "HPy_Close", None, "[context-other-thread] HPy_Close: " + other),
+         "[context-other-thread] HPyLong_FromInt64_t: " + other + line8),
+        ("no-gil", "HPy_Close", None, "[no-gil] HPy_Close: " + no_gil + line9),
+        ("context-other-thread", "HPy_Close", None, "[context-other-thread] HPy_Close: " + other + line9),
     ]

@@ -99,3 +99,58 @@ def test_leak_detection_per_thread(misuse):
     finally:
         release.set()
         holder.join()
+
+
+BUILDERS = """
+    HPyDef_METH(hold, "hold", HPyFunc_O)
+    static HPy hold_impl(HPyContext *ctx, HPy self, HPy wait)
+    {
+        /* a builder open while the call waits in Python (another thread meanwhile checks for leaks) */
+        HPyTupleBuilder b = HPyTupleBuilder_New(ctx, 1);
+        HPy r = HPy_CallTupleDict(ctx, wait, HPy_NULL, HPy_NULL);
+        HPyTupleBuilder_Cancel(ctx, b);
+        return r;
+    }
+    HPyDef_METH(abandon, "abandon", HPyFunc_NOARGS)
+    static HPy abandon_impl(HPyContext *ctx, HPy self)
+    {
+        HPyListBuilder_New(ctx, 4);         /* never built nor cancelled */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(hold)
+    @EXPORT(abandon)
+    @INIT
+"""
+
+
+@pytest.mark.debug_only("leak detection is the debug context's")
+def test_builder_leak_detection_per_thread(misuse):
+    mod = misuse.make_module(BUILDERS)
+    entered, release = threading.Event(), threading.Event()
+
+    def wait():
+        entered.set()
+        assert release.wait(30)
+        return 5
+
+    holder = threading.Thread(target=lambda: mod.hold(wait))
+    holder.start()
+    try:
+        assert entered.wait(30)
+        with LeakDetector():  # the holder's open builder is not this thread's leak
+            pass
+        with pytest.raises(HPyLeakError) as info:
+            with LeakDetector():
+                mod.abandon()
+        assert [(b.created_by, b.size) for b in info.value.builders] == [("HPyListBuilder_New", 4)]
+        # Builders made by several threads at once, each detector seeing its own thread's only.
+        def abandon_in_detector():
+            with pytest.raises(HPyLeakError) as info:
+                with LeakDetector():
+                    mod.abandon()
+            return len(info.value.builders)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            assert list(pool.map(lambda _: abandon_in_detector(), range(8))) == [1] * 8
+    finally:
+        release.set()
+        holder.join()

@@ -27,6 +27,20 @@ class MisuseLoader:
         return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)],
                               capture_output=True, text=True, timeout=60)
 
+    @staticmethod
+    def leak_error(call, stack_trace_limit):
+        """The HPyLeakError that call() raises inside a LeakDetector, with stack traces of handles and
+        builders recorded (up to stack_trace_limit frames) meanwhile."""
+        import hpy.debug
+        hpy.debug.set_handle_stack_trace_limit(stack_trace_limit)
+        try:
+            with pytest.raises(hpy.debug.HPyLeakError) as info:
+                with hpy.debug.LeakDetector():
+                    call()
+        finally:
+            hpy.debug.disable_handle_stack_traces()
+        return info.value
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "debug_only(why): the misuse would crash or is meaningless in universal "

@@ -77,16 +77,9 @@ def test_abandoned_builders_are_leaks(misuse):
 
 @pytest.mark.debug_only("stack traces are part of debug mode")
 def test_abandoned_builder_stack_trace(misuse):
-    import hpy.debug
     mod = misuse.make_module(BUILDERS)
-    hpy.debug.set_handle_stack_trace_limit(16)
-    try:
-        with pytest.raises(HPyLeakError) as info:
-            with LeakDetector():
-                mod.abandon()
-    finally:
-        hpy.debug.disable_handle_stack_traces()
-    assert "Allocation stacktrace:" in str(info.value) and "abandon_impl" in info.value.builders[0].stack
+    error = misuse.leak_error(mod.abandon, stack_trace_limit=16)
+    assert "Allocation stacktrace:" in str(error) and "abandon_impl" in error.builders[0].stack
 
 
 @pytest.mark.debug_only("the exit report is part of debug mode")

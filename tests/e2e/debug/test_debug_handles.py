@@ -272,18 +272,11 @@ def test_closed_handles_queue(misuse):
 
 @pytest.mark.debug_only("stack traces are part of debug mode")
 def test_stack_traces(misuse):
-    import hpy.debug
     mod = misuse.make_module(LEAK)
-    hpy.debug.set_handle_stack_trace_limit(16)
-    try:
-        with pytest.raises(HPyLeakError) as info:
-            with LeakDetector():
-                mod.f()
-    finally:
-        hpy.debug.disable_handle_stack_traces()
-    text = str(info.value)
+    error = misuse.leak_error(mod.f, stack_trace_limit=16)
+    text = str(error)
     assert "Allocation stacktrace:" in text and "f_impl" in text  # symbolized: the function that opened it
-    assert info.value.leaks[0].stack.split("\n")[1].startswith("    misuse.hpy0.so(f_impl")  # its first frame
+    assert error.leaks[0].stack.split("\n")[1].startswith("    misuse.hpy0.so(f_impl")  # its first frame
 
 
 RAW_LEAK = """

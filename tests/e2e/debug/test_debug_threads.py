@@ -1,5 +1,6 @@
 """tests/e2e/debug/test_debug_threads.py: the debug context with several threads: a handle used by a thread
 that did not open it, and leak detection that counts each thread's own handles only."""
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,9 +76,10 @@ HOLD = """
 """
 
 
-@pytest.mark.debug_only("leak detection is the debug context's")
-def test_leak_detection_per_thread(misuse):
-    mod = misuse.make_module(HOLD)
+@contextlib.contextmanager
+def held_in_another_thread(hold):
+    """Runs hold(wait) in another thread; the body runs while that call waits in Python, its handle
+    or builder open."""
     entered, release = threading.Event(), threading.Event()
 
     def wait():
@@ -85,20 +87,26 @@ def test_leak_detection_per_thread(misuse):
         assert release.wait(30)
         return 5
 
-    holder = threading.Thread(target=lambda: mod.hold(wait))
+    holder = threading.Thread(target=lambda: hold(wait))
     holder.start()
     try:
         assert entered.wait(30)
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+@pytest.mark.debug_only("leak detection is the debug context's")
+def test_leak_detection_per_thread(misuse):
+    mod = misuse.make_module(HOLD)
+    with held_in_another_thread(mod.hold):
         with LeakDetector():  # the holder's open handle is not this thread's leak
             pass
         with pytest.raises(HPyLeakError) as info:
             with LeakDetector():
                 mod.leak()
         assert [h.obj for h in info.value.leaks] == [424242]
-        # From the holder's own thread, its handle is seen while it is open.
-    finally:
-        release.set()
-        holder.join()
 
 
 BUILDERS = """
@@ -126,17 +134,7 @@ BUILDERS = """
 @pytest.mark.debug_only("leak detection is the debug context's")
 def test_builder_leak_detection_per_thread(misuse):
     mod = misuse.make_module(BUILDERS)
-    entered, release = threading.Event(), threading.Event()
-
-    def wait():
-        entered.set()
-        assert release.wait(30)
-        return 5
-
-    holder = threading.Thread(target=lambda: mod.hold(wait))
-    holder.start()
-    try:
-        assert entered.wait(30)
+    with held_in_another_thread(mod.hold):
         with LeakDetector():  # the holder's open builder is not this thread's leak
             pass
         with pytest.raises(HPyLeakError) as info:
@@ -151,6 +149,3 @@ def test_builder_leak_detection_per_thread(misuse):
             return len(info.value.builders)
         with ThreadPoolExecutor(max_workers=4) as pool:
             assert list(pool.map(lambda _: abandon_in_detector(), range(8))) == [1] * 8
-    finally:
-        release.set()
-        holder.join()

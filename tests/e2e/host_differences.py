@@ -40,6 +40,8 @@ SUBTYPE_BASICSIZE = ("PyPy's HPy host crashes (segmentation fault) creating an i
                      "subtype's own size, 0 bytes, for the base's struct")
 LEAK_REPORT_ABORT = ("PyPy's HPy host leaves handles open after its failed internal check, and its "
                      "debug context aborts (an assertion in HPyTuple_FromArray) building the leak report")
+SHORT_TP_NAME = ("PyPy 7.3.11's tp_name of a type made from a spec is its short name ('Box', not "
+                 "'misuse.Box'), which the debug report names")
 UNIHPY_DEBUG = ("the reports, hooks and trace mode of unihpy's debug and trace contexts (PyPy's HPy "
                 "host has its own debug context)")
 REFLECTED = ("PyPy's HPy host does not call the right operand's slot when the left one has none "
@@ -185,8 +187,10 @@ DIFFERENCES = {
         "test_float.py::test_as_double": "PyPy 7.3.11 (Python 3.9) does not convert through __index__",
         "test_long.py::test_masks": "PyPy 7.3.11 (Python 3.9) masks differ for non-int arguments",
         "test_object.py::test_hash_length_istrue": MESSAGE,
-        "test_debug_misuse.py::test_unset_field[debug]": "PyPy 7.3.11's tp_name of a type made from a spec is its "
-                                                  "short name ('Box', not 'misuse.Box')",
+        "test_debug_misuse.py::test_unset_field[debug]": SHORT_TP_NAME,
+        "test_debug_classes.py::test_field_store_without_traverse[debug]": SHORT_TP_NAME,
+        "test_debug_classes.py::test_field_with_the_wrong_owner[debug]": SHORT_TP_NAME,
+        "test_debug_classes.py::test_field_report_is_printed_when_the_process_dies[debug]": SHORT_TP_NAME,
         "test_pof.py::test_point_subclass": "PyPy 7.3.11's PyType_FromSpec lets a type without "
                                             "Py_TPFLAGS_BASETYPE be subclassed",
     },
@@ -275,6 +279,7 @@ DIFFERENCES = {
         "crash:test_slots.py::test_slots_through_the_api@debug": "PyPy's HPy debug context aborts (Fatal "
                                                                  "Python error, no report) in these "
                                                                  "sequence and mapping calls",
+        "n/a:test_debug_classes.py": UNIHPY_DEBUG,
         "n/a:test_debug_handles.py": UNIHPY_DEBUG,
         "n/a:test_debug_misuse.py": UNIHPY_DEBUG,
         "n/a:test_debug_threads.py": UNIHPY_DEBUG,

@@ -265,13 +265,18 @@ TEST_F(DebugHandles, WhereEachHandleOpenedAndClosedIsKeptAndClearedOnReuse)
 TEST(DebugStacks, CaptureStackHonoursLimitAndSkip)
 {
     EXPECT_EQ(hpy::debug::capture_stack(0, 0), nullptr);
-    auto all = hpy::debug::capture_stack(8, 0);
-    ASSERT_TRUE(all);
-    EXPECT_GE(all->size(), 2u);
-    EXPECT_LE(all->size(), 8u);
-    auto skipped = hpy::debug::capture_stack(8, 1);
-    ASSERT_TRUE(skipped && skipped->size() >= 1u);
-    EXPECT_EQ((*skipped)[0], (*all)[1]) << "skip drops the innermost frames (here this test's own)";
+    auto limited = hpy::debug::capture_stack(2, 0);
+    ASSERT_TRUE(limited);
+    EXPECT_EQ(limited->size(), 2u);
+    // With room for the whole stack, skipping one frame gives one frame less and the same outermost
+    // frames. (Which innermost frames the unwinder reports differs between builds: ASan intercepts
+    // backtrace(); so the innermost addresses are not compared.)
+    auto all = hpy::debug::capture_stack(256, 0);
+    auto skipped = hpy::debug::capture_stack(256, 1);
+    ASSERT_TRUE(all && skipped);
+    ASSERT_LT(all->size(), 256u);
+    EXPECT_EQ(skipped->size() + 1, all->size()) << "skip drops the innermost frames (here this test's own)";
+    EXPECT_EQ(skipped->back(), all->back());
 }
 
 // ---------------------------------------------------------------- protected raw data

@@ -599,6 +599,17 @@ void *host_base()
     return base;
 }
 
+// The load base of the object whose backtrace() the host calls: libc, or a sanitizer runtime that
+// intercepts it (under ASan its own frames come first in what backtrace() returns). Never the extension.
+void *unwinder_base()
+{
+    static void *base = [] {
+        Dl_info info;
+        return dladdr(reinterpret_cast<void *>(&backtrace), &info) ? info.dli_fbase : nullptr;
+    }();
+    return base;
+}
+
 const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -649,7 +660,8 @@ std::string calling_location(const char *function)
     int first = 0;
     Dl_info info{};
     for (; first < n; ++first) {
-        if (dladdr(frames[first], &info) && info.dli_fname != nullptr && info.dli_fbase != host_base())
+        if (dladdr(frames[first], &info) && info.dli_fname != nullptr && info.dli_fbase != host_base() &&
+            info.dli_fbase != unwinder_base())
             break;
     }
     if (first == n || strcmp(object_file(info), "/proc/self/exe") == 0 ||

@@ -128,10 +128,7 @@ public:
                                         const void *opened_at = nullptr)
     {
         threads::Guard guard(lock_);
-        Handle *h = issue(take_slot(), uh, owns, is_arg);
-        h->opened_by = opened_by;
-        h->opened_at = opened_at;
-        return h;
+        return issue(take_slot(), uh, owns, is_arg, opened_by, opened_at);
     }
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
@@ -228,7 +225,8 @@ private:
         ++h->reuse;
         return h;
     }
-    [[gnu::always_inline]] Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg)
+    [[gnu::always_inline]] Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg, const char *opened_by,
+                                         const void *opened_at)
     {
         h->uh = uh;
         h->id = next_id_++;
@@ -240,8 +238,8 @@ private:
         h->const_name = nullptr;
         h->closed_by = nullptr;
         h->closed_type = nullptr;
-        h->opened_by = nullptr;
-        h->opened_at = nullptr;
+        h->opened_by = opened_by;
+        h->opened_at = opened_at;
         h->closed_at = nullptr;
         h->owner = pthread_self();
         if (settings_.stack_limit > 0 || h->stack)

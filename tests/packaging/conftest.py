@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -29,6 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / 'proof-of-concept' / 'packaging'
 ABIS = ('universal', 'cpython', 'hybrid')
 MODULES = ('pof', 'pofcpp', 'pofpackage.foo')
+CP_TAG = 'cp%d%d' % sys.version_info[:2]
+# The file suffix of this interpreter's modules per ABI.
+SUFFIX = {'universal': '.hpy0.so', 'hybrid': '.hpy0-%s.so' % CP_TAG,
+          'cpython': sysconfig.get_config_var('EXT_SUFFIX')}
 
 # Per build system (a folder of EXAMPLES): the example's distribution name and, per ABI it builds,
 # (extra environment, extra `pip wheel` arguments, build isolation).

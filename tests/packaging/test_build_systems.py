@@ -4,17 +4,13 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
-from conftest import ABIS, EXAMPLES, run
+from conftest import ABIS, EXAMPLES, SUFFIX, run
 
 BIN = Path(sys.executable).parent
-CP_TAG = 'cp%d%d' % sys.version_info[:2]
-SUFFIX = {'universal': '.hpy0.so', 'hybrid': '.hpy0-%s.so' % CP_TAG,
-          'cpython': sysconfig.get_config_var('EXT_SUFFIX')}
 
 
 def hpy_devel(*args, **kwargs):

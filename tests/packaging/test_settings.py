@@ -3,14 +3,14 @@ import os
 import re
 import subprocess
 import sys
-import sysconfig
 import textwrap
 import zipfile
 
 import pytest
 
 from conftest import pip, run
-from test_wheels import CP_TAG, PLATFORM, requires_dist, wheel_tag
+from conftest import CP_TAG, SUFFIX
+from test_wheels import PLATFORM, requires_dist, wheel_tag
 
 HPY_SOURCE = r'''
 #include "hpy.h"
@@ -78,7 +78,7 @@ CPYTHON = (CP_TAG, CP_TAG, PLATFORM)
 ], ids=['default', 'pyproject', 'env-over-pyproject', 'config-setting-over-env'])
 def test_precedence(tmp_path, tool_hpy, env, args, expected):
     wheel = build(make_project(tmp_path / 'p', tool_hpy), *args, env=env)
-    suffix = {'universal': '.hpy0.so', 'hybrid': '.hpy0-%s.so' % CP_TAG}.get(expected, '.cpython-')
+    suffix = SUFFIX[expected] if expected != 'cpython' else '.cpython-'
     tag, files = tags_and_files(wheel)
     assert tag == (UNIVERSAL if expected == 'universal' else CPYTHON)
     assert len(files) == 1 and suffix in files[0], files
@@ -90,7 +90,7 @@ def test_setup_py_option_first(tmp_path):
     run([sys.executable, 'setup.py', '-q', '--hpy-abi=cpython', 'bdist_wheel', '-d', 'dist'],
         cwd=project, env={'HPY_ABI': 'hybrid'}, keep=['HPY_ABI'])
     (wheel,) = (project / 'dist').glob('*.whl')
-    assert tags_and_files(wheel) == (CPYTHON, ['tiny' + sysconfig.get_config_var('EXT_SUFFIX')])
+    assert tags_and_files(wheel) == (CPYTHON, ['tiny' + SUFFIX['cpython']])
 
 
 def test_plain_extension_keeps_interpreter_tag(tmp_path):

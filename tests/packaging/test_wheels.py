@@ -10,16 +10,14 @@ import zipfile
 
 import pytest
 
-from conftest import MODULES, ROOT, pip, run
+from conftest import CP_TAG, MODULES, ROOT, SUFFIX, pip, run
 
-CP_TAG = 'cp%d%d' % sys.version_info[:2]
 PLATFORM = sysconfig.get_platform().replace('-', '_').replace('.', '_')
-EXT_SUFFIX = sysconfig.get_config_var('EXT_SUFFIX')
 
 
 def expected_files(hpy_abi):
     """The module files each ABI puts in the wheel (beside pofpackage/__init__.py)."""
-    suffix = {'universal': '.hpy0.so', 'hybrid': '.hpy0-%s.so' % CP_TAG, 'cpython': EXT_SUFFIX}[hpy_abi]
+    suffix = SUFFIX[hpy_abi]
     files = set()
     for name in MODULES:
         path = name.replace('.', '/')

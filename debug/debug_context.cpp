@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -52,16 +53,16 @@ void CallPool::grow()
     }
 }
 
-bool CallPool::in_call(pthread_t self) const
+bool CallPool::in_call(ThreadId self) const
 {
     threads::Guard guard(const_cast<threads::Lock &>(lock));
     for (const auto &cc : all)
-        if (cc->info.valid && pthread_equal(cc->info.thread, self))
+        if (cc->info.valid && cc->info.thread == self)
             return true;
     return false;
 }
 
-CallPool &g_calls = *new CallPool;
+Immortal<CallPool> g_call_pool;
 thread_local CallContext *t_innermost [[gnu::tls_model("initial-exec")]] = nullptr;
 
 namespace {
@@ -73,8 +74,10 @@ PyObject *g_error_type = nullptr;  // hpy.debug.HPyDebugError
 // Python. A thread with no call of a debug-mode module running (a thread the module started itself)
 // has no call to return through: its report waits in the shared slot, raised by the next call that
 // returns, on any thread.
-thread_local PyObject *t_pending = nullptr;
+}  // namespace
+thread_local PyObject *t_pending [[gnu::tls_model("initial-exec")]] = nullptr;
 PyObject *g_orphan_pending = nullptr;
+namespace {
 threads::Lock g_orphan_lock;
 
 bool has_pending()
@@ -166,8 +169,7 @@ std::string python_repr(PyObject *o)
 
 // ---------------------------------------------------------------- handles
 
-Settings &g_settings = *new Settings;
-HandleTable &g_handles = *new HandleTable(g_settings);
+Immortal<HandleTable> g_handle_table;
 
 HPy constant_handle(HPy uh, const char *name)
 {
@@ -273,10 +275,10 @@ uint64_t current_generation()
 {
     return g_handles.generation();
 }
-std::vector<Handle *> open_handles(bool this_thread)
+std::vector<Handle *> open_handles(bool this_thread_only)
 {
-    pthread_t self = pthread_self();
-    return g_handles.open_list(this_thread ? &self : nullptr);
+    ThreadId self = this_thread();
+    return g_handles.open_list(this_thread_only ? &self : nullptr);
 }
 std::vector<Handle *> closed_handles()
 {
@@ -286,7 +288,7 @@ std::vector<Handle *> closed_handles()
 const HPy *Call::args(PyObject *const *a, size_t n)
 {
     HPy *out = inline_array_;
-    if (n > CallContext::kArgSlots) {
+    if (n > Call::kArgSlots) {
         if (!extra_)
             extra_ = std::make_unique<Extra>();
         extra_->array.resize(n);
@@ -308,7 +310,7 @@ HPy Call::more_arg(PyObject *o)
     return encode(h);
 }
 
-PyObject *Call::owned_slow(Found f)
+PyObject *take_result_slow(Found f, const void *impl)
 {
     switch (f.what) {
     case Lookup::Null:
@@ -318,46 +320,40 @@ PyObject *Call::owned_slow(Found f)
             report("return-constant", "return", f.h,
                    std::string("the function returned the context constant ") + f.h->const_name +
                        " without HPy_Dup",
-                   nullptr, Where{impl_});
+                   nullptr, Where{impl});
             PyObject *o = _h2py(f.h->uh);
             Py_INCREF(o);  // what HPy_Dup would have done: the program goes on correctly
             return o;
         }
         if (f.h->is_arg) {
             report("return-argument", "return", f.h,
-                   "the function returned one of its arguments without HPy_Dup", nullptr, Where{impl_});
+                   "the function returned one of its arguments without HPy_Dup", nullptr, Where{impl});
             PyObject *o = _h2py(f.h->uh);
             Py_INCREF(o);
             return o;
         }
         {
             PyObject *o = _h2py(f.h->uh);
-            close_handle(f.h, "return", false, impl_, true);  // the reference goes to the caller
+            close_handle(f.h, "return", false, impl, true);  // the reference goes to the caller
             return o;
         }
     case Lookup::Closed:
     case Lookup::Stale:
         report_error("return-closed", "return", f.h, "the function returned a handle that is already closed",
-                     nullptr, Where{impl_});
+                     nullptr, Where{impl});
         return nullptr;
     case Lookup::Invalid:
         break;
     }
     report_error("invalid-handle", "return", nullptr,
-                 "the function returned a value that is not a handle of this context", nullptr, Where{impl_});
+                 "the function returned a value that is not a handle of this context", nullptr, Where{impl});
     return nullptr;
 }
 
-void Call::end_arg(Handle *h)
+void close_arg_slow(Handle *h, const void *impl)
 {
     if (h->state == HandleState::Open && h->is_arg)
-        close_handle(h, "the end of the call", false, impl_, true);
-}
-
-void Call::end_more_args()
-{
-    for (Handle *h : extra_->more_args)
-        end_arg(h);
+        close_handle(h, "the end of the call", false, impl, true);
 }
 
 void Call::ret_void()
@@ -375,7 +371,7 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
         report("no-gil", function_, nullptr,
                "an HPy function was called by a thread that does not hold the GIL");
     }
-    if (info->global && !g_calls.in_call(pthread_self())) {
+    if (info->global && !g_calls.in_call(this_thread())) {
         report("context-outside-call", function_, nullptr,
                "the module's global context was used while no call of the module is running");
     } else if (!info->global && info->suspended) {
@@ -386,7 +382,7 @@ void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
     } else if (!info->global && !info->valid) {
         report("context-reused", function_, nullptr,
                "a context was used after the call it was given to had returned (contexts must not be kept)");
-    } else if (!info->global && !pthread_equal(info->thread, pthread_self())) {
+    } else if (!info->global && info->thread != this_thread()) {
         report("context-other-thread", function_, nullptr,
                "a context was used by another thread than the one whose call it was given to");
     }
@@ -857,7 +853,7 @@ void report_error(const char *check, const char *function, const Handle *h, cons
     }
 }
 
-bool raise_pending()
+bool raise_pending_now()
 {
     PyObject *exc = take_pending();
     if (exc == nullptr)
@@ -898,10 +894,161 @@ uint64_t report_count()
 
 }  // namespace hpy::debug
 
+namespace hpy::debug {
+namespace {
+
+// The end of a fast path: the result as the trampoline's block wants it (the returned handle's object, or
+// the value), or the failure value when a report is pending.
+template <typename R>
+[[gnu::always_inline]] inline auto call_result(R r, const void *impl, Handle *const *handles, size_t n,
+                                               Frame f)
+{
+    if constexpr (std::is_same_v<R, HPy>) {
+        PyObject *o = take_result(r, impl);
+        for (size_t i = 0; i < n; ++i)
+            if (handles[i] != nullptr)
+                close_arg(handles[i], impl);
+        leave_call(f);
+        if (__builtin_expect(raise_pending(), 0)) {
+            Py_XDECREF(o);
+            return static_cast<PyObject *>(nullptr);
+        }
+        return o;
+    } else {
+        for (size_t i = 0; i < n; ++i)
+            if (handles[i] != nullptr)
+                close_arg(handles[i], impl);
+        leave_call(f);
+        return __builtin_expect(raise_pending(), 0) ? error_value<R>() : r;
+    }
+}
+
+// A call of `impl` whose arguments are the N objects `objs` (NULL: HPy_NULL), self first:
+// `body(ctx, handles)` calls it. The same steps as Call's, with every value in a register.
+template <size_t N, typename Body>
+[[gnu::always_inline]] inline auto fast_call(const void *impl, const std::array<PyObject *, N> &objs,
+                                             Body body)
+{
+    Frame f = enter_call();
+    Handle *h[N];
+    HPy v[N];
+#pragma GCC unroll 4
+    for (size_t i = 0; i < N; ++i) {
+        h[i] = objs[i] != nullptr ? open_arg(objs[i]) : nullptr;
+        v[i] = h[i] != nullptr ? encode(h[i]) : HPy{0};
+    }
+    return call_result(body(&f.cc->ctx, v), impl, h, N, f);
+}
+
+// The same for a call whose arguments are self, an array of n <= kMaxItems objects and, for keywords,
+// a last one (NULL: none): `body(ctx, self, items, last)` calls it.
+constexpr size_t kMaxItems = 4;
+template <typename Body>
+[[gnu::always_inline]] inline PyObject *
+fast_array_call(const void *impl, PyObject *self, PyObject *const *items, size_t n, PyObject *last, Body body)
+{
+    Frame f = enter_call();
+    Handle *h[kMaxItems + 2];  // self, the items, last
+    HPy v[kMaxItems];
+    h[0] = self != nullptr ? open_arg(self) : nullptr;
+    for (size_t i = 0; i < n; ++i) {
+        h[i + 1] = items[i] != nullptr ? open_arg(items[i]) : nullptr;
+        v[i] = h[i + 1] != nullptr ? encode(h[i + 1]) : HPy{0};
+    }
+    h[n + 1] = last != nullptr ? open_arg(last) : nullptr;
+    HPy r = body(&f.cc->ctx, h[0] != nullptr ? encode(h[0]) : HPy{0}, v,
+                 h[n + 1] != nullptr ? encode(h[n + 1]) : HPy{0});
+    return call_result(r, impl, h, n + 2, f);
+}
+
+}  // namespace
+}  // namespace hpy::debug
+
+// The host's call of an implementation function: the most frequent signatures (calls, attributes, items)
+// take a fast path of their own; every signature, those included, behaves as Call makes it.
 extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_Signature sig,
                                                          HPyCFunction func, void *args)
 {
-    hpy::debug::Call call;
-    call.set_function(reinterpret_cast<const void *>(func));
+    using namespace hpy::debug;
+    const void *impl = reinterpret_cast<const void *>(func);
+    switch (sig) {
+    case HPyFunc_NOARGS: {
+        auto *a = static_cast<_HPyFunc_args_NOARGS *>(args);
+        a->result = fast_call<1>(impl, {a->self}, [&](HPyContext *ctx, const HPy *h) {
+            return reinterpret_cast<HPyFunc_noargs>(func)(ctx, h[0]);
+        });
+        return;
+    }
+    case HPyFunc_O: {
+        auto *a = static_cast<_HPyFunc_args_O *>(args);
+        a->result = fast_call<2>(impl, {a->self, a->arg}, [&](HPyContext *ctx, const HPy *h) {
+            return reinterpret_cast<HPyFunc_o>(func)(ctx, h[0], h[1]);
+        });
+        return;
+    }
+    case HPyFunc_VARARGS: {
+        auto *a = static_cast<_HPyFunc_args_VARARGS *>(args);
+        auto n = static_cast<size_t>(a->nargs);
+        if (n > kMaxItems)
+            break;
+        a->result = fast_array_call(impl, a->self, a->args, n, nullptr,
+                                    [&](HPyContext *ctx, HPy self, const HPy *h, HPy) {
+                                        return reinterpret_cast<HPyFunc_varargs>(func)(ctx, self, h, n);
+                                    });
+        return;
+    }
+    case HPyFunc_KEYWORDS: {
+        auto *a = static_cast<_HPyFunc_args_KEYWORDS *>(args);
+        auto n = static_cast<size_t>(PyVectorcall_NARGS(a->nargsf));
+        size_t all = n + (a->kwnames ? static_cast<size_t>(PyTuple_GET_SIZE(a->kwnames)) : 0);
+        if (all > kMaxItems)
+            break;
+        a->result =
+            fast_array_call(impl, a->self, a->args, all, a->kwnames,
+                            [&](HPyContext *ctx, HPy self, const HPy *h, HPy kwnames) {
+                                return reinterpret_cast<HPyFunc_keywords>(func)(ctx, self, h, n, kwnames);
+                            });
+        return;
+    }
+    case HPyFunc_BINARYFUNC: {
+        auto *a = static_cast<_HPyFunc_args_BINARYFUNC *>(args);
+        a->result = fast_call<2>(impl, {a->arg0, a->arg1}, [&](HPyContext *ctx, const HPy *h) {
+            return reinterpret_cast<HPyFunc_binaryfunc>(func)(ctx, h[0], h[1]);
+        });
+        return;
+    }
+    case HPyFunc_LENFUNC: {
+        auto *a = static_cast<_HPyFunc_args_LENFUNC *>(args);
+        a->result = fast_call<1>(impl, {a->arg0}, [&](HPyContext *ctx, const HPy *h) {
+            return reinterpret_cast<HPyFunc_lenfunc>(func)(ctx, h[0]);
+        });
+        return;
+    }
+    case HPyFunc_SSIZEARGFUNC: {
+        auto *a = static_cast<_HPyFunc_args_SSIZEARGFUNC *>(args);
+        a->result = fast_call<1>(impl, {a->arg0}, [&](HPyContext *ctx, const HPy *h) {
+            return reinterpret_cast<HPyFunc_ssizeargfunc>(func)(ctx, h[0], a->arg1);
+        });
+        return;
+    }
+    case HPyFunc_GETTER: {
+        auto *a = static_cast<_HPyFunc_args_GETTER *>(args);
+        a->result = fast_call<1>(impl, {a->arg0}, [&](HPyContext *ctx, const HPy *h) {
+            return reinterpret_cast<HPyFunc_getter>(func)(ctx, h[0], a->arg1);
+        });
+        return;
+    }
+    case HPyFunc_SETTER: {
+        auto *a = static_cast<_HPyFunc_args_SETTER *>(args);
+        a->result = fast_call<2>(impl, {a->arg0, a->arg1}, [&](HPyContext *ctx, const HPy *h) {
+            return reinterpret_cast<HPyFunc_setter>(func)(ctx, h[0], h[1], a->arg2);
+        });
+        return;
+    }
+    default:
+        break;
+    }
+    Call call;
+    call.set_function(impl);
     hpy::dispatch::call(call, sig, func, args);
 }

@@ -363,117 +363,102 @@ void Call::ret_void()
         PyErr_WriteUnraisable(nullptr);
 }
 
-void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
+Entered api_enter_slow(CallInfo *info, bool check_gil, const char *function)
 {
-    if (gil == CheckGil && !PyGILState_Check()) {
-        gil_state_ = PyGILState_Ensure();  // for the report, and so the call itself is safe
-        gil_taken_ = true;
-        report("no-gil", function_, nullptr,
+    Entered entered{false, PyGILState_STATE{}};
+    if (check_gil && !PyGILState_Check()) {
+        entered.gil_state = PyGILState_Ensure();  // for the report, and so the call itself is safe
+        entered.gil_taken = true;
+        report("no-gil", function, nullptr,
                "an HPy function was called by a thread that does not hold the GIL");
     }
     if (info->global && !g_calls.in_call(this_thread())) {
-        report("context-outside-call", function_, nullptr,
+        report("context-outside-call", function, nullptr,
                "the module's global context was used while no call of the module is running");
     } else if (!info->global && info->suspended) {
         report(
-            "context-reused", function_, nullptr,
+            "context-reused", function, nullptr,
             "a context was used inside a nested call: only the innermost call's context is valid (contexts "
             "must not be kept)");
     } else if (!info->global && !info->valid) {
-        report("context-reused", function_, nullptr,
+        report("context-reused", function, nullptr,
                "a context was used after the call it was given to had returned (contexts must not be kept)");
     } else if (!info->global && info->thread != this_thread()) {
-        report("context-other-thread", function_, nullptr,
+        report("context-other-thread", function, nullptr,
                "a context was used by another thread than the one whose call it was given to");
     }
-    (void)ctx;
+    return entered;
 }
 
-HPy Api::bad_arg(Found f, const char *param)
+Unwrapped api_bad_arg(Found f, const char *param, const char *function)
 {
     std::string p = std::string("argument '") + param + "'";
     if (f.what == Lookup::Open) {
         // Open, but another thread's: the object is alive, the call goes on after the report.
-        report("handle-other-thread", function_, f.h,
+        report("handle-other-thread", function, f.h,
                p + " is a handle opened by another thread (a handle belongs to the call, and the thread, "
                    "that opened it)");
-        return f.h->uh;
+        return {f.h->uh, false};
     }
     if (f.what == Lookup::Closed) {
         std::string detail = p + " is a handle that was already closed";
-        Sink sink = report("use-after-close", function_, f.h, detail);
+        Sink sink = report("use-after-close", function, f.h, detail);
         // After set_on_invalid_handle's hook the program goes on, as with HPy 0.9, with the object the
         // handle had, unless closing it released the object's last reference.
         if ((sink == Sink::HandleHook || sink == Sink::UserHook) && !f.h->dead)
-            return f.h->uh;
-        failed_ = true;
+            return {f.h->uh, false};
         if (!PyErr_Occurred())
             PyErr_SetString(g_error_type ? g_error_type : PyExc_SystemError,
-                            format_report("use-after-close", function_, detail, "", "").c_str());
-        return HPy{0};
+                            format_report("use-after-close", function, detail, "", "").c_str());
+        return {HPy{0}, true};
     }
-    failed_ = true;
     switch (f.what) {
     case Lookup::Stale:
-        report_error("use-after-close", function_, nullptr,
+        report_error("use-after-close", function, nullptr,
                      p + " is a handle that was closed long ago (its slot has been reused)");
         break;
     default:
-        report_error("invalid-handle", function_, nullptr,
+        report_error("invalid-handle", function, nullptr,
                      p + " is not a handle of this context (never opened, or a universal handle)");
     }
-    return HPy{0};
+    return {HPy{0}, true};
 }
 
-Handle *Api::handle(HPy h, const char *param)
+Unwrapped api_bad_handle(Found f, const char *param, const char *function)
 {
-    Found f = lookup(h);
-    if (f.what == Lookup::Open && usable_here(f.h))
-        return f.h;
     if (f.what == Lookup::Null) {
-        failed_ = true;
-        report_error("invalid-handle", function_, nullptr,
+        report_error("invalid-handle", function, nullptr,
                      std::string("argument '") + param + "' is HPy_NULL");
-        return nullptr;
+        return {HPy{0}, true};
     }
-    // After a hook, a closed handle whose object lives goes on as it was (see bad_arg).
-    return bad_arg(f, param)._i != 0 ? f.h : nullptr;
+    return api_bad_arg(f, param, function);
 }
 
-void Api::require_type(HPy uh, const char *param)
+bool api_not_a_type(HPy uh, const char *param, const char *function)
 {
-    if (failed_ || uh._i == 0)
-        return;
-    PyObject *o = _h2py(uh);
-    if (!PyType_Check(o)) {
-        failed_ = true;
-        Handle fake;
-        fake.uh = uh;
-        fake.state = HandleState::Open;
-        // HPy 0.9 checks these three functions' arguments, and its error is fatal.
-        std::string f = function_, pa = param;
-        std::string line =
-            f == "HPy_TypeCheck"     ? "HPy_TypeCheck arg 2 must be a type"
-            : f == "HPyType_GetName" ? "HPyType_GetName arg must be a type"
-            : f == "HPyType_IsSubtype"
-                ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") + " must be a type"
-                : "";
-        report_error("not-a-type", function_, &fake, std::string("argument '") + param + "' must be a type",
-                     line.empty() ? nullptr : line.c_str());
-    }
+    Handle fake;
+    fake.uh = uh;
+    fake.state = HandleState::Open;
+    // HPy 0.9 checks these three functions' arguments, and its error is fatal.
+    std::string f = function, pa = param;
+    std::string line =
+        f == "HPy_TypeCheck"     ? "HPy_TypeCheck arg 2 must be a type"
+        : f == "HPyType_GetName" ? "HPyType_GetName arg must be a type"
+        : f == "HPyType_IsSubtype"
+            ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") + " must be a type"
+            : "";
+    report_error("not-a-type", function, &fake, std::string("argument '") + param + "' must be a type",
+                 line.empty() ? nullptr : line.c_str());
+    return true;
 }
 
-void Api::require_unicode(HPy uh, const char *hpy_line)
+bool api_not_a_str(HPy uh, const char *hpy_line, const char *function)
 {
-    if (failed_ || uh._i == 0)
-        return;
-    if (!PyUnicode_Check(_h2py(uh))) {
-        failed_ = true;
-        Handle fake;
-        fake.uh = uh;
-        fake.state = HandleState::Open;
-        report_error("not-a-str", function_, &fake, "argument 'str' must be a str", hpy_line);
-    }
+    Handle fake;
+    fake.uh = uh;
+    fake.state = HandleState::Open;
+    report_error("not-a-str", function, &fake, "argument 'str' must be a str", hpy_line);
+    return true;
 }
 
 // ---------------------------------------------------------------- reports

@@ -119,25 +119,48 @@ T error_value()
         return T{};
 }
 
+// The slow paths of Api (debug_context.cpp). They are given what they need and hand back what they
+// found, never the Api itself: an Api whose address is never taken stays in registers.
+struct Entered {
+    bool gil_taken;
+    PyGILState_STATE gil_state;
+};
+// A context used outside its call's fast path: reported as it deserves (and the GIL taken if missing).
+Entered api_enter_slow(CallInfo *info, bool check_gil, const char *function);
+struct Unwrapped {
+    HPy uh;  // what the call goes on with (HPy_NULL when it cannot)
+    bool failed;
+};
+// An argument that is no open handle of this thread: reported.
+Unwrapped api_bad_arg(Found f, const char *param, const char *function);
+// The same for an argument whose open handle is needed (HPy_NULL included).
+Unwrapped api_bad_handle(Found f, const char *param, const char *function);
+// Reports `uh` unless it is a type (true: reported); a str for require_unicode.
+bool api_not_a_type(HPy uh, const char *param, const char *function);
+bool api_not_a_str(HPy uh, const char *hpy_line, const char *function);
+
 // One call of a context function: checks the context and unwraps arguments (generated wrappers use it).
 class Api {
 public:
     enum GilCheck { CheckGil, NoGilCheck };
     // `caller`: HPY_DEBUG_CALLER in the API function (where handles it opens were opened).
-    Api(HPyContext *ctx, const char *function, const void *caller, GilCheck gil = CheckGil)
+    [[gnu::always_inline]] Api(HPyContext *ctx, const char *function, const void *caller,
+                               GilCheck gil = CheckGil)
         : function_(function), caller_(caller)
     {
         // The fast path: a call's own context, on the call's thread (which held the GIL when the call
         // began), which has not released the GIL through it since. Anything else is checked in full.
         auto *info = static_cast<CallInfo *>(ctx->_private);
-        if (!(info->valid && !(gil == CheckGil && info->gil_released) && info->thread == this_thread()))
-            enter_slow(ctx, info, gil);
+        if (__builtin_expect(
+                !(info->valid && !(gil == CheckGil && info->gil_released) && info->thread == this_thread()),
+                0))
+            entered_ = api_enter_slow(info, gil == CheckGil, function);
         u = g_uctx;
     }
-    ~Api()
+    [[gnu::always_inline]] ~Api()
     {
-        if (gil_taken_)
-            PyGILState_Release(gil_state_);
+        if (__builtin_expect(entered_.gil_taken, 0))
+            PyGILState_Release(entered_.gil_state);
     }
     Api(const Api &) = delete;
     Api &operator=(const Api &) = delete;
@@ -148,14 +171,33 @@ public:
         if (h._i == 0)
             return h;
         Found f = lookup(h);
-        if (f.what == Lookup::Open && usable_here(f.h))
+        if (__builtin_expect(f.what == Lookup::Open && usable_here(f.h), 1))
             return f.h->uh;
-        return bad_arg(f, param);
+        Unwrapped r = api_bad_arg(f, param, function_);
+        failed_ |= r.failed;
+        return r.uh;
     }
-    Handle *handle(HPy h, const char *param);  // the open handle, or nullptr after a report
-    void require_type(HPy uh, const char *param);
+    // The open handle, or nullptr after a report.
+    [[gnu::always_inline]] Handle *handle(HPy h, const char *param)
+    {
+        Found f = lookup(h);
+        if (__builtin_expect(f.what == Lookup::Open && usable_here(f.h), 1))
+            return f.h;
+        Unwrapped r = api_bad_handle(f, param, function_);
+        failed_ |= r.failed;
+        return r.uh._i != 0 ? f.h : nullptr;  // after a hook, a closed handle whose object lives goes on
+    }
+    void require_type(HPy uh, const char *param)
+    {
+        if (!failed_ && uh._i != 0 && !PyType_Check(_h2py(uh)))
+            failed_ = api_not_a_type(uh, param, function_);
+    }
     // Reports `uh` unless it is a str (HPy 0.9's check of HPyUnicode_Substring).
-    void require_unicode(HPy uh, const char *hpy_line);
+    void require_unicode(HPy uh, const char *hpy_line)
+    {
+        if (!failed_ && uh._i != 0 && !PyUnicode_Check(_h2py(uh)))
+            failed_ = api_not_a_str(uh, hpy_line, function_);
+    }
     bool failed() const { return failed_; }
     void fail() { failed_ = true; }
     [[gnu::always_inline]] HPy wrap(HPy uh)
@@ -168,13 +210,10 @@ public:
     HPyContext *u = nullptr;
 
 private:
-    void enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil);
-    HPy bad_arg(Found f, const char *param);
     const char *function_;
     const void *caller_;
     bool failed_ = false;
-    bool gil_taken_ = false;
-    PyGILState_STATE gil_state_{};
+    Entered entered_{false, PyGILState_STATE{}};
 };
 
 // A context for calls, recycled through a pool (debug_context.cpp): a copy of the global context and

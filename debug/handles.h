@@ -62,8 +62,8 @@ using ThreadId = uintptr_t;
 }
 
 struct Handle {
-    // What every open and close writes comes first. The closed_* fields mean something only while the
-    // slot is Closed (close() sets them all); const_name is set once, for a slot never reissued.
+    // What every open and close writes comes first. The closed_* fields are set by close() and cleared
+    // by open(); const_name is set once, for a slot never reissued.
     HPy uh{0};  // the wrapped context's handle
     // The slot's handle value while issued: (reuse count << 25) | (index << 1) | 1 (encode(), lookup()).
     intptr_t value = 0;
@@ -158,6 +158,9 @@ public:
         h->owner = this_thread();
         h->opened_by = opened_by;
         h->opened_at = opened_at;
+        h->closed_by = nullptr;  // a reused slot keeps nothing of its last close
+        h->closed_at = nullptr;
+        h->closed_type = nullptr;
         h->id = next_id_++;
         h->generation = generation_;
         if (__builtin_expect(settings.stack_limit > 0 || h->stack != nullptr, 0))

@@ -956,21 +956,28 @@ extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_S
 {
     using namespace hpy::debug;
     const void *impl = reinterpret_cast<const void *>(func);
+    // The fast path of the signature SIG, whose block (type A) holds the objects OBJS (self first) and
+    // whose implementation (type F) takes their handles (h[i]) and block fields as ARGS says.
+#define HPY_DEBUG_FAST(SIG, A, F, N, OBJS, ...)                                                             \
+    case SIG: {                                                                                             \
+        auto *a = static_cast<A *>(args);                                                                   \
+        a->result = fast_call<N>(impl, std::array<PyObject *, N> OBJS, [&](HPyContext *ctx, const HPy *h) { \
+            return reinterpret_cast<F>(func)(ctx, __VA_ARGS__);                                             \
+        });                                                                                                 \
+        return;                                                                                             \
+    }
     switch (sig) {
-    case HPyFunc_NOARGS: {
-        auto *a = static_cast<_HPyFunc_args_NOARGS *>(args);
-        a->result = fast_call<1>(impl, {a->self}, [&](HPyContext *ctx, const HPy *h) {
-            return reinterpret_cast<HPyFunc_noargs>(func)(ctx, h[0]);
-        });
-        return;
-    }
-    case HPyFunc_O: {
-        auto *a = static_cast<_HPyFunc_args_O *>(args);
-        a->result = fast_call<2>(impl, {a->self, a->arg}, [&](HPyContext *ctx, const HPy *h) {
-            return reinterpret_cast<HPyFunc_o>(func)(ctx, h[0], h[1]);
-        });
-        return;
-    }
+        HPY_DEBUG_FAST(HPyFunc_NOARGS, _HPyFunc_args_NOARGS, HPyFunc_noargs, 1, {a->self}, h[0])
+        HPY_DEBUG_FAST(HPyFunc_O, _HPyFunc_args_O, HPyFunc_o, 2, ({a->self, a->arg}), h[0], h[1])
+        HPY_DEBUG_FAST(HPyFunc_BINARYFUNC, _HPyFunc_args_BINARYFUNC, HPyFunc_binaryfunc, 2,
+                       ({a->arg0, a->arg1}), h[0], h[1])
+        HPY_DEBUG_FAST(HPyFunc_LENFUNC, _HPyFunc_args_LENFUNC, HPyFunc_lenfunc, 1, {a->arg0}, h[0])
+        HPY_DEBUG_FAST(HPyFunc_SSIZEARGFUNC, _HPyFunc_args_SSIZEARGFUNC, HPyFunc_ssizeargfunc, 1, {a->arg0},
+                       h[0], a->arg1)
+        HPY_DEBUG_FAST(HPyFunc_GETTER, _HPyFunc_args_GETTER, HPyFunc_getter, 1, {a->arg0}, h[0], a->arg1)
+        HPY_DEBUG_FAST(HPyFunc_SETTER, _HPyFunc_args_SETTER, HPyFunc_setter, 2, ({a->arg0, a->arg1}), h[0],
+                       h[1], a->arg2)
+#undef HPY_DEBUG_FAST
     case HPyFunc_VARARGS: {
         auto *a = static_cast<_HPyFunc_args_VARARGS *>(args);
         auto n = static_cast<size_t>(a->nargs);
@@ -993,41 +1000,6 @@ extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_S
                             [&](HPyContext *ctx, HPy self, const HPy *h, HPy kwnames) {
                                 return reinterpret_cast<HPyFunc_keywords>(func)(ctx, self, h, n, kwnames);
                             });
-        return;
-    }
-    case HPyFunc_BINARYFUNC: {
-        auto *a = static_cast<_HPyFunc_args_BINARYFUNC *>(args);
-        a->result = fast_call<2>(impl, {a->arg0, a->arg1}, [&](HPyContext *ctx, const HPy *h) {
-            return reinterpret_cast<HPyFunc_binaryfunc>(func)(ctx, h[0], h[1]);
-        });
-        return;
-    }
-    case HPyFunc_LENFUNC: {
-        auto *a = static_cast<_HPyFunc_args_LENFUNC *>(args);
-        a->result = fast_call<1>(impl, {a->arg0}, [&](HPyContext *ctx, const HPy *h) {
-            return reinterpret_cast<HPyFunc_lenfunc>(func)(ctx, h[0]);
-        });
-        return;
-    }
-    case HPyFunc_SSIZEARGFUNC: {
-        auto *a = static_cast<_HPyFunc_args_SSIZEARGFUNC *>(args);
-        a->result = fast_call<1>(impl, {a->arg0}, [&](HPyContext *ctx, const HPy *h) {
-            return reinterpret_cast<HPyFunc_ssizeargfunc>(func)(ctx, h[0], a->arg1);
-        });
-        return;
-    }
-    case HPyFunc_GETTER: {
-        auto *a = static_cast<_HPyFunc_args_GETTER *>(args);
-        a->result = fast_call<1>(impl, {a->arg0}, [&](HPyContext *ctx, const HPy *h) {
-            return reinterpret_cast<HPyFunc_getter>(func)(ctx, h[0], a->arg1);
-        });
-        return;
-    }
-    case HPyFunc_SETTER: {
-        auto *a = static_cast<_HPyFunc_args_SETTER *>(args);
-        a->result = fast_call<2>(impl, {a->arg0, a->arg1}, [&](HPyContext *ctx, const HPy *h) {
-            return reinterpret_cast<HPyFunc_setter>(func)(ctx, h[0], h[1], a->arg2);
-        });
         return;
     }
     default:

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <type_traits>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -925,25 +926,33 @@ template <size_t N, typename Body>
     return call_result(body(&f.cc->ctx, v), impl, h, N, f);
 }
 
-// The same for a call whose arguments are self, an array of n <= kMaxItems objects and, for keywords,
-// a last one (NULL: none): `body(ctx, self, items, last)` calls it.
-constexpr size_t kMaxItems = 4;
-template <typename Body>
-[[gnu::always_inline]] inline PyObject *
-fast_array_call(const void *impl, PyObject *self, PyObject *const *items, size_t n, PyObject *last, Body body)
+// The same for a call whose arguments are self, K objects of an array and, with Last, one more
+// (kwnames): `body(ctx, self, items, last)` calls it.
+template <size_t K, bool Last, typename Body>
+[[gnu::always_inline]] inline PyObject *fast_items(const void *impl, PyObject *self, PyObject *const *items,
+                                                   PyObject *last, Body body)
 {
-    Frame f = enter_call();
-    Handle *h[kMaxItems + 2];  // self, the items, last
-    HPy v[kMaxItems];
-    h[0] = self != nullptr ? open_arg(self) : nullptr;
-    for (size_t i = 0; i < n; ++i) {
-        h[i + 1] = items[i] != nullptr ? open_arg(items[i]) : nullptr;
-        v[i] = h[i + 1] != nullptr ? encode(h[i + 1]) : HPy{0};
-    }
-    h[n + 1] = last != nullptr ? open_arg(last) : nullptr;
-    HPy r = body(&f.cc->ctx, h[0] != nullptr ? encode(h[0]) : HPy{0}, v,
-                 h[n + 1] != nullptr ? encode(h[n + 1]) : HPy{0});
-    return call_result(r, impl, h, n + 2, f);
+    constexpr size_t N = K + 1 + (Last ? 1 : 0);
+    std::array<PyObject *, N> objs;
+    objs[0] = self;
+    for (size_t i = 0; i < K; ++i)
+        objs[i + 1] = items[i];
+    if constexpr (Last)
+        objs[K + 1] = last;
+    return fast_call<N>(impl, objs, [&](HPyContext *ctx, const HPy *h) {
+        return body(ctx, h[0], h + 1, Last ? h[N - 1] : HPy{0});
+    });
+}
+
+// f(K) for the K == n, n <= Max (K a compile-time constant: the fast paths of array calls unrolled).
+constexpr size_t kMaxItems = 4;
+template <size_t K, size_t Max, typename F>
+[[gnu::always_inline]] inline auto with_count(size_t n, F f)
+{
+    if constexpr (K == Max)
+        return f(std::integral_constant<size_t, K>{});
+    else
+        return n == K ? f(std::integral_constant<size_t, K>{}) : with_count<K + 1, Max>(n, f);
 }
 
 }  // namespace
@@ -983,10 +992,12 @@ extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_S
         auto n = static_cast<size_t>(a->nargs);
         if (n > kMaxItems)
             break;
-        a->result = fast_array_call(impl, a->self, a->args, n, nullptr,
-                                    [&](HPyContext *ctx, HPy self, const HPy *h, HPy) {
-                                        return reinterpret_cast<HPyFunc_varargs>(func)(ctx, self, h, n);
-                                    });
+        a->result = with_count<0, kMaxItems>(n, [&](auto k) {
+            return fast_items<k, false>(impl, a->self, a->args, nullptr,
+                                        [&](HPyContext *ctx, HPy self, const HPy *h, HPy) {
+                                            return reinterpret_cast<HPyFunc_varargs>(func)(ctx, self, h, n);
+                                        });
+        });
         return;
     }
     case HPyFunc_KEYWORDS: {
@@ -995,11 +1006,13 @@ extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_S
         size_t all = n + (a->kwnames ? static_cast<size_t>(PyTuple_GET_SIZE(a->kwnames)) : 0);
         if (all > kMaxItems)
             break;
-        a->result =
-            fast_array_call(impl, a->self, a->args, all, a->kwnames,
-                            [&](HPyContext *ctx, HPy self, const HPy *h, HPy kwnames) {
-                                return reinterpret_cast<HPyFunc_keywords>(func)(ctx, self, h, n, kwnames);
-                            });
+        a->result = with_count<0, kMaxItems>(all, [&](auto k) {
+            return fast_items<k, true>(impl, a->self, a->args, a->kwnames,
+                                       [&](HPyContext *ctx, HPy self, const HPy *h, HPy kwnames) {
+                                           return reinterpret_cast<HPyFunc_keywords>(func)(ctx, self, h, n,
+                                                                                           kwnames);
+                                       });
+        });
         return;
     }
     default:

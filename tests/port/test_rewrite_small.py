@@ -530,3 +530,320 @@ def test_compile_commands_without_the_file_is_a_clear_error(tmp_path):
     db.write_text("{not json")
     result = run_port("rewrite", tmp_path / "pure.c", "--compile-commands", db, check=False)
     assert result.returncode == 2 and "cannot read it" in result.stderr and "Traceback" not in result.stderr
+
+
+# A type with PyObject * members (a GC type with its own traverse, and one without traverse or GC),
+# created in the init function: the rewrite makes both HPy types of the Object shape, the members
+# HPyFields, and the init function's body a pure HPy exec slot.
+FIELDS = r"""
+#include <Python.h>
+
+typedef struct {
+    PyObject_HEAD
+    long n;
+    PyObject *item;
+} BoxObject;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *label;
+} TagObject;
+
+static int
+Box_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    BoxObject *b = (BoxObject *)self;
+    Py_VISIT(b->item);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static void
+Box_dealloc(PyObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(((BoxObject *)self)->item);
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int
+Box_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"n", "item", NULL};
+    BoxObject *b = (BoxObject *)self;
+    b->item = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|lO", kwlist, &b->n, &b->item))
+        return -1;
+    if (!b->item)
+        b->item = Py_None;
+    Py_INCREF(b->item);
+    return 0;
+}
+
+static PyObject *
+Box_get_item(PyObject *self, void *closure)
+{
+    BoxObject *b = (BoxObject *)self;
+    Py_INCREF(b->item);
+    return b->item;
+}
+
+static PyObject *
+Box_double(PyObject *self, PyObject *unused)
+{
+    BoxObject *b = (BoxObject *)self;
+    return PyLong_FromLong(2 * b->n);
+}
+
+static PyMethodDef Box_methods[] = {
+    {"double", Box_double, METH_NOARGS, "2 n"},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef Box_getset[] = {
+    {"item", Box_get_item, NULL, "The item.", NULL},
+    {NULL}
+};
+
+static PyType_Slot Box_slots[] = {
+    {Py_tp_doc, "A box."},
+    {Py_tp_init, Box_init},
+    {Py_tp_traverse, Box_traverse},
+    {Py_tp_dealloc, Box_dealloc},
+    {Py_tp_methods, Box_methods},
+    {Py_tp_getset, Box_getset},
+    {0, NULL}
+};
+
+static PyType_Spec Box_spec = {
+    "fields.Box", sizeof(BoxObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    Box_slots
+};
+
+static int
+Tag_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"label", NULL};
+    TagObject *t = (TagObject *)self;
+    t->label = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O", kwlist, &t->label))
+        return -1;
+    Py_INCREF(t->label);
+    return 0;
+}
+
+static PyObject *
+Tag_label(PyObject *self, void *closure)
+{
+    TagObject *t = (TagObject *)self;
+    Py_INCREF(t->label);
+    return t->label;
+}
+
+static void
+Tag_dealloc(PyObject *self)
+{
+    TagObject *t = (TagObject *)self;
+    Py_XDECREF(t->label);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyGetSetDef Tag_getset[] = {
+    {"label", Tag_label, NULL, NULL, NULL},
+    {NULL}
+};
+
+static PyType_Slot Tag_slots[] = {
+    {Py_tp_init, Tag_init},
+    {Py_tp_getset, Tag_getset},
+    {Py_tp_dealloc, Tag_dealloc},
+    {0, NULL}
+};
+
+static PyType_Spec Tag_spec = {"fields.Tag", sizeof(TagObject), 0, Py_TPFLAGS_DEFAULT, Tag_slots};
+
+static PyObject *
+box_n(PyObject *self, PyObject *arg)
+{
+    BoxObject *b = (BoxObject *)arg;
+    return PyLong_FromLong(b->n);
+}
+
+static PyMethodDef methods[] = {
+    {"box_n", box_n, METH_O, NULL},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "fields", "Fields.", -1, methods};
+
+PyMODINIT_FUNC
+PyInit_fields(void)
+{
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL)
+        return NULL;
+    PyObject *box = PyType_FromSpec(&Box_spec);
+    if (box == NULL)
+        return NULL;
+    if (PyModule_AddObject(m, "Box", box) < 0)
+        return NULL;
+    PyObject *tag = PyType_FromSpec(&Tag_spec);
+    if (tag == NULL)
+        return NULL;
+    PyModule_AddObject(m, "Tag", tag);
+    return m;
+}
+"""
+
+FIELDS_TEST = r"""
+import gc
+import weakref
+import pytest
+import fields
+
+def test_box():
+    b = fields.Box(3, "x")
+    assert b.item == "x" and b.double() == 6 and fields.box_n(b) == 3
+    assert fields.Box().item is None and fields.Box(item=[1]).item == [1]
+    assert fields.Box.__doc__ == "A box." and fields.Box.item.__doc__ == "The item."
+    b.__init__(5, "y")
+    assert b.item == "y" and b.double() == 10
+    with pytest.raises(TypeError):
+        fields.Box("no")
+    class Sub(fields.Box):
+        pass
+    assert Sub(1, 2).item == 2
+
+def test_box_cycle_is_collected():
+    class Node:
+        pass
+    node = Node()
+    node.box = fields.Box(1, node)      # a cycle through the field
+    r = weakref.ref(node)
+    del node
+    gc.collect()
+    assert r() is None
+
+def test_tag():
+    item = object()
+    t = fields.Tag(item)
+    assert t.label is item
+    with pytest.raises(TypeError):
+        fields.Tag()
+    del t
+    assert fields.__doc__ == "Fields."
+"""
+
+
+def _build_c_api(tmp_path, name, source, test):
+    """The original, as an ordinary C extension, passing the test file."""
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "setup.py").write_text(
+        f"from setuptools import Extension, setup\n"
+        f"setup(name='{name}', ext_modules=[Extension('{name}', ['{name}.c'])])\n")
+    (before / f"{name}.c").write_text(source)
+    subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=before,
+                   check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+                            cwd=before, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_types_with_pyobject_members_become_pure_hpy(tmp_path):
+    (tmp_path / "fields.c").write_text(FIELDS)
+    (tmp_path / "test_fields.py").write_text(FIELDS_TEST)
+    _build_c_api(tmp_path, "fields", FIELDS, tmp_path / "test_fields.py")
+    s = rewrite_json(tmp_path / "fields.c", tmp_path / "out")
+    assert s["legacy_functions"] == {} and s["pure_hpy"] and s["c_api_uses_left"] == 0, s
+    text = (tmp_path / "out" / "fields.c").read_text()
+    for piece in ["HPyField item;", "HPyField label;", "HPyType_HELPERS(BoxObject)",
+                  "HPyDef_SLOT(Box_traverse, HPy_tp_traverse)",
+                  "static int Box_traverse_impl(void *self, HPyFunc_visitproc visit, void *arg)",
+                  "HPy_VISIT(&b->item);", "Py_VISIT(Py_TYPE(self)) gone",
+                  "/* Box_dealloc: gone.", "/* Tag_dealloc: gone.",
+                  "HPyDef_SLOT(Box_init, HPy_tp_init)",
+                  "static int Box_init_impl(HPyContext *ctx, HPy self, const HPy *args, HPy_ssize_t nargs, HPy kwds)",
+                  "HPy b_item = HPy_NULL;", "if (HPy_IsNull(b_item))",
+                  # tp_init's keywords come as a dict; the handles 'O' stores belong to a tracker.
+                  "HPyTracker ht;",
+                  'HPyArg_ParseKeywordsDict(ctx, &ht, args, nargs, kwds, "|lO", kwlist, &b->n, &b_item))',
+                  "{ HPyTracker_Close(ctx, ht); return 0; }",
+                  "b_item = ctx->h_None;", "HPyField_Store(ctx, self, &b->item, b_item);",
+                  'HPyDef_GET(Box_get_item, "item", .doc = "The item.")',
+                  "static HPy Box_get_item_get(HPyContext *ctx, HPy self, void *closure)",
+                  "return HPyField_Load(ctx, self, b->item);",
+                  'HPyDef_GET(Tag_label, "label", .doc = NULL)',
+                  # Tag had no traverse: HPy needs one to see (and release) its HPyField.
+                  "HPyDef_SLOT(TagObject_hpy_traverse, HPy_tp_traverse)", "HPy_VISIT(&((TagObject *)self)->label);",
+                  ".flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC,",
+                  '.doc = "A box.",',
+                  "HPyDef_SLOT(fields_exec, HPy_mod_exec)", "m = h_module;",
+                  "HPy box = HPyType_FromSpec(ctx, &Box_spec, NULL);",
+                  'if (hpy_port_module_add_object(ctx, m, "Box", box) < 0)',
+                  "return -1;", "return 0;", ".legacy_methods = NULL,"]:
+        assert piece in text, piece
+    assert "PyObject_HEAD\n" not in text and "legacy_slots" not in text
+    result = run_port("check", tmp_path / "out" / "fields.c", "--module", "fields", "--debug", "--json",
+                      "--", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                      tmp_path / "test_fields.py", check=False)
+    report = json.loads(result.stdout)
+    assert [r["abi"] for r in report["runs"]] == ["hybrid", "hybrid (debug)", "universal",
+                                                  "universal (debug)"]
+    for run in report["runs"]:
+        assert run["tests"] == "passed", run
+    assert report["runs"][1]["leaks"] == 0 and report["runs"][3]["leaks"] == 0
+    assert report["ok"]
+
+
+@pytest.mark.parametrize("old, new, why", [
+    # A dealloc that does more than releasing fields and freeing the object.
+    ("    Py_CLEAR(((BoxObject *)self)->item);\n",
+     "    Py_CLEAR(((BoxObject *)self)->item);\n    ((BoxObject *)self)->n = 0;\n",
+     "Box_dealloc: line"),
+    # A field read in a way without a rule.
+    ("    Py_INCREF(b->item);\n    return b->item;", "    return PyObject_Repr(b->item);",
+     "Box_get_item: line"),
+    # A setter.
+    ('{"item", Box_get_item, NULL,', '{"item", Box_get_item, (setter)0x0,',
+     "has a setter"),
+    # A field set from a new reference.
+    ("        b->item = Py_None;", "        b->item = PyLong_FromLong(1);", "only NULL, a constant or a borrowed"),
+    # A slot without a rule.
+    ("    {Py_tp_doc, \"A box.\"},", "    {Py_tp_doc, \"A box.\"},\n    {Py_tp_repr, Box_double},",
+     "the slot Py_tp_repr has no rule yet"),
+])
+def test_types_without_rules_keep_the_legacy_shape(tmp_path, old, new, why):
+    assert old in FIELDS
+    (tmp_path / "fields.c").write_text(FIELDS.replace(old, new))
+    s = rewrite_json(tmp_path / "fields.c", tmp_path / "out")
+    note = next(n for n in s["notes"] if n.startswith("type Box_spec keeps the Legacy shape"))
+    assert why in note, note
+    # Box is as before this rule: Legacy shape, its slots C API; Tag still converts.
+    text = (tmp_path / "out" / "fields.c").read_text()
+    assert "HPyType_LEGACY_HELPERS(BoxObject)" in text and ".legacy_slots = Box_slots," in text
+    assert "PyObject *item;" in text and "HPyField label;" in text
+    assert {"Box_traverse", "Box_dealloc", "Box_init"} <= set(s["legacy_functions"])
+    assert "box_n" in s["hpy_functions"] and "Tag_init" in s["hpy_functions"]
+    assert not s["pure_hpy"]
+
+
+def test_c_api_code_using_the_struct_keeps_the_legacy_shape(tmp_path):
+    # box_n stays C API (Py_REFCNT has no rule) and reads the struct: the struct keeps PyObject_HEAD.
+    src = FIELDS.replace("return PyLong_FromLong(b->n);", "return PyLong_FromLong(b->n + 0 * Py_REFCNT(arg));")
+    (tmp_path / "fields.c").write_text(src)
+    (tmp_path / "test_fields.py").write_text(FIELDS_TEST)
+    s = rewrite_json(tmp_path / "fields.c", tmp_path / "out")
+    assert any("type Box_spec keeps the Legacy shape" in n and "C-API code uses its struct BoxObject" in n
+               for n in s["notes"]), s["notes"]
+    assert "Py_REFCNT has no rule" in s["legacy_functions"]["box_n"]
+    text = (tmp_path / "out" / "fields.c").read_text()
+    assert "HPyType_LEGACY_HELPERS(BoxObject)" in text and "HPyField label;" in text
+    # Same behaviour in the hybrid ABI.
+    result = run_port("check", tmp_path / "out" / "fields.c", "--module", "fields", "--json", "--",
+                      "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tmp_path / "test_fields.py",
+                      check=False)
+    report = json.loads(result.stdout)
+    assert report["ok"], report["runs"][0].get("test_tail")

@@ -807,13 +807,44 @@ class _FunctionPort:
                 self.handles[arg[1].text] = "borrowed"
                 self.allowed.add(arg[1].start)
         self.allowed.add(args[0][0].start)
-        if keywords:
+        if keywords and self.kind == "init":
+            # tp_init gets its keywords as a dict: HPyArg_ParseKeywordsDict, whose 'O' handles belong to
+            # a tracker, open from the parse until each later return.
+            self.keyword_list(args[3], line)
+            self.allowed.add(args[1][0].start)
+            tracker = self.tracker(toks, line) if "O" in outs else None
+            self.edit(toks[0].start, args[1][-1].end,
+                      f"HPyArg_ParseKeywordsDict(ctx, {'&' + tracker if tracker else 'NULL'}, "
+                      f"{self.args_name}, nargs, {self.kw_name}")
+        elif keywords:
             self.keyword_list(args[3], line)
             self.allowed.add(args[1][0].start)
             self.edit(toks[0].start, args[1][-1].end,
                       f"HPyArg_ParseKeywords(ctx, NULL, {self.args_name}, nargs, {self.kw_name}")
         else:
             self.edit(toks[0].start, args[0][-1].end, f"HPyArg_Parse(ctx, NULL, {self.args_name}, nargs")
+
+    def tracker(self, toks, line):
+        """`if (!PyArg_ParseTupleAndKeywords(...)) return ...;` in the function's body itself: the
+        tracker is declared before it (the parse closes it when it fails) and closed before each
+        return after it. Its name."""
+        stmt = next((c for c in self.body.get_children() if c.kind == K.IF_STMT and
+                     c.extent.start.offset < toks[0].start < c.extent.end.offset), None)
+        head = self.src.toks(stmt.extent.start.offset, toks[0].start) if stmt is not None else []
+        kids = list(stmt.get_children()) if stmt is not None else []
+        if [t.text for t in head] != ["if", "(", "!"] or len(kids) != 2 or kids[1].kind != K.RETURN_STMT:
+            raise Blocked("PyArg_ParseTupleAndKeywords with 'O' in tp_init not as "
+                          "`if (!PyArg_ParseTupleAndKeywords(...)) return ...;` in the body itself", line)
+        name = self.fresh("ht")
+        self.edits.append(Edit(stmt.extent.start.offset, stmt.extent.start.offset,
+                               f"HPyTracker {name}; /* owns the handles 'O' stores */\n    "))
+        for c in _walk(self.body):
+            if c.kind == K.RETURN_STMT and c.extent.start.offset > stmt.extent.end.offset:
+                end = _decl_end(self.src, c)
+                self.edits.append(Edit(c.extent.start.offset, c.extent.start.offset,
+                                       f"{{ HPyTracker_Close(ctx, {name}); "))
+                self.edits.append(Edit(end, end, " }"))
+        return name
 
     def keyword_list(self, arg, line):
         """The keyword names: a static local array of char * (HPy takes const char *[]), used only here."""

@@ -812,8 +812,8 @@ def test_types_with_pyobject_members_become_pure_hpy(tmp_path):
     # A field set from a new reference.
     ("        b->item = Py_None;", "        b->item = PyLong_FromLong(1);", "only NULL, a constant or a borrowed"),
     # A slot without a rule.
-    ("    {Py_tp_doc, \"A box.\"},", "    {Py_tp_doc, \"A box.\"},\n    {Py_tp_repr, Box_double},",
-     "the slot Py_tp_repr has no rule yet"),
+    ("    {Py_tp_doc, \"A box.\"},", "    {Py_tp_doc, \"A box.\"},\n    {Py_tp_iternext, Box_double},",
+     "the slot Py_tp_iternext has no rule yet"),
 ])
 def test_types_without_rules_keep_the_legacy_shape(tmp_path, old, new, why):
     assert old in FIELDS
@@ -847,3 +847,161 @@ def test_c_api_code_using_the_struct_keeps_the_legacy_shape(tmp_path):
                       check=False)
     report = json.loads(result.stdout)
     assert report["ok"], report["runs"][0].get("test_tail")
+
+
+
+# A type without PyObject * members, with slots of one or two objects (Py_tp_repr, Py_nb_add,
+# Py_nb_negative), a tp_init and a getter. With a dealloc the rewrite has no rule for, the type keeps
+# the Legacy shape and these become HPyDefs beside its legacy slots; without it, the type is pure HPy.
+OPS = r"""
+#include <Python.h>
+#include <stdlib.h>
+
+typedef struct {
+    PyObject_HEAD
+    double x;
+    double *buf;
+} VecObject;
+
+static int
+Vec_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"x", NULL};
+    VecObject *v = (VecObject *)self;
+    v->buf = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "d", kwlist, &v->x))
+        return -1;
+    return 0;
+}
+
+static PyObject *
+Vec_repr(PyObject *self)
+{
+    VecObject *v = (VecObject *)self;
+    PyObject *x = PyFloat_FromDouble(v->x);
+    if (x == NULL)
+        return NULL;
+    PyObject *r = PyObject_Repr(x);
+    Py_DECREF(x);
+    return r;
+}
+
+static PyObject *
+Vec_add(PyObject *a, PyObject *b)
+{
+    return PyFloat_FromDouble(((VecObject *)a)->x + ((VecObject *)b)->x);
+}
+
+static PyObject *
+Vec_neg(PyObject *self)
+{
+    return PyFloat_FromDouble(-((VecObject *)self)->x);
+}
+
+static PyObject *
+Vec_x(PyObject *self, void *closure)
+{
+    return PyFloat_FromDouble(((VecObject *)self)->x);
+}
+
+static void
+Vec_dealloc(PyObject *self)
+{
+    free(((VecObject *)self)->buf);
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyGetSetDef Vec_getset[] = {
+    {"x", Vec_x, NULL, "x", NULL},
+    {NULL}
+};
+
+static PyType_Slot Vec_slots[] = {
+    {Py_tp_init, Vec_init},
+    {Py_tp_repr, Vec_repr},
+    {Py_nb_add, Vec_add},
+    {Py_nb_negative, Vec_neg},
+    {Py_tp_getset, Vec_getset},
+    {Py_tp_dealloc, Vec_dealloc},
+    {0, NULL}
+};
+
+static PyType_Spec Vec_spec = {"ops.Vec", sizeof(VecObject), 0, Py_TPFLAGS_DEFAULT, Vec_slots};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "ops", NULL, -1, NULL};
+
+PyMODINIT_FUNC
+PyInit_ops(void)
+{
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL)
+        return NULL;
+    PyObject *t = PyType_FromSpec(&Vec_spec);
+    if (t == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Vec", t) < 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    Py_DECREF(t);
+    return m;
+}
+"""
+
+OPS_TEST = r"""
+import pytest
+import ops
+
+def test_vec():
+    v, w = ops.Vec(1.5), ops.Vec(x=2.0)
+    assert repr(v) == "1.5" and v.x == 1.5 and ops.Vec.x.__doc__ == "x"
+    assert v + w == 3.5 and -v == -1.5
+    with pytest.raises(TypeError):
+        ops.Vec()
+    with pytest.raises(TypeError):
+        ops.Vec("a")
+"""
+
+SLOTS_CONVERTED = ["Vec_init", "Vec_repr", "Vec_add", "Vec_neg", "Vec_x"]
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["legacy-shape", "object-shape"])
+def test_slots_and_getters_of_converted_types(tmp_path, pure):
+    source = OPS if not pure else OPS.replace("    free(((VecObject *)self)->buf);\n", "")
+    (tmp_path / "ops.c").write_text(source)
+    (tmp_path / "test_ops.py").write_text(OPS_TEST)
+    _build_c_api(tmp_path, "ops", source, tmp_path / "test_ops.py")
+    s = rewrite_json(tmp_path / "ops.c", tmp_path / "out")
+    assert set(SLOTS_CONVERTED) <= set(s["hpy_functions"]), s
+    text = (tmp_path / "out" / "ops.c").read_text()
+    for piece in ["HPyDef_SLOT(Vec_repr, HPy_tp_repr)", "static HPy Vec_repr_impl(HPyContext *ctx, HPy self)",
+                  "HPyDef_SLOT(Vec_add, HPy_nb_add)", "static HPy Vec_add_impl(HPyContext *ctx, HPy a, HPy b)",
+                  "return HPyFloat_FromDouble(ctx, (VecObject_AsStruct(ctx, a))->x + (VecObject_AsStruct(ctx, b))->x);",
+                  "HPyDef_SLOT(Vec_neg, HPy_nb_negative)", "HPyDef_SLOT(Vec_init, HPy_tp_init)",
+                  'HPyArg_ParseKeywordsDict(ctx, NULL, args, nargs, kwds, "d", kwlist, &v->x)',
+                  'HPyDef_GET(Vec_x, "x", .doc = "x")', "&Vec_repr,", "&Vec_x,"]:
+        assert piece in text, piece
+    if pure:
+        assert s["legacy_functions"] == {} and s["pure_hpy"], s
+        assert "HPyType_HELPERS(VecObject)" in text and "legacy_slots" not in text
+        assert 'HPy_SetAttr_s(ctx, m, "Vec", t) < 0' in text and "HPy_Close(ctx, t);" in text
+        abis = ["hybrid", "hybrid (debug)", "universal", "universal (debug)"]
+    else:
+        # free() has no rule in a dealloc: it stays a legacy slot, and so the Legacy shape.
+        assert set(s["legacy_functions"]) == {"Vec_dealloc"} and not s["pure_hpy"]
+        assert "keeps the Legacy shape" in s["legacy_functions"]["Vec_dealloc"]
+        assert "HPyType_LEGACY_HELPERS(VecObject)" in text and ".legacy_slots = Vec_slots," in text
+        assert "{Py_tp_dealloc, Vec_dealloc}," in text and "{Py_tp_repr, Vec_repr}" not in text
+        abis = ["hybrid", "hybrid (debug)"]
+    result = run_port("check", tmp_path / "out" / "ops.c", "--module", "ops", "--debug", "--json", "--",
+                      "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tmp_path / "test_ops.py",
+                      check=False)
+    report = json.loads(result.stdout)
+    assert [r["abi"] for r in report["runs"]] == abis
+    for run in report["runs"]:
+        assert run["tests"] == "passed", run
+        if run["abi"].endswith("(debug)"):
+            assert run["leaks"] == 0
+    assert report["ok"]

@@ -122,6 +122,19 @@ SIGNATURES = {("METH_NOARGS",): "HPyFunc_NOARGS", ("METH_O",): "HPyFunc_O",
               ("METH_VARARGS",): "HPyFunc_VARARGS", ("METH_FASTCALL",): "HPyFunc_VARARGS",
               ("METH_KEYWORDS", "METH_VARARGS"): "HPyFunc_KEYWORDS"}
 
+# PyType_Slot ids whose functions take one or two objects and return a new reference, as HPy's
+# HPyFunc_UNARYFUNC / REPRFUNC and HPyFunc_BINARYFUNC slots do: Py_X -> (HPy_X, number of objects).
+OBJECT_SLOTS = {f"Py_{name}": (f"HPy_{name}", 1) for name in (
+    "tp_repr", "tp_str", "nb_absolute", "nb_float", "nb_index", "nb_int", "nb_invert", "nb_negative",
+    "nb_positive")}
+OBJECT_SLOTS.update({f"Py_{name}": (f"HPy_{name}", 2) for name in (
+    "mp_subscript", "nb_add", "nb_and", "nb_divmod", "nb_floor_divide", "nb_lshift", "nb_multiply", "nb_or",
+    "nb_remainder", "nb_rshift", "nb_subtract", "nb_true_divide", "nb_xor", "nb_matrix_multiply",
+    "nb_inplace_add", "nb_inplace_and", "nb_inplace_floor_divide", "nb_inplace_lshift",
+    "nb_inplace_multiply", "nb_inplace_or", "nb_inplace_remainder", "nb_inplace_rshift",
+    "nb_inplace_subtract", "nb_inplace_true_divide", "nb_inplace_xor", "nb_inplace_matrix_multiply",
+    "sq_concat", "sq_inplace_concat")})
+
 MODULEDEF_FIELDS = ("m_base", "m_name", "m_doc", "m_size", "m_methods", "m_slots", "m_traverse",
                     "m_clear", "m_free")
 
@@ -376,7 +389,7 @@ class _FunctionPort:
         self.locals()
         self.macros()
         self.calls()
-        if self.kind in ("meth", "get", "exec"):
+        if self.kind in ("meth", "get", "slot", "exec"):
             self.returns()
         self.null_tests()
         self.casts()
@@ -397,6 +410,13 @@ class _FunctionPort:
                 raise Blocked(f"a getter {fn.result_type.spelling} ({', '.join(types)}), not "
                               f"PyObject *(PyObject *, void *)")
             self.handles[names[0]] = "borrowed"
+        elif self.kind == "slot":
+            hpy_slot, n = OBJECT_SLOTS[self.pyname]
+            if not _is_pyobject_ptr(fn.result_type) or types != ["PyObject*"] * n:
+                raise Blocked(f"a {self.pyname} function {fn.result_type.spelling} ({', '.join(types)}), not "
+                              f"PyObject *({', '.join(['PyObject *'] * n)})")
+            for name in names:
+                self.handles[name] = "borrowed"
         elif self.kind == "init":
             if fn.result_type.spelling != "int" or types != ["PyObject*"] * 3:
                 raise Blocked(f"a tp_init {fn.result_type.spelling} ({', '.join(types)}), not "
@@ -413,6 +433,10 @@ class _FunctionPort:
             sym = self.pyname_sym
             head = (f"HPyDef_GET({sym}, {self.pyname}, .doc = {doc}{closure})\n"
                     f"static HPy {sym}_get(HPyContext *ctx, HPy {names[0]}, void *{names[1]})\n")
+        elif self.kind == "slot":
+            params_text = ", ".join(f"HPy {n}" for n in names)
+            head = (f"HPyDef_SLOT({fn.spelling}, {OBJECT_SLOTS[self.pyname][0]})\n"
+                    f"static HPy {fn.spelling}_impl(HPyContext *ctx, {params_text})\n")
         elif self.kind == "init":
             head = (f"HPyDef_SLOT({fn.spelling}, HPy_tp_init)\n"
                     f"static int {fn.spelling}_impl(HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, "
@@ -1002,7 +1026,7 @@ def _port_traverse(src, fn, struct, fields):
             continue
         if text in ("return0;",):
             continue
-        raise Blocked(f"{_text(toks)} in a tp_traverse (no rule)", line)
+        raise Blocked(f"{src.text(toks[0].start, toks[-1].end)} in a tp_traverse (no rule)", line)
     body_toks = src.toks(body.extent.start.offset, body.extent.end.offset)
     for i, t in enumerate(body_toks):
         if t.text == obj and t.kind == T.IDENTIFIER and not (
@@ -1048,7 +1072,7 @@ def _dealloc_droppable(src, fn, struct, field_names):
             continue
         if text in (f"PyObject_GC_UnTrack({obj});", "return;"):
             continue
-        raise Blocked(f"{_text(toks)} in a tp_dealloc (HPy frees the object itself: only releasing "
+        raise Blocked(f"{src.text(toks[0].start, toks[-1].end)} in a tp_dealloc (HPy frees the object itself: only releasing "
                       f"members that become HPyFields, the type and the memory go)", stmt.location.line)
     if frees != 1:
         raise Blocked("a tp_dealloc that does not free the object once")
@@ -1140,6 +1164,8 @@ class _Rewriter:
                     self.try_pure(t, tables, functions, outcome, cast_types)
                 if not t["pure"] and t["methods"]:
                     t["defines"], _ = self.convert_table(t["methods"], tables, functions, outcome, cast_types)
+                if not t["pure"]:
+                    t["defines"] = t["defines"] + self.legacy_type_slots(t, functions, outcome, cast_types)
             table_name = self.methods_table
             defines, legacy_left = self.convert_table(table_name, tables, functions, outcome, cast_types) \
                 if table_name else ([], False)
@@ -1305,15 +1331,7 @@ class _Rewriter:
                         continue
                     if len(gf) > 2 and _compact(gf[2]) not in ("NULL", "0"):
                         raise Blocked(f"the attribute {_compact(gf[0])} has a setter (no rule yet)")
-                    fname, fn = self.slot_function(gf[1], functions, "getter")
-                    sym = fname[:-4] if fname.endswith("_get") and fname[:-4] not in self.own_names else fname
-                    port = _FunctionPort(src, fn, _text(gf[0]), [],
-                                         src.text(gf[3][0].start, gf[3][-1].end) if len(gf) > 3 else None,
-                                         cast_types, self.own_names, kind="get", fields=self.field_decls,
-                                         closure=_compact(gf[4]) if len(gf) > 4 else None)
-                    port.pyname_sym = sym
-                    self.take(port, fname, fn, outcome)
-                    defines.append(sym)
+                    defines.append(self.port_getter(gf, functions, outcome, cast_types))
                 removed.append(getsets[name][0])
             elif kind == "Py_tp_init":
                 fname, fn = self.slot_function(value, functions, "Py_tp_init")
@@ -1345,9 +1363,15 @@ class _Rewriter:
                      f"released its type, which HPy's own deallocation does. */"] + kept))
                 outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy")
                 self.result.notes.append(f"{fname} removed: HPy's deallocation does what it did")
+            elif kind in OBJECT_SLOTS:
+                fname, fn = self.slot_function(value, functions, kind)
+                self.take(_FunctionPort(src, fn, kind, [], None, cast_types, self.own_names, kind="slot",
+                                        fields=self.field_decls), fname, fn, outcome)
+                defines.append(fname)
             else:
                 raise Blocked(f"the slot {kind} has no rule yet (Py_tp_doc, Py_tp_methods, Py_tp_getset, "
-                              f"Py_tp_init, Py_tp_traverse, Py_tp_dealloc have)")
+                              f"Py_tp_init, Py_tp_traverse, Py_tp_dealloc and slots of one or two objects "
+                              f"such as Py_tp_repr, Py_nb_add have)")
         if names and traverse is None:
             # HPy releases and the collector sees HPyFields through the type's traverse slot.
             traverse = self.fresh_name(f"{struct}_hpy_traverse")
@@ -1364,6 +1388,76 @@ class _Rewriter:
             kept = [x.text for x in src.comments if start <= x.start < end]
             self.add(start, end, "\n".join([f"/* {c.spelling}: in the HPyType_Spec's defines now */"] + kept))
         t["defines"], t["doc"] = defines, doc
+
+    def port_getter(self, gf, functions, outcome, cast_types):
+        """A PyGetSetDef entry without setter to an HPyDef_GET; its symbol."""
+        if len(gf) > 2 and _compact(gf[2]) not in ("NULL", "0"):
+            raise Blocked(f"the attribute {_compact(gf[0])} has a setter (no rule yet)")
+        fname, fn = self.slot_function(gf[1], functions, "getter")
+        sym = fname[:-4] if fname.endswith("_get") and fname[:-4] not in self.own_names else fname
+        port = _FunctionPort(self.src, fn, _text(gf[0]), [],
+                             self.src.text(gf[3][0].start, gf[3][-1].end) if len(gf) > 3 else None,
+                             cast_types, self.own_names, kind="get", fields=self.field_decls,
+                             closure=_compact(gf[4]) if len(gf) > 4 else None)
+        port.pyname_sym = sym
+        self.take(port, fname, fn, outcome)
+        return sym
+
+    def legacy_type_slots(self, t, functions, outcome, cast_types):
+        """In a type that keeps the Legacy shape: each tp_init, slot of one or two objects and getter
+        that has a rule for every construct becomes an HPyDef in the type's defines (its entry leaves
+        the legacy table); the rest stay C API."""
+        src, defines = self.src, []
+        slots = _compact(t["fields"].get("slots", []))
+        slot_tables = _method_tables(src, "PyType_Slot")
+        if slots not in slot_tables or slot_tables[slots][1] is None or _refs_to_var(src, slots) != 1:
+            return defines
+        getsets = _method_tables(src, "PyGetSetDef")
+        for entry in slot_tables[slots][1]:
+            f = entry["fields"]
+            if len(f) != 2:
+                continue
+            kind, value = _compact(f[0]), f[1]
+            if kind == "Py_tp_getset":
+                name = _compact(value)
+                if name not in getsets or getsets[name][1] is None or _refs_to_var(src, name) != 1:
+                    continue
+                for g in getsets[name][1]:
+                    gf = g["fields"]
+                    if _compact(gf[0]) in ("NULL", "0"):
+                        continue
+                    defines += self.legacy_entry(g, lambda: self.port_getter(gf, functions, outcome, cast_types),
+                                                 gf[1], functions, outcome, "HPyDef_GET")
+                continue
+            if kind not in OBJECT_SLOTS and kind != "Py_tp_init":
+                continue
+            def port(kind=kind, value=value):
+                fname, fn = self.slot_function(value, functions, kind)
+                self.take(_FunctionPort(src, fn, kind, [], None, cast_types, self.own_names,
+                                        kind="init" if kind == "Py_tp_init" else "slot",
+                                        fields=self.field_decls), fname, fn, outcome)
+                return fname
+            defines += self.legacy_entry(entry, port, value, functions, outcome, "HPyDef_SLOT")
+        return defines
+
+    def legacy_entry(self, entry, port, value, functions, outcome, what):
+        """Runs port(); on success the entry leaves its table; on Blocked the function stays C API."""
+        ids = [x.text for x in value if x.kind == T.IDENTIFIER]
+        fname = ids[-1] if ids else None
+        if fname not in functions or fname in outcome:
+            return []
+        saved = list(self.edits)
+        try:
+            sym = port()
+        except Blocked as e:
+            self.edits = saved
+            outcome[fname] = FunctionOutcome(fname, functions[fname].extent.start.line, "legacy", str(e))
+            return []
+        first, last = entry["tokens"][0], entry["tokens"][-1]
+        j = self.src.index(last) + 1
+        end = self.src.tokens[j].end if self.src.tokens[j].text == "," else last.end
+        self.add(first.start, end, f"/* {what} {sym} */")
+        return [sym]
 
     def take(self, port, fname, fn, outcome):
         try:
@@ -1547,6 +1641,11 @@ class _Rewriter:
             return (f"a Py_mod_exec function: it runs unchanged from the HPy exec slot {name}_hpy_exec, "
                     f"on the module borrowed as a PyObject *")
         fn = self.ext.functions.get(name)
+        for t in self.types:
+            tables = {_compact(t["fields"].get("slots", []))}
+            if fn is not None and t.get("why_legacy") and any(r.split(" ")[0] in tables for r in fn.registered_in):
+                return (f"registered in {', '.join(fn.registered_in)}: the type {t['spec'].spelling} keeps the "
+                        f"Legacy shape ({t['why_legacy']}), and this slot stays in its legacy slots")
         if fn is not None and fn.registered_in and not any(
                 r.startswith(f"{getattr(self, 'methods_table', None)} ") for r in fn.registered_in):
             return (f"registered in {', '.join(fn.registered_in)}: the rewrite converts module functions "

@@ -1005,3 +1005,75 @@ def test_slots_and_getters_of_converted_types(tmp_path, pure):
         if run["abi"].endswith("(debug)"):
             assert run["leaks"] == 0
     assert report["ok"]
+
+
+# METH_FASTCALL | METH_KEYWORDS: vectorcall's shape, which HPy's HPyFunc_KEYWORDS has (the keyword
+# values after the positional ones, their names in a tuple or NULL).
+FASTKW = r"""
+#include <Python.h>
+
+static PyObject *
+counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    return PyLong_FromSsize_t(nargs * 10 + nkw);
+}
+
+static PyObject *
+first_plus_kw(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs != 1 || kwnames == NULL || PyTuple_Size(kwnames) != 1) {
+        PyErr_SetString(PyExc_TypeError, "one argument and one keyword");
+        return NULL;
+    }
+    return PyNumber_Add(args[0], args[nargs]);
+}
+
+static PyMethodDef methods[] = {
+    {"counts", (PyCFunction)(void (*)(void))counts, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"first_plus_kw", (PyCFunction)(void (*)(void))first_plus_kw, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "fastkw", NULL, -1, methods};
+
+PyMODINIT_FUNC
+PyInit_fastkw(void)
+{
+    return PyModule_Create(&moduledef);
+}
+"""
+
+FASTKW_TEST = r"""
+import pytest
+import fastkw
+
+def test_fastkw():
+    assert fastkw.counts() == 0 and fastkw.counts(1, 2) == 20 and fastkw.counts(1, a=2, b=3) == 12
+    assert fastkw.first_plus_kw(1, x=2) == 3 and fastkw.first_plus_kw("a", y="b") == "ab"
+    with pytest.raises(TypeError, match="one argument and one keyword"):
+        fastkw.first_plus_kw(1)
+"""
+
+
+def test_fastcall_keywords(tmp_path):
+    (tmp_path / "fastkw.c").write_text(FASTKW)
+    (tmp_path / "test_fastkw.py").write_text(FASTKW_TEST)
+    _build_c_api(tmp_path, "fastkw", FASTKW, tmp_path / "test_fastkw.py")
+    s = rewrite_json(tmp_path / "fastkw.c", tmp_path / "out")
+    assert s["hpy_functions"] == ["counts", "first_plus_kw"] and s["pure_hpy"], s
+    text = (tmp_path / "out" / "fastkw.c").read_text()
+    for piece in ['HPyDef_METH(counts, "counts", HPyFunc_KEYWORDS)',
+                  "static HPy counts_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs_, HPy kwnames)",
+                  "HPy_ssize_t nargs = (HPy_ssize_t)nargs_;",
+                  "HPy_ssize_t nkw = HPy_IsNull(kwnames) ? 0 : HPy_Length(ctx, kwnames);",
+                  "return HPy_Add(ctx, args[0], args[nargs]);"]:
+        assert piece in text, piece
+    result = run_port("check", tmp_path / "out" / "fastkw.c", "--module", "fastkw", "--debug", "--json", "--",
+                      "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tmp_path / "test_fastkw.py",
+                      check=False)
+    report = json.loads(result.stdout)
+    assert [r["abi"] for r in report["runs"]] == ["hybrid", "hybrid (debug)", "universal", "universal (debug)"]
+    for run in report["runs"]:
+        assert run["tests"] == "passed", run
+    assert report["ok"]

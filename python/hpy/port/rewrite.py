@@ -70,6 +70,8 @@ CALLS = {
     "PyObject_Str": ("HPy_Str", "o", "new"),
     "PyObject_IsTrue": ("HPy_IsTrue", "o", "value"),
     "PyObject_Length": ("HPy_Length", "o", "value"),
+    "PyTuple_Size": ("HPy_Length", "o", "value"),
+    "PyTuple_GET_SIZE": ("HPy_Length", "o", "value"),
     "PyObject_Size": ("HPy_Length", "o", "value"),
     "PyObject_Hash": ("HPy_Hash", "o", "value"),
     "PyObject_RichCompareBool": ("HPy_RichCompareBool", "oov", "value"),
@@ -120,7 +122,8 @@ TYPE_FLAGS = {"Py_TPFLAGS_DEFAULT": "HPy_TPFLAGS_DEFAULT", "Py_TPFLAGS_BASETYPE"
 # METH_ flags -> the HPy signature, for the module functions the rewrite converts.
 SIGNATURES = {("METH_NOARGS",): "HPyFunc_NOARGS", ("METH_O",): "HPyFunc_O",
               ("METH_VARARGS",): "HPyFunc_VARARGS", ("METH_FASTCALL",): "HPyFunc_VARARGS",
-              ("METH_KEYWORDS", "METH_VARARGS"): "HPyFunc_KEYWORDS"}
+              ("METH_KEYWORDS", "METH_VARARGS"): "HPyFunc_KEYWORDS",
+              ("METH_FASTCALL", "METH_KEYWORDS"): "HPyFunc_KEYWORDS"}
 
 # PyType_Slot ids whose functions take one or two objects and return a new reference, as HPy's
 # HPyFunc_UNARYFUNC / REPRFUNC and HPyFunc_BINARYFUNC slots do: Py_X -> (HPy_X, number of objects).
@@ -332,7 +335,8 @@ class _FunctionPort:
         sig = SIGNATURES.get(tuple(sorted(self.flags)))
         if sig is None:
             raise Blocked(f"flags {' | '.join(self.flags)} have no rule yet (METH_NOARGS, METH_O, "
-                          f"METH_VARARGS, METH_VARARGS | METH_KEYWORDS, METH_FASTCALL have)")
+                          f"METH_VARARGS, METH_VARARGS | METH_KEYWORDS, METH_FASTCALL, "
+                          f"METH_FASTCALL | METH_KEYWORDS have)")
         body = next((c for c in fn.get_children() if c.kind == K.COMPOUND_STMT), None)
         params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
         types = [p.type.spelling.replace(" ", "") for p in params]
@@ -343,7 +347,9 @@ class _FunctionPort:
                     "HPyFunc_O": (["PyObject*", "PyObject*"],),
                     "HPyFunc_VARARGS": ((["PyObject*", "PyObject*const*", "Py_ssize_t"],) if self.fastcall
                                         else (["PyObject*", "PyObject*"],)),
-                    "HPyFunc_KEYWORDS": (["PyObject*", "PyObject*", "PyObject*"],)}[sig]
+                    # METH_FASTCALL | METH_KEYWORDS: vectorcall's shape, as HPy's KEYWORDS (kwnames).
+                    "HPyFunc_KEYWORDS": ((["PyObject*", "PyObject*const*", "Py_ssize_t", "PyObject*"],)
+                                         if self.fastcall else (["PyObject*", "PyObject*", "PyObject*"],))}[sig]
         if types not in [list(e) for e in expected]:
             raise Blocked(f"its parameters ({', '.join(p.type.spelling for p in params)}) do not match "
                           f"{' | '.join(self.flags)}")
@@ -353,7 +359,9 @@ class _FunctionPort:
             self.handles[params[1].spelling] = "borrowed"
         elif sig in ("HPyFunc_VARARGS", "HPyFunc_KEYWORDS"):
             self.args_name = params[1].spelling
-        if sig == "HPyFunc_KEYWORDS":
+        if sig == "HPyFunc_KEYWORDS" and self.fastcall:
+            self.handles[params[3].spelling] = "borrowed"    # kwnames: a tuple or NULL, as in HPy
+        elif sig == "HPyFunc_KEYWORDS":
             self.kw_name = params[2].spelling
         if self.fastcall:
             self.nargs_name = params[2].spelling
@@ -369,11 +377,13 @@ class _FunctionPort:
             impl = f"HPyContext *ctx, HPy {names[0]}"
         elif sig == "HPyFunc_O":
             impl = f"HPyContext *ctx, HPy {names[0]}, HPy {names[1]}"
-        elif sig == "HPyFunc_KEYWORDS":
+        elif sig == "HPyFunc_KEYWORDS" and not self.fastcall:
             impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t nargs, HPy {names[2]}"
         elif self.fastcall:
             # HPy passes the count as size_t; the body keeps its signed Py_ssize_t of the same name.
             impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t {names[2]}_"
+            if sig == "HPyFunc_KEYWORDS":
+                impl += f", HPy {names[3]}"
             self.edits.append(Edit(body.extent.start.offset + 1, body.extent.start.offset + 1,
                                    f"\n    HPy_ssize_t {names[2]} = (HPy_ssize_t){names[2]}_;"))
         else:

@@ -9,10 +9,15 @@ Edits are text replacements on exact source ranges, found with libclang's cursor
   borrowed ``PyObject *`` (multi-phase init: each ``Py_mod_exec`` function runs, unchanged, from an
   HPy exec slot of its own);
 - a ``PyType_Spec`` created once by ``PyType_FromSpec`` in the init function becomes an
-  ``HPyType_Spec`` of the Legacy shape, its ``PyType_Slot`` array kept as legacy slots;
-- a module function (or a method of such a type) becomes an ``HPyDef_METH`` only when every
-  construct in its body has a rule that preserves its behaviour (see ``_FunctionPort``); otherwise
-  it stays C API (``legacy_methods``, the type's legacy slots), and a comment above it says why.
+  ``HPyType_Spec``: of the Object shape when every slot, method and getter converts (its
+  ``PyObject *`` members become HPyFields, a dealloc that only released them goes, see
+  ``_Rewriter.pure_plan``), else of the Legacy shape, its ``PyType_Slot`` array kept as legacy slots
+  less the entries that convert;
+- a module function (or a method, tp_init, object slot or getter of such a type) becomes an
+  ``HPyDef_METH`` (``HPyDef_SLOT``, ``HPyDef_GET``) only when every construct in its body has a rule
+  that preserves its behaviour (see ``_FunctionPort``); otherwise it stays C API (``legacy_methods``,
+  the type's legacy slots), and a comment above it says why;
+- the init function's body becomes a pure HPy exec slot when its constructs have rules too.
 
 Nothing is changed that the rules do not cover: a function with one unknown construct is left as it
 is, whole.
@@ -1658,8 +1663,8 @@ class _Rewriter:
                         f"Legacy shape ({t['why_legacy']}), and this slot stays in its legacy slots")
         if fn is not None and fn.registered_in and not any(
                 r.startswith(f"{getattr(self, 'methods_table', None)} ") for r in fn.registered_in):
-            return (f"registered in {', '.join(fn.registered_in)}: the rewrite converts module functions "
-                    f"and the methods of types it converts, not slots, getsets or static types yet")
+            return (f"registered in {', '.join(fn.registered_in)}: a table of a type the rewrite leaves "
+                    f"as C API (a static PyTypeObject, or a PyType_Spec it does not convert: see the notes)")
         callers = sorted(n for n, f in self.ext.functions.items() if name in f.calls)
         if callers:
             return f"called from C code ({', '.join(callers)}), which keeps its C-API signature"
@@ -1667,7 +1672,8 @@ class _Rewriter:
             for e in entries or []:
                 if self.entry_function(e["fields"]) == name:
                     if tname != getattr(self, "methods_table", None):
-                        return f"registered in {tname}, which is not the module's method table (types are not converted yet)"
+                        return (f"registered in {tname}, which is neither the module's method table nor "
+                                f"one of a type the rewrite converts")
         return "not a module function (called from C, or registered in a type or slot table)"
 
     @staticmethod

@@ -259,8 +259,11 @@ def test_rewrite_converts_what_has_rules(small, tmp_path):
     assert "/* hpy.port: left as C API (hybrid ABI): line" in text
     assert '{"first_item", first_item, METH_O, NULL},' in text
     assert '{"nothing", nothing, METH_NOARGS' not in text
-    # In the exec slot the module is borrowed: its Py_DECREF goes.
+    # In the exec slot the module is borrowed: its Py_DECREF goes. The body stays C API (no rule for
+    # PyModule_AddIntConstant, nor for releasing the module), and the notes say why.
     assert "Py_DECREF(m);\n        return -1;" not in text and "return -1;" in text
+    assert "the exec slot runs PyInit_small's body as C API: line" in " ".join(s["notes"])
+    assert "PyObject *m = HPy_AsPyObject(ctx, h_module);" in text
 
 
 def test_rewrite_diff_is_a_patch(small, tmp_path):

@@ -48,6 +48,11 @@ def test_porting_example_type_and_methods(tmp_path):
     assert s["hpy_functions"] == ["Point_traverse", "Point_dealloc", "Point_init", "Point_norm",
                                   "Point_obj_get", "dot", "PyInit_step_00_c_api"]
     assert s["legacy_functions"] == {} and s["pure_hpy"] and s["c_api_uses_left"] == 0
+    assert s["hpy_forms"] == {"Point_traverse": "HPyDef_SLOT HPy_tp_traverse",
+                              "Point_dealloc": "removed (HPy's deallocation does what it did)",
+                              "Point_init": "HPyDef_SLOT HPy_tp_init", "Point_norm": "HPyDef_METH",
+                              "Point_obj_get": "HPyDef_GET", "dot": "HPyDef_METH",
+                              "PyInit_step_00_c_api": "HPyDef_SLOT HPy_mod_exec"}
     text = (tmp_path / "step_00_c_api.c").read_text()
     # The PyType_Spec becomes an HPyType_Spec of the Object shape: the struct loses PyObject_HEAD and
     # its PyObject * member is an HPyField; every slot, method and getter is in its defines; the casts

@@ -180,6 +180,7 @@ class FunctionOutcome:
     status: str           # "hpy" (now an HPyDef), "legacy" (still C API), "module-init", "plain C"
     reason: str = ""      # why it stays legacy
     c_api_uses: int = 0
+    form: str = "HPyDef_METH"   # what an "hpy" function became
 
 
 class _Retry(Exception):
@@ -291,6 +292,14 @@ class Source:
 
 def _is_pyobject_ptr(type_):
     return type_.spelling.replace(" ", "") in ("PyObject*",)
+
+
+def _fresh(src, name):
+    """NAME, or NAME with a suffix, so that no identifier of the file is spelled so."""
+    used = {t.text for t in src.tokens}
+    while name in used:
+        name += "_"
+    return name
 
 
 def _walk(cursor):
@@ -472,7 +481,7 @@ class _FunctionPort:
         self.field_out = {}        # offset of p in `&p->f` (a PyArg 'O' output) -> the local handle
         if not self.fields:
             return
-        src, toks = self.src, self.body_toks
+        src = self.src
         owners = self.struct_pointers()
         accesses = {}
         for c in _walk(self.body):
@@ -573,10 +582,7 @@ class _FunctionPort:
         return self._parents.get((cursor.extent.start.offset, cursor.extent.end.offset, cursor.kind))
 
     def fresh(self, name):
-        used = {t.text for t in self.src.tokens}
-        while name in used:
-            name += "_h"
-        return name
+        return _fresh(self.src, name)
 
     def struct_pointers(self):
         """Locals declared `T *p = (T *)h;` (T a struct in cast_types, h a handle parameter) and never
@@ -1022,7 +1028,7 @@ def _port_traverse(src, fn, struct, fields):
                       f"int (PyObject *, visitproc visit, void *arg)")
     obj = params[0].spelling
     body = next(c for c in fn.get_children() if c.kind == K.COMPOUND_STMT)
-    edits, visited, casts = [], set(), set()
+    edits, visited = [], set()
     for stmt, toks, text in _statements(src, body):
         line = stmt.location.line
         if text == f"Py_VISIT(Py_TYPE({obj}));":
@@ -1112,6 +1118,7 @@ class Result:
                 "c_api_uses_left": self.c_api_uses_left,
                 "functions": len(self.functions), "hpy_functions": by("hpy"),
                 "legacy_functions": {f.name: f.reason for f in self.functions if f.status == "legacy"},
+                "hpy_forms": {f.name: f.form for f in self.functions if f.status == "hpy"},
                 "plain_c_functions": by("plain C"), "module_init": by("module-init"),
                 "pure_hpy": self.pure_hpy, "notes": self.notes}
 
@@ -1363,7 +1370,8 @@ class _Rewriter:
                 if visited != names:
                     raise Blocked(f"{fname} does not visit {', '.join(sorted(names - visited))}")
                 self.edits += edits
-                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy")
+                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy",
+                                                 form="HPyDef_SLOT HPy_tp_traverse")
                 defines.append(fname)
                 traverse = fname
             elif kind == "Py_tp_dealloc":
@@ -1376,7 +1384,8 @@ class _Rewriter:
                 self.add(fn.extent.start.offset, fn.extent.end.offset, "\n".join(
                     [f"/* {fname}: gone. It released the members that are HPyFields now, freed the object and "
                      f"released its type, which HPy's own deallocation does. */"] + kept))
-                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy")
+                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy",
+                                                 form="removed (HPy's deallocation does what it did)")
                 self.result.notes.append(f"{fname} removed: HPy's deallocation does what it did")
             elif kind in OBJECT_SLOTS:
                 fname, fn = self.slot_function(value, functions, kind)
@@ -1389,9 +1398,8 @@ class _Rewriter:
                               f"such as Py_tp_repr, Py_nb_add have)")
         if names and traverse is None:
             # HPy releases and the collector sees HPyFields through the type's traverse slot.
-            traverse = self.fresh_name(f"{struct}_hpy_traverse")
+            traverse = _fresh(src, f"{struct}_hpy_traverse")
             visits = "".join(f"    HPy_VISIT(&(({struct} *)self)->{n});\n" for n in sorted(names))
-            end = _decl_end(src, t["typedef"])
             t["traverse_text"] = (f"\n/* The collector and HPy's deallocation see the HPyFields of {struct} "
                                   f"through this. */\nHPyDef_SLOT({traverse}, HPy_tp_traverse)\n"
                                   f"static int {traverse}_impl(void *self, HPyFunc_visitproc visit, void *arg)\n"
@@ -1481,13 +1489,9 @@ class _Rewriter:
         except Blocked as e:
             raise Blocked(f"{fname}: {e}") from None
         self.edits += edits
-        outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy")
-
-    def fresh_name(self, name):
-        used = {x.text for x in self.src.tokens}
-        while name in used:
-            name += "_"
-        return name
+        form = {"get": "HPyDef_GET", "init": "HPyDef_SLOT HPy_tp_init"}.get(port.kind) or \
+            f"HPyDef_SLOT {OBJECT_SLOTS[port.pyname][0]}"
+        outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy", form=form)
 
     def check_pure_structs(self, functions, outcome):
         """A struct without PyObject_HEAD must not be seen by C-API code: every mention of its name
@@ -1860,7 +1864,8 @@ class _Rewriter:
                 self.check_overlaps(edits)
                 self.exec_port, self.helpers = edits, self.helpers | port.helpers
                 if outcome is not None:
-                    outcome[init.spelling] = FunctionOutcome(init.spelling, init.extent.start.line, "hpy")
+                    outcome[init.spelling] = FunctionOutcome(init.spelling, init.extent.start.line, "hpy",
+                                                             form="HPyDef_SLOT HPy_mod_exec")
             except Blocked as e:
                 self.result.notes.append(f"the exec slot runs {init.spelling}'s body as C API: {e}")
         ext_name = init.spelling[len("PyInit_"):]
@@ -1999,7 +2004,7 @@ def render_summary(s):
            f"{len(s['hpy_functions'])} of {s['functions']} functions now HPy"
            + ("; the file is pure HPy (universal ABI)" if s["pure_hpy"] else "")]
     for name in s["hpy_functions"]:
-        out.append(f"  {name}: HPyDef_METH")
+        out.append(f"  {name}: {s.get('hpy_forms', {}).get(name, 'HPyDef_METH')}")
     for name, why in s["legacy_functions"].items():
         out.append(f"  {name}: left as C API: {why}")
     for note in s["notes"]:

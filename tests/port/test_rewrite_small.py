@@ -600,8 +600,29 @@ Box_double(PyObject *self, PyObject *unused)
     return PyLong_FromLong(2 * b->n);
 }
 
+static PyObject *
+Box_item_repr(PyObject *self, PyObject *unused)
+{
+    BoxObject *b = (BoxObject *)self;
+    if (b->item == NULL)
+        Py_RETURN_NONE;
+    return PyObject_Repr(b->item);
+}
+
+static PyObject *
+Box_item_true(PyObject *self, PyObject *unused)
+{
+    BoxObject *b = (BoxObject *)self;
+    int t = PyObject_IsTrue(b->item);
+    if (t < 0)
+        return NULL;
+    return PyBool_FromLong(t);
+}
+
 static PyMethodDef Box_methods[] = {
     {"double", Box_double, METH_NOARGS, "2 n"},
+    {"item_repr", Box_item_repr, METH_NOARGS, NULL},
+    {"item_true", Box_item_true, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}
 };
 
@@ -709,6 +730,8 @@ import fields
 def test_box():
     b = fields.Box(3, "x")
     assert b.item == "x" and b.double() == 6 and fields.box_n(b) == 3
+    assert b.item_repr() == "'x'" and b.item_true() is True and fields.Box(1, 0).item_true() is False
+    assert fields.Box.__new__(fields.Box).item_repr() is None
     assert fields.Box().item is None and fields.Box(item=[1]).item == [1]
     assert fields.Box.__doc__ == "A box." and fields.Box.item.__doc__ == "The item."
     b.__init__(5, "y")
@@ -778,6 +801,12 @@ def test_types_with_pyobject_members_become_pure_hpy(tmp_path):
                   'HPyDef_GET(Box_get_item, "item", .doc = "The item.")',
                   "static HPy Box_get_item_get(HPyContext *ctx, HPy self, void *closure)",
                   "return HPyField_Load(ctx, self, b->item);",
+                  # Reads: a NULL test, and object arguments loaded into a local handle closed after use.
+                  "if (HPyField_IsNull(b->item))",
+                  "{ HPy b_item = HPyField_Load(ctx, self, b->item); HPy b_item_r = HPy_Repr(ctx, b_item); "
+                  "HPy_Close(ctx, b_item); return b_item_r; }",
+                  "HPy b_item = HPyField_Load(ctx, self, b->item); int t = HPy_IsTrue(ctx, b_item); "
+                  "HPy_Close(ctx, b_item);",
                   'HPyDef_GET(Tag_label, "label", .doc = NULL)',
                   # Tag had no traverse: HPy needs one to see (and release) its HPyField.
                   "HPyDef_SLOT(TagObject_hpy_traverse, HPy_tp_traverse)", "HPy_VISIT(&((TagObject *)self)->label);",
@@ -807,8 +836,12 @@ def test_types_with_pyobject_members_become_pure_hpy(tmp_path):
      "    Py_CLEAR(((BoxObject *)self)->item);\n    ((BoxObject *)self)->n = 0;\n",
      "Box_dealloc: line"),
     # A field read in a way without a rule.
-    ("    Py_INCREF(b->item);\n    return b->item;", "    return PyObject_Repr(b->item);",
+    ("    Py_INCREF(b->item);\n    return b->item;", "    return Py_NewRef(b->item);",
      "Box_get_item: line"),
+    # A field read in a statement that may return before the loaded handle is closed.
+    ("    int t = PyObject_IsTrue(b->item);\n    if (t < 0)\n        return NULL;",
+     "    int t;\n    if ((t = PyObject_IsTrue(b->item)) < 0)\n        return NULL;",
+     "may leave the function before the loaded handle is closed"),
     # A setter.
     ('{"item", Box_get_item, NULL,', '{"item", Box_get_item, (setter)0x0,',
      "has a setter"),

@@ -479,6 +479,7 @@ class _FunctionPort:
         reference by `Py_INCREF(p->f)` lives in a local handle until that Py_INCREF, which stores it
         (HPyField_Store). Any other use stops the rewrite of the function."""
         self.field_out = {}        # offset of p in `&p->f` (a PyArg 'O' output) -> the local handle
+        self.field_reads = {}      # offset of p in a read `p->f` (an object argument) -> the loaded handle
         if not self.fields:
             return
         src = self.src
@@ -553,7 +554,8 @@ class _FunctionPort:
                     self.edit(mt[0].start, value[0].end, f"{shadows[key]} = {text}")
                 continue
             if key not in shadows:
-                raise Blocked(f"{p}->{f} (an HPyField now) is read before this function sets it", line)
+                self.field_read(c, mt, p, f, owner, before, after, line)
+                continue
             if before and before[-1].text == "&":
                 self.field_out[mt[0].start] = shadows[key]
                 self.covered.append((mt[0].start, mt[-1].end))
@@ -569,6 +571,63 @@ class _FunctionPort:
         for key, name in shadows.items():
             if key not in stored:
                 raise Blocked(f"{key[0]}->{key[1]} is set but never given its reference (Py_INCREF)")
+
+    def field_read(self, c, mt, p, f, owner, before, after, line):
+        """A read of the HPyField p->f that this function did not set: a test against NULL
+        (HPyField_IsNull), or an object argument of a converted call, which gets the field loaded
+        into a local handle before the statement and closed after it (a `return CALL(...)` of a new
+        reference returns the call's result after the close)."""
+        if after and len(after) == 2 and after[0].text in ("==", "!=") and after[1].text == "NULL":
+            self.edit(mt[0].start, after[1].end,
+                      ("" if after[0].text == "==" else "!") + f"HPyField_IsNull({p}->{f})")
+            return
+        if before and before[-1].text == "!" and after and after[0].text in (")", "&&", "||", ";"):
+            self.edit(before[-1].start, mt[-1].end, f"HPyField_IsNull({p}->{f})")
+            return
+        # The call the member is an argument of, and the statement (of a block) around it.
+        call, node = None, c
+        while True:
+            parent = self.parent_of(node)
+            if parent is None:
+                break
+            if call is None and parent.kind == K.CALL_EXPR:
+                call = parent
+            if parent.kind == K.COMPOUND_STMT:
+                break
+            node = parent
+        name = RENAMED_CALLS.get(call.referenced.spelling, call.referenced.spelling) \
+            if call is not None and call.referenced is not None else None
+        ctoks = self.src.toks(call.extent.start.offset, call.extent.end.offset) if name else []
+        args = _split_top(ctoks[2:-1]) if len(ctoks) > 3 else []
+        kinds = CALLS[name][1] if name in CALLS else ""
+        pos = next((i for i, a in enumerate(args) if a and a[0].start == mt[0].start and a[-1].end == mt[-1].end),
+                   None)
+        if pos is None or pos >= len(kinds) or kinds[pos] != "o" or parent is None:
+            raise Blocked(f"{p}->{f} (an HPyField now) is used in a way the rewrite has no rule for "
+                          f"(an object argument of a converted call, a NULL test, or returned after Py_INCREF)",
+                          line)
+        stmt = node
+        jumps = [x for x in _walk(stmt) if x.kind in (K.RETURN_STMT, K.BREAK_STMT, K.CONTINUE_STMT, K.GOTO_STMT)]
+        local = self.fresh(f"{p}_{f}")
+        while local in self.field_reads.values():
+            local += "_"
+        self.field_reads[mt[0].start] = local
+        self.edit(mt[0].start, mt[-1].end, local)
+        load = f"HPy {local} = HPyField_Load(ctx, {owner}, {p}->{f}); "
+        end = _decl_end(self.src, stmt)
+        ret = self.src.toks(stmt.extent.start.offset, end)
+        if stmt.kind == K.RETURN_STMT and not jumps and self.kind in ("meth", "get", "slot") and \
+                CALLS[name][2] == "new" and len(ret) > 2 and ret[1].start == call.extent.start.offset and \
+                ret[-2].end == call.extent.end.offset:
+            # return CALL(p->f);  ->  { HPy p_f = HPyField_Load(...); HPy p_f_r = CALL(p_f); close; return }
+            self.edit(ret[0].start, ret[0].end, f"{{ {load}HPy {local}_r =")
+            self.edit(ret[-1].start, ret[-1].end, f"; HPy_Close(ctx, {local}); return {local}_r; }}")
+            return
+        if jumps:
+            raise Blocked(f"{p}->{f} is read in a statement that may leave the function before the loaded "
+                          f"handle is closed", line)
+        self.edits.append(Edit(stmt.extent.start.offset, stmt.extent.start.offset, load))
+        self.edits.append(Edit(end, end, f" HPy_Close(ctx, {local});"))
 
     def parent_of(self, cursor):
         if not hasattr(self, "_parents"):
@@ -758,6 +817,8 @@ class _FunctionPort:
             self.edit(arg[0].start, arg[0].end, CONSTANTS[arg[0].text])
         elif len(arg) == 1 and arg[0].text in self.handles:
             self.allowed.add(arg[0].start)
+        elif arg and arg[0].start in getattr(self, "field_reads", {}):
+            pass                             # an HPyField loaded into a local handle (field_read)
         elif self.fastcall and len(arg) == 4 and arg[0].text == self.args_name and arg[1].text == "[" \
                 and arg[3].text == "]":
             self.allowed.add(arg[0].start)   # an argument: a borrowed handle, as in the C API

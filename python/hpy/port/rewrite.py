@@ -560,33 +560,33 @@ class _FunctionPort:
                 self.field_out[mt[0].start] = shadows[key]
                 self.covered.append((mt[0].start, mt[-1].end))
                 continue
-            if after and len(after) == 2 and after[0].text in ("==", "!=") and after[1].text == "NULL":
-                self.edit(mt[0].start, after[1].end,
-                          ("" if after[0].text == "==" else "!") + f"HPy_IsNull({shadows[key]})")
-                continue
-            if before and before[-1].text == "!" and after and after[0].text in (")", "&&", "||", ";"):
-                self.edit(before[-1].start, mt[-1].end, f"HPy_IsNull({shadows[key]})")
+            if self.member_null_test(mt, before, after, f"HPy_IsNull({shadows[key]})"):
                 continue
             raise Blocked(f"{p}->{f} (an HPyField now) is used in a way the rewrite has no rule for", line)
         for key, name in shadows.items():
             if key not in stored:
                 raise Blocked(f"{key[0]}->{key[1]} is set but never given its reference (Py_INCREF)")
 
+    def member_null_test(self, mt, before, after, test):
+        """`p->f == NULL`, `p->f != NULL`, `!p->f` (the member's tokens mt) -> test, !test."""
+        if after and len(after) == 2 and after[0].text in ("==", "!=") and after[1].text == "NULL":
+            self.edit(mt[0].start, after[1].end, ("" if after[0].text == "==" else "!") + test)
+            return True
+        if before and before[-1].text == "!" and after and after[0].text in (")", "&&", "||", ";"):
+            self.edit(before[-1].start, mt[-1].end, test)
+            return True
+        return False
+
     def field_read(self, c, mt, p, f, owner, before, after, line):
         """A read of the HPyField p->f that this function did not set: a test against NULL
         (HPyField_IsNull), or an object argument of a converted call, which gets the field loaded
         into a local handle before the statement and closed after it (a `return CALL(...)` of a new
         reference returns the call's result after the close)."""
-        if after and len(after) == 2 and after[0].text in ("==", "!=") and after[1].text == "NULL":
-            self.edit(mt[0].start, after[1].end,
-                      ("" if after[0].text == "==" else "!") + f"HPyField_IsNull({p}->{f})")
-            return
-        if before and before[-1].text == "!" and after and after[0].text in (")", "&&", "||", ";"):
-            self.edit(before[-1].start, mt[-1].end, f"HPyField_IsNull({p}->{f})")
+        if self.member_null_test(mt, before, after, f"HPyField_IsNull({p}->{f})"):
             return
         # The call the member is an argument of, and the statement (of a block) around it.
         call, node = None, c
-        while True:
+        for _ in range(64):
             parent = self.parent_of(node)
             if parent is None:
                 break
@@ -595,6 +595,8 @@ class _FunctionPort:
             if parent.kind == K.COMPOUND_STMT:
                 break
             node = parent
+        else:
+            parent = None
         name = RENAMED_CALLS.get(call.referenced.spelling, call.referenced.spelling) \
             if call is not None and call.referenced is not None else None
         ctoks = self.src.toks(call.extent.start.offset, call.extent.end.offset) if name else []
@@ -630,15 +632,15 @@ class _FunctionPort:
         self.edits.append(Edit(end, end, f" HPy_Close(ctx, {local});"))
 
     def parent_of(self, cursor):
+        """The cursor's parent inside the body (None for the body): cursors compare as libclang's."""
         if not hasattr(self, "_parents"):
-            self._parents = {}
+            self._parents = {self.body: None}
             def walk(c):
                 for ch in c.get_children():
-                    self._parents[(ch.extent.start.offset, ch.extent.end.offset, ch.kind)] = c
+                    self._parents[ch] = c
                     walk(ch)
             walk(self.body)
-            self._parents[(self.body.extent.start.offset, self.body.extent.end.offset, self.body.kind)] = None
-        return self._parents.get((cursor.extent.start.offset, cursor.extent.end.offset, cursor.kind))
+        return self._parents.get(cursor)
 
     def fresh(self, name):
         return _fresh(self.src, name)

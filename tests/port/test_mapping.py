@@ -46,8 +46,12 @@ def test_rewrite_rules_name_real_hpy_functions_and_agree_with_the_table():
     from hpy.port import rewrite
     words = api_words()
     for capi, (hpy, kinds, result) in rewrite.CALLS.items():
-        assert hpy in words, (capi, hpy)
         assert set(kinds) <= set("oxv") and result in ("new", "value")
+        if hpy in rewrite.HELPERS:
+            # One of the rewrite's own helpers, which it adds to the file: built on the table's function.
+            assert mapping.lookup(capi).hpy in rewrite.HELPERS[hpy], capi
+            continue
+        assert hpy in words, (capi, hpy)
         # The report's table gives the same HPy function.
         assert mapping.lookup(capi).hpy == hpy, capi
     for name in rewrite.CONTEXT_EXCEPTIONS:

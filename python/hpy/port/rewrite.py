@@ -9,10 +9,15 @@ Edits are text replacements on exact source ranges, found with libclang's cursor
   borrowed ``PyObject *`` (multi-phase init: each ``Py_mod_exec`` function runs, unchanged, from an
   HPy exec slot of its own);
 - a ``PyType_Spec`` created once by ``PyType_FromSpec`` in the init function becomes an
-  ``HPyType_Spec`` of the Legacy shape, its ``PyType_Slot`` array kept as legacy slots;
-- a module function (or a method of such a type) becomes an ``HPyDef_METH`` only when every
-  construct in its body has a rule that preserves its behaviour (see ``_FunctionPort``); otherwise
-  it stays C API (``legacy_methods``, the type's legacy slots), and a comment above it says why.
+  ``HPyType_Spec``: of the Object shape when every slot, method and getter converts (its
+  ``PyObject *`` members become HPyFields, a dealloc that only released them goes, see
+  ``_Rewriter.pure_plan``), else of the Legacy shape, its ``PyType_Slot`` array kept as legacy slots
+  less the entries that convert;
+- a module function (or a method, tp_init, object slot or getter of such a type) becomes an
+  ``HPyDef_METH`` (``HPyDef_SLOT``, ``HPyDef_GET``) only when every construct in its body has a rule
+  that preserves its behaviour (see ``_FunctionPort``); otherwise it stays C API (``legacy_methods``,
+  the type's legacy slots), and a comment above it says why;
+- the init function's body becomes a pure HPy exec slot when its constructs have rules too.
 
 Nothing is changed that the rules do not cover: a function with one unknown construct is left as it
 is, whole.
@@ -70,6 +75,8 @@ CALLS = {
     "PyObject_Str": ("HPy_Str", "o", "new"),
     "PyObject_IsTrue": ("HPy_IsTrue", "o", "value"),
     "PyObject_Length": ("HPy_Length", "o", "value"),
+    "PyTuple_Size": ("HPy_Length", "o", "value"),
+    "PyTuple_GET_SIZE": ("HPy_Length", "o", "value"),
     "PyObject_Size": ("HPy_Length", "o", "value"),
     "PyObject_Hash": ("HPy_Hash", "o", "value"),
     "PyObject_RichCompareBool": ("HPy_RichCompareBool", "oov", "value"),
@@ -82,6 +89,20 @@ CALLS = {
     "PyErr_SetString": ("HPyErr_SetString", "xv", "value"),
     "PyErr_SetObject": ("HPyErr_SetObject", "xo", "value"),
     "PyErr_Clear": ("HPyErr_Clear", "", "value"),
+    # HPyType_FromSpec(ctx, &spec, NULL), of a spec the rewrite made an HPyType_Spec.
+    "PyType_FromSpec": ("HPyType_FromSpec", "v", "new"),
+    # PyModule_AddObject steals the value's reference on success only: so does the helper's handle.
+    "PyModule_AddObject": ("hpy_port_module_add_object", "ovo", "value"),
+    "PyModule_AddObjectRef": ("HPy_SetAttr_s", "ovo", "value"),
+}
+
+# The rewrite's own helpers, added to the file when an edit calls them.
+HELPERS = {
+    "hpy_port_module_add_object": (
+        "/* PyModule_AddObject's contract for a handle: closed on success, left open on failure (-1). */\n"
+        "static int hpy_port_module_add_object(HPyContext *ctx, HPy module, const char *name, HPy value)\n"
+        "{\n    if (HPy_SetAttr_s(ctx, module, name, value) < 0)\n        return -1;\n"
+        "    HPy_Close(ctx, value);\n    return 0;\n}\n\n"),
 }
 
 # The exceptions and constants the HPy 0.9 context holds (ctx->h_NAME).
@@ -106,7 +127,21 @@ TYPE_FLAGS = {"Py_TPFLAGS_DEFAULT": "HPy_TPFLAGS_DEFAULT", "Py_TPFLAGS_BASETYPE"
 # METH_ flags -> the HPy signature, for the module functions the rewrite converts.
 SIGNATURES = {("METH_NOARGS",): "HPyFunc_NOARGS", ("METH_O",): "HPyFunc_O",
               ("METH_VARARGS",): "HPyFunc_VARARGS", ("METH_FASTCALL",): "HPyFunc_VARARGS",
-              ("METH_KEYWORDS", "METH_VARARGS"): "HPyFunc_KEYWORDS"}
+              ("METH_KEYWORDS", "METH_VARARGS"): "HPyFunc_KEYWORDS",
+              ("METH_FASTCALL", "METH_KEYWORDS"): "HPyFunc_KEYWORDS"}
+
+# PyType_Slot ids whose functions take one or two objects and return a new reference, as HPy's
+# HPyFunc_UNARYFUNC / REPRFUNC and HPyFunc_BINARYFUNC slots do: Py_X -> (HPy_X, number of objects).
+OBJECT_SLOTS = {f"Py_{name}": (f"HPy_{name}", 1) for name in (
+    "tp_repr", "tp_str", "nb_absolute", "nb_float", "nb_index", "nb_int", "nb_invert", "nb_negative",
+    "nb_positive")}
+OBJECT_SLOTS.update({f"Py_{name}": (f"HPy_{name}", 2) for name in (
+    "mp_subscript", "nb_add", "nb_and", "nb_divmod", "nb_floor_divide", "nb_lshift", "nb_multiply", "nb_or",
+    "nb_remainder", "nb_rshift", "nb_subtract", "nb_true_divide", "nb_xor", "nb_matrix_multiply",
+    "nb_inplace_add", "nb_inplace_and", "nb_inplace_floor_divide", "nb_inplace_lshift",
+    "nb_inplace_multiply", "nb_inplace_or", "nb_inplace_remainder", "nb_inplace_rshift",
+    "nb_inplace_subtract", "nb_inplace_true_divide", "nb_inplace_xor", "nb_inplace_matrix_multiply",
+    "sq_concat", "sq_inplace_concat")})
 
 MODULEDEF_FIELDS = ("m_base", "m_name", "m_doc", "m_size", "m_methods", "m_slots", "m_traverse",
                     "m_clear", "m_free")
@@ -145,6 +180,14 @@ class FunctionOutcome:
     status: str           # "hpy" (now an HPyDef), "legacy" (still C API), "module-init", "plain C"
     reason: str = ""      # why it stays legacy
     c_api_uses: int = 0
+    form: str = "HPyDef_METH"   # what an "hpy" function became
+
+
+class _Retry(Exception):
+    """The rewrite runs again with the type SPEC kept in the Legacy shape."""
+    def __init__(self, spec, reason):
+        super().__init__(reason)
+        self.spec, self.reason = spec, reason
 
 
 class Blocked(Exception):
@@ -251,6 +294,14 @@ def _is_pyobject_ptr(type_):
     return type_.spelling.replace(" ", "") in ("PyObject*",)
 
 
+def _fresh(src, name):
+    """NAME, or NAME with a suffix, so that no identifier of the file is spelled so."""
+    used = {t.text for t in src.tokens}
+    while name in used:
+        name += "_"
+    return name
+
+
 def _walk(cursor):
     for c in cursor.get_children():
         yield c
@@ -268,9 +319,16 @@ class _FunctionPort:
     context; ``return NULL`` returns ``HPy_NULL``. Every C-API name left in the function must be
     inside one of these edits."""
 
-    def __init__(self, src, fn, pyname, flags, doc, cast_types=(), own_names=()):
+    def __init__(self, src, fn, pyname, flags, doc, cast_types=(), own_names=(), kind="meth", fields=None,
+                 specs=(), closure=None):
         self.src, self.fn, self.pyname, self.flags, self.doc = src, fn, pyname, flags, doc
         self.cast_types, self.own_names = set(cast_types), set(own_names)
+        # kind: "meth" (an HPyDef_METH), "get" (HPyDef_GET), "init" (HPyDef_SLOT HPy_tp_init), "exec"
+        # (the module init's body as an HPy_mod_exec slot). fields: the offsets of the declarations of
+        # struct members that become HPyFields. specs: the PyType_Specs that are HPyType_Specs now.
+        self.kind, self.fields, self.specs, self.closure = kind, set(fields or ()), set(specs), closure
+        self.module_var = None
+        self.helpers = set()       # the rewrite's own helper functions the edits call
         self.edits = []
         self.allowed = set()       # offsets of handle-variable tokens whose use has a rule
         self.handles = {}          # variable name -> "borrowed" | "owned" | None (not known yet)
@@ -285,11 +343,14 @@ class _FunctionPort:
         return any(a <= off < b for a, b in self.covered)
 
     def run(self):
+        if self.kind != "meth":
+            return self.run_other()
         src, fn = self.src, self.fn
         sig = SIGNATURES.get(tuple(sorted(self.flags)))
         if sig is None:
             raise Blocked(f"flags {' | '.join(self.flags)} have no rule yet (METH_NOARGS, METH_O, "
-                          f"METH_VARARGS, METH_VARARGS | METH_KEYWORDS, METH_FASTCALL have)")
+                          f"METH_VARARGS, METH_VARARGS | METH_KEYWORDS, METH_FASTCALL, "
+                          f"METH_FASTCALL | METH_KEYWORDS have)")
         body = next((c for c in fn.get_children() if c.kind == K.COMPOUND_STMT), None)
         params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
         types = [p.type.spelling.replace(" ", "") for p in params]
@@ -300,7 +361,9 @@ class _FunctionPort:
                     "HPyFunc_O": (["PyObject*", "PyObject*"],),
                     "HPyFunc_VARARGS": ((["PyObject*", "PyObject*const*", "Py_ssize_t"],) if self.fastcall
                                         else (["PyObject*", "PyObject*"],)),
-                    "HPyFunc_KEYWORDS": (["PyObject*", "PyObject*", "PyObject*"],)}[sig]
+                    # METH_FASTCALL | METH_KEYWORDS: vectorcall's shape, as HPy's KEYWORDS (kwnames).
+                    "HPyFunc_KEYWORDS": ((["PyObject*", "PyObject*const*", "Py_ssize_t", "PyObject*"],)
+                                         if self.fastcall else (["PyObject*", "PyObject*", "PyObject*"],))}[sig]
         if types not in [list(e) for e in expected]:
             raise Blocked(f"its parameters ({', '.join(p.type.spelling for p in params)}) do not match "
                           f"{' | '.join(self.flags)}")
@@ -310,7 +373,9 @@ class _FunctionPort:
             self.handles[params[1].spelling] = "borrowed"
         elif sig in ("HPyFunc_VARARGS", "HPyFunc_KEYWORDS"):
             self.args_name = params[1].spelling
-        if sig == "HPyFunc_KEYWORDS":
+        if sig == "HPyFunc_KEYWORDS" and self.fastcall:
+            self.handles[params[3].spelling] = "borrowed"    # kwnames: a tuple or NULL, as in HPy
+        elif sig == "HPyFunc_KEYWORDS":
             self.kw_name = params[2].spelling
         if self.fastcall:
             self.nargs_name = params[2].spelling
@@ -319,25 +384,20 @@ class _FunctionPort:
         self.refs = self.var_refs()
         if sig == "HPyFunc_NOARGS" and len(params) == 2 and any(n == params[1].spelling for n, _ in self.refs):
             raise Blocked(f"METH_NOARGS function uses its second parameter {params[1].spelling}")
-        self.locals()
-        self.macros()
-        self.calls()
-        self.returns()
-        self.null_tests()
-        self.casts()
-        self.check_refs()
-        self.check_names()
+        self.body_rules()
         # The signature: everything before the body.
         names = [p.spelling for p in params]
         if sig == "HPyFunc_NOARGS":
             impl = f"HPyContext *ctx, HPy {names[0]}"
         elif sig == "HPyFunc_O":
             impl = f"HPyContext *ctx, HPy {names[0]}, HPy {names[1]}"
-        elif sig == "HPyFunc_KEYWORDS":
+        elif sig == "HPyFunc_KEYWORDS" and not self.fastcall:
             impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t nargs, HPy {names[2]}"
         elif self.fastcall:
             # HPy passes the count as size_t; the body keeps its signed Py_ssize_t of the same name.
             impl = f"HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, size_t {names[2]}_"
+            if sig == "HPyFunc_KEYWORDS":
+                impl += f", HPy {names[3]}"
             self.edits.append(Edit(body.extent.start.offset + 1, body.extent.start.offset + 1,
                                    f"\n    HPy_ssize_t {names[2]} = (HPy_ssize_t){names[2]}_;"))
         else:
@@ -347,6 +407,261 @@ class _FunctionPort:
                 f"static HPy {fn.spelling}_impl({impl})\n")
         self.edits.append(Edit(fn.extent.start.offset, body.extent.start.offset, head))
         return self.edits
+
+    def body_rules(self):
+        self.field_rules()
+        self.locals()
+        self.macros()
+        self.calls()
+        if self.kind in ("meth", "get", "slot", "exec"):
+            self.returns()
+        self.null_tests()
+        self.casts()
+        self.check_refs()
+        self.check_names()
+
+    def run_other(self):
+        """A getter, an HPy_tp_init slot or the module's exec slot: the same rules in the body."""
+        src, fn = self.src, self.fn
+        body = next((c for c in fn.get_children() if c.kind == K.COMPOUND_STMT), None)
+        params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
+        types = [p.type.spelling.replace(" ", "") for p in params]
+        names = [p.spelling for p in params]
+        self.fastcall = False
+        self.args_name = self.kw_name = self.nargs_name = None
+        if self.kind == "get":
+            if not _is_pyobject_ptr(fn.result_type) or types != ["PyObject*", "void*"]:
+                raise Blocked(f"a getter {fn.result_type.spelling} ({', '.join(types)}), not "
+                              f"PyObject *(PyObject *, void *)")
+            self.handles[names[0]] = "borrowed"
+        elif self.kind == "slot":
+            hpy_slot, n = OBJECT_SLOTS[self.pyname]
+            if not _is_pyobject_ptr(fn.result_type) or types != ["PyObject*"] * n:
+                raise Blocked(f"a {self.pyname} function {fn.result_type.spelling} ({', '.join(types)}), not "
+                              f"PyObject *({', '.join(['PyObject *'] * n)})")
+            for name in names:
+                self.handles[name] = "borrowed"
+        elif self.kind == "init":
+            if fn.result_type.spelling != "int" or types != ["PyObject*"] * 3:
+                raise Blocked(f"a tp_init {fn.result_type.spelling} ({', '.join(types)}), not "
+                              f"int (PyObject *, PyObject *, PyObject *)")
+            self.handles[names[0]] = "borrowed"
+            self.args_name, self.kw_name = names[1], names[2]
+        self.body = body
+        self.body_toks = src.toks(body.extent.start.offset, body.extent.end.offset)
+        self.refs = self.var_refs()
+        self.body_rules()
+        if self.kind == "get":
+            doc = self.doc if self.doc not in (None, "NULL", "0") else "NULL"
+            closure = f", .closure = {self.closure}" if self.closure not in (None, "NULL", "0") else ""
+            sym = self.pyname_sym
+            head = (f"HPyDef_GET({sym}, {self.pyname}, .doc = {doc}{closure})\n"
+                    f"static HPy {sym}_get(HPyContext *ctx, HPy {names[0]}, void *{names[1]})\n")
+        elif self.kind == "slot":
+            params_text = ", ".join(f"HPy {n}" for n in names)
+            head = (f"HPyDef_SLOT({fn.spelling}, {OBJECT_SLOTS[self.pyname][0]})\n"
+                    f"static HPy {fn.spelling}_impl(HPyContext *ctx, {params_text})\n")
+        elif self.kind == "init":
+            head = (f"HPyDef_SLOT({fn.spelling}, HPy_tp_init)\n"
+                    f"static int {fn.spelling}_impl(HPyContext *ctx, HPy {names[0]}, const HPy *{names[1]}, "
+                    f"HPy_ssize_t nargs, HPy {names[2]})\n")
+        else:
+            head = (f"HPyDef_SLOT({self.pyname}, HPy_mod_exec)\n"
+                    f"static int {self.pyname}_impl(HPyContext *ctx, HPy h_module)\n")
+        self.edits.append(Edit(fn.extent.start.offset, body.extent.start.offset, head))
+        return self.edits
+
+    def field_rules(self):
+        """Uses of struct members that become HPyFields, through a pointer p = (T *)h to the object's
+        struct (h a handle of the function): `Py_INCREF(p->f); return p->f;` reads the field
+        (HPyField_Load, a new handle for the caller); a value built in p->f from borrowed references
+        (`p->f = NULL`, a constant, a borrowed handle, PyArg's 'O', NULL tests) and then given its
+        reference by `Py_INCREF(p->f)` lives in a local handle until that Py_INCREF, which stores it
+        (HPyField_Store). Any other use stops the rewrite of the function."""
+        self.field_out = {}        # offset of p in `&p->f` (a PyArg 'O' output) -> the local handle
+        self.field_reads = {}      # offset of p in a read `p->f` (an object argument) -> the loaded handle
+        if not self.fields:
+            return
+        src = self.src
+        owners = self.struct_pointers()
+        accesses = {}
+        for c in _walk(self.body):
+            if c.kind == K.MEMBER_REF_EXPR and c.referenced is not None and \
+                    _offset(c.referenced.location) in self.fields:
+                # Where the tokens are written (a macro argument's own place, as in Py_INCREF(p->f)).
+                start, end = _offset(c.extent.start)[1], _offset(c.extent.end)[1]
+                accesses[start] = (c, start, end)
+        shadows = {}               # (p, f) -> the local handle's name
+        stored = set()
+        for _, (c, start, end) in sorted(accesses.items()):
+            if self.is_covered(start):
+                continue
+            line = c.location.line
+            mt = src.toks(start, end)
+            if len(mt) != 3 or mt[1].text != "->" or mt[0].text not in owners:
+                raise Blocked(f"the member {_text(mt)} (an HPyField now) is not read through a pointer "
+                              f"p = (T *)h to the object's struct", line)
+            p, f, owner = mt[0].text, mt[2].text, owners[mt[0].text]
+            i = src.index(mt[0])
+            before = src.tokens[i - 2:i]
+            after = src.tokens[i + 3:i + 5]
+            key = (p, f)
+            if key in stored:
+                raise Blocked(f"{p}->{f} is used after Py_INCREF({p}->{f}) stored it", line)
+            if [t.text for t in before] == ["Py_INCREF", "("] and after and after[0].text == ")":
+                rest = src.tokens[i + 4:i + 10]
+                if [t.text for t in rest[:5]] == [";", "return", p, "->", f] and rest[5].text == ";" \
+                        and key not in shadows:
+                    # Py_INCREF(p->f); return p->f;  ->  return HPyField_Load(ctx, h, p->f);
+                    self.edit(before[0].start, rest[1].end, f"return HPyField_Load(ctx, {owner},")
+                    self.edit(rest[5].start, rest[5].end, ");")
+                    self.covered.append((rest[2].start, rest[4].end))
+                    continue
+                if key not in shadows:
+                    raise Blocked(f"Py_INCREF({p}->{f}) of a value this function did not build", line)
+                self.edit(before[0].start, before[1].end, f"HPyField_Store(ctx, {owner}, &")
+                self.edit(after[0].start, after[0].end, f", {shadows[key]})")
+                self.covered.append((mt[0].start, mt[-1].end))
+                stored.add(key)
+                continue
+            if after and after[0].text == "=":
+                value = src.tokens[i + 4:i + 6]
+                if len(value) < 2 or value[1].text != ";":
+                    raise Blocked(f"{p}->{f} = {value[0].text if value else ''}... (only NULL, a constant "
+                                  f"or a borrowed handle)", line)
+                v = value[0].text
+                if v == "NULL":
+                    text = "HPy_NULL"
+                elif v in CONSTANTS:
+                    text = CONSTANTS[v]
+                elif v in self.handles and self.handles[v] == "borrowed":
+                    text = v
+                    self.allowed.add(value[0].start)
+                else:
+                    raise Blocked(f"{p}->{f} = {v} (only NULL, a constant or a borrowed handle)", line)
+                if key not in shadows:
+                    parent = self.parent_of(c)
+                    if parent is None or parent.kind != K.BINARY_OPERATOR or \
+                            self.parent_of(parent) is None or self.parent_of(parent).kind != K.COMPOUND_STMT \
+                            or self.parent_of(parent).extent.start.offset != self.body.extent.start.offset:
+                        raise Blocked(f"{p}->{f} is first set inside a statement, not in the function's body",
+                                      line)
+                    name = self.fresh(f"{p}_{f}")
+                    shadows[key] = name
+                    self.edit(mt[0].start, value[1].end,
+                              f"HPy {name} = {text}; /* {p}->{f} until Py_INCREF({p}->{f}) stores it */")
+                else:
+                    self.edit(mt[0].start, value[0].end, f"{shadows[key]} = {text}")
+                continue
+            if key not in shadows:
+                self.field_read(c, mt, p, f, owner, before, after, line)
+                continue
+            if before and before[-1].text == "&":
+                self.field_out[mt[0].start] = shadows[key]
+                self.covered.append((mt[0].start, mt[-1].end))
+                continue
+            if self.member_null_test(mt, before, after, f"HPy_IsNull({shadows[key]})"):
+                continue
+            raise Blocked(f"{p}->{f} (an HPyField now) is used in a way the rewrite has no rule for", line)
+        for key, name in shadows.items():
+            if key not in stored:
+                raise Blocked(f"{key[0]}->{key[1]} is set but never given its reference (Py_INCREF)")
+
+    def member_null_test(self, mt, before, after, test):
+        """`p->f == NULL`, `p->f != NULL`, `!p->f` (the member's tokens mt) -> test, !test."""
+        if after and len(after) == 2 and after[0].text in ("==", "!=") and after[1].text == "NULL":
+            self.edit(mt[0].start, after[1].end, ("" if after[0].text == "==" else "!") + test)
+            return True
+        if before and before[-1].text == "!" and after and after[0].text in (")", "&&", "||", ";"):
+            self.edit(before[-1].start, mt[-1].end, test)
+            return True
+        return False
+
+    def field_read(self, c, mt, p, f, owner, before, after, line):
+        """A read of the HPyField p->f that this function did not set: a test against NULL
+        (HPyField_IsNull), or an object argument of a converted call, which gets the field loaded
+        into a local handle before the statement and closed after it (a `return CALL(...)` of a new
+        reference returns the call's result after the close)."""
+        if self.member_null_test(mt, before, after, f"HPyField_IsNull({p}->{f})"):
+            return
+        # The call the member is an argument of, and the statement (of a block) around it.
+        call, node = None, c
+        for _ in range(64):
+            parent = self.parent_of(node)
+            if parent is None:
+                break
+            if call is None and parent.kind == K.CALL_EXPR:
+                call = parent
+            if parent.kind == K.COMPOUND_STMT:
+                break
+            node = parent
+        else:
+            parent = None
+        name = RENAMED_CALLS.get(call.referenced.spelling, call.referenced.spelling) \
+            if call is not None and call.referenced is not None else None
+        ctoks = self.src.toks(call.extent.start.offset, call.extent.end.offset) if name else []
+        args = _split_top(ctoks[2:-1]) if len(ctoks) > 3 else []
+        kinds = CALLS[name][1] if name in CALLS else ""
+        pos = next((i for i, a in enumerate(args) if a and a[0].start == mt[0].start and a[-1].end == mt[-1].end),
+                   None)
+        if pos is None or pos >= len(kinds) or kinds[pos] != "o" or parent is None:
+            raise Blocked(f"{p}->{f} (an HPyField now) is used in a way the rewrite has no rule for "
+                          f"(an object argument of a converted call, a NULL test, or returned after Py_INCREF)",
+                          line)
+        stmt = node
+        jumps = [x for x in _walk(stmt) if x.kind in (K.RETURN_STMT, K.BREAK_STMT, K.CONTINUE_STMT, K.GOTO_STMT)]
+        local = self.fresh(f"{p}_{f}")
+        while local in self.field_reads.values():
+            local += "_"
+        self.field_reads[mt[0].start] = local
+        self.edit(mt[0].start, mt[-1].end, local)
+        load = f"HPy {local} = HPyField_Load(ctx, {owner}, {p}->{f}); "
+        end = _decl_end(self.src, stmt)
+        ret = self.src.toks(stmt.extent.start.offset, end)
+        if stmt.kind == K.RETURN_STMT and not jumps and self.kind in ("meth", "get", "slot") and \
+                CALLS[name][2] == "new" and len(ret) > 2 and ret[1].start == call.extent.start.offset and \
+                ret[-2].end == call.extent.end.offset:
+            # return CALL(p->f);  ->  { HPy p_f = HPyField_Load(...); HPy p_f_r = CALL(p_f); close; return }
+            self.edit(ret[0].start, ret[0].end, f"{{ {load}HPy {local}_r =")
+            self.edit(ret[-1].start, ret[-1].end, f"; HPy_Close(ctx, {local}); return {local}_r; }}")
+            return
+        if jumps:
+            raise Blocked(f"{p}->{f} is read in a statement that may leave the function before the loaded "
+                          f"handle is closed", line)
+        self.edits.append(Edit(stmt.extent.start.offset, stmt.extent.start.offset, load))
+        self.edits.append(Edit(end, end, f" HPy_Close(ctx, {local});"))
+
+    def parent_of(self, cursor):
+        """The cursor's parent inside the body (None for the body): cursors compare as libclang's."""
+        if not hasattr(self, "_parents"):
+            self._parents = {self.body: None}
+            def walk(c):
+                for ch in c.get_children():
+                    self._parents[ch] = c
+                    walk(ch)
+            walk(self.body)
+        return self._parents.get(cursor)
+
+    def fresh(self, name):
+        return _fresh(self.src, name)
+
+    def struct_pointers(self):
+        """Locals declared `T *p = (T *)h;` (T a struct in cast_types, h a handle parameter) and never
+        assigned again: p -> h."""
+        out = {}
+        for c in _walk(self.body):
+            if c.kind != K.VAR_DECL:
+                continue
+            toks = self.src.toks(c.extent.start.offset, c.extent.end.offset)
+            t = [x.text for x in toks]
+            if len(t) == 9 and t[0] in self.cast_types and t[1] == "*" and t[3] == "=" and \
+                    t[4:8] == ["(", t[0], "*", ")"] and t[8] in self.handles:
+                out[t[2]] = t[8]
+        for i, tok in enumerate(self.body_toks[:-1]):
+            if tok.text in out and self.body_toks[i + 1].text == "=" and \
+                    (i == 0 or self.body_toks[i - 1].text != "*"):
+                del out[tok.text]
+        return out
 
     def var_refs(self):
         """(name, offset) of each reference to a parameter or local of the function's body."""
@@ -410,9 +725,12 @@ class _FunctionPort:
                     raise Blocked(f"the extension's macro {name} uses the C API ({', '.join(dict.fromkeys(own))})",
                                   m.location.line)
                 continue
-            if name == "NULL" or not mapping.is_capi_name(name) or self.is_rename(m):
+            if name == "NULL" or not mapping.is_capi_name(name) or self.is_rename(m) or self.is_covered(off):
                 continue
             toks = self.src.toks(off, m.extent.end.offset)
+            if self.kind == "exec" and name == "PyModule_Create":
+                self.module_created(m, toks)
+                continue
             if name in RETURN_MACROS:
                 self.edit(off, m.extent.end.offset, f"return HPy_Dup(ctx, ctx->h_{RETURN_MACROS[name]})")
             elif name in ("Py_INCREF", "Py_XINCREF"):
@@ -430,6 +748,18 @@ class _FunctionPort:
                 continue   # checked where it is used (an object argument)
             else:
                 raise Blocked(f"{name} has no rule in the rewrite", m.location.line)
+
+    def module_created(self, m, toks):
+        """In the exec slot: `m = PyModule_Create(&def);` -> `m = h_module;` (borrowed: the host owns it)."""
+        i = self.src.index(toks[0])
+        before, after = self.src.tokens[i - 2:i], self.src.tokens[self.src.index(toks[-1]) + 1]
+        if len(before) < 2 or before[1].text != "=" or before[0].text not in self.handles or after.text != ";" \
+                or self.module_var not in (None, before[0].text):
+            raise Blocked("PyModule_Create's result is not stored in a local", m.location.line)
+        self.module_var = before[0].text
+        self.handles[self.module_var] = "borrowed"
+        self.allowed.add(before[0].start)
+        self.edit(toks[0].start, toks[-1].end, "h_module")
 
     def one_var(self, toks, line, what):
         if len(toks) != 1 or toks[0].text not in self.handles:
@@ -460,6 +790,13 @@ class _FunctionPort:
 
     def call(self, name, toks, line, cursor=None):
         hpy, kinds, result = CALLS[name]
+        if name == "PyType_FromSpec":
+            spec = _compact(toks[2:-1])
+            if not (spec.startswith("&") and spec[1:] in self.specs):
+                raise Blocked(f"PyType_FromSpec({spec}) of a PyType_Spec that is not an HPyType_Spec now", line)
+            self.edit(toks[-1].start, toks[-1].start, ", NULL")
+        if hpy.startswith("hpy_port_"):
+            self.helpers.add(hpy)
         if len(toks) < 3 or toks[0].text != name or toks[1].text != "(" or toks[-1].text != ")":
             raise Blocked(f"call of {name} the rewrite does not read", line)
         args = _split_top(toks[2:-1]) if len(toks) > 3 else []
@@ -482,6 +819,8 @@ class _FunctionPort:
             self.edit(arg[0].start, arg[0].end, CONSTANTS[arg[0].text])
         elif len(arg) == 1 and arg[0].text in self.handles:
             self.allowed.add(arg[0].start)
+        elif arg and arg[0].start in getattr(self, "field_reads", {}):
+            pass                             # an HPyField loaded into a local handle (field_read)
         elif self.fastcall and len(arg) == 4 and arg[0].text == self.args_name and arg[1].text == "[" \
                 and arg[3].text == "]":
             self.allowed.add(arg[0].start)   # an argument: a borrowed handle, as in the C API
@@ -565,6 +904,9 @@ class _FunctionPort:
         if len(outs) != len(args) - lead:
             raise Blocked(f"{what} with a format that does not match its arguments", line)
         for unit, arg in zip(outs, args[lead:]):
+            if unit == "O" and len(arg) == 4 and arg[0].text == "&" and arg[1].start in self.field_out:
+                self.edit(arg[0].start, arg[-1].end, f"&{self.field_out[arg[1].start]}")
+                continue
             if unit == "O":
                 if len(arg) != 2 or arg[0].text != "&" or arg[1].text not in self.handles:
                     raise Blocked(f"{what} 'O' into {_text(arg)}", line)
@@ -573,13 +915,44 @@ class _FunctionPort:
                 self.handles[arg[1].text] = "borrowed"
                 self.allowed.add(arg[1].start)
         self.allowed.add(args[0][0].start)
-        if keywords:
+        if keywords and self.kind == "init":
+            # tp_init gets its keywords as a dict: HPyArg_ParseKeywordsDict, whose 'O' handles belong to
+            # a tracker, open from the parse until each later return.
+            self.keyword_list(args[3], line)
+            self.allowed.add(args[1][0].start)
+            tracker = self.tracker(toks, line) if "O" in outs else None
+            self.edit(toks[0].start, args[1][-1].end,
+                      f"HPyArg_ParseKeywordsDict(ctx, {'&' + tracker if tracker else 'NULL'}, "
+                      f"{self.args_name}, nargs, {self.kw_name}")
+        elif keywords:
             self.keyword_list(args[3], line)
             self.allowed.add(args[1][0].start)
             self.edit(toks[0].start, args[1][-1].end,
                       f"HPyArg_ParseKeywords(ctx, NULL, {self.args_name}, nargs, {self.kw_name}")
         else:
             self.edit(toks[0].start, args[0][-1].end, f"HPyArg_Parse(ctx, NULL, {self.args_name}, nargs")
+
+    def tracker(self, toks, line):
+        """`if (!PyArg_ParseTupleAndKeywords(...)) return ...;` in the function's body itself: the
+        tracker is declared before it (the parse closes it when it fails) and closed before each
+        return after it. Its name."""
+        stmt = next((c for c in self.body.get_children() if c.kind == K.IF_STMT and
+                     c.extent.start.offset < toks[0].start < c.extent.end.offset), None)
+        head = self.src.toks(stmt.extent.start.offset, toks[0].start) if stmt is not None else []
+        kids = list(stmt.get_children()) if stmt is not None else []
+        if [t.text for t in head] != ["if", "(", "!"] or len(kids) != 2 or kids[1].kind != K.RETURN_STMT:
+            raise Blocked("PyArg_ParseTupleAndKeywords with 'O' in tp_init not as "
+                          "`if (!PyArg_ParseTupleAndKeywords(...)) return ...;` in the body itself", line)
+        name = self.fresh("ht")
+        self.edits.append(Edit(stmt.extent.start.offset, stmt.extent.start.offset,
+                               f"HPyTracker {name}; /* owns the handles 'O' stores */\n    "))
+        for c in _walk(self.body):
+            if c.kind == K.RETURN_STMT and c.extent.start.offset > stmt.extent.end.offset:
+                end = _decl_end(self.src, c)
+                self.edits.append(Edit(c.extent.start.offset, c.extent.start.offset,
+                                       f"{{ HPyTracker_Close(ctx, {name}); "))
+                self.edits.append(Edit(end, end, " }"))
+        return name
 
     def keyword_list(self, arg, line):
         """The keyword names: a static local array of char * (HPy takes const char *[]), used only here."""
@@ -607,6 +980,13 @@ class _FunctionPort:
                 continue
             toks = self.src.toks(start, c.extent.end.offset)
             expr = toks[1:]
+            if self.kind == "exec":
+                # The exec slot returns -1 for the init function's NULL, 0 for its module.
+                if len(expr) == 1 and expr[0].text in ("NULL", self.module_var):
+                    self.edit(expr[0].start, expr[0].end, "-1" if expr[0].text == "NULL" else "0")
+                    self.allowed.add(expr[0].start)
+                    continue
+                raise Blocked(f"return {_text(expr)} (only NULL or the module)", c.location.line)
             if toks and toks[0].text == "return" and len(expr) == 1 and expr[0].text == "NULL":
                 self.edit(expr[0].start, expr[0].end, "HPy_NULL")
             elif len(expr) == 1 and expr[0].text in self.handles:
@@ -647,6 +1027,8 @@ class _FunctionPort:
 
     def check_refs(self):
         for tok, name, line in self.inits:
+            if name == self.module_var and self.is_covered(tok.start):
+                continue
             if not self.is_covered(tok.start) or self.handles.get(name) != "owned":
                 raise Blocked(f"{name} starts as {tok.text}..., not NULL or a new reference", line)
         for name, off in self.refs:
@@ -672,6 +1054,114 @@ class _FunctionPort:
                 raise Blocked(f"{t.text} has no rule in the rewrite", t.line)
 
 
+def _statements(src, body):
+    """(cursor, tokens through its ';', compact text) of each statement of a compound statement."""
+    for stmt in body.get_children():
+        toks = src.toks(stmt.extent.start.offset, _decl_end(src, stmt))
+        yield stmt, toks, _compact(toks)
+
+
+def _field_access(src, stmt, fields, inner):
+    """The field name when the tokens inner are exactly one access to a member in fields."""
+    for c in _walk(stmt):
+        if c.kind == K.MEMBER_REF_EXPR and c.referenced is not None and _offset(c.referenced.location) in fields:
+            if (_offset(c.extent.start)[1], _offset(c.extent.end)[1]) == (inner[0].start, inner[-1].end):
+                return c.spelling
+    return None
+
+
+def _struct_pointer(text, struct, obj):
+    """The name p of a statement `T *p = (T *)obj;` (compact text), or None."""
+    head, sep, rest = text.partition("=")
+    if sep and head.startswith(f"{struct}*") and rest == f"({struct}*){obj};":
+        name = head[len(struct) + 1:]
+        return name if name.isidentifier() else None
+    return None
+
+
+def _port_traverse(src, fn, struct, fields):
+    """A Py_tp_traverse function to an HPy_tp_traverse slot: it receives the object's struct as a
+    void *; `Py_VISIT(X->f)` of a member that becomes an HPyField becomes `HPy_VISIT(&X->f)`;
+    `Py_VISIT(Py_TYPE(self))` goes (the host visits an HPy object's type). (edits, visited fields)."""
+    params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
+    types = [p.type.spelling.replace(" ", "") for p in params]
+    if fn.result_type.spelling != "int" or types != ["PyObject*", "visitproc", "void*"] or \
+            [p.spelling for p in params][1:] != ["visit", "arg"]:
+        raise Blocked(f"a tp_traverse {fn.result_type.spelling} ({', '.join(types)}), not "
+                      f"int (PyObject *, visitproc visit, void *arg)")
+    obj = params[0].spelling
+    body = next(c for c in fn.get_children() if c.kind == K.COMPOUND_STMT)
+    edits, visited = [], set()
+    for stmt, toks, text in _statements(src, body):
+        line = stmt.location.line
+        if text == f"Py_VISIT(Py_TYPE({obj}));":
+            edits.append(Edit(toks[0].start, toks[-1].end,
+                              f"/* {_compact(toks)[:-1]} gone: the host visits an HPy object's type */"))
+            continue
+        if _struct_pointer(text, struct, obj):
+            continue
+        if len(toks) > 4 and toks[0].text == "Py_VISIT" and toks[1].text == "(" and toks[-2].text == ")":
+            name = _field_access(src, stmt, fields, toks[2:-2])
+            if name is None:
+                raise Blocked(f"Py_VISIT({_compact(toks[2:-2])}) of something else than a member that "
+                              f"becomes an HPyField", line)
+            visited.add(name)
+            edits.append(Edit(toks[0].start, toks[1].end, "HPy_VISIT(&"))
+            continue
+        if text in ("return0;",):
+            continue
+        raise Blocked(f"{src.text(toks[0].start, toks[-1].end)} in a tp_traverse (no rule)", line)
+    body_toks = src.toks(body.extent.start.offset, body.extent.end.offset)
+    for i, t in enumerate(body_toks):
+        if t.text == obj and t.kind == T.IDENTIFIER and not (
+                i >= 4 and [x.text for x in body_toks[i - 4:i]] == ["(", struct, "*", ")"]) and \
+                not any(e.start <= t.start < e.end for e in edits):
+            raise Blocked(f"uses {obj} other than as ({struct} *){obj} (HPy passes the struct)", t.line)
+    edits.append(Edit(fn.extent.start.offset, body.extent.start.offset,
+                      f"HPyDef_SLOT({fn.spelling}, HPy_tp_traverse)\n"
+                      f"static int {fn.spelling}_impl(void *{obj}, HPyFunc_visitproc visit, void *arg)\n"))
+    return edits, visited
+
+
+def _dealloc_droppable(src, fn, struct, field_names):
+    """Whether a Py_tp_dealloc only releases members that become HPyFields, frees the object and
+    releases its type (what HPy's own deallocation does); raises Blocked with the first other statement."""
+    params = [c for c in fn.get_children() if c.kind == K.PARM_DECL]
+    if fn.result_type.spelling != "void" or [p.type.spelling.replace(" ", "") for p in params] != ["PyObject*"]:
+        raise Blocked("a tp_dealloc that is not void (PyObject *)")
+    obj = params[0].spelling
+    body = next(c for c in fn.get_children() if c.kind == K.COMPOUND_STMT)
+    pointers, types, frees = {f"(({struct}*){obj})"}, set(), 0
+    for stmt, toks, text in _statements(src, body):
+        p = _struct_pointer(text, struct, obj)
+        if p:
+            pointers.add(p)
+            continue
+        if text.startswith("PyTypeObject*") and text.endswith(f"=Py_TYPE({obj});"):
+            types.add(text[len("PyTypeObject*"):-len(f"=Py_TYPE({obj});")])
+            continue
+        released = next((m for m in ("Py_CLEAR(", "Py_XDECREF(", "Py_DECREF(") if text.startswith(m)), None)
+        if released and text.endswith(");"):
+            inner = text[len(released):-2]
+            if inner in types:
+                continue
+            base, arrow, name = inner.rpartition("->")
+            if arrow and base in pointers and name in field_names:
+                continue
+        frees_ = {f"{tp}->tp_free({obj});" for tp in types | {f"Py_TYPE({obj})"}}
+        frees_ |= {f"{tp}->tp_free((PyObject*){obj});" for tp in types | {f"Py_TYPE({obj})"}}
+        frees_ |= {f"{f}({obj});" for f in ("PyObject_Del", "PyObject_Free", "PyObject_GC_Del")}
+        if text in frees_:
+            frees += 1
+            continue
+        if text in (f"PyObject_GC_UnTrack({obj});", "return;"):
+            continue
+        raise Blocked(f"{src.text(toks[0].start, toks[-1].end)} in a tp_dealloc (HPy frees the object itself: only releasing "
+                      f"members that become HPyFields, the type and the memory go)", stmt.location.line)
+    if frees != 1:
+        raise Blocked("a tp_dealloc that does not free the object once")
+
+
 @dataclass
 class Result:
     path: str
@@ -691,15 +1181,17 @@ class Result:
                 "c_api_uses_left": self.c_api_uses_left,
                 "functions": len(self.functions), "hpy_functions": by("hpy"),
                 "legacy_functions": {f.name: f.reason for f in self.functions if f.status == "legacy"},
+                "hpy_forms": {f.name: f.form for f in self.functions if f.status == "hpy"},
                 "plain_c_functions": by("plain C"), "module_init": by("module-init"),
                 "pure_hpy": self.pure_hpy, "notes": self.notes}
 
 
-def _method_tables(src):
-    """File-scope PyMethodDef arrays: name -> (cursor, entries); an entry is a dict of its fields."""
+def _method_tables(src, type_name="PyMethodDef"):
+    """File-scope PyMethodDef (or PyGetSetDef, PyType_Slot) arrays: name -> (cursor, entries); an entry
+    is a dict of its fields."""
     tables = {}
     for c in src.top:
-        if c.kind != K.VAR_DECL or frontend._type_name(c.type) != "PyMethodDef":
+        if c.kind != K.VAR_DECL or frontend._type_name(c.type) != type_name:
             continue
         toks = src.toks(c.extent.start.offset, c.extent.end.offset)
         eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
@@ -747,17 +1239,24 @@ class _Rewriter:
         tables = _method_tables(src)
         outcome = {}
         module_ok, why_not = self.module_plan(inits, moduledefs, functions, tables)
+        self.field_decls, self.exec_port, self.helpers = set(), None, set()
         if module_ok:
             self.types = self.type_plan(tables)
             cast_types = {t["struct"] for t in self.types}
             for t in self.types:
-                if t["methods"]:
+                t["pure"] = False
+                if t["spec"].spelling not in self.no_pure:
+                    self.try_pure(t, tables, functions, outcome, cast_types)
+                if not t["pure"] and t["methods"]:
                     t["defines"], _ = self.convert_table(t["methods"], tables, functions, outcome, cast_types)
+                if not t["pure"]:
+                    t["defines"] = t["defines"] + self.legacy_type_slots(t, functions, outcome, cast_types)
             table_name = self.methods_table
             defines, legacy_left = self.convert_table(table_name, tables, functions, outcome, cast_types) \
                 if table_name else ([], False)
-            self.module_edits(defines, legacy_left, tables)
+            self.module_edits(defines, legacy_left, tables, cast_types, functions, outcome)
             self.type_edits()
+            self.check_pure_structs(functions, outcome)
         for name, fn in functions.items():
             if name in outcome:
                 continue
@@ -811,7 +1310,8 @@ class _Rewriter:
                 if any(c.kind == K.FUNCTION_DECL and c.spelling == fname and not c.is_definition()
                        for c in src.top):
                     raise Blocked("a prototype declares it too (HPyDef_METH makes the name an HPyDef)")
-                edits = _FunctionPort(src, fn, pyname, flags, doc, cast_types, self.own_names).run()
+                edits = _FunctionPort(src, fn, pyname, flags, doc, cast_types, self.own_names,
+                                      fields=self.field_decls).run()
                 self.check_overlaps(edits)
             except Blocked as e:
                 outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "legacy", str(e))
@@ -826,6 +1326,252 @@ class _Rewriter:
             end = src.tokens[j].end if src.tokens[j].text == "," else last.end
             self.add(first.start, end, f"/* {pyname}: HPyDef_METH {fname} */")
         return defines, any(_compact(e["fields"][0]) not in ("NULL", "0") for e in kept)
+
+    def try_pure(self, t, tables, functions, outcome, cast_types):
+        """The type without PyObject_HEAD (HPy's Object shape): every slot, method and getter converted,
+        its PyObject * members HPyFields. When one piece has no rule the type keeps the Legacy shape,
+        and the edits made for it are undone."""
+        saved_edits, saved_outcome, saved_fields = list(self.edits), dict(outcome), set(self.field_decls)
+        try:
+            self.pure_plan(t, tables, functions, outcome, cast_types)
+            t["pure"] = True
+        except Blocked as e:
+            self.edits, self.field_decls = saved_edits, saved_fields
+            outcome.clear()
+            outcome.update(saved_outcome)
+            t["why_legacy"] = str(e)
+            self.result.notes.append(f"type {t['spec'].spelling} keeps the Legacy shape (PyObject_HEAD, C-API "
+                                     f"slots): {e}")
+
+    def slot_function(self, value, functions, what):
+        """The function a slot or table entry names, referred to there only."""
+        ids = [x.text for x in value if x.kind == T.IDENTIFIER]
+        name = ids[-1] if ids else None
+        if name not in functions:
+            raise Blocked(f"{what} {_compact(value)} is not a function defined in this file")
+        if _refs_to(self.src, name) != 1:
+            raise Blocked(f"{name} is referred to elsewhere too (not only in its table)")
+        if any(c.kind == K.FUNCTION_DECL and c.spelling == name and not c.is_definition() for c in self.src.top):
+            raise Blocked(f"a prototype declares {name} too")
+        return name, functions[name]
+
+    def pure_plan(self, t, tables, functions, outcome, cast_types):
+        src, struct = self.src, t["struct"]
+        decl = t["typedef"].underlying_typedef_type.get_declaration()
+        members = [m for m in decl.get_children() if m.kind == K.FIELD_DECL]
+        fields, names = set(), set()
+        for m in members[1:]:
+            mt = src.toks(m.extent.start.offset, m.extent.end.offset)
+            if _is_pyobject_ptr(m.type):
+                if [x.text for x in mt] != ["PyObject", "*", m.spelling]:
+                    raise Blocked(f"the member {m.spelling} is not declared `PyObject *{m.spelling};` alone")
+                fields.add(_offset(m.location))
+                names.add(m.spelling)
+                self.add(mt[0].start, mt[1].end, "HPyField ")
+            else:
+                for x in mt:
+                    if x.text in PLAIN_TYPES:
+                        self.add(x.start, x.end, PLAIN_TYPES[x.text])
+                    elif x.kind == T.IDENTIFIER and (mapping.is_capi_name(x.text) or x.text == "PyObject"):
+                        raise Blocked(f"the member {m.spelling} is of a C-API type ({x.text})")
+        head = [x for x in src.toks(decl.extent.start.offset, decl.extent.end.offset) if x.text == "PyObject_HEAD"]
+        if len(head) != 1:
+            raise Blocked("its struct does not spell PyObject_HEAD once")
+        nxt = src.tokens[src.index(head[0]) + 1]
+        self.add(head[0].start, nxt.end if nxt.text == ";" else head[0].end,
+                 "/* PyObject_HEAD: an HPy type of the Object shape has no head */")
+        self.field_decls |= fields
+        slots = _compact(t["fields"].get("slots", []))
+        slot_tables = _method_tables(src, "PyType_Slot")
+        if slots not in slot_tables or slot_tables[slots][1] is None or _refs_to_var(src, slots) != 1:
+            raise Blocked(f"its slots {slots} are not a PyType_Slot array used by this spec alone")
+        getsets = _method_tables(src, "PyGetSetDef")
+        defines, doc, traverse, removed = [], None, None, [slot_tables[slots][0]]
+        for entry in slot_tables[slots][1]:
+            f = entry["fields"]
+            if len(f) != 2:
+                raise Blocked(f"the slot entry {_compact(entry['tokens'])} is not {{slot, value}}")
+            kind, value = _compact(f[0]), f[1]
+            if kind == "0":
+                continue
+            if kind == "Py_tp_doc" and all(x.kind == T.LITERAL for x in value):
+                doc = src.text(value[0].start, value[-1].end)
+            elif kind == "Py_tp_methods":
+                name = _compact(value)
+                if name not in tables or _refs_to_var(src, name) != 1:
+                    raise Blocked(f"Py_tp_methods {name} is not a method table used by this type alone")
+                defs, left = self.convert_table(name, tables, functions, outcome, cast_types)
+                if left:
+                    bad = next(o for o in outcome.values() if o.status == "legacy")
+                    raise Blocked(f"its method {bad.name} stays C API ({bad.reason})")
+                defines += defs
+                removed.append(tables[name][0])
+            elif kind == "Py_tp_getset":
+                name = _compact(value)
+                if name not in getsets or getsets[name][1] is None or _refs_to_var(src, name) != 1:
+                    raise Blocked(f"Py_tp_getset {name} is not a PyGetSetDef table used by this type alone")
+                for g in getsets[name][1]:
+                    gf = g["fields"]
+                    if _compact(gf[0]) in ("NULL", "0"):
+                        continue
+                    if len(gf) > 2 and _compact(gf[2]) not in ("NULL", "0"):
+                        raise Blocked(f"the attribute {_compact(gf[0])} has a setter (no rule yet)")
+                    defines.append(self.port_getter(gf, functions, outcome, cast_types))
+                removed.append(getsets[name][0])
+            elif kind == "Py_tp_init":
+                fname, fn = self.slot_function(value, functions, "Py_tp_init")
+                port = _FunctionPort(src, fn, None, [], None, cast_types, self.own_names, kind="init",
+                                     fields=self.field_decls)
+                self.take(port, fname, fn, outcome)
+                defines.append(fname)
+            elif kind == "Py_tp_traverse":
+                fname, fn = self.slot_function(value, functions, "Py_tp_traverse")
+                try:
+                    edits, visited = _port_traverse(src, fn, struct, fields)
+                except Blocked as e:
+                    raise Blocked(f"{fname}: {e}") from None
+                if visited != names:
+                    raise Blocked(f"{fname} does not visit {', '.join(sorted(names - visited))}")
+                self.edits += edits
+                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy",
+                                                 form="HPyDef_SLOT HPy_tp_traverse")
+                defines.append(fname)
+                traverse = fname
+            elif kind == "Py_tp_dealloc":
+                fname, fn = self.slot_function(value, functions, "Py_tp_dealloc")
+                try:
+                    _dealloc_droppable(src, fn, struct, names)
+                except Blocked as e:
+                    raise Blocked(f"{fname}: {e}") from None
+                kept = [c.text for c in src.comments if fn.extent.start.offset <= c.start < fn.extent.end.offset]
+                self.add(fn.extent.start.offset, fn.extent.end.offset, "\n".join(
+                    [f"/* {fname}: gone. It released the members that are HPyFields now, freed the object and "
+                     f"released its type, which HPy's own deallocation does. */"] + kept))
+                outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy",
+                                                 form="removed (HPy's deallocation does what it did)")
+                self.result.notes.append(f"{fname} removed: HPy's deallocation does what it did")
+            elif kind in OBJECT_SLOTS:
+                fname, fn = self.slot_function(value, functions, kind)
+                self.take(_FunctionPort(src, fn, kind, [], None, cast_types, self.own_names, kind="slot",
+                                        fields=self.field_decls), fname, fn, outcome)
+                defines.append(fname)
+            else:
+                raise Blocked(f"the slot {kind} has no rule yet (Py_tp_doc, Py_tp_methods, Py_tp_getset, "
+                              f"Py_tp_init, Py_tp_traverse, Py_tp_dealloc and slots of one or two objects "
+                              f"such as Py_tp_repr, Py_nb_add have)")
+        if names and traverse is None:
+            # HPy releases and the collector sees HPyFields through the type's traverse slot.
+            traverse = _fresh(src, f"{struct}_hpy_traverse")
+            visits = "".join(f"    HPy_VISIT(&(({struct} *)self)->{n});\n" for n in sorted(names))
+            t["traverse_text"] = (f"\n/* The collector and HPy's deallocation see the HPyFields of {struct} "
+                                  f"through this. */\nHPyDef_SLOT({traverse}, HPy_tp_traverse)\n"
+                                  f"static int {traverse}_impl(void *self, HPyFunc_visitproc visit, void *arg)\n"
+                                  f"{{\n{visits}    return 0;\n}}\n")
+            defines.append(traverse)
+        for c in removed:
+            start, end = c.extent.start.offset, _decl_end(src, c)
+            self.edits = [e for e in self.edits if not (start <= e.start < end)]
+            kept = [x.text for x in src.comments if start <= x.start < end]
+            self.add(start, end, "\n".join([f"/* {c.spelling}: in the HPyType_Spec's defines now */"] + kept))
+        t["defines"], t["doc"] = defines, doc
+
+    def port_getter(self, gf, functions, outcome, cast_types):
+        """A PyGetSetDef entry without setter to an HPyDef_GET; its symbol."""
+        if len(gf) > 2 and _compact(gf[2]) not in ("NULL", "0"):
+            raise Blocked(f"the attribute {_compact(gf[0])} has a setter (no rule yet)")
+        fname, fn = self.slot_function(gf[1], functions, "getter")
+        sym = fname[:-4] if fname.endswith("_get") and fname[:-4] not in self.own_names else fname
+        port = _FunctionPort(self.src, fn, _text(gf[0]), [],
+                             self.src.text(gf[3][0].start, gf[3][-1].end) if len(gf) > 3 else None,
+                             cast_types, self.own_names, kind="get", fields=self.field_decls,
+                             closure=_compact(gf[4]) if len(gf) > 4 else None)
+        port.pyname_sym = sym
+        self.take(port, fname, fn, outcome)
+        return sym
+
+    def legacy_type_slots(self, t, functions, outcome, cast_types):
+        """In a type that keeps the Legacy shape: each tp_init, slot of one or two objects and getter
+        that has a rule for every construct becomes an HPyDef in the type's defines (its entry leaves
+        the legacy table); the rest stay C API."""
+        src, defines = self.src, []
+        slots = _compact(t["fields"].get("slots", []))
+        slot_tables = _method_tables(src, "PyType_Slot")
+        if slots not in slot_tables or slot_tables[slots][1] is None or _refs_to_var(src, slots) != 1:
+            return defines
+        getsets = _method_tables(src, "PyGetSetDef")
+        for entry in slot_tables[slots][1]:
+            f = entry["fields"]
+            if len(f) != 2:
+                continue
+            kind, value = _compact(f[0]), f[1]
+            if kind == "Py_tp_getset":
+                name = _compact(value)
+                if name not in getsets or getsets[name][1] is None or _refs_to_var(src, name) != 1:
+                    continue
+                for g in getsets[name][1]:
+                    gf = g["fields"]
+                    if _compact(gf[0]) in ("NULL", "0"):
+                        continue
+                    defines += self.legacy_entry(g, lambda: self.port_getter(gf, functions, outcome, cast_types),
+                                                 gf[1], functions, outcome, "HPyDef_GET")
+                continue
+            if kind not in OBJECT_SLOTS and kind != "Py_tp_init":
+                continue
+            def port(kind=kind, value=value):
+                fname, fn = self.slot_function(value, functions, kind)
+                self.take(_FunctionPort(src, fn, kind, [], None, cast_types, self.own_names,
+                                        kind="init" if kind == "Py_tp_init" else "slot",
+                                        fields=self.field_decls), fname, fn, outcome)
+                return fname
+            defines += self.legacy_entry(entry, port, value, functions, outcome, "HPyDef_SLOT")
+        return defines
+
+    def legacy_entry(self, entry, port, value, functions, outcome, what):
+        """Runs port(); on success the entry leaves its table; on Blocked the function stays C API."""
+        ids = [x.text for x in value if x.kind == T.IDENTIFIER]
+        fname = ids[-1] if ids else None
+        if fname not in functions or fname in outcome:
+            return []
+        saved = list(self.edits)
+        try:
+            sym = port()
+        except Blocked as e:
+            self.edits = saved
+            outcome[fname] = FunctionOutcome(fname, functions[fname].extent.start.line, "legacy", str(e))
+            return []
+        first, last = entry["tokens"][0], entry["tokens"][-1]
+        j = self.src.index(last) + 1
+        end = self.src.tokens[j].end if self.src.tokens[j].text == "," else last.end
+        self.add(first.start, end, f"/* {what} {sym} */")
+        return [sym]
+
+    def take(self, port, fname, fn, outcome):
+        try:
+            edits = port.run()
+            self.check_overlaps(edits)
+        except Blocked as e:
+            raise Blocked(f"{fname}: {e}") from None
+        self.edits += edits
+        form = {"get": "HPyDef_GET", "init": "HPyDef_SLOT HPy_tp_init"}.get(port.kind) or \
+            f"HPyDef_SLOT {OBJECT_SLOTS[port.pyname][0]}"
+        outcome[fname] = FunctionOutcome(fname, fn.extent.start.line, "hpy", form=form)
+
+    def check_pure_structs(self, functions, outcome):
+        """A struct without PyObject_HEAD must not be seen by C-API code: every mention of its name
+        lies in its typedef, its spec or a converted function; else the rewrite runs again with that
+        type kept in the Legacy shape."""
+        for t in self.types:
+            if not t["pure"]:
+                continue
+            keep = [(t["typedef"].extent.start.offset, _decl_end(self.src, t["typedef"])),
+                    (t["spec"].extent.start.offset, _decl_end(self.src, t["spec"]))]
+            keep += [(functions[n].extent.start.offset, functions[n].extent.end.offset)
+                     for n, o in outcome.items() if o.status == "hpy" and n in functions]
+            for x in self.src.tokens:
+                if x.text == t["struct"] and not any(a <= x.start < b for a, b in keep):
+                    raise _Retry(t["spec"].spelling,
+                                 f"line {x.line}: C-API code uses its struct {t['struct']}, which would lose "
+                                 f"PyObject_HEAD")
 
     def type_plan(self, tables):
         """The PyType_Spec definitions that become HPyType_Spec (Legacy shape, the slots kept as
@@ -890,9 +1636,15 @@ class _Rewriter:
 
     def type_edits(self):
         src = self.src
+        start = self.init.extent.start.offset
+        for name in sorted(self.helpers):
+            self.add(start, start, HELPERS[name])
         if not self.types:
             return
         for t in self.types:
+            if t["pure"]:
+                self.pure_type_edits(t)
+                continue
             spec, f = t["spec"], t["fields"]
             text = lambda k: src.text(f[k][0].start, f[k][-1].end) if f.get(k) else None
             flags = " | ".join(TYPE_FLAGS[x] for x in t["flags"]) or "0"
@@ -918,6 +1670,8 @@ class _Rewriter:
             call = src.toks(t["call"].extent.start.offset, t["call"].extent.end.offset)
             self.add(call[0].start, call[0].end, "hpy_port_type_from_spec")
             self.add(call[1].end, call[1].end, "ctx, ")
+        if self.exec_port is not None:
+            return
         helper = ("/* PyType_FromSpec's contract (a new reference, NULL on error) for an HPyType_Spec. */\n"
                   "static PyObject *hpy_port_type_from_spec(HPyContext *ctx, HPyType_Spec *spec)\n{\n"
                   "    HPy h = HPyType_FromSpec(ctx, spec, NULL);\n"
@@ -925,6 +1679,29 @@ class _Rewriter:
                   "    HPy_Close(ctx, h);\n    return type;\n}\n\n")
         start = self.init.extent.start.offset
         self.add(start, start, helper)
+
+    def pure_type_edits(self, t):
+        src, spec, f = self.src, t["spec"], t["fields"]
+        text = lambda k: src.text(f[k][0].start, f[k][-1].end) if f.get(k) else None
+        flags = " | ".join(TYPE_FLAGS[x] for x in t["flags"]) or "0"
+        lines = [f"static HPyDef *{spec.spelling}_defines[] = {{"]
+        lines += [f"    &{d}," for d in t["defines"]] + ["    NULL", "};", ""]
+        lines += [f"/* From the PyType_Spec {spec.spelling}: an HPy type of the Object shape, every slot, "
+                  f"method and attribute in its defines. */",
+                  f"static HPyType_Spec {spec.spelling} = {{",
+                  f"    .name = {text('name')},", f"    .basicsize = {text('basicsize')},",
+                  "    .itemsize = 0,", f"    .flags = {flags},"]
+        if t["doc"]:
+            lines.append(f"    .doc = {t['doc']},")
+        lines += [f"    .defines = {spec.spelling}_defines,", "};"]
+        self.add(spec.extent.start.offset, _decl_end(src, spec), "\n".join(lines))
+        end = _decl_end(src, t["typedef"])
+        self.add(end, end, f"\nHPyType_HELPERS({t['struct']}) /* {t['struct']}_AsStruct */\n"
+                 + t.get("traverse_text", ""))
+        if self.exec_port is None:
+            call = src.toks(t["call"].extent.start.offset, t["call"].extent.end.offset)
+            self.add(call[0].start, call[0].end, "hpy_port_type_from_spec")
+            self.add(call[1].end, call[1].end, "ctx, ")
 
     def count_replaced(self, ext):
         """How many of the C-API uses the report finds lie inside a range an edit replaces."""
@@ -946,10 +1723,15 @@ class _Rewriter:
             return (f"a Py_mod_exec function: it runs unchanged from the HPy exec slot {name}_hpy_exec, "
                     f"on the module borrowed as a PyObject *")
         fn = self.ext.functions.get(name)
+        for t in self.types:
+            tables = {_compact(t["fields"].get("slots", []))}
+            if fn is not None and t.get("why_legacy") and any(r.split(" ")[0] in tables for r in fn.registered_in):
+                return (f"registered in {', '.join(fn.registered_in)}: the type {t['spec'].spelling} keeps the "
+                        f"Legacy shape ({t['why_legacy']}), and this slot stays in its legacy slots")
         if fn is not None and fn.registered_in and not any(
                 r.startswith(f"{getattr(self, 'methods_table', None)} ") for r in fn.registered_in):
-            return (f"registered in {', '.join(fn.registered_in)}: the rewrite converts module functions "
-                    f"and the methods of types it converts, not slots, getsets or static types yet")
+            return (f"registered in {', '.join(fn.registered_in)}: a table of a type the rewrite leaves "
+                    f"as C API (a static PyTypeObject, or a PyType_Spec it does not convert: see the notes)")
         callers = sorted(n for n, f in self.ext.functions.items() if name in f.calls)
         if callers:
             return f"called from C code ({', '.join(callers)}), which keeps its C-API signature"
@@ -957,7 +1739,8 @@ class _Rewriter:
             for e in entries or []:
                 if self.entry_function(e["fields"]) == name:
                     if tname != getattr(self, "methods_table", None):
-                        return f"registered in {tname}, which is not the module's method table (types are not converted yet)"
+                        return (f"registered in {tname}, which is neither the module's method table nor "
+                                f"one of a type the rewrite converts")
         return "not a module function (called from C, or registered in a type or slot table)"
 
     @staticmethod
@@ -1130,9 +1913,24 @@ class _Rewriter:
                 return False
         return True
 
-    def module_edits(self, defines, legacy_left, tables):
+    def module_edits(self, defines, legacy_left, tables, cast_types=(), functions=None, outcome=None):
         """The HPyModuleDef, the exec slot and HPy_MODINIT."""
         src, init, moddef = self.src, self.init, self.moddef
+        if self.exec_needed and self.slot_table is None:
+            # The init function's body as pure HPy, when each construct in it has a rule; otherwise
+            # the exec slot runs it as C API on the module borrowed as a PyObject * (exec_plan).
+            ext_name = init.spelling[len("PyInit_"):]
+            port = _FunctionPort(src, init, f"{ext_name}_exec", [], None, cast_types, self.own_names,
+                                 kind="exec", specs={t["spec"].spelling for t in self.types if t["pure"]})
+            try:
+                edits = port.run()
+                self.check_overlaps(edits)
+                self.exec_port, self.helpers = edits, self.helpers | port.helpers
+                if outcome is not None:
+                    outcome[init.spelling] = FunctionOutcome(init.spelling, init.extent.start.line, "hpy",
+                                                             form="HPyDef_SLOT HPy_mod_exec")
+            except Blocked as e:
+                self.result.notes.append(f"the exec slot runs {init.spelling}'s body as C API: {e}")
         ext_name = init.spelling[len("PyInit_"):]
         f = self.modfields
         name = src.text(f["m_name"][0].start, f["m_name"][-1].end) if f.get("m_name") else None
@@ -1162,7 +1960,10 @@ class _Rewriter:
                              "    PyObject *module = HPy_AsPyObject(ctx, h_module);",
                              f"    int result = {fx}(module);", "    Py_DECREF(module);",
                              "    return result;", "}", ""]
-        if self.exec_needed:
+        if self.exec_port is not None:
+            self.edits += self.exec_port
+            lines = list(defines) + [f"{ext_name}_exec"]
+        elif self.exec_needed:
             self.add(init.extent.start.offset, body.extent.start.offset,
                      f"HPyDef_SLOT({ext_name}_exec, HPy_mod_exec)\n"
                      f"static int {ext_name}_exec_impl(HPyContext *ctx, HPy h_module)\n")
@@ -1229,9 +2030,17 @@ def _refs_to_var(src, name):
 def rewrite(path, flags=None):
     """Rewrites one C source; a Result (raises RewriteError on input it cannot work on)."""
     src = Source(path, flags)
-    r = _Rewriter(src)
-    r.flags = list(flags or [])
-    result = r.run()
+    no_pure, notes = set(), []
+    while True:
+        r = _Rewriter(src)
+        r.flags, r.no_pure = list(flags or []), set(no_pure)
+        try:
+            result = r.run()
+            break
+        except _Retry as e:
+            no_pure.add(e.spec)
+            notes.append(f"type {e.spec} keeps the Legacy shape (PyObject_HEAD, C-API slots): {e.reason}")
+    result.notes[:0] = notes
     result.c_api_uses_left = _uses_c_api(result, flags)
     result.pure_hpy = result.module_converted and result.c_api_uses_left == 0
     return result
@@ -1258,7 +2067,7 @@ def render_summary(s):
            f"{len(s['hpy_functions'])} of {s['functions']} functions now HPy"
            + ("; the file is pure HPy (universal ABI)" if s["pure_hpy"] else "")]
     for name in s["hpy_functions"]:
-        out.append(f"  {name}: HPyDef_METH")
+        out.append(f"  {name}: {s.get('hpy_forms', {}).get(name, 'HPyDef_METH')}")
     for name, why in s["legacy_functions"].items():
         out.append(f"  {name}: left as C API: {why}")
     for note in s["notes"]:

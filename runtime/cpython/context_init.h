@@ -37,6 +37,23 @@ struct TypeExtra {
     PyTypeObject *builtin;  // the builtin base whose dealloc frees the base part (builtin_base), or nullptr
 };
 
+// HPyField and HPyGlobal words that hold a token of the debug context's moving-GC checker
+// (debug/movinggc.h) instead of an object: tokens are odd, objects' addresses even. The host reads
+// fields itself in tp_traverse, tp_clear and tp_dealloc, and globals at a module's initialisation:
+// there a token goes to these hooks, set by the checker when it first turns on (nullptr before, and
+// always in CPython-ABI extensions, which never see a token).
+struct TokenHooks {
+    PyObject *(*field_object)(const HPyField *field, intptr_t token);  // borrowed; nullptr: none
+    void (*field_release)(const HPyField *field, intptr_t token);      // the field was cleared
+    void (*owner_gone)(PyObject *owner);                               // from its tp_dealloc
+    void (*global_release)(const HPyGlobal *global, intptr_t token);   // the global was reset
+};
+extern const TokenHooks *g_token_hooks;
+inline bool is_token(intptr_t word)
+{
+    return (word & 1) != 0;
+}
+
 // The TypeExtra of `type` or of its nearest HPy base; nullptr for types not made by HPy.
 const TypeExtra *type_extra(PyTypeObject *type);
 

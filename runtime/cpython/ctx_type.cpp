@@ -362,7 +362,13 @@ bool attach_record(PyTypeObject *tp, const TypeExtra &extra)
 int clear_field(HPyField *field, void *)
 {
     // tp_clear may race with a store of another thread that still reaches the object.
-    Py_XDECREF(reinterpret_cast<PyObject *>(hpy::threads::exchange(&field->_i, 0)));
+    intptr_t old = hpy::threads::exchange(&field->_i, 0);
+    if (is_token(old)) {
+        if (g_token_hooks != nullptr)
+            g_token_hooks->field_release(field, old);
+        return 0;
+    }
+    Py_XDECREF(reinterpret_cast<PyObject *>(old));
     return 0;
 }
 
@@ -505,6 +511,8 @@ void hpy_dealloc(PyObject *self)
             extra->destroy(data);
         if (extra->traverse != nullptr)
             extra->traverse(data, clear_field, nullptr);
+        if (g_token_hooks != nullptr)  // the fields its traverse does not visit
+            g_token_hooks->owner_gone(self);
     }
     PyTypeObject *builtin = extra ? extra->builtin : nullptr;
     if (builtin != nullptr) {
@@ -1405,7 +1413,11 @@ __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction imp
         Py_VISIT(Py_TYPE(self));
     auto field_visitor = [](HPyField *field, void *c) -> int {
         auto *cl = static_cast<Closure *>(c);
-        PyObject *o = reinterpret_cast<PyObject *>(field->_i);
+        intptr_t word = field->_i;
+        PyObject *o = !hpy::cpython::is_token(word) ? reinterpret_cast<PyObject *>(word)
+                      : hpy::cpython::g_token_hooks != nullptr
+                          ? hpy::cpython::g_token_hooks->field_object(field, word)
+                          : nullptr;
         return o ? cl->visit(o, cl->arg) : 0;
     };
     return reinterpret_cast<HPyFunc_traverseproc>(impl)(instance_data(self), field_visitor, &closure);

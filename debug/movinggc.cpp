@@ -298,7 +298,9 @@ bool field_store(Api &api, Handle *owner, HPyField *field, HPy uh, bool owner_ok
     PyObject *o = _h2py(owner->uh);
     const cpython::TypeExtra *extra = owner_ok ? cpython::type_extra(Py_TYPE(o)) : nullptr;
     // A type without a traverse is reported by field-without-traverse; its dealloc may not be the host's.
-    bool tokens = enabled() && uh._i != 0 && extra != nullptr && extra->traverse != nullptr;
+    // A field that is also an object member is read by CPython's member descriptor, which knows no token.
+    bool tokens = enabled() && uh._i != 0 && extra != nullptr && extra->traverse != nullptr &&
+                  !cpython::field_is_object_member(o, field);
     if (!tokens && !is_token(old))
         return false;
     Table &t = table();

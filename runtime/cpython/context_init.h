@@ -63,6 +63,10 @@ void *instance_data(PyObject *obj);
 // an object whose type HPy did not make.
 Py_ssize_t instance_data_size(PyObject *obj);
 
+// Whether the HPyField at `field` in `obj` is also an HPyMember_OBJECT(_EX) member of its type: CPython's
+// member descriptors then read and write its word as an object's address.
+bool field_is_object_member(PyObject *obj, const HPyField *field);
+
 // The CPython method of an HPy method definition; nothing for a signature methods cannot have.
 // `ctx` is the context the method runs with. NOARGS is METH_NOARGS (make_module_def uses the
 // METH_FASTCALL form HPyDef_METH adds in the CPython ABI for module functions).

@@ -749,6 +749,27 @@ Py_ssize_t instance_data_size(PyObject *obj)
     return size > 0 ? size : 0;
 }
 
+bool field_is_object_member(PyObject *obj, const HPyField *field)
+{
+    const auto at = reinterpret_cast<const char *>(field);
+    const Py_ssize_t in_object = at - reinterpret_cast<const char *>(obj);
+    const Py_ssize_t in_struct = at - static_cast<const char *>(instance_data(obj));
+    for (PyTypeObject *t = Py_TYPE(obj); t != nullptr; t = t->tp_base) {
+        for (const PyMemberDef *m = t->tp_members; m != nullptr && m->name != nullptr; ++m)
+            if ((m->type == T_OBJECT || m->type == T_OBJECT_EX) && m->offset == in_object)
+                return true;
+#ifndef PYPY_VERSION
+        for (const PyGetSetDef *g = t->tp_getset; g != nullptr && g->name != nullptr; ++g) {
+            const auto *m = static_cast<const ItemsMember *>(g->closure);
+            if (g->get == items_member_get && (m->def.type == T_OBJECT || m->def.type == T_OBJECT_EX) &&
+                m->def.offset == in_struct)
+                return true;
+        }
+#endif
+    }
+    return false;
+}
+
 namespace {
 
 constexpr const char *CALL_OFFSET_MEMBER = "__vectorcalloffset__";

@@ -36,7 +36,7 @@ public:
     std::unordered_map<uint64_t, Entry> entries;
     std::unordered_map<PyObject *, std::vector<uint64_t>> owners;
     std::unordered_set<uint64_t> globals;
-    uint64_t collections = 0, reissued = 0, missed = 0;
+    uint64_t stored = 0, collections = 0, reissued = 0, missed = 0;
     std::atomic<size_t> size{0};  // entries.size(), read without the lock by owner_gone
 
     // The entry of `token` and how the token stands to it (nullptr for Gone and Unknown).
@@ -67,6 +67,7 @@ public:
     intptr_t add(Entry e)
     {
         uint64_t id = next_++;
+        ++stored;
         e.token = token_for(id);
         if (e.owner != nullptr)
             owners[e.owner].push_back(id);
@@ -492,18 +493,19 @@ PyObject *py_get_movinggc_stats(PyObject *, PyObject *)
 {
     Table &t = table();
     size_t fields, globals;
-    uint64_t collections, reissued, missed;
+    uint64_t stored, collections, reissued, missed;
     {
         threads::Guard guard(t.lock);
         globals = t.globals.size();
         fields = t.entries.size() - globals;
+        stored = t.stored;
         collections = t.collections;
         reissued = t.reissued;
         missed = t.missed;
     }
-    return Py_BuildValue("{s:n,s:n,s:K,s:K,s:K}", "fields", static_cast<Py_ssize_t>(fields), "globals",
-                         static_cast<Py_ssize_t>(globals), "collections",
-                         static_cast<unsigned long long>(collections), "reissued",
+    return Py_BuildValue("{s:n,s:n,s:K,s:K,s:K,s:K}", "fields", static_cast<Py_ssize_t>(fields), "globals",
+                         static_cast<Py_ssize_t>(globals), "stored", static_cast<unsigned long long>(stored),
+                         "collections", static_cast<unsigned long long>(collections), "reissued",
                          static_cast<unsigned long long>(reissued), "not_traversed",
                          static_cast<unsigned long long>(missed));
 }

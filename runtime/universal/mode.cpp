@@ -8,8 +8,10 @@ namespace hpy::universal {
 namespace {
 
 constexpr std::string_view kSpaces = " \t\r\n";
-constexpr const char *kAccepted = "expected universal, debug, debug:movinggc or trace, or a list such as "
-                                  "\"mod:debug,other.mod:trace\" (a bare mode in the list sets the default)";
+constexpr const char *kAccepted =
+    "expected universal, debug or trace (debug:movinggc: debug mode with the "
+    "moving-GC checker), or a list such as \"mod:debug,other.mod:trace\" (a bare "
+    "mode in the list sets the default)";
 constexpr std::string_view kMovingGc = ":movinggc";
 
 std::string_view trim(std::string_view s)

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -29,104 +28,117 @@ struct Entry {
 
 enum class Found { Current, Reissued, Gone, Unknown };
 
-// The side table, under `lock` (no Python object is made or released while it is held).
+// The side table, under `lock` (no Python object is made or released while it is held). An entry lives
+// in a slot; a token is the slot's index and the slot's serial number at the time it was issued (odd:
+// never an object's address). Re-issuing or reusing a slot gives it the next serial, so any token ever
+// issued tells, without a search, whether it is current, re-issued since, or of a released entry.
 class Table {
 public:
     threads::Lock lock;
-    std::unordered_map<uint64_t, Entry> entries;
-    std::unordered_map<PyObject *, std::vector<uint64_t>> owners;
-    std::unordered_set<uint64_t> globals;
+    std::unordered_map<PyObject *, std::vector<uint32_t>> owners;
+    std::unordered_set<uint32_t> globals;
     uint64_t stored = 0, collections = 0, reissued = 0, missed = 0;
-    std::atomic<size_t> size{0};  // entries.size(), read without the lock by owner_gone
+    std::atomic<size_t> size{0};  // live entries, read without the lock by owner_gone
+
+    Entry &entry(uint32_t id) { return slots_[id].e; }
 
     // The entry of `token` and how the token stands to it (nullptr for Gone and Unknown).
-    Entry *find(intptr_t token, Found *how, uint64_t *id_out = nullptr)
+    Entry *find(intptr_t token, Found *how, uint32_t *id_out = nullptr)
     {
-        auto t = tokens_.find(token);
-        if (t == tokens_.end()) {
+        const auto bits = static_cast<uint64_t>(token);
+        const auto id = static_cast<uint32_t>(bits >> 32);
+        const auto serial = static_cast<uint32_t>(bits >> 1) & kSerialMask;
+        if (!is_token(token) || id >= slots_.size() || serial > slots_[id].serial) {
             *how = Found::Unknown;
             return nullptr;
         }
-        auto e = entries.find(t->second);
-        if (e == entries.end()) {
+        Slot &s = slots_[id];
+        if (!s.live || serial < s.first) {
             *how = Found::Gone;
             return nullptr;
         }
-        *how = e->second.token == token ? Found::Current : Found::Reissued;
+        *how = serial == s.serial ? Found::Current : Found::Reissued;
         if (id_out)
-            *id_out = t->second;
-        return &e->second;
+            *id_out = id;
+        return &s.e;
     }
     // The entry whose current token `token` is, stored in `word`; nullptr otherwise.
-    Entry *current(intptr_t token, const void *word, uint64_t *id_out = nullptr)
+    Entry *current(intptr_t token, const void *word, uint32_t *id_out = nullptr)
     {
         Found how;
         Entry *e = find(token, &how, id_out);
         return e != nullptr && how == Found::Current && e->word == word ? e : nullptr;
     }
-    intptr_t add(Entry e)
+    intptr_t add(const Entry &e)
     {
-        uint64_t id = next_++;
-        ++stored;
-        e.token = token_for(id);
+        uint32_t id;
+        if (free_ != kNone) {
+            id = free_;
+            free_ = slots_[id].next_free;
+        } else {
+            id = static_cast<uint32_t>(slots_.size());
+            slots_.emplace_back();
+        }
+        Slot &s = slots_[id];
+        s.e = e;
+        s.live = true;
+        s.first = s.serial = next_serial(s.serial);
+        s.e.token = token_of(id, s.serial);
         if (e.owner != nullptr)
             owners[e.owner].push_back(id);
         else
             globals.insert(id);
-        intptr_t token = e.token;
-        entries.emplace(id, e);
-        size.store(entries.size(), std::memory_order_relaxed);
-        return token;
+        ++stored;
+        size.fetch_add(1, std::memory_order_relaxed);
+        return s.e.token;
     }
     // Drops the entry; returns its object's reference, to be released once the lock is given back.
-    PyObject *erase(uint64_t id)
+    PyObject *erase(uint32_t id)
     {
-        auto it = entries.find(id);
-        Entry &e = it->second;
-        retire(e.token);  // a copy of the value loaded later is named as one of a released field
-        if (e.owner != nullptr) {
-            auto o = owners.find(e.owner);
+        Slot &s = slots_[id];
+        if (s.e.owner != nullptr) {
+            auto o = owners.find(s.e.owner);
             o->second.erase(std::find(o->second.begin(), o->second.end(), id));
             if (o->second.empty())
                 owners.erase(o);
         } else {
             globals.erase(id);
         }
-        PyObject *obj = e.obj;
-        entries.erase(it);
-        size.store(entries.size(), std::memory_order_relaxed);
-        return obj;
+        s.live = false;
+        s.next_free = free_;
+        free_ = id;
+        size.fetch_sub(1, std::memory_order_relaxed);
+        return s.e.obj;
     }
     // A new token for the entry, written where it is stored: what a moving collector does to an address.
-    void reissue(uint64_t id, Entry &e)
+    void reissue(uint32_t id)
     {
-        retire(e.token);
-        e.token = token_for(id);
-        threads::store(e.word, e.token);
+        Slot &s = slots_[id];
+        s.serial = next_serial(s.serial);
+        s.e.token = token_of(id, s.serial);
+        threads::store(s.e.word, s.e.token);
         ++reissued;
     }
 
 private:
-    static constexpr size_t kRetiredKept = 1 << 16;  // old tokens still recognised
-    std::unordered_map<intptr_t, uint64_t> tokens_;  // current and retired tokens -> entry id
-    std::deque<intptr_t> retired_;                   // the retired ones, oldest first
-    uint64_t next_ = 1;
+    static constexpr uint32_t kSerialMask = 0x7fffffff;
+    static constexpr uint32_t kNone = UINT32_MAX;
+    struct Slot {
+        Entry e;
+        uint32_t serial = 0;  // of the current token (or the last one, once released)
+        uint32_t first = 0;   // the serial of the entry's first token
+        uint32_t next_free = kNone;
+        bool live = false;
+    };
+    std::vector<Slot> slots_;
+    uint32_t free_ = kNone;
 
-    intptr_t token_for(uint64_t id)
+    // A slot re-issued 2**31 times starts again from 1: a value kept that long may then pass for current.
+    static uint32_t next_serial(uint32_t serial) { return serial == kSerialMask ? 1 : serial + 1; }
+    static intptr_t token_of(uint32_t id, uint32_t serial)
     {
-        auto token = static_cast<intptr_t>((serial_++ << 1) | 1);  // odd: never an object's address
-        tokens_.emplace(token, id);
-        return token;
+        return static_cast<intptr_t>((static_cast<uint64_t>(id) << 32) | (uint64_t{serial} << 1) | 1);
     }
-    void retire(intptr_t token)
-    {
-        retired_.push_back(token);
-        if (retired_.size() > kRetiredKept) {
-            tokens_.erase(retired_.front());
-            retired_.pop_front();
-        }
-    }
-    uint64_t serial_ = 1;
 };
 
 Table &table()
@@ -153,7 +165,7 @@ void release(const void *word, intptr_t token)
     PyObject *drop = nullptr;
     {
         threads::Guard guard(t.lock);
-        uint64_t id;
+        uint32_t id;
         if (t.current(token, word, &id) != nullptr)
             drop = t.erase(id);
     }
@@ -182,8 +194,8 @@ void hook_owner_gone(PyObject *owner)
         auto it = t.owners.find(owner);
         if (it == t.owners.end())
             return;
-        std::vector<uint64_t> ids = it->second;
-        for (uint64_t id : ids)
+        std::vector<uint32_t> ids = it->second;
+        for (uint32_t id : ids)
             drops.push_back(t.erase(id));
     }
     for (PyObject *o : drops)
@@ -277,10 +289,9 @@ int visit_field(HPyField *field, void *arg)
     auto *v = static_cast<Visit *>(arg);
     v->seen.push_back(&field->_i);
     intptr_t word = threads::load(&field->_i);
-    uint64_t id;
-    if (is_token(word))
-        if (Entry *e = v->t->current(word, &field->_i, &id))
-            v->t->reissue(id, *e);
+    uint32_t id;
+    if (is_token(word) && v->t->current(word, &field->_i, &id) != nullptr)
+        v->t->reissue(id);
     return 0;
 }
 
@@ -308,7 +319,7 @@ bool field_store(Api &api, Handle *owner, HPyField *field, HPy uh, bool owner_ok
     PyObject *drop[2] = {nullptr, nullptr};
     {
         threads::Guard guard(t.lock);
-        uint64_t id;
+        uint32_t id;
         if (is_token(old) && t.current(old, &field->_i, &id) != nullptr)
             drop[0] = t.erase(id);
         intptr_t value = 0;
@@ -362,7 +373,7 @@ bool global_store(Api &api, HPyGlobal *global, HPy uh)
     PyObject *drop = nullptr;
     {
         threads::Guard guard(t.lock);
-        uint64_t id;
+        uint32_t id;
         if (is_token(old) && t.current(old, &global->_i, &id) != nullptr)
             drop = t.erase(id);
         intptr_t value = 0;
@@ -398,8 +409,8 @@ size_t collect()
         v.seen.clear();
         if (extra != nullptr && extra->traverse != nullptr)
             extra->traverse(cpython::instance_data(owner), visit_field, &v);
-        for (uint64_t id : ids) {
-            Entry &e = t.entries.at(id);
+        for (uint32_t id : ids) {
+            Entry &e = t.entry(id);
             if (std::find(v.seen.begin(), v.seen.end(), e.word) != v.seen.end())
                 continue;
             if (e.missed_at == 0)
@@ -407,8 +418,8 @@ size_t collect()
             ++missed;
         }
     }
-    for (uint64_t id : t.globals)  // every global is a root
-        t.reissue(id, t.entries.at(id));
+    for (uint32_t id : t.globals)  // every global is a root
+        t.reissue(id);
     t.missed += missed;
     return missed;
 }
@@ -497,7 +508,7 @@ PyObject *py_get_movinggc_stats(PyObject *, PyObject *)
     {
         threads::Guard guard(t.lock);
         globals = t.globals.size();
-        fields = t.entries.size() - globals;
+        fields = t.size.load(std::memory_order_relaxed) - globals;
         stored = t.stored;
         collections = t.collections;
         reissued = t.reissued;

@@ -8,9 +8,18 @@ import sys
 
 import pytest
 
-from hpy.debug import HPyDebugError, get_movinggc, set_movinggc
+import hpy.debug
+from hpy.debug import HPyDebugError
 from hpy.universal import _debug
 from support import loading_script
+
+
+def set_movinggc(on, every=None):
+    return hpy.debug.set_movinggc(on, every)
+
+
+def get_movinggc():
+    return hpy.debug.get_movinggc()
 
 
 def line_of(source, marker):

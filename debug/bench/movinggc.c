@@ -3,8 +3,7 @@
 #include "hpy.h"
 
 typedef struct {
-    HPyField a;
-    HPyField b;
+    HPyField f[2];
 } PairObject;
 HPyType_HELPERS(PairObject)
 
@@ -13,8 +12,8 @@ static HPyGlobal g;
 HPyDef_SLOT(Pair_traverse, HPy_tp_traverse)
 static int Pair_traverse_impl(void *self, HPyFunc_visitproc visit, void *arg)
 {
-    HPy_VISIT(&((PairObject *)self)->a);
-    HPy_VISIT(&((PairObject *)self)->b);
+    for (int i = 0; i < 2; i++)
+        HPy_VISIT(&((PairObject *)self)->f[i]);
     return 0;
 }
 
@@ -23,32 +22,32 @@ HPyDef_METH(Pair_fill, "fill", HPyFunc_O)
 static HPy Pair_fill_impl(HPyContext *ctx, HPy self, HPy value)
 {
     PairObject *p = PairObject_AsStruct(ctx, self);
-    HPyField_Store(ctx, self, &p->a, value);
-    HPyField_Store(ctx, self, &p->b, value);
+    for (int i = 0; i < 2; i++)
+        HPyField_Store(ctx, self, &p->f[i], value);
     return HPy_Dup(ctx, ctx->h_None);
 }
 
-/* pair.store_load(value, n): n stores into field a, each followed by a load (and the close of its handle) */
+/* pair.store_load(value, n): n stores into field f[0], each followed by a load (and the close of its handle) */
 HPyDef_METH(Pair_store_load, "store_load", HPyFunc_VARARGS)
 static HPy Pair_store_load_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
 {
     long n = HPyLong_AsLong(ctx, args[1]);
     for (long i = 0; i < n; i++) {
         PairObject *p = PairObject_AsStruct(ctx, self);
-        HPyField_Store(ctx, self, &p->a, args[0]);
-        HPy h = HPyField_Load(ctx, self, p->a);
+        HPyField_Store(ctx, self, &p->f[0], args[0]);
+        HPy h = HPyField_Load(ctx, self, p->f[0]);
         HPy_Close(ctx, h);
     }
     return HPy_Dup(ctx, ctx->h_None);
 }
 
-/* pair.load(n): n loads of field a */
+/* pair.load(n): n loads of field f[0] */
 HPyDef_METH(Pair_load, "load", HPyFunc_O)
 static HPy Pair_load_impl(HPyContext *ctx, HPy self, HPy count)
 {
     long n = HPyLong_AsLong(ctx, count);
     for (long i = 0; i < n; i++) {
-        HPy h = HPyField_Load(ctx, self, PairObject_AsStruct(ctx, self)->a);
+        HPy h = HPyField_Load(ctx, self, PairObject_AsStruct(ctx, self)->f[0]);
         HPy_Close(ctx, h);
     }
     return HPy_Dup(ctx, ctx->h_None);

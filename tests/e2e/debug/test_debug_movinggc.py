@@ -222,13 +222,14 @@ KEPT = """
     HPyDef_METH(Cell_set, "set", HPyFunc_O)
     static HPy Cell_set_impl(HPyContext *ctx, HPy self, HPy value)
     {
-        HPyField_Store(ctx, self, &CellObject_AsStruct(ctx, self)->f, value);   /* field store */
+        CellObject *cell = CellObject_AsStruct(ctx, self);
+        HPyField_Store(ctx, self, &cell->f, value);                             /* field store */
         return HPy_Dup(ctx, ctx->h_None);
     }
     HPyDef_METH(Cell_keep, "keep", HPyFunc_NOARGS)
     static HPy Cell_keep_impl(HPyContext *ctx, HPy self)
     {
-        kept = CellObject_AsStruct(ctx, self)->f;
+        kept = CellObject_AsStruct(ctx, self)->f;    /* the copy */
         return HPy_Dup(ctx, ctx->h_None);
     }
     HPyDef_METH(Cell_load_kept, "load_kept", HPyFunc_NOARGS)

@@ -464,7 +464,8 @@ bool set_enabled(bool on)
         if (g_callback == nullptr)
             g_callback = PyCFunction_New(&g_callback_def, nullptr);
         rc = g_callback == nullptr ? -1 : PyList_Append(list, g_callback);
-        cpython::g_token_hooks = &kHooks;  // kept once set: tokens outlive the checker's being on
+        cpython::g_token_hooks.store(
+            &kHooks, std::memory_order_relaxed);  // kept once set: tokens outlive the checker's being on
     } else {
         Py_ssize_t at = PySequence_Index(list, g_callback);
         if (at < 0)

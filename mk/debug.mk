@@ -1,5 +1,5 @@
 # mk/debug.mk: the debug and trace contexts: the misuse catalogue and the demo (docs/debug.md).
-.PHONY: test-debug demo-debug test-pof-debug bench-debug test-pof-movinggc test-e2e-movinggc
+.PHONY: test-debug demo-debug test-pof-debug bench-debug test-pof-movinggc test-e2e-movinggc bench-movinggc
 
 # The misuse catalogue and the trace tests (the whole e2e suite runs in debug mode in `make test-e2e`).
 test-debug: install
@@ -31,3 +31,7 @@ test-e2e-movinggc: install
 # debug/universal instructions per bench case (callgrind), e.g. make bench-debug BENCH_DEBUG_CASES='"call O"'
 bench-debug: install
 	$(PY) debug/bench/ratios.py $(BENCH_DEBUG_CASES)
+
+# What the moving-GC checker costs: field and global stores and loads, gc.collect() (wall time, docs/debug.md).
+bench-movinggc: install
+	$(PY) debug/bench/movinggc.py

@@ -27,7 +27,7 @@ static HPy Pair_fill_impl(HPyContext *ctx, HPy self, HPy value)
     return HPy_Dup(ctx, ctx->h_None);
 }
 
-/* pair.store_load(value, n): n stores into field f[0], each followed by a load (and the close of its handle) */
+/* pair.store_load(value, n): n stores into f[0], each followed by a load (and the close of its handle) */
 HPyDef_METH(Pair_store_load, "store_load", HPyFunc_VARARGS)
 static HPy Pair_store_load_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
 {

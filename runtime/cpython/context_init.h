@@ -1,6 +1,7 @@
 // runtime/cpython/context_init.h: building a context over CPython (handles and functions), and the runtime's shared internals.
 #pragma once
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -48,7 +49,11 @@ struct TokenHooks {
     void (*owner_gone)(PyObject *owner);                               // from its tp_dealloc
     void (*global_release)(const HPyGlobal *global, intptr_t token);   // the global was reset
 };
-extern const TokenHooks *g_token_hooks;
+extern std::atomic<const TokenHooks *> g_token_hooks;
+inline const TokenHooks *token_hooks()
+{
+    return g_token_hooks.load(std::memory_order_relaxed);
+}
 inline bool is_token(intptr_t word)
 {
     return (word & 1) != 0;

@@ -28,7 +28,7 @@ auto with_key(PyObject *key, Op op) -> decltype(op(key))
 }  // namespace
 
 namespace hpy::cpython {
-const TokenHooks *g_token_hooks = nullptr;
+std::atomic<const TokenHooks *> g_token_hooks{nullptr};
 }
 
 extern "C" {
@@ -290,8 +290,8 @@ void hpy_reset_global(HPyGlobal *global)
     intptr_t word = hpy::threads::load(&global->_i);
     if (hpy::cpython::is_token(word)) {  // stored under the moving-GC checker
         global->_i = 0;
-        if (hpy::cpython::g_token_hooks != nullptr)
-            hpy::cpython::g_token_hooks->global_release(global, word);
+        if (const auto *hooks = hpy::cpython::token_hooks())
+            hooks->global_release(global, word);
         return;
     }
     auto *cell = reinterpret_cast<GlobalCell *>(word);

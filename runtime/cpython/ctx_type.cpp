@@ -364,8 +364,8 @@ int clear_field(HPyField *field, void *)
     // tp_clear may race with a store of another thread that still reaches the object.
     intptr_t old = hpy::threads::exchange(&field->_i, 0);
     if (is_token(old)) {
-        if (g_token_hooks != nullptr)
-            g_token_hooks->field_release(field, old);
+        if (const TokenHooks *hooks = token_hooks())
+            hooks->field_release(field, old);
         return 0;
     }
     Py_XDECREF(reinterpret_cast<PyObject *>(old));
@@ -511,8 +511,8 @@ void hpy_dealloc(PyObject *self)
             extra->destroy(data);
         if (extra->traverse != nullptr)
             extra->traverse(data, clear_field, nullptr);
-        if (g_token_hooks != nullptr)  // the fields its traverse does not visit
-            g_token_hooks->owner_gone(self);
+        if (const TokenHooks *hooks = token_hooks())  // the fields its traverse does not visit
+            hooks->owner_gone(self);
     }
     PyTypeObject *builtin = extra ? extra->builtin : nullptr;
     if (builtin != nullptr) {
@@ -1435,10 +1435,10 @@ __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction imp
     auto field_visitor = [](HPyField *field, void *c) -> int {
         auto *cl = static_cast<Closure *>(c);
         intptr_t word = field->_i;
+        const hpy::cpython::TokenHooks *hooks = hpy::cpython::token_hooks();
         PyObject *o = !hpy::cpython::is_token(word) ? reinterpret_cast<PyObject *>(word)
-                      : hpy::cpython::g_token_hooks != nullptr
-                          ? hpy::cpython::g_token_hooks->field_object(field, word)
-                          : nullptr;
+                      : hooks != nullptr            ? hooks->field_object(field, word)
+                                                    : nullptr;
         return o ? cl->visit(o, cl->arg) : 0;
     };
     return reinterpret_cast<HPyFunc_traverseproc>(impl)(instance_data(self), field_visitor, &closure);

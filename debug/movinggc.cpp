@@ -24,6 +24,7 @@ struct Entry {
     const void *stored_at = nullptr;  // the return address of the store, in the extension
     intptr_t token = 0;               // the current token
     uint64_t missed_at = 0;           // the first collection whose traverse did not visit the field (0: none)
+    intptr_t cell = 0;  // a global's: the universal context's cell (empty) it held before, given back after
 };
 
 enum class Found { Current, Reissued, Gone, Unknown };
@@ -159,17 +160,22 @@ PyObject *hook_field_object(const HPyField *field, intptr_t token)
     return e ? e->obj : nullptr;
 }
 
-void release(const void *word, intptr_t token)
+// Releases the entry of `token` stored in `word`; returns the universal cell it kept (a global's), or 0.
+intptr_t release(const void *word, intptr_t token)
 {
     Table &t = table();
     PyObject *drop = nullptr;
+    intptr_t cell = 0;
     {
         threads::Guard guard(t.lock);
         uint32_t id;
-        if (t.current(token, word, &id) != nullptr)
+        if (Entry *e = t.current(token, word, &id)) {
+            cell = e->cell;
             drop = t.erase(id);
+        }
     }
     Py_XDECREF(drop);
+    return cell;
 }
 
 void hook_field_release(const HPyField *field, intptr_t token)
@@ -179,7 +185,8 @@ void hook_field_release(const HPyField *field, intptr_t token)
 
 void hook_global_release(const HPyGlobal *global, intptr_t token)
 {
-    release(&global->_i, token);
+    if (intptr_t cell = release(&global->_i, token))  // the global empty again, with its cell
+        threads::store(const_cast<intptr_t *>(&global->_i), cell);
 }
 
 // The fields its traverse did not visit (a tp_clear or tp_dealloc released the others).
@@ -367,22 +374,28 @@ bool global_store(Api &api, HPyGlobal *global, HPy uh)
     bool tokens = enabled() && uh._i != 0;
     if (!tokens && !is_token(old))
         return false;
-    if (tokens && old != 0 && !is_token(old))
-        api.u->ctx_Global_Store(api.u, global, HPy{0});  // the universal cell's object (the cell is kept)
+    // The universal context's cell, emptied, is kept in the entry and given back when a store without the
+    // checker replaces the token.
+    intptr_t cell = old != 0 && !is_token(old) ? old : 0;
+    if (tokens && cell != 0)
+        api.u->ctx_Global_Store(api.u, global, HPy{0});
     Table &t = table();
     PyObject *drop = nullptr;
     {
         threads::Guard guard(t.lock);
         uint32_t id;
-        if (is_token(old) && t.current(old, &global->_i, &id) != nullptr)
+        if (Entry *e = is_token(old) ? t.current(old, &global->_i, &id) : nullptr) {
+            cell = e->cell;
             drop = t.erase(id);
-        intptr_t value = 0;
+        }
+        intptr_t value = cell;
         if (tokens) {
             Entry e;
             e.obj = _h2py(uh);
             Py_INCREF(e.obj);
             e.word = &global->_i;
             e.stored_at = api.caller();
+            e.cell = cell;
             value = t.add(e);
         }
         threads::store(&global->_i, value);

@@ -429,9 +429,9 @@ HPy debug_ctx_Dup(HPyContext *ctx, HPy h)
     HPy uh = api.arg(h, "h");
     if (api.failed() || uh._i == 0)
         return HPy{0};
-    HPy u = api.u->ctx_Dup(api.u, uh);
-    if (u._i == 0)
-        return u;
+    // The universal context's own HPy_Dup (its ctx_Dup is this inline function), called directly: on
+    // every call that returns an argument, without the indirect call and the frame it needs.
+    HPy u = HPy_Dup(api.u, uh);
     Handle *d = hpy::debug::open_handle(u, true, false, "HPy_Dup", HPY_DEBUG_CALLER);
     d->dup = true;
     return hpy::debug::encode(d);

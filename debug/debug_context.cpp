@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <type_traits>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -52,16 +54,16 @@ void CallPool::grow()
     }
 }
 
-bool CallPool::in_call(pthread_t self) const
+bool CallPool::in_call(ThreadId self) const
 {
     threads::Guard guard(const_cast<threads::Lock &>(lock));
     for (const auto &cc : all)
-        if (cc->info.valid && pthread_equal(cc->info.thread, self))
+        if (cc->info.valid && cc->info.thread == self)
             return true;
     return false;
 }
 
-CallPool &g_calls = *new CallPool;
+Immortal<CallPool> g_call_pool;
 thread_local CallContext *t_innermost [[gnu::tls_model("initial-exec")]] = nullptr;
 
 namespace {
@@ -73,8 +75,10 @@ PyObject *g_error_type = nullptr;  // hpy.debug.HPyDebugError
 // Python. A thread with no call of a debug-mode module running (a thread the module started itself)
 // has no call to return through: its report waits in the shared slot, raised by the next call that
 // returns, on any thread.
-thread_local PyObject *t_pending = nullptr;
+}  // namespace
+thread_local PyObject *t_pending [[gnu::tls_model("initial-exec")]] = nullptr;
 PyObject *g_orphan_pending = nullptr;
+namespace {
 threads::Lock g_orphan_lock;
 
 bool has_pending()
@@ -166,8 +170,7 @@ std::string python_repr(PyObject *o)
 
 // ---------------------------------------------------------------- handles
 
-Settings &g_settings = *new Settings;
-HandleTable &g_handles = *new HandleTable(g_settings);
+Immortal<HandleTable> g_handle_table;
 
 HPy constant_handle(HPy uh, const char *name)
 {
@@ -273,10 +276,10 @@ uint64_t current_generation()
 {
     return g_handles.generation();
 }
-std::vector<Handle *> open_handles(bool this_thread)
+std::vector<Handle *> open_handles(bool this_thread_only)
 {
-    pthread_t self = pthread_self();
-    return g_handles.open_list(this_thread ? &self : nullptr);
+    ThreadId self = this_thread();
+    return g_handles.open_list(this_thread_only ? &self : nullptr);
 }
 std::vector<Handle *> closed_handles()
 {
@@ -286,7 +289,7 @@ std::vector<Handle *> closed_handles()
 const HPy *Call::args(PyObject *const *a, size_t n)
 {
     HPy *out = inline_array_;
-    if (n > CallContext::kArgSlots) {
+    if (n > Call::kArgSlots) {
         if (!extra_)
             extra_ = std::make_unique<Extra>();
         extra_->array.resize(n);
@@ -308,7 +311,7 @@ HPy Call::more_arg(PyObject *o)
     return encode(h);
 }
 
-PyObject *Call::owned_slow(Found f)
+PyObject *take_result_slow(Found f, const void *impl)
 {
     switch (f.what) {
     case Lookup::Null:
@@ -318,46 +321,40 @@ PyObject *Call::owned_slow(Found f)
             report("return-constant", "return", f.h,
                    std::string("the function returned the context constant ") + f.h->const_name +
                        " without HPy_Dup",
-                   nullptr, Where{impl_});
+                   nullptr, Where{impl});
             PyObject *o = _h2py(f.h->uh);
             Py_INCREF(o);  // what HPy_Dup would have done: the program goes on correctly
             return o;
         }
         if (f.h->is_arg) {
             report("return-argument", "return", f.h,
-                   "the function returned one of its arguments without HPy_Dup", nullptr, Where{impl_});
+                   "the function returned one of its arguments without HPy_Dup", nullptr, Where{impl});
             PyObject *o = _h2py(f.h->uh);
             Py_INCREF(o);
             return o;
         }
         {
             PyObject *o = _h2py(f.h->uh);
-            close_handle(f.h, "return", false, impl_, true);  // the reference goes to the caller
+            close_handle(f.h, "return", false, impl, true);  // the reference goes to the caller
             return o;
         }
     case Lookup::Closed:
     case Lookup::Stale:
         report_error("return-closed", "return", f.h, "the function returned a handle that is already closed",
-                     nullptr, Where{impl_});
+                     nullptr, Where{impl});
         return nullptr;
     case Lookup::Invalid:
         break;
     }
     report_error("invalid-handle", "return", nullptr,
-                 "the function returned a value that is not a handle of this context", nullptr, Where{impl_});
+                 "the function returned a value that is not a handle of this context", nullptr, Where{impl});
     return nullptr;
 }
 
-void Call::end_arg(Handle *h)
+void close_arg_slow(Handle *h, const void *impl)
 {
     if (h->state == HandleState::Open && h->is_arg)
-        close_handle(h, "the end of the call", false, impl_, true);
-}
-
-void Call::end_more_args()
-{
-    for (Handle *h : extra_->more_args)
-        end_arg(h);
+        close_handle(h, "the end of the call", false, impl, true);
 }
 
 void Call::ret_void()
@@ -367,117 +364,102 @@ void Call::ret_void()
         PyErr_WriteUnraisable(nullptr);
 }
 
-void Api::enter_slow(HPyContext *ctx, CallInfo *info, GilCheck gil)
+Entered api_enter_slow(CallInfo *info, bool check_gil, const char *function)
 {
-    if (gil == CheckGil && !PyGILState_Check()) {
-        gil_state_ = PyGILState_Ensure();  // for the report, and so the call itself is safe
-        gil_taken_ = true;
-        report("no-gil", function_, nullptr,
+    Entered entered{false, PyGILState_STATE{}};
+    if (check_gil && !PyGILState_Check()) {
+        entered.gil_state = PyGILState_Ensure();  // for the report, and so the call itself is safe
+        entered.gil_taken = true;
+        report("no-gil", function, nullptr,
                "an HPy function was called by a thread that does not hold the GIL");
     }
-    if (info->global && !g_calls.in_call(pthread_self())) {
-        report("context-outside-call", function_, nullptr,
+    if (info->global && !g_calls.in_call(this_thread())) {
+        report("context-outside-call", function, nullptr,
                "the module's global context was used while no call of the module is running");
     } else if (!info->global && info->suspended) {
         report(
-            "context-reused", function_, nullptr,
+            "context-reused", function, nullptr,
             "a context was used inside a nested call: only the innermost call's context is valid (contexts "
             "must not be kept)");
     } else if (!info->global && !info->valid) {
-        report("context-reused", function_, nullptr,
+        report("context-reused", function, nullptr,
                "a context was used after the call it was given to had returned (contexts must not be kept)");
-    } else if (!info->global && !pthread_equal(info->thread, pthread_self())) {
-        report("context-other-thread", function_, nullptr,
+    } else if (!info->global && info->thread != this_thread()) {
+        report("context-other-thread", function, nullptr,
                "a context was used by another thread than the one whose call it was given to");
     }
-    (void)ctx;
+    return entered;
 }
 
-HPy Api::bad_arg(Found f, const char *param)
+Unwrapped api_bad_arg(Found f, const char *param, const char *function)
 {
     std::string p = std::string("argument '") + param + "'";
     if (f.what == Lookup::Open) {
         // Open, but another thread's: the object is alive, the call goes on after the report.
-        report("handle-other-thread", function_, f.h,
+        report("handle-other-thread", function, f.h,
                p + " is a handle opened by another thread (a handle belongs to the call, and the thread, "
                    "that opened it)");
-        return f.h->uh;
+        return {f.h->uh, false};
     }
     if (f.what == Lookup::Closed) {
         std::string detail = p + " is a handle that was already closed";
-        Sink sink = report("use-after-close", function_, f.h, detail);
+        Sink sink = report("use-after-close", function, f.h, detail);
         // After set_on_invalid_handle's hook the program goes on, as with HPy 0.9, with the object the
         // handle had, unless closing it released the object's last reference.
         if ((sink == Sink::HandleHook || sink == Sink::UserHook) && !f.h->dead)
-            return f.h->uh;
-        failed_ = true;
+            return {f.h->uh, false};
         if (!PyErr_Occurred())
             PyErr_SetString(g_error_type ? g_error_type : PyExc_SystemError,
-                            format_report("use-after-close", function_, detail, "", "").c_str());
-        return HPy{0};
+                            format_report("use-after-close", function, detail, "", "").c_str());
+        return {HPy{0}, true};
     }
-    failed_ = true;
     switch (f.what) {
     case Lookup::Stale:
-        report_error("use-after-close", function_, nullptr,
+        report_error("use-after-close", function, nullptr,
                      p + " is a handle that was closed long ago (its slot has been reused)");
         break;
     default:
-        report_error("invalid-handle", function_, nullptr,
+        report_error("invalid-handle", function, nullptr,
                      p + " is not a handle of this context (never opened, or a universal handle)");
     }
-    return HPy{0};
+    return {HPy{0}, true};
 }
 
-Handle *Api::handle(HPy h, const char *param)
+Unwrapped api_bad_handle(Found f, const char *param, const char *function)
 {
-    Found f = lookup(h);
-    if (f.what == Lookup::Open && usable_here(f.h))
-        return f.h;
     if (f.what == Lookup::Null) {
-        failed_ = true;
-        report_error("invalid-handle", function_, nullptr,
+        report_error("invalid-handle", function, nullptr,
                      std::string("argument '") + param + "' is HPy_NULL");
-        return nullptr;
+        return {HPy{0}, true};
     }
-    // After a hook, a closed handle whose object lives goes on as it was (see bad_arg).
-    return bad_arg(f, param)._i != 0 ? f.h : nullptr;
+    return api_bad_arg(f, param, function);
 }
 
-void Api::require_type(HPy uh, const char *param)
+bool api_not_a_type(HPy uh, const char *param, const char *function)
 {
-    if (failed_ || uh._i == 0)
-        return;
-    PyObject *o = _h2py(uh);
-    if (!PyType_Check(o)) {
-        failed_ = true;
-        Handle fake;
-        fake.uh = uh;
-        fake.state = HandleState::Open;
-        // HPy 0.9 checks these three functions' arguments, and its error is fatal.
-        std::string f = function_, pa = param;
-        std::string line =
-            f == "HPy_TypeCheck"     ? "HPy_TypeCheck arg 2 must be a type"
-            : f == "HPyType_GetName" ? "HPyType_GetName arg must be a type"
-            : f == "HPyType_IsSubtype"
-                ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") + " must be a type"
-                : "";
-        report_error("not-a-type", function_, &fake, std::string("argument '") + param + "' must be a type",
-                     line.empty() ? nullptr : line.c_str());
-    }
+    Handle fake;
+    fake.uh = uh;
+    fake.state = HandleState::Open;
+    // HPy 0.9 checks these three functions' arguments, and its error is fatal.
+    std::string f = function, pa = param;
+    std::string line =
+        f == "HPy_TypeCheck"     ? "HPy_TypeCheck arg 2 must be a type"
+        : f == "HPyType_GetName" ? "HPyType_GetName arg must be a type"
+        : f == "HPyType_IsSubtype"
+            ? "HPyType_IsSubtype arg " + std::string(pa == "sub" ? "1" : "2") + " must be a type"
+            : "";
+    report_error("not-a-type", function, &fake, std::string("argument '") + param + "' must be a type",
+                 line.empty() ? nullptr : line.c_str());
+    return true;
 }
 
-void Api::require_unicode(HPy uh, const char *hpy_line)
+bool api_not_a_str(HPy uh, const char *hpy_line, const char *function)
 {
-    if (failed_ || uh._i == 0)
-        return;
-    if (!PyUnicode_Check(_h2py(uh))) {
-        failed_ = true;
-        Handle fake;
-        fake.uh = uh;
-        fake.state = HandleState::Open;
-        report_error("not-a-str", function_, &fake, "argument 'str' must be a str", hpy_line);
-    }
+    Handle fake;
+    fake.uh = uh;
+    fake.state = HandleState::Open;
+    report_error("not-a-str", function, &fake, "argument 'str' must be a str", hpy_line);
+    return true;
 }
 
 // ---------------------------------------------------------------- reports
@@ -857,7 +839,7 @@ void report_error(const char *check, const char *function, const Handle *h, cons
     }
 }
 
-bool raise_pending()
+bool raise_pending_now()
 {
     PyObject *exc = take_pending();
     if (exc == nullptr)
@@ -898,10 +880,145 @@ uint64_t report_count()
 
 }  // namespace hpy::debug
 
+namespace hpy::debug {
+namespace {
+
+// The end of a fast path: the result as the trampoline's block wants it (the returned handle's object, or
+// the value), or the failure value when a report is pending.
+template <typename R>
+[[gnu::always_inline]] inline auto call_result(R r, const void *impl, Handle *const *handles, size_t n,
+                                               Frame f)
+{
+    if constexpr (std::is_same_v<R, HPy>) {
+        PyObject *o = take_result(r, impl);
+        for (size_t i = 0; i < n; ++i)
+            if (handles[i] != nullptr)
+                close_arg(handles[i], impl);
+        leave_call(f);
+        if (__builtin_expect(raise_pending(), 0)) {
+            Py_XDECREF(o);
+            return static_cast<PyObject *>(nullptr);
+        }
+        return o;
+    } else {
+        for (size_t i = 0; i < n; ++i)
+            if (handles[i] != nullptr)
+                close_arg(handles[i], impl);
+        leave_call(f);
+        return __builtin_expect(raise_pending(), 0) ? error_value<R>() : r;
+    }
+}
+
+// A call of `impl` whose arguments are the N objects `objs` (NULL: HPy_NULL), self first:
+// `body(ctx, handles)` calls it. The same steps as Call's, with every value in a register.
+template <size_t N, typename Body>
+[[gnu::always_inline]] inline auto fast_call(const void *impl, const std::array<PyObject *, N> &objs,
+                                             Body body)
+{
+    Frame f = enter_call();
+    Handle *h[N];
+    HPy v[N];
+#pragma GCC unroll 4
+    for (size_t i = 0; i < N; ++i) {
+        h[i] = objs[i] != nullptr ? open_arg(objs[i]) : nullptr;
+        v[i] = h[i] != nullptr ? encode(h[i]) : HPy{0};
+    }
+    return call_result(body(&f.cc->ctx, v), impl, h, N, f);
+}
+
+// The same for a call whose arguments are self, K objects of an array and, with Last, one more
+// (kwnames): `body(ctx, self, items, last)` calls it.
+template <size_t K, bool Last, typename Body>
+[[gnu::always_inline]] inline PyObject *fast_items(const void *impl, PyObject *self, PyObject *const *items,
+                                                   PyObject *last, Body body)
+{
+    constexpr size_t N = K + 1 + (Last ? 1 : 0);
+    std::array<PyObject *, N> objs;
+    objs[0] = self;
+    for (size_t i = 0; i < K; ++i)
+        objs[i + 1] = items[i];
+    if constexpr (Last)
+        objs[K + 1] = last;
+    return fast_call<N>(impl, objs, [&](HPyContext *ctx, const HPy *h) {
+        return body(ctx, h[0], h + 1, Last ? h[N - 1] : HPy{0});
+    });
+}
+
+// f(K) for the K == n, n <= Max (K a compile-time constant: the fast paths of array calls unrolled).
+constexpr size_t kMaxItems = 4;
+template <size_t K, size_t Max, typename F>
+[[gnu::always_inline]] inline auto with_count(size_t n, F f)
+{
+    if constexpr (K == Max)
+        return f(std::integral_constant<size_t, K>{});
+    else
+        return n == K ? f(std::integral_constant<size_t, K>{}) : with_count<K + 1, Max>(n, f);
+}
+
+}  // namespace
+}  // namespace hpy::debug
+
+// The host's call of an implementation function: the most frequent signatures (calls, attributes, items)
+// take a fast path of their own; every signature, those included, behaves as Call makes it.
 extern "C" void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *, HPyFunc_Signature sig,
                                                          HPyCFunction func, void *args)
 {
-    hpy::debug::Call call;
-    call.set_function(reinterpret_cast<const void *>(func));
+    using namespace hpy::debug;
+    const void *impl = reinterpret_cast<const void *>(func);
+    // The fast path of the signature SIG, whose block (type A) holds the objects OBJS (self first) and
+    // whose implementation (type F) takes their handles (h[i]) and block fields as ARGS says.
+#define HPY_DEBUG_FAST(SIG, A, F, N, OBJS, ...)                                                             \
+    case SIG: {                                                                                             \
+        auto *a = static_cast<A *>(args);                                                                   \
+        a->result = fast_call<N>(impl, std::array<PyObject *, N> OBJS, [&](HPyContext *ctx, const HPy *h) { \
+            return reinterpret_cast<F>(func)(ctx, __VA_ARGS__);                                             \
+        });                                                                                                 \
+        return;                                                                                             \
+    }
+    switch (sig) {
+        HPY_DEBUG_FAST(HPyFunc_NOARGS, _HPyFunc_args_NOARGS, HPyFunc_noargs, 1, {a->self}, h[0])
+        HPY_DEBUG_FAST(HPyFunc_O, _HPyFunc_args_O, HPyFunc_o, 2, ({a->self, a->arg}), h[0], h[1])
+        HPY_DEBUG_FAST(HPyFunc_BINARYFUNC, _HPyFunc_args_BINARYFUNC, HPyFunc_binaryfunc, 2,
+                       ({a->arg0, a->arg1}), h[0], h[1])
+        HPY_DEBUG_FAST(HPyFunc_LENFUNC, _HPyFunc_args_LENFUNC, HPyFunc_lenfunc, 1, {a->arg0}, h[0])
+        HPY_DEBUG_FAST(HPyFunc_SSIZEARGFUNC, _HPyFunc_args_SSIZEARGFUNC, HPyFunc_ssizeargfunc, 1, {a->arg0},
+                       h[0], a->arg1)
+        HPY_DEBUG_FAST(HPyFunc_GETTER, _HPyFunc_args_GETTER, HPyFunc_getter, 1, {a->arg0}, h[0], a->arg1)
+        HPY_DEBUG_FAST(HPyFunc_SETTER, _HPyFunc_args_SETTER, HPyFunc_setter, 2, ({a->arg0, a->arg1}), h[0],
+                       h[1], a->arg2)
+#undef HPY_DEBUG_FAST
+    case HPyFunc_VARARGS: {
+        auto *a = static_cast<_HPyFunc_args_VARARGS *>(args);
+        auto n = static_cast<size_t>(a->nargs);
+        if (n > kMaxItems)
+            break;
+        a->result = with_count<0, kMaxItems>(n, [&](auto k) {
+            return fast_items<k, false>(impl, a->self, a->args, nullptr,
+                                        [&](HPyContext *ctx, HPy self, const HPy *h, HPy) {
+                                            return reinterpret_cast<HPyFunc_varargs>(func)(ctx, self, h, n);
+                                        });
+        });
+        return;
+    }
+    case HPyFunc_KEYWORDS: {
+        auto *a = static_cast<_HPyFunc_args_KEYWORDS *>(args);
+        auto n = static_cast<size_t>(PyVectorcall_NARGS(a->nargsf));
+        size_t all = n + (a->kwnames ? static_cast<size_t>(PyTuple_GET_SIZE(a->kwnames)) : 0);
+        if (all > kMaxItems)
+            break;
+        a->result = with_count<0, kMaxItems>(all, [&](auto k) {
+            return fast_items<k, true>(impl, a->self, a->args, a->kwnames,
+                                       [&](HPyContext *ctx, HPy self, const HPy *h, HPy kwnames) {
+                                           return reinterpret_cast<HPyFunc_keywords>(func)(ctx, self, h, n,
+                                                                                           kwnames);
+                                       });
+        });
+        return;
+    }
+    default:
+        break;
+    }
+    Call call;
+    call.set_function(impl);
     hpy::dispatch::call(call, sig, func, args);
 }

@@ -159,6 +159,15 @@ void explain_fault(const siginfo_t *info, void *uctx)
 
 // ---------------------------------------------------------------- the table
 
+HandleTable::HandleTable()
+{
+    uint64_t size = 32;
+    while (size <= settings.closed_queue_max)
+        size *= 2;
+    ring_ = std::make_unique<Handle *[]>(size);
+    ring_mask_ = size - 1;
+}
+
 HandleTable::~HandleTable()
 {
     for (uint32_t i = 0; i < count_; ++i)
@@ -177,7 +186,7 @@ Handle *HandleTable::grow()
         threads::store(&chunks_[count_ >> kChunkBits], new Handle[kChunkSize]);
     }
     Handle *h = &slot(count_);
-    h->index = count_;
+    h->value = (static_cast<intptr_t>(count_) << 1) | 1;  // reuse count 0: take_slot() advances it
     threads::store(&count_, count_ + 1);  // after the slot exists: lookup() reads count_ without the lock
     return h;
 }
@@ -198,11 +207,11 @@ Handle *HandleTable::grow()
 // inlines into the API function (the host's frames left are dropped when the stack is shown).
 [[gnu::noinline]] void HandleTable::record_stack(Handle *h)
 {
-    if (settings_.stack_limit <= 0) {
+    if (settings.stack_limit <= 0) {
         h->stack.reset();
         return;
     }
-    h->stack = capture_stack(settings_.stack_limit, 1);  // without this function
+    h->stack = capture_stack(settings.stack_limit, 1);  // without this function
 }
 
 Handle *HandleTable::constant(HPy uh, const char *name)
@@ -212,6 +221,8 @@ Handle *HandleTable::constant(HPy uh, const char *name)
     h->uh = uh;
     h->id = next_id_++;
     h->state = HandleState::Open;
+    h->owns = false;  // what tells a returned handle the call takes over from a constant (Call::owned)
+    h->is_arg = false;
     h->const_name = name;
     h->next = nullptr;
     return h;
@@ -230,13 +241,34 @@ void HandleTable::release_raw(Handle *h)
 
 void HandleTable::grow_ring()
 {
-    std::vector<Handle *> bigger(ring_.size() < 16 ? 32 : ring_.size() * 2);
-    for (size_t i = 0; i < closed_count_; ++i) {
-        size_t at = ring_pos_ + i;
-        bigger[i] = ring_[at < ring_.size() ? at : at - ring_.size()];
-    }
-    ring_.swap(bigger);
-    ring_pos_ = 0;
+    uint64_t size = (ring_mask_ + 1) * 2;
+    auto bigger = std::make_unique<Handle *[]>(size);
+    uint64_t n = tail_ - head_;
+    for (uint64_t i = 0; i < n; ++i)
+        bigger[i] = queued(i);
+    ring_ = std::move(bigger);
+    ring_mask_ = size - 1;
+    head_ = 0;
+    tail_ = n;
+}
+
+void HandleTable::copy_type_name(Handle *h, const char *type_name)
+{
+    // A bounded copy: the name of a heap type may not outlive the type.
+    char *out = h->type_copy;
+    size_t i = 0;
+    for (; i < sizeof h->type_copy - 1 && type_name[i] != 0; ++i)
+        out[i] = type_name[i];
+    out[i] = 0;
+    h->closed_type = out;
+}
+
+void HandleTable::protect_or_release(Handle *h)
+{
+    if (protected_total_ + h->raw.size > settings.protected_raw_data_max)
+        release_raw(h);  // over the budget: the newest data go, the kept ones stay protected
+    else
+        protect_closed(h);
 }
 
 void HandleTable::protect_closed(Handle *h)
@@ -247,14 +279,14 @@ void HandleTable::protect_closed(Handle *h)
     note_region(h, true);
 }
 
-std::vector<Handle *> HandleTable::open_list(const pthread_t *thread) const
+std::vector<Handle *> HandleTable::open_list(const ThreadId *thread) const
 {
     threads::Guard guard(lock_);
     std::vector<Handle *> out;
     for (uint32_t i = 0; i < count_; ++i) {
         Handle *h = &slot(i);
         if (h->state == HandleState::Open && h->const_name == nullptr &&
-            (thread == nullptr || pthread_equal(h->owner, *thread)))
+            (thread == nullptr || h->owner == *thread))
             out.push_back(h);
     }
     std::sort(out.begin(), out.end(), [](const Handle *a, const Handle *b) { return a->id < b->id; });
@@ -265,16 +297,16 @@ std::vector<Handle *> HandleTable::closed_list() const
 {
     threads::Guard guard(lock_);
     std::vector<Handle *> out;
-    out.reserve(closed_count_);
-    for (size_t i = 0, at = ring_pos_; i < closed_count_; ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
-        out.push_back(ring_[at]);
+    out.reserve(static_cast<size_t>(tail_ - head_));
+    for (uint64_t i = 0; i < tail_ - head_; ++i)
+        out.push_back(queued(i));
     return out;
 }
 
 void HandleTable::trim()
 {
     threads::Guard guard(lock_);
-    while (closed_count_ > settings_.closed_queue_max)
+    while (tail_ - head_ > settings.closed_queue_max)
         free_slot(pop_closed());
     trim_raw_data();
 }
@@ -282,10 +314,8 @@ void HandleTable::trim()
 // Protected pages of closed handles are bounded too: the oldest go first, the slot stays queued.
 void HandleTable::trim_raw_data()
 {
-    for (size_t i = 0, at = ring_pos_;
-         i < closed_count_ && protected_total_ > settings_.protected_raw_data_max;
-         ++i, at = at + 1 == ring_.size() ? 0 : at + 1)
-        release_raw(ring_[at]);
+    for (uint64_t i = 0; i < tail_ - head_ && protected_total_ > settings.protected_raw_data_max; ++i)
+        release_raw(queued(i));
 }
 
 const char *HandleTable::protect_raw_data(Handle *h, const char *data, size_t size, const char *function)

@@ -1,13 +1,13 @@
 // debug/handles.h: the debug context's handle table and protected raw data; no interpreter needed.
 //
-// A debug handle's `_i` is odd (((slot index << 20) | reuse count) << 1 | 1), so it is never a
+// A debug handle's `_i` is odd ((reuse count << 25) | (slot index << 1) | 1), so it is never a
 // universal handle (an aligned PyObject*), and a value that was never issued, or whose slot has been
-// reissued since, is recognised without dereferencing anything. Slots live in chunks (never moved) and
-// are recycled through a free list. Open handles are found by walking the slots (LeakDetector); closed ones
-// wait in a bounded queue (a ring) before their slot is reused, so a use after close is reported with the
-// object's type.
-// The table never looks inside the universal handles it stores: what needs the interpreter (type
-// names, reference counts, closing the universal handle) is the caller's (debug_context.cpp).
+// reissued since, is recognised without dereferencing anything (reissuing a slot is one addition). Slots live
+// in chunks (never moved) and are recycled through a free list. Open handles are found by walking the slots
+// (LeakDetector); closed ones wait in a bounded queue (a ring) before their slot is reused, so a use after
+// close is reported with the object's type. The table never looks inside the universal handles it stores:
+// what needs the interpreter (type names, reference counts, closing the universal handle) is the caller's
+// (debug_context.cpp).
 //
 // Threads (runtime/cpython/threads.h): every change of the table happens under its lock (nothing on a
 // build with a GIL), never while the interpreter runs code. lookup() takes no lock: slots never move
@@ -43,32 +43,53 @@ struct RawData {
     int32_t region = -1;        // its entry in the fault handler's table, or -1
 };
 
+// Who opened a handle, or runs a call: the thread pointer where the compiler reads it in one
+// instruction (on glibc the same value as pthread_self(), which is a call into libc), else pthread_self().
+// Handles are opened and checked on every call's fast path.
+using ThreadId = uintptr_t;
+#if defined(__has_builtin) && (defined(__x86_64__) || defined(__aarch64__))
+#    if __has_builtin(__builtin_thread_pointer)
+#        define HPY_DEBUG_HAS_THREAD_POINTER 1
+#    endif
+#endif
+[[gnu::always_inline]] inline ThreadId this_thread()
+{
+#ifdef HPY_DEBUG_HAS_THREAD_POINTER
+    return reinterpret_cast<ThreadId>(__builtin_thread_pointer());
+#else
+    return reinterpret_cast<ThreadId>(pthread_self());
+#endif
+}
+
 struct Handle {
-    HPy uh{0};        // the wrapped context's handle
-    uint64_t id = 0;  // serial number, never reused
-    uint64_t generation = 0;
-    uint32_t index = 0;
-    uint32_t reuse = 0;  // how often this slot has been issued
+    // What every open and close writes comes first. The closed_* fields are set by close() and cleared
+    // by open(); const_name is set once, for a slot never reissued.
+    HPy uh{0};  // the wrapped context's handle
+    // The slot's handle value while issued: (reuse count << 25) | (index << 1) | 1 (encode(), lookup()).
+    intptr_t value = 0;
+    // Flags, next to each other: an open writes the first four at once, a close the first two and last two.
     HandleState state = HandleState::Free;
-    bool owns = false;                 // closing it closes `uh`
-    bool dup = false;                  // made by HPy_Dup: its raw data never outlive it
-    bool is_arg = false;               // an argument of a running call: not the callee's to close or return
-    const char *const_name = nullptr;  // a context constant (h_None...): never closed
-    Handle *next = nullptr;            // in the free list
+    bool is_arg = false;           // an argument of a running call: not the callee's to close or return
+    bool owns = false;             // closing it closes `uh`
+    bool dup = false;              // made by HPy_Dup: its raw data never outlive it
+    bool closed_at_entry = false;  // closed_at is an implementation function's entry (see below)
+    bool dead = false;   // closing it released the object's last reference (only meaningful once closed)
+    ThreadId owner = 0;  // the thread that opened it: the only one that may use it (not for constants)
+    // Where in the extension it was opened and closed, recorded for every handle (one address each):
+    // the return address of the API function that opened (closed) it, or, with `closed_at_entry`, the
+    // entry of the implementation function whose call closed it. nullptr when unknown.
+    const char *opened_by = nullptr;  // the API function that opened it
+    const void *opened_at = nullptr;
+    const char *closed_by = nullptr;
+    const void *closed_at = nullptr;
+    const char *closed_type = nullptr;  // the object's type name, kept at close (or nullptr)
+    uint64_t id = 0;                    // serial number, never reused
+    uint64_t generation = 0;
     RawData raw;
     std::unique_ptr<std::vector<void *>> stack;  // where it was opened (when enabled)
-    const char *closed_type = nullptr;           // the object's type name, kept at close (or nullptr)
+    const char *const_name = nullptr;            // a context constant (h_None...): never closed
+    Handle *next = nullptr;                      // in the free list
     char type_copy[48] = {0};                    // closed_type's copy, when the name may not outlive the type
-    const char *closed_by = nullptr;
-    // Where in the extension it was opened and closed, recorded for every handle (one address each):
-    // the return address of the API function that opened (closed) it, or, with `*_entry`, the entry of
-    // the implementation function whose call opened (closed) it. nullptr when unknown.
-    const void *opened_at = nullptr;
-    const char *opened_by = nullptr;  // the API function that opened it
-    const void *closed_at = nullptr;
-    bool closed_at_entry = false;
-    bool dead = false;  // closing it released the object's last reference (only meaningful once closed)
-    pthread_t owner{};  // the thread that opened it: the only one that may use it (not for constants)
 };
 
 // Settings shared with the Python API (hpy.universal._debug).
@@ -84,8 +105,7 @@ struct Settings {
 // The handle value of an open handle.
 [[gnu::always_inline]] inline HPy encode(const Handle *h)
 {
-    return HPy{
-        static_cast<intptr_t>((static_cast<uint64_t>(h->index) << 21) | ((h->reuse & 0xFFFFFu) << 1) | 1u)};
+    return HPy{h->value};
 }
 
 // What a handle value turned out to be.
@@ -98,24 +118,24 @@ struct Found {
 
 class HandleTable {
 public:
-    explicit HandleTable(const Settings &settings) : settings_(settings), ring_(settings.closed_queue_max + 1)
-    {
-    }
+    HandleTable();
     ~HandleTable();
     HandleTable(const HandleTable &) = delete;
     HandleTable &operator=(const HandleTable &) = delete;
 
     // Classifies a handle value; only the table's own slots are read.
-    Found lookup(HPy h) const
+    [[gnu::always_inline]] Found lookup(HPy h) const
     {
         auto v = static_cast<uint64_t>(h._i);
         if (v == 0)
             return {Lookup::Null, nullptr};
-        if ((v & 1) == 0 || (v >> 21) >= threads::load(&count_))
+        auto index = static_cast<uint32_t>((v >> 1) & (kMaxSlots - 1));
+        if ((v & 1) == 0 || index >= threads::load(&count_))
             return {Lookup::Invalid, nullptr};
-        Handle *s = &slot(static_cast<uint32_t>(v >> 21));
-        if (((v >> 1) & 0xFFFFFu) != (s->reuse & 0xFFFFFu))
-            return {Lookup::Stale, s};
+        Handle *s = &slot(index);
+        auto current = static_cast<uint64_t>(s->value);
+        if (v != current)  // the same slot issued again since (a higher reuse count: never issued)
+            return v < current ? Found{Lookup::Stale, s} : Found{Lookup::Invalid, nullptr};
         if (s->state == HandleState::Open)
             return {Lookup::Open, s};
         return {s->state == HandleState::Closed ? Lookup::Closed : Lookup::Stale, s};
@@ -124,11 +144,28 @@ public:
     // A new open handle for `uh`; `owns`: closing it closes `uh`; `is_arg`: a call's argument. Records
     // `settings.stack_limit` frames of the caller's stack when positive.
     // `opened_by`, `opened_at`: the API function and where in the extension it was called (Handle).
+    // Inlined whole into the calls' fast paths (arguments, HPy_Dup, every API function's result).
     [[gnu::always_inline]] Handle *open(HPy uh, bool owns, bool is_arg, const char *opened_by = nullptr,
                                         const void *opened_at = nullptr)
     {
         threads::Guard guard(lock_);
-        return issue(take_slot(), uh, owns, is_arg, opened_by, opened_at);
+        Handle *h = take_slot();
+        h->uh = uh;
+        h->state = HandleState::Open;
+        h->is_arg = is_arg;
+        h->owns = owns;
+        h->dup = false;
+        h->owner = this_thread();
+        h->opened_by = opened_by;
+        h->opened_at = opened_at;
+        h->closed_by = nullptr;  // a reused slot keeps nothing of its last close
+        h->closed_at = nullptr;
+        h->closed_type = nullptr;
+        h->id = next_id_++;
+        h->generation = generation_;
+        if (__builtin_expect(settings.stack_limit > 0 || h->stack != nullptr, 0))
+            record_stack(h);
+        return h;
     }
     // A handle open for ever and in no list (a context constant: never a leak).
     Handle *constant(HPy uh, const char *name);
@@ -139,38 +176,26 @@ public:
     // queues the slot (beyond the queue's limit, the oldest queued slot is freed). `dead`: closing it
     // releases the object's last reference. `closed_at`, `closed_at_entry`: where (Handle). The
     // universal handle is the caller's to close.
-    // Inlined into the calls' fast paths (arguments, returned handles), as it was before it recorded
-    // where: the compiler's own choice turned it into a call there.
+    // Inlined into the calls' fast paths (arguments, returned handles).
     [[gnu::always_inline]] void close(Handle *h, const char *function, const char *type_name,
                                       bool type_name_static, bool protect_raw, bool dead = false,
                                       const void *closed_at = nullptr, bool closed_at_entry = false)
     {
         threads::Guard guard(lock_);  // once queued, the slot may be another thread's to reuse
         h->state = HandleState::Closed;
+        h->is_arg = false;
+        h->closed_at_entry = closed_at_entry;
+        h->dead = dead;
         h->closed_by = function;
         h->closed_at = closed_at;
-        h->closed_at_entry = closed_at_entry;
-        h->is_arg = false;
-        h->dead = dead;
-        if (type_name == nullptr || type_name_static) {
+        if (type_name == nullptr || type_name_static)
             h->closed_type = type_name;
-        } else {
-            // A bounded copy: a short loop, no library calls.
-            char *out = h->type_copy;
-            size_t i = 0;
-            for (; i < sizeof h->type_copy - 1 && type_name[i] != 0; ++i)
-                out[i] = type_name[i];
-            out[i] = 0;
-            h->closed_type = out;
-        }
-        if (h->raw.base != nullptr && protect_raw) {
-            if (protected_total_ + h->raw.size > settings_.protected_raw_data_max)
-                release_raw(h);  // over the budget: the newest data go, the kept ones stay protected
-            else
-                protect_closed(h);
-        }
+        else
+            copy_type_name(h, type_name);
+        if (__builtin_expect(h->raw.base != nullptr, 0) && protect_raw)
+            protect_or_release(h);
         push_closed(h);
-        if (closed_count_ > settings_.closed_queue_max)
+        if (__builtin_expect(tail_ - head_ > settings.closed_queue_max, 0))
             free_slot(pop_closed());
     }
     // Applies the queue's limits now (after they changed).
@@ -180,7 +205,7 @@ public:
     size_t closed_count() const
     {
         threads::Guard guard(lock_);
-        return closed_count_;
+        return static_cast<size_t>(tail_ - head_);
     }
 
     // A read-only copy of `data` in pages of its own for the open handle `h` (the same copy again
@@ -199,102 +224,85 @@ public:
     }
     // The open handles (not the constants), oldest first: a walk over the slots, so that opening and
     // closing keep no list. `thread`: only those opened by it.
-    std::vector<Handle *> open_list(const pthread_t *thread = nullptr) const;
+    std::vector<Handle *> open_list(const ThreadId *thread = nullptr) const;
     size_t protected_total() const  // bytes of inaccessible raw data kept
     {
         threads::Guard guard(lock_);
         return protected_total_;
     }
 
+    // Read at each open and close: a member, not another object to reach.
+    Settings settings;
+
 private:
     // The oldest queued slot once the queue of closed handles is at its limit (its raw data released),
     // else a slot from the free list, else a new one; its reuse count advanced.
-    Handle *take_slot()
+    [[gnu::always_inline]] Handle *take_slot()
     {
-        if (closed_count_ != 0 && closed_count_ >= settings_.closed_queue_max) {
-            Handle *q = pop_closed();
-            if (q->raw.base != nullptr)
-                release_raw(q);
-            ++q->reuse;
-            return q;
+        Handle *h;
+        uint64_t queued = tail_ - head_;
+        if (queued != 0 && queued >= settings.closed_queue_max) {
+            h = pop_closed();
+            if (__builtin_expect(h->raw.base != nullptr, 0))
+                release_raw(h);
+        } else if (free_list_ != nullptr) {
+            h = free_list_;
+            free_list_ = h->next;
+        } else {
+            h = grow();
         }
-        Handle *h = free_list_;
-        if (h == nullptr)
-            return grow();
-        free_list_ = h->next;
-        ++h->reuse;
+        h->value += kReuseOne;
         return h;
     }
-    [[gnu::always_inline]] Handle *issue(Handle *h, HPy uh, bool owns, bool is_arg, const char *opened_by,
-                                         const void *opened_at)
-    {
-        h->uh = uh;
-        h->id = next_id_++;
-        h->generation = generation_;
-        h->state = HandleState::Open;
-        h->owns = owns;
-        h->dup = false;
-        h->is_arg = is_arg;
-        h->const_name = nullptr;
-        h->closed_by = nullptr;
-        h->closed_type = nullptr;
-        h->opened_by = opened_by;
-        h->opened_at = opened_at;
-        h->closed_at = nullptr;
-        h->owner = pthread_self();
-        if (settings_.stack_limit > 0 || h->stack)
-            record_stack(h);
-        return h;
-    }
+    static constexpr intptr_t kReuseOne = intptr_t{1} << 25;
     static constexpr uint32_t kChunkBits = 12;
     static constexpr uint32_t kChunkSize = 1u << kChunkBits;
     // At most 2^24 slots (16.7 million handles open or queued at once): the directory never moves.
     static constexpr uint32_t kMaxChunks = 1u << 12;
+    static constexpr uint32_t kMaxSlots = kMaxChunks * kChunkSize;  // the index's 24 bits
     Handle &slot(uint32_t index) const
     {
         return threads::load(&chunks_[index >> kChunkBits])[index & (kChunkSize - 1)];
     }
     Handle *grow();
     void record_stack(Handle *h);
+    void copy_type_name(Handle *h, const char *type_name);
+    void protect_or_release(Handle *h);
     void protect_closed(Handle *h);
     void release_raw(Handle *h);
     void trim_raw_data();
-    // The queue of closed handles: a ring, grown when full (the limit may be lowered below its size:
-    // it then shrinks by one slot per handle opened).
-    void push_closed(Handle *h)
+    // The queue of closed handles: a ring of a power-of-two size, grown when full, between the counts
+    // of slots ever popped (head_) and pushed (tail_). The limit may be lowered below its length: it
+    // then shrinks by one slot per handle opened.
+    [[gnu::always_inline]] void push_closed(Handle *h)
     {
-        if (closed_count_ == ring_.size())
+        if (__builtin_expect(tail_ - head_ > ring_mask_, 0))
             grow_ring();
-        size_t at = ring_pos_ + closed_count_;
-        ring_[at < ring_.size() ? at : at - ring_.size()] = h;
-        ++closed_count_;
+        ring_[tail_ & ring_mask_] = h;
+        ++tail_;
     }
-    Handle *pop_closed()
+    [[gnu::always_inline]] Handle *pop_closed() { return ring_[head_++ & ring_mask_]; }
+    Handle *queued(uint64_t i) const  // the i-th oldest queued slot
     {
-        Handle *h = ring_[ring_pos_];
-        if (++ring_pos_ == ring_.size())
-            ring_pos_ = 0;
-        --closed_count_;
-        return h;
+        return ring_[(head_ + i) & ring_mask_];
     }
     void grow_ring();
-    void free_slot(Handle *h)
+    [[gnu::always_inline]] void free_slot(Handle *h)
     {
-        if (h->raw.base != nullptr)
+        if (__builtin_expect(h->raw.base != nullptr, 0))
             release_raw(h);
         h->state = HandleState::Free;
         h->next = free_list_;
         free_list_ = h;
     }
 
-    const Settings &settings_;
     mutable threads::Lock lock_;
     Handle *chunks_[kMaxChunks] = {};  // owned (the destructor frees them)
     uint32_t count_ = 0;               // slots in use or ever used
     Handle *free_list_ = nullptr;
-    std::vector<Handle *> ring_;  // the closed queue
-    size_t ring_pos_ = 0;         // the oldest entry
-    size_t closed_count_ = 0;
+    std::unique_ptr<Handle *[]> ring_;  // the closed queue
+    uint64_t ring_mask_ = 0;            // its size - 1
+    uint64_t head_ = 0, tail_ = 0;      // slots ever popped from it, and pushed into it
     uint64_t generation_ = 0;
     uint64_t next_id_ = 1;
     size_t protected_total_ = 0;

@@ -183,10 +183,10 @@ PyObject *py_new_generation(PyObject *, PyObject *)
 PyObject *py_get_open_handles(PyObject *, PyObject *args)
 {
     unsigned long long gen = 0;
-    int this_thread = 0;
-    if (!PyArg_ParseTuple(args, "|Kp:get_open_handles", &gen, &this_thread))
+    int this_thread_only = 0;
+    if (!PyArg_ParseTuple(args, "|Kp:get_open_handles", &gen, &this_thread_only))
         return nullptr;
-    return list_handles(open_handles(this_thread != 0), gen);
+    return list_handles(open_handles(this_thread_only != 0), gen);
 }
 PyObject *py_get_closed_handles(PyObject *, PyObject *args)
 {

@@ -41,8 +41,8 @@ bool faulted(int status)
 
 class DebugHandles : public ::testing::Test {
 protected:
-    Settings settings;
-    HandleTable table{settings};
+    HandleTable table;
+    Settings &settings = table.settings;
 };
 
 TEST_F(DebugHandles, OpenHandleIsFoundOpenWithItsUniversalHandle)

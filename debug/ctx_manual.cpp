@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "debug/debug_context.h"
+#include "debug/movinggc.h"
 #include "runtime/cpython/context_init.h"
 
 namespace hpy::debug {
@@ -697,9 +698,11 @@ void debug_ctx_Field_Store(HPyContext *ctx, HPy target_object, HPyField *target_
     if (owner == nullptr || api.failed())
         return;
     // Reported, then stored as the universal context does (the program goes on after a hook).
-    if (hpy::debug::check_field_owner(api, owner, target_field) && uh._i != 0)
+    bool owner_ok = hpy::debug::check_field_owner(api, owner, target_field);
+    if (owner_ok && uh._i != 0)
         hpy::debug::check_field_traverse(api, owner, target_field);
-    api.u->ctx_Field_Store(api.u, owner->uh, target_field, uh);
+    if (!hpy::debug::movinggc::field_store(api, owner, target_field, uh, owner_ok))
+        api.u->ctx_Field_Store(api.u, owner->uh, target_field, uh);
 }
 
 HPy debug_ctx_Field_Load(HPyContext *ctx, HPy source_object, HPyField source_field)
@@ -713,6 +716,8 @@ HPy debug_ctx_Field_Load(HPyContext *ctx, HPy source_object, HPyField source_fie
                            "the field was never stored (it is HPyField_NULL)");
         return HPy{0};
     }
+    if (hpy::cpython::is_token(source_field._i))  // stored under the moving-GC checker
+        return api.wrap(hpy::debug::movinggc::field_load(api, obj, source_field));
     if (!hpy::debug::owner_holds(_h2py(obj->uh), source_field)) {
         // Reported, then loaded as the universal context does: the object may still be alive.
         hpy::debug::report("field-wrong-owner", "HPyField_Load", obj,
@@ -726,7 +731,7 @@ void debug_ctx_Global_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
 {
     Api api(ctx, "HPyGlobal_Store", HPY_DEBUG_CALLER);
     HPy uh = api.arg(h, "h");
-    if (!api.failed())
+    if (!api.failed() && !hpy::debug::movinggc::global_store(api, global, uh))
         api.u->ctx_Global_Store(api.u, global, uh);
 }
 
@@ -737,6 +742,8 @@ HPy debug_ctx_Global_Load(HPyContext *ctx, HPyGlobal global)
         hpy::debug::report("unset-global", "HPyGlobal_Load", nullptr, "the global was never stored");
         return HPy{0};
     }
+    if (hpy::cpython::is_token(global._i))  // stored under the moving-GC checker
+        return api.wrap(hpy::debug::movinggc::global_load(api, global));
     return api.wrap(api.u->ctx_Global_Load(api.u, global));
 }
 

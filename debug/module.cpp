@@ -1,6 +1,7 @@
 // debug/module.cpp: hpy.universal._debug, the debug context's Python API (hpy.debug builds on it).
 #include <cstdint>
 #include "debug/debug_context.h"
+#include "debug/movinggc.h"
 
 #include <structmember.h>
 
@@ -387,6 +388,17 @@ PyMethodDef methods[] = {
     {"get_report_count", py_get_report_count, METH_NOARGS, "get_report_count()\n--\n\nReports made so far."},
     {"pop_reports", py_pop_reports, METH_NOARGS,
      "pop_reports()\n--\n\nThe last reports (HPyDebugError instances, at most 64) since the previous call."},
+    {"set_movinggc", movinggc::py_set_movinggc, METH_O,
+     "set_movinggc(on)\n--\n\nTurns the moving-GC checker on or off; returns whether it was on (see "
+     "hpy.debug.set_movinggc)."},
+    {"get_movinggc", movinggc::py_get_movinggc, METH_NOARGS,
+     "get_movinggc()\n--\n\nWhether the checker is on."},
+    {"movinggc_collect", movinggc::py_movinggc_collect, METH_NOARGS,
+     "movinggc_collect()\n--\n\nOne simulated collection now; returns the number of fields their owner's "
+     "traverse did not visit."},
+    {"get_movinggc_stats", movinggc::py_get_movinggc_stats, METH_NOARGS,
+     "get_movinggc_stats()\n--\n\nThe checker's fields and globals, collections, re-issued tokens and "
+     "fields found not traversed."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -1,6 +1,7 @@
 // runtime/cpython/context_init.h: building a context over CPython (handles and functions), and the runtime's shared internals.
 #pragma once
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -37,6 +38,27 @@ struct TypeExtra {
     PyTypeObject *builtin;  // the builtin base whose dealloc frees the base part (builtin_base), or nullptr
 };
 
+// HPyField and HPyGlobal words that hold a token of the debug context's moving-GC checker
+// (debug/movinggc.h) instead of an object: tokens are odd, objects' addresses even. The host reads
+// fields itself in tp_traverse, tp_clear and tp_dealloc, and globals at a module's initialisation:
+// there a token goes to these hooks, set by the checker when it first turns on (nullptr before, and
+// always in CPython-ABI extensions, which never see a token).
+struct TokenHooks {
+    PyObject *(*field_object)(const HPyField *field, intptr_t token);  // borrowed; nullptr: none
+    void (*field_release)(const HPyField *field, intptr_t token);      // the field was cleared
+    void (*owner_gone)(PyObject *owner);                               // from its tp_dealloc
+    void (*global_release)(const HPyGlobal *global, intptr_t token);   // the global was reset
+};
+extern std::atomic<const TokenHooks *> g_token_hooks;
+inline const TokenHooks *token_hooks()
+{
+    return g_token_hooks.load(std::memory_order_relaxed);
+}
+inline bool is_token(intptr_t word)
+{
+    return (word & 1) != 0;
+}
+
 // The TypeExtra of `type` or of its nearest HPy base; nullptr for types not made by HPy.
 const TypeExtra *type_extra(PyTypeObject *type);
 
@@ -45,6 +67,10 @@ void *instance_data(PyObject *obj);
 // The bytes of `obj` from instance_data(obj) to the end of its allocation (at least the struct); 0 for
 // an object whose type HPy did not make.
 Py_ssize_t instance_data_size(PyObject *obj);
+
+// Whether the HPyField at `field` in `obj` is also an HPyMember_OBJECT(_EX) member of its type: CPython's
+// member descriptors then read and write its word as an object's address.
+bool field_is_object_member(PyObject *obj, const HPyField *field);
 
 // The CPython method of an HPy method definition; nothing for a signature methods cannot have.
 // `ctx` is the context the method runs with. NOARGS is METH_NOARGS (make_module_def uses the

@@ -27,6 +27,10 @@ auto with_key(PyObject *key, Op op) -> decltype(op(key))
 
 }  // namespace
 
+namespace hpy::cpython {
+std::atomic<const TokenHooks *> g_token_hooks{nullptr};
+}
+
 extern "C" {
 
 int32_t ctx_Long_AsInt32_t(HPyContext *, HPy h)
@@ -283,7 +287,14 @@ GlobalCell *global_cell(HPyGlobal *global)
 // released.
 void hpy_reset_global(HPyGlobal *global)
 {
-    auto *cell = reinterpret_cast<GlobalCell *>(hpy::threads::load(&global->_i));
+    intptr_t word = hpy::threads::load(&global->_i);
+    if (hpy::cpython::is_token(word)) {  // stored under the moving-GC checker
+        global->_i = 0;
+        if (const auto *hooks = hpy::cpython::token_hooks())
+            hooks->global_release(global, word);
+        return;
+    }
+    auto *cell = reinterpret_cast<GlobalCell *>(word);
     if (cell == nullptr)
         return;
     PyObject *old;

@@ -362,7 +362,13 @@ bool attach_record(PyTypeObject *tp, const TypeExtra &extra)
 int clear_field(HPyField *field, void *)
 {
     // tp_clear may race with a store of another thread that still reaches the object.
-    Py_XDECREF(reinterpret_cast<PyObject *>(hpy::threads::exchange(&field->_i, 0)));
+    intptr_t old = hpy::threads::exchange(&field->_i, 0);
+    if (is_token(old)) {
+        if (const TokenHooks *hooks = token_hooks())
+            hooks->field_release(field, old);
+        return 0;
+    }
+    Py_XDECREF(reinterpret_cast<PyObject *>(old));
     return 0;
 }
 
@@ -505,6 +511,8 @@ void hpy_dealloc(PyObject *self)
             extra->destroy(data);
         if (extra->traverse != nullptr)
             extra->traverse(data, clear_field, nullptr);
+        if (const TokenHooks *hooks = token_hooks())  // the fields its traverse does not visit
+            hooks->owner_gone(self);
     }
     PyTypeObject *builtin = extra ? extra->builtin : nullptr;
     if (builtin != nullptr) {
@@ -739,6 +747,27 @@ Py_ssize_t instance_data_size(PyObject *obj)
     Py_ssize_t end = tp->tp_basicsize + std::max<Py_ssize_t>(items, 0) * tp->tp_itemsize;
     Py_ssize_t size = end - struct_offset(obj, extra->shape);
     return size > 0 ? size : 0;
+}
+
+bool field_is_object_member(PyObject *obj, const HPyField *field)
+{
+    const auto at = reinterpret_cast<const char *>(field);
+    const Py_ssize_t in_object = at - reinterpret_cast<const char *>(obj);
+    const Py_ssize_t in_struct = at - static_cast<const char *>(instance_data(obj));
+    for (PyTypeObject *t = Py_TYPE(obj); t != nullptr; t = t->tp_base) {
+        for (const PyMemberDef *m = t->tp_members; m != nullptr && m->name != nullptr; ++m)
+            if ((m->type == T_OBJECT || m->type == T_OBJECT_EX) && m->offset == in_object)
+                return true;
+#ifndef PYPY_VERSION
+        for (const PyGetSetDef *g = t->tp_getset; g != nullptr && g->name != nullptr; ++g) {
+            const auto *m = static_cast<const ItemsMember *>(g->closure);
+            if (g->get == items_member_get && (m->def.type == T_OBJECT || m->def.type == T_OBJECT_EX) &&
+                m->def.offset == in_struct)
+                return true;
+        }
+#endif
+    }
+    return false;
 }
 
 namespace {
@@ -1405,7 +1434,11 @@ __attribute__((visibility("hidden"))) int _HPy_CallTraverseProc(HPyCFunction imp
         Py_VISIT(Py_TYPE(self));
     auto field_visitor = [](HPyField *field, void *c) -> int {
         auto *cl = static_cast<Closure *>(c);
-        PyObject *o = reinterpret_cast<PyObject *>(field->_i);
+        intptr_t word = field->_i;
+        const hpy::cpython::TokenHooks *hooks = hpy::cpython::token_hooks();
+        PyObject *o = !hpy::cpython::is_token(word) ? reinterpret_cast<PyObject *>(word)
+                      : hooks != nullptr            ? hooks->field_object(field, word)
+                                                    : nullptr;
         return o ? cl->visit(o, cl->arg) : 0;
     };
     return reinterpret_cast<HPyFunc_traverseproc>(impl)(instance_data(self), field_visitor, &closure);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "debug/debug_context.h"
+#include "debug/movinggc.h"
 #include "debug/trace.h"
 #include "runtime/cpython/capi_compat.h"
 #include "runtime/cpython/context_init.h"
@@ -344,6 +345,10 @@ PyObject *py_load(PyObject *, PyObject *args, PyObject *kwargs)
                                                 : "");
         std::fprintf(stderr, "hpy: loading '%s' from '%s' in %s mode\n", name, path.c_str(), mode_name(mode));
     }
+    // HPY=debug:movinggc: the checker turns on with the first module that asks for it, for the process.
+    if (mode == Mode::Debug && settings && settings->modes.movinggc_for(name) &&
+        !debug::movinggc::set_enabled(true))
+        return nullptr;
     return load_module(name, path, spec, mode);
 }
 

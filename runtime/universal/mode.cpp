@@ -8,8 +8,11 @@ namespace hpy::universal {
 namespace {
 
 constexpr std::string_view kSpaces = " \t\r\n";
-constexpr const char *kAccepted = "expected universal, debug or trace, or a list such as "
-                                  "\"mod:debug,other.mod:trace\" (a bare mode in the list sets the default)";
+constexpr const char *kAccepted =
+    "expected universal, debug or trace (debug:movinggc: debug mode with the "
+    "moving-GC checker), or a list such as \"mod:debug,other.mod:trace\" (a bare "
+    "mode in the list sets the default)";
+constexpr std::string_view kMovingGc = ":movinggc";
 
 std::string_view trim(std::string_view s)
 {
@@ -66,16 +69,26 @@ std::optional<ModeConfig> ModeConfig::parse(std::string_view text, std::string *
     std::string_view rest = text;
     while (true) {
         const auto comma = rest.find(',');
-        const std::string_view entry = trim(rest.substr(0, comma));
+        std::string_view entry = trim(rest.substr(0, comma));
         if (entry.empty())
             return fail(error, text, "empty entry in the comma-separated list");
+        const std::string_view whole = entry;
+        // "debug:movinggc": the checker's suffix, for debug mode only
+        const bool movinggc =
+            entry.size() > kMovingGc.size() && entry.substr(entry.size() - kMovingGc.size()) == kMovingGc;
+        if (movinggc)
+            entry = trim(entry.substr(0, entry.size() - kMovingGc.size()));
 
         const auto colon = entry.find(':');
         const std::string_view word = trim(entry.substr(colon == std::string_view::npos ? 0 : colon + 1));
         const std::optional<Mode> mode = parse_mode_name(word);
         if (!mode)
             return fail(error, text,
-                        "unknown mode " + quoted(word) + " in entry " + quoted(entry) + "; " + kAccepted);
+                        "unknown mode " + quoted(word) + " in entry " + quoted(whole) + "; " + kAccepted);
+        if (movinggc && *mode != Mode::Debug)
+            return fail(error, text,
+                        "entry " + quoted(whole) +
+                            ": the moving-GC checker runs in debug mode only (debug:movinggc)");
 
         if (colon == std::string_view::npos) {
             if (default_word)
@@ -84,6 +97,7 @@ std::optional<ModeConfig> ModeConfig::parse(std::string_view text, std::string *
                                 " (name the module: mod:" + std::string(word) + ")");
             default_word = word;
             config.default_mode_ = *mode;
+            config.default_movinggc_ = movinggc;
         } else {
             const std::string_view module = trim(entry.substr(0, colon));
             if (module.empty())
@@ -92,6 +106,7 @@ std::optional<ModeConfig> ModeConfig::parse(std::string_view text, std::string *
                 return fail(error, text, "module name " + quoted(module) + " contains a space");
             if (!config.per_module_.emplace(std::string(module), *mode).second)
                 return fail(error, text, "module " + quoted(module) + " is given more than once");
+            config.movinggc_.emplace(std::string(module), movinggc);
         }
 
         if (comma == std::string_view::npos)
@@ -105,6 +120,12 @@ Mode ModeConfig::mode_for(std::string_view module_name) const
 {
     const auto it = per_module_.find(module_name);
     return it == per_module_.end() ? default_mode_ : it->second;
+}
+
+bool ModeConfig::movinggc_for(std::string_view module_name) const
+{
+    const auto it = movinggc_.find(module_name);
+    return it == movinggc_.end() ? default_movinggc_ : it->second;
 }
 
 bool parse_log_flag(const char *value)

@@ -23,6 +23,8 @@ std::optional<Mode> parse_mode_name(std::string_view word);
 //   "debug"               every module in debug mode (likewise "universal", "trace")
 //   "a.b:debug,c:trace"   per module, by its full dotted name; others get the default
 //   "trace,a.b:debug"     a bare word in the list sets the default for the modules not named
+//   "debug:movinggc"      debug mode with the moving-GC checker on (debug/movinggc.h); also per
+//                         module, "a.b:debug:movinggc" (the checker is process-wide once on)
 class ModeConfig {
 public:
     // Parses the value of HPY. On malformed text, returns nothing and sets `error` (if given) to a
@@ -34,9 +36,14 @@ public:
 
     Mode default_mode() const { return default_mode_; }
 
+    // Whether the entry that gives this module its mode asks for the moving-GC checker.
+    bool movinggc_for(std::string_view module_name) const;
+
 private:
     Mode default_mode_ = Mode::Universal;
+    bool default_movinggc_ = false;
     std::map<std::string, Mode, std::less<>> per_module_;
+    std::map<std::string, bool, std::less<>> movinggc_;  // per module named
 };
 
 // What the environment asks for at load time.

@@ -15,6 +15,21 @@ from support import ABI_MODES, FREE_THREADED, PREBUILT_MODE, ExtensionCompiler
 # adds unihpy's debug context, which loads the same files.
 HOST_ABIS = tuple(os.environ.get("UNIHPY_E2E_HOST_ABIS", "universal").split(","))
 
+# UNIHPY_E2E_MOVINGGC=N (make test-e2e-movinggc): the moving-GC checker is on for the whole run, the gc
+# collecting (and the checker re-issuing every field and global) each N allocations.
+MOVINGGC_EVERY = os.environ.get("UNIHPY_E2E_MOVINGGC")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def movinggc_checker():
+    if not MOVINGGC_EVERY:
+        yield
+        return
+    import hpy.debug
+    hpy.debug.set_movinggc(True, every=int(MOVINGGC_EVERY))
+    yield
+    hpy.debug.set_movinggc(False)
+
 
 # On a free-threaded CPython every module this suite loads in its own process declares
 # HPy_MOD_GIL_NOT_USED (support.expand_source), so the GIL must stay off from the first test to the

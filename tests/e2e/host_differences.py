@@ -283,6 +283,7 @@ DIFFERENCES = {
         "n/a:test_debug_handles.py": UNIHPY_DEBUG,
         "n/a:test_debug_misuse.py": UNIHPY_DEBUG,
         "n/a:test_debug_threads.py": UNIHPY_DEBUG,
+        "n/a:test_debug_movinggc.py": UNIHPY_DEBUG + ": its moving-GC checker",
         "crash:test_threads.py::test_calls_and_allocation@debug": PYPY_NESTED_CONTEXT,
         "test_threads.py::test_gil_declaration@debug": PYPY_NESTED_CONTEXT + " (in the child interpreter)",
         "test_threads.py::test_global_stores_and_loads": "PyPy's HPy host keeps alive every object ever "

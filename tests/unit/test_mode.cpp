@@ -139,6 +139,27 @@ TEST(ModeConfig, MalformedListsAreErrors)
     EXPECT_NE(parse_error("debug,trace").find("two default modes"), std::string::npos);
 }
 
+TEST(ModeConfig, MovingGcCheckerIsADebugModeSuffix)
+{
+    const ModeConfig all = parse_ok("debug:movinggc");
+    EXPECT_EQ(all.mode_for("m"), Mode::Debug);
+    EXPECT_TRUE(all.movinggc_for("m"));
+    EXPECT_FALSE(parse_ok("debug").movinggc_for("m"));
+
+    const ModeConfig one = parse_ok("trace, pkg.mod:debug:movinggc , other:debug");
+    EXPECT_EQ(one.mode_for("pkg.mod"), Mode::Debug);
+    EXPECT_TRUE(one.movinggc_for("pkg.mod"));
+    EXPECT_FALSE(one.movinggc_for("other"));  // its own entry says debug alone
+    EXPECT_FALSE(one.movinggc_for("unlisted"));
+    EXPECT_TRUE(parse_ok("debug:movinggc,m:debug").movinggc_for("x"));  // the default's suffix
+    EXPECT_FALSE(parse_ok("debug:movinggc,m:debug").movinggc_for("m"));
+
+    EXPECT_NE(parse_error("trace:movinggc").find("the moving-GC checker runs in debug mode only"),
+              std::string::npos);
+    EXPECT_NE(parse_error("m:universal:movinggc").find("entry 'm:universal:movinggc'"), std::string::npos);
+    EXPECT_NE(parse_error(":movinggc").find("unknown mode 'movinggc'"), std::string::npos);
+}
+
 TEST(ModeConfig, ErrorPointerIsOptional)
 {
     EXPECT_FALSE(ModeConfig::parse("nonsense").has_value());

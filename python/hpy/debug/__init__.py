@@ -5,6 +5,7 @@ or ``HPY=debug`` / ``HPY=mod:debug``) runs under a context that checks every han
 """
 from .leakdetector import (HPyDebugError, HPyLeakError, LeakDetector, disable_handle_stack_traces,
                            set_handle_stack_trace_limit, _install_exit_report)
+from .movinggc import get_movinggc, set_movinggc
 
 __all__ = ["HPyDebugError", "HPyLeakError", "LeakDetector", "set_handle_stack_trace_limit",
-           "disable_handle_stack_traces"]
+           "disable_handle_stack_traces", "set_movinggc", "get_movinggc"]

@@ -28,6 +28,9 @@ MOVINGGC_EVERY ?= 50
 test-e2e-movinggc: install
 	UNIHPY_E2E_MOVINGGC=$(MOVINGGC_EVERY) $(PY) -m pytest $(PYTEST_FLAGS) tests/e2e -k 'debug'
 
+# No false positive of the checker on the e2e suite's debug tests and the proof of concept (about 1 min).
+CI_TARGETS += test-e2e-movinggc test-pof-movinggc
+
 # debug/universal instructions per bench case (callgrind), e.g. make bench-debug BENCH_DEBUG_CASES='"call O"'
 bench-debug: install
 	$(PY) debug/bench/ratios.py $(BENCH_DEBUG_CASES)

@@ -43,18 +43,18 @@ def test_table_shape():
 
 
 def test_rewrite_rules_name_real_hpy_functions_and_agree_with_the_table():
-    from hpy.port import rewrite
+    from hpy.port import function
     words = api_words()
-    for capi, (hpy, kinds, result) in rewrite.CALLS.items():
+    for capi, (hpy, kinds, result) in function.CALLS.items():
         assert set(kinds) <= set("oxv") and result in ("new", "value")
-        if hpy in rewrite.HELPERS:
+        if hpy in function.HELPERS:
             # One of the rewrite's own helpers, which it adds to the file: built on the table's function.
-            assert mapping.lookup(capi).hpy in rewrite.HELPERS[hpy], capi
+            assert mapping.lookup(capi).hpy in function.HELPERS[hpy], capi
             continue
         assert hpy in words, (capi, hpy)
         # The report's table gives the same HPy function.
         assert mapping.lookup(capi).hpy == hpy, capi
-    for name in rewrite.CONTEXT_EXCEPTIONS:
+    for name in function.CONTEXT_EXCEPTIONS:
         assert f"h_{name}" in words, name
-    for flag in rewrite.TYPE_FLAGS.values():
+    for flag in function.TYPE_FLAGS.values():
         assert flag in words

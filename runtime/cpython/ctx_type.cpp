@@ -753,7 +753,10 @@ bool field_is_object_member(PyObject *obj, const HPyField *field)
 {
     const auto at = reinterpret_cast<const char *>(field);
     const Py_ssize_t in_object = at - reinterpret_cast<const char *>(obj);
+#ifndef PYPY_VERSION
+    // Members of variable-size types are getsets whose offset counts from the struct (ItemsMember).
     const Py_ssize_t in_struct = at - static_cast<const char *>(instance_data(obj));
+#endif
     for (PyTypeObject *t = Py_TYPE(obj); t != nullptr; t = t->tp_base) {
         for (const PyMemberDef *m = t->tp_members; m != nullptr && m->name != nullptr; ++m)
             if ((m->type == T_OBJECT || m->type == T_OBJECT_EX) && m->offset == in_object)

@@ -460,6 +460,14 @@ PyObject *gc_callbacks()
         return nullptr;
     PyObject *list = PyObject_GetAttrString(gc, "callbacks");
     Py_DECREF(gc);
+    if (list == nullptr && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        // PyPy's gc module has no callbacks; its own HPy host has a collector that really moves objects.
+        PyErr_Clear();
+        PyErr_SetString(
+            PyExc_RuntimeError,
+            "hpy.debug: the moving-GC checker runs its simulated collections from gc.callbacks, which "
+            "this interpreter's gc module does not have (PyPy): use the checker on CPython");
+    }
     return list;
 }
 

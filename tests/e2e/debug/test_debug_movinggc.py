@@ -422,3 +422,12 @@ except hpy.debug.HPyDebugError as e:
     proc = run("trace:movinggc", "", path)
     assert proc.returncode != 0
     assert "the moving-GC checker runs in debug mode only (debug:movinggc)" in proc.stderr
+
+
+@pytest.mark.debug_only("switching the checker is a debug-mode matter")
+def test_refused_without_gc_callbacks(misuse, checker_off, monkeypatch):
+    """Where the gc module has no callbacks (PyPy), turning the checker on is a clear error, and it stays off."""
+    monkeypatch.delattr(gc, "callbacks", raising=False)
+    with pytest.raises(RuntimeError, match=r"moving-GC checker .*gc\.callbacks.*use the checker on CPython"):
+        set_movinggc(True)
+    assert not get_movinggc()

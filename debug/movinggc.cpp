@@ -315,11 +315,14 @@ bool field_store(Api &api, Handle *owner, HPyField *field, HPy uh, bool owner_ok
 {
     intptr_t old = threads::load(&field->_i);
     PyObject *o = _h2py(owner->uh);
-    const cpython::TypeExtra *extra = owner_ok ? cpython::type_extra(Py_TYPE(o)) : nullptr;
-    // A type without a traverse is reported by field-without-traverse; its dealloc may not be the host's.
-    // A field that is also an object member is read by CPython's member descriptor, which knows no token.
-    bool tokens = enabled() && uh._i != 0 && extra != nullptr && extra->traverse != nullptr &&
-                  !cpython::field_is_object_member(o, field);
+    // Checker off: nothing looked up (every debug-mode store passes here). A type without a traverse is
+    // reported by field-without-traverse; its dealloc may not be the host's. A field that is also an object
+    // member is read by CPython's member descriptor, which knows no token.
+    bool tokens = enabled() && uh._i != 0 && owner_ok;
+    if (tokens) {
+        const cpython::TypeExtra *extra = cpython::type_extra(Py_TYPE(o));
+        tokens = extra != nullptr && extra->traverse != nullptr && !cpython::field_is_object_member(o, field);
+    }
     if (!tokens && !is_token(old))
         return false;
     Table &t = table();

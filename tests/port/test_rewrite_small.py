@@ -454,11 +454,11 @@ def test_prototype_keeps_the_function_c_api(tmp_path):
 
 
 def test_parse_format_without_equivalent(tmp_path):
-    src = SMALL.replace('"l|l:add_ints"', '"s#"').replace("long a, b = 10;", "const char *a; Py_ssize_t b;")
+    src = SMALL.replace('"l|l:add_ints"', '"y#"').replace("long a, b = 10;", "const char *a; Py_ssize_t b;")
     src = src.replace("return PyLong_FromLong(a + b);", "return PyLong_FromSsize_t(b);")
     (tmp_path / "small.c").write_text(src)
     s = rewrite_json(tmp_path / "small.c", tmp_path / "out")
-    assert "unit '#' has no HPyArg_Parse equivalent" in s["legacy_functions"]["add_ints"]
+    assert "unit 'y#' has no HPyArg_Parse equivalent" in s["legacy_functions"]["add_ints"]
 
 
 def test_module_init_it_cannot_read_stays_c_api(tmp_path):

@@ -213,7 +213,11 @@ class _Walker:
         for token in list(definition.get_tokens())[1:]:
             text = token.spelling
             if token.kind == cindex.TokenKind.IDENTIFIER:
-                name = "->" + text if previous in ("->", ".") and "->" + text in mapping.ENTRIES else text
+                # A member read in a macro is known by name only: it counts when the table says every
+                # struct that has it is the interpreter's (ob_type, tp_name), not for a Py_buffer's field.
+                member = "->" + text
+                name = member if previous in ("->", ".") and mapping.ENTRIES.get(member) and \
+                    mapping.ENTRIES[member].blocker else text
                 if name.startswith("->") or mapping.is_capi_name(name):
                     self.add_in_macro(name, c.spelling, where)
             previous = text

@@ -61,12 +61,21 @@ CALLS = {
     "PyErr_SetString": ("HPyErr_SetString", "xv", "value"),
     "PyErr_SetObject": ("HPyErr_SetObject", "xo", "value"),
     "PyErr_Clear": ("HPyErr_Clear", "", "value"),
+    "Py_FatalError": ("HPy_FatalError", "v", "value"),
+    # Buffers: HPy ABI 0.1 (MINOR_1 below). The Py_buffer becomes an HPy_buffer with the same fields.
+    "PyObject_GetBuffer": ("HPy_GetBuffer", "ovv", "value"),
+    "PyBuffer_Release": ("HPyBuffer_Release", "v", "value"),
+    "PyObject_CheckBuffer": ("HPy_CheckBuffer", "o", "value"),
     # HPyType_FromSpec(ctx, &spec, NULL), of a spec the rewrite made an HPyType_Spec.
     "PyType_FromSpec": ("HPyType_FromSpec", "v", "new"),
     # PyModule_AddObject steals the value's reference on success only: so does the helper's handle.
     "PyModule_AddObject": ("hpy_port_module_add_object", "ovo", "value"),
     "PyModule_AddObjectRef": ("HPy_SetAttr_s", "ovo", "value"),
 }
+
+# HPy functions beyond HPy 0.9, added at HPy ABI 0.1: a rewritten file that calls one declares
+# HPY_ABI_VERSION_MINOR 1 before including hpy.h (HPy 0.9's hosts and PyPy's then refuse the module).
+MINOR_1 = ("HPy_GetBuffer", "HPyBuffer_Release", "HPy_CheckBuffer")
 
 # The rewrite's own helpers, added to the file when an edit calls them.
 HELPERS = {
@@ -75,6 +84,33 @@ HELPERS = {
         "static int hpy_port_module_add_object(HPyContext *ctx, HPy module, const char *name, HPy value)\n"
         "{\n    if (HPy_SetAttr_s(ctx, module, name, value) < 0)\n        return -1;\n"
         "    HPy_Close(ctx, value);\n    return 0;\n}\n\n"),
+    "hpy_port_chars_and_size": (
+        "/* PyArg_ParseTuple's \"s#\": a str as its UTF-8 bytes, or the bytes of a read-only bytes-like\n"
+        "   object, valid as long as the object lives (CPython too gives the buffer back at once). One\n"
+        "   difference: CPython refuses every exporter with a release function, even read-only ones (a\n"
+        "   memoryview of bytes); this accepts those, as HPy cannot see the exporter's functions. */\n"
+        "static int hpy_port_chars_and_size(HPyContext *ctx, HPy obj, const char **data, HPy_ssize_t *size)\n"
+        "{\n"
+        "    if (HPyUnicode_Check(ctx, obj)) {\n"
+        "        *data = HPyUnicode_AsUTF8AndSize(ctx, obj, size);\n"
+        "        return *data == NULL ? -1 : 0;\n"
+        "    }\n"
+        "    HPy_buffer view;\n"
+        "    if (!HPy_CheckBuffer(ctx, obj) || HPy_GetBuffer(ctx, obj, &view, HPyBUF_SIMPLE) < 0) {\n"
+        "        HPyErr_Clear(ctx);\n"
+        "        HPyErr_SetString(ctx, ctx->h_TypeError, \"argument must be str or read-only bytes-like object\");\n"
+        "        return -1;\n"
+        "    }\n"
+        "    int readonly = view.readonly;\n"
+        "    *data = (const char *)view.buf;\n"
+        "    *size = view.len;\n"
+        "    HPyBuffer_Release(ctx, &view);\n"
+        "    if (!readonly) {\n"
+        "        HPyErr_SetString(ctx, ctx->h_TypeError, \"argument must be str or read-only bytes-like object\");\n"
+        "        return -1;\n"
+        "    }\n"
+        "    return 0;\n"
+        "}\n\n"),
 }
 
 # The exceptions and constants the HPy 0.9 context holds (ctx->h_NAME).
@@ -83,8 +119,12 @@ CONSTANTS = {"Py_None": "ctx->h_None", "Py_True": "ctx->h_True", "Py_False": "ct
              "Py_NotImplemented": "ctx->h_NotImplemented", "Py_Ellipsis": "ctx->h_Ellipsis"}
 RETURN_MACROS = {"Py_RETURN_NONE": "None", "Py_RETURN_TRUE": "True", "Py_RETURN_FALSE": "False",
                  "Py_RETURN_NOTIMPLEMENTED": "NotImplemented"}
-# Plain C types with an HPy spelling (the universal ABI has no Python.h).
-PLAIN_TYPES = {"Py_ssize_t": "HPy_ssize_t", "Py_hash_t": "HPy_hash_t", "Py_UCS4": "HPy_UCS4"}
+# Plain C types with an HPy spelling (the universal ABI has no Python.h). A Py_buffer's fields are the
+# HPy_buffer's, but for obj, a handle (a use of .obj stops the rewrite).
+PLAIN_TYPES = {"Py_ssize_t": "HPy_ssize_t", "Py_hash_t": "HPy_hash_t", "Py_UCS4": "HPy_UCS4",
+               "Py_buffer": "HPy_buffer"}
+# Integer constants with an HPy spelling: the buffer request flags (the same values).
+VALUE_MACROS = {f"PyBUF_{n}": f"HPyBUF_{n}" for n in mapping.BUFFER_FLAGS}
 # Functions that Python.h renames with a macro (PY_SSIZE_T_CLEAN), by the name the code spells.
 RENAMED_CALLS = {"_PyArg_ParseTuple_SizeT": "PyArg_ParseTuple", "PyArg_ParseTuple": "PyArg_ParseTuple",
                  "_PyArg_ParseTupleAndKeywords_SizeT": "PyArg_ParseTupleAndKeywords",
@@ -140,6 +180,7 @@ class _FunctionPort:
         self.kind, self.fields, self.specs, self.closure = kind, set(fields or ()), set(specs), closure
         self.module_var = None
         self.helpers = set()       # the rewrite's own helper functions the edits call
+        self.macro_uses = []       # (name, first token) of each invocation of a MacroPort macro
         self.edits = []
         self.allowed = set()       # offsets of handle-variable tokens whose use has a rule
         self.handles = {}          # variable name -> "borrowed" | "owned" | None (not known yet)
@@ -217,6 +258,13 @@ class _FunctionPort:
         head = (f"HPyDef_METH({fn.spelling}, {self.pyname}, {sig}{doc})\n"
                 f"static HPy {fn.spelling}_impl({impl})\n")
         self.edits.append(Edit(fn.extent.start.offset, body.extent.start.offset, head))
+        return self.done()
+
+    def done(self):
+        """The edits; the port is registered as its function's latest (what it needs: helpers, macros)."""
+        ports = getattr(self.src, "ports", None)
+        if ports is not None:
+            ports[self.fn.spelling] = self
         return self.edits
 
     def body_rules(self):
@@ -228,8 +276,17 @@ class _FunctionPort:
             self.returns()
         self.null_tests()
         self.casts()
+        self.buffer_owners()
         self.check_refs()
         self.check_names()
+
+    def buffer_owners(self):
+        """A Py_buffer's obj is a PyObject *, an HPy_buffer's a handle the view owns: no rule reads it."""
+        for c in _walk(self.body):
+            if c.kind == K.MEMBER_REF_EXPR and c.spelling == "obj" and c.referenced is not None and \
+                    c.referenced.semantic_parent is not None and \
+                    c.referenced.semantic_parent.spelling in ("bufferinfo", "Py_buffer"):
+                raise Blocked("reads a Py_buffer's obj (an HPy_buffer's is a handle the view owns)", c.location.line)
 
     def run_other(self):
         """A getter, an HPy_tp_init slot or the module's exec slot: the same rules in the body."""
@@ -280,7 +337,7 @@ class _FunctionPort:
             head = (f"HPyDef_SLOT({self.pyname}, HPy_mod_exec)\n"
                     f"static int {self.pyname}_impl(HPyContext *ctx, HPy h_module)\n")
         self.edits.append(Edit(fn.extent.start.offset, body.extent.start.offset, head))
-        return self.edits
+        return self.done()
 
     def field_rules(self):
         """Uses of struct members that become HPyFields, through a pointer p = (T *)h to the object's
@@ -533,8 +590,7 @@ class _FunctionPort:
                 own = [t.spelling for t in list(definition.get_tokens())[1:]
                        if t.kind == T.IDENTIFIER and (mapping.is_capi_name(t.spelling) or t.spelling == "PyObject")]
                 if own:
-                    raise Blocked(f"the extension's macro {name} uses the C API ({', '.join(dict.fromkeys(own))})",
-                                  m.location.line)
+                    self.extension_macro(m, own)
                 continue
             if name == "NULL" or not mapping.is_capi_name(name) or self.is_rename(m) or self.is_covered(off):
                 continue
@@ -557,13 +613,44 @@ class _FunctionPort:
                 self.call(name, toks, m.location.line)
             elif name in CONSTANTS:
                 continue   # checked where it is used (an object argument)
+            elif name in VALUE_MACROS:
+                self.edit(off, m.extent.end.offset, VALUE_MACROS[name])
             else:
                 raise Blocked(f"{name} has no rule in the rewrite", m.location.line)
 
+    def extension_macro(self, m, own):
+        """An invocation of the extension's own macro over the C API: allowed when the macro has rules
+        (MacroPort: its definition is rewritten) and the invocation passes a handle of this function
+        for each parameter the macro uses as an object."""
+        port = getattr(self.src, "ext_macros", {}).get(m.spelling)
+        line = m.location.line
+        if not isinstance(port, MacroPort):
+            why = f": {port}" if port is not None else ""
+            raise Blocked(f"the extension's macro {m.spelling} uses the C API ({', '.join(dict.fromkeys(own))}){why}",
+                          line)
+        toks = self.src.toks(m.extent.start.offset, m.extent.end.offset)
+        args = _split_top(toks[2:-1]) if len(toks) > 3 else []
+        if len(args) != len(port.params):
+            raise Blocked(f"the extension's macro {m.spelling} invoked with {len(args)} arguments", line)
+        for i in port.objects:
+            arg = args[i]
+            if len(arg) != 1 or arg[0].text not in self.handles:
+                raise Blocked(f"the extension's macro {m.spelling} gets {_text(arg)} as an object (not a handle)", line)
+            self.allowed.add(arg[0].start)
+        if port.returns_null and self.kind not in ("meth", "get", "slot"):
+            raise Blocked(f"the extension's macro {m.spelling} returns NULL, which has no rule in a {self.kind}", line)
+        self.covered.append((m.extent.start.offset, m.extent.end.offset))
+        self.macro_uses.append((m.spelling, toks[0]))
+        self.helpers |= port.helpers
+
     def module_created(self, m, toks):
-        """In the exec slot: `m = PyModule_Create(&def);` -> `m = h_module;` (borrowed: the host owns it)."""
+        """In the exec slot: `m = PyModule_Create(&def);` -> `m = h_module;` (borrowed: the host owns it);
+        `return PyModule_Create(&def);` -> `return 0;`."""
         i = self.src.index(toks[0])
         before, after = self.src.tokens[i - 2:i], self.src.tokens[self.src.index(toks[-1]) + 1]
+        if before and before[-1].text == "return" and after.text == ";":
+            self.edit(before[-1].start, toks[-1].end, "return 0")
+            return
         if len(before) < 2 or before[1].text != "=" or before[0].text not in self.handles or after.text != ";" \
                 or self.module_var not in (None, before[0].text):
             raise Blocked("PyModule_Create's result is not stored in a local", m.location.line)
@@ -661,6 +748,9 @@ class _FunctionPort:
                 continue
             if _offset(c.location)[0] != self.src.path or self.in_capi_macro(c.extent.start.offset):
                 continue
+            if any(a <= c.extent.start.offset < b for _, tok in self.macro_uses for a, b in self.covered
+                   if a == tok.start):
+                continue                    # inside the extension's macro, rewritten in its definition
             name = RENAMED_CALLS.get(c.referenced.spelling, c.referenced.spelling)
             if not self.src.declared_outside(c.referenced):
                 if c.type.spelling.replace(" ", "") == "PyObject*":
@@ -704,17 +794,24 @@ class _FunctionPort:
                 or (keywords and _text(args[1]) != self.kw_name) or (not keywords and self.kw_name):
             raise Blocked(f"{what} not on the function's own arguments", line)
         fmt = args[lead - 2 if keywords else 1]
-        if not fmt or not all(t.kind == T.LITERAL and t.text.startswith('"') for t in fmt):
-            raise Blocked(f"{what} with a format that is not a string literal", line)
-        units = "".join(t.text[1:-1] for t in fmt)
-        body = units.split(":")[0].split(";")[0]
-        bad = [u for u in body if u not in PARSE_UNITS | ({"$"} if keywords else set())]
+        text = self.format_text(fmt, what, line)
+        body = text.split(":")[0].split(";")[0]
+        units = []                       # one string per unit: "O", "s#", "|", ...
+        for ch in body:
+            if ch == "#" and units:
+                units[-1] += ch
+            else:
+                units.append(ch)
+        bad = [u for u in units if u not in PARSE_UNITS | {"s#"} | ({"$"} if keywords else set())]
         if bad:
-            raise Blocked(f"{what} format {units!r}: unit {bad[0]!r} has no HPyArg_Parse equivalent", line)
-        outs = [u for u in body if u not in "|$"]
-        if len(outs) != len(args) - lead:
+            raise Blocked(f"{what} format {text!r}: unit {bad[0]!r} has no HPyArg_Parse equivalent", line)
+        outs = [u for u in units if u not in "|$"]
+        if sum(2 if u.endswith("#") else 1 for u in outs) != len(args) - lead:
             raise Blocked(f"{what} with a format that does not match its arguments", line)
-        for unit, arg in zip(outs, args[lead:]):
+        outargs = args[lead:]
+        if "s#" in units:
+            outs, outargs = self.chars_and_size(toks, fmt, units, text[len(body):], args, lead, what, line)
+        for unit, arg in zip(outs, outargs):
             if unit == "O" and len(arg) == 4 and arg[0].text == "&" and arg[1].start in self.field_out:
                 self.edit(arg[0].start, arg[-1].end, f"&{self.field_out[arg[1].start]}")
                 continue
@@ -742,6 +839,65 @@ class _FunctionPort:
                       f"HPyArg_ParseKeywords(ctx, NULL, {self.args_name}, nargs, {self.kw_name}")
         else:
             self.edit(toks[0].start, args[0][-1].end, f"HPyArg_Parse(ctx, NULL, {self.args_name}, nargs")
+
+    def format_text(self, fmt, what, line):
+        """A format's text: string literals, or one object-like macro of the file defined as string literals."""
+        if fmt and all(t.kind == T.LITERAL and t.text.startswith('"') for t in fmt):
+            return "".join(t.text[1:-1] for t in fmt)
+        if len(fmt) == 1 and fmt[0].kind == T.IDENTIFIER:
+            m = next((m for m in self.src.macros if m.extent.start.offset == fmt[0].start), None)
+            d = m.referenced if m is not None else None
+            if d is not None and not self.src.declared_outside(d):
+                body = self.src.toks(d.extent.start.offset, d.extent.end.offset)[1:]
+                if body and all(t.kind == T.LITERAL and t.text.startswith('"') for t in body):
+                    return "".join(t.text[1:-1] for t in body)
+        raise Blocked(f"{what} with a format that is not a string literal", line)
+
+    def chars_and_size(self, toks, fmt, units, suffix, args, lead, what, line):
+        """"s#" (a str as UTF-8, or a read-only bytes-like object: a pointer and a size) has no
+        HPyArg_Parse unit: it becomes 'O' into a new local handle, which hpy_port_chars_and_size reads
+        into the two outputs right after `if (!PyArg_ParseTuple(...)) return ...;`. The format's
+        literal (or the macro that held it) is replaced by the new format. The other units and their
+        outputs."""
+        stmt = next((c for c in self.body.get_children() if c.kind == K.IF_STMT and
+                     c.extent.start.offset < toks[0].start < c.extent.end.offset), None)
+        head = self.src.toks(stmt.extent.start.offset, toks[0].start) if stmt is not None else []
+        kids = list(stmt.get_children()) if stmt is not None else []
+        if [t.text for t in head] != ["if", "(", "!"] or len(kids) != 2 or self.kind != "meth" or \
+                "|" in units[:units.index("s#")]:
+            raise Blocked(f'{what} with "s#" not as `if (!{what}(...)) return NULL;` in the body of a module '
+                          f'function, or optional', line)
+        outs, outargs, i, reads = [], [], lead, []
+        indent = self.src.text(self.src.data.rfind(b"\n", 0, stmt.extent.start.offset) + 1,
+                               stmt.extent.start.offset)
+        for unit in units:
+            if unit in "|$":
+                continue
+            if unit != "s#":
+                outs.append(unit)
+                outargs.append(args[i])
+                i += 1
+                continue
+            data, size = args[i], args[i + 1]
+            if len(data) != 2 or data[0].text != "&" or len(size) != 2 or size[0].text != "&":
+                raise Blocked(f'{what} "s#" into {_text(data)}, {_text(size)}', line)
+            h = self.fresh(f"{data[1].text}_obj")
+            while h in [r[0] for r in reads]:
+                h += "_"
+            reads.append((h, data[1].text, size[1].text))
+            self.edit(data[0].start, size[-1].end, f"&{h}")
+            self.handles[h] = "borrowed"
+            i += 2
+        new_fmt = "".join("O" if u == "s#" else u for u in units) + suffix
+        self.edit(fmt[0].start, fmt[-1].end, f'"{new_fmt}"')
+        decls = "".join(f'HPy {h}; /* "s#" as \'O\', read into {d} and {n} below */\n{indent}' for h, d, n in reads)
+        self.edits.append(Edit(stmt.extent.start.offset, stmt.extent.start.offset, decls))
+        end = stmt.extent.end.offset
+        reads_text = "".join(f"\n{indent}if (hpy_port_chars_and_size(ctx, {h}, (const char **)&{d}, &{n}) < 0)"
+                             f"\n{indent}    return HPy_NULL;" for h, d, n in reads)
+        self.edits.append(Edit(end, end, reads_text))
+        self.helpers.add("hpy_port_chars_and_size")
+        return outs, outargs
 
     def tracker(self, toks, line):
         """`if (!PyArg_ParseTupleAndKeywords(...)) return ...;` in the function's body itself: the
@@ -863,6 +1019,114 @@ class _FunctionPort:
             elif (mapping.is_capi_name(t.text) or t.text == "PyObject") and t.text not in self.own_names \
                     and not self.is_covered(t.start):
                 raise Blocked(f"{t.text} has no rule in the rewrite", t.line)
+
+
+class MacroPort:
+    """A function-like macro of the extension whose C-API uses all have rules, rewritten in place:
+    calls in CALLS that return plain values (each object argument one of the macro's parameters,
+    which every invocation must then pass a handle), exceptions, ``return NULL`` and VALUE_MACROS.
+    ``edits`` rewrite the definition; ``objects`` are the indexes of the parameters used as objects."""
+
+    def __init__(self, src, definition):
+        self.src, self.definition = src, definition
+        self.name = definition.spelling
+        toks = src.toks(definition.extent.start.offset, definition.extent.end.offset)
+        if len(toks) < 3 or toks[1].text != "(" or toks[1].start != toks[0].end:
+            raise Blocked("it is not function-like")
+        close = next(i for i, t in enumerate(toks) if t.text == ")")
+        self.params = [t.text for t in toks[2:close] if t.text != ","]
+        self.body = toks[close + 1:]
+        self.edits, self.objects, self.returns_null = [], set(), False
+        self.helpers = set()
+        self.run()
+
+    def run(self):
+        body = self.body
+        done = set()                      # offsets of tokens some rule has read
+        for i, t in enumerate(body):
+            nxt = body[i + 1] if i + 1 < len(body) else None
+            if t.start in done:
+                continue
+            if t.text == "return":
+                if nxt is None or nxt.text != "NULL":
+                    raise Blocked("it returns something else than NULL")
+                self.edits.append(Edit(nxt.start, nxt.end, "HPy_NULL"))
+                done.add(nxt.start)
+                self.returns_null = True
+            elif t.kind != T.IDENTIFIER:
+                continue
+            elif t.text in CALLS and nxt is not None and nxt.text == "(":
+                self.call(i, done)
+            elif t.text in VALUE_MACROS:
+                self.edits.append(Edit(t.start, t.end, VALUE_MACROS[t.text]))
+            elif t.text in PLAIN_TYPES:
+                self.edits.append(Edit(t.start, t.end, PLAIN_TYPES[t.text]))
+            elif mapping.is_capi_name(t.text) or t.text == "PyObject":
+                raise Blocked(f"{t.text} has no rule in a macro")
+
+    def call(self, i, done):
+        body = self.body
+        name = body[i].text
+        hpy, kinds, result = CALLS[name]
+        depth, j = 0, i + 1
+        for j in range(i + 1, len(body)):
+            depth += {"(": 1, ")": -1}.get(body[j].text, 0)
+            if depth == 0:
+                break
+        args = _split_top(body[i + 2:j]) if j > i + 2 else []
+        if result != "value" or len(args) != len(kinds):
+            raise Blocked(f"{name} has no rule in a macro (it returns a new reference, or has "
+                          f"{len(args)} arguments)")
+        if hpy in HELPERS:
+            self.helpers.add(hpy)
+        self.edits.append(Edit(body[i].start, body[i + 1].end, f"{hpy}(ctx" + (", " if args else "")))
+        for kind, arg in zip(kinds, args):
+            inner = arg[1:-1] if len(arg) == 3 and arg[0].text == "(" and arg[-1].text == ")" else arg
+            if kind == "o":
+                if len(inner) == 1 and inner[0].text in CONSTANTS:
+                    self.edits.append(Edit(inner[0].start, inner[0].end, CONSTANTS[inner[0].text]))
+                elif len(inner) == 1 and inner[0].text in self.params:
+                    self.objects.add(self.params.index(inner[0].text))
+                else:
+                    raise Blocked(f"it passes {_text(arg)} to {name} as an object (only its own "
+                                  f"parameters have a rule)")
+                done.update(t.start for t in arg)
+            elif kind == "x":
+                exc = inner[0].text[len("PyExc_"):] if len(inner) == 1 and inner[0].text.startswith("PyExc_") else None
+                if exc not in CONTEXT_EXCEPTIONS:
+                    raise Blocked(f"it raises {_text(arg)} (not in the HPy context)")
+                self.edits.append(Edit(inner[0].start, inner[0].end, f"ctx->h_{exc}"))
+                done.update(t.start for t in arg)
+
+    def text(self, name):
+        """The rewritten definition, named NAME (for a copy beside the C-API original)."""
+        start, end = self.definition.extent.start.offset, self.definition.extent.end.offset
+        out, pos = [], start
+        for e in sorted(self.edits, key=lambda e: e.start):
+            out.append(self.src.text(pos, e.start))
+            out.append(e.text)
+            pos = e.end
+        out.append(self.src.text(pos, end))
+        text = "".join(out)
+        return name + text[len(self.name):]
+
+
+def extension_macros(src):
+    """The main file's function-like macros that use the C API: name -> MacroPort, or the Blocked
+    that says why the macro has no rule."""
+    out = {}
+    for c in src.top:
+        if c.kind != K.MACRO_DEFINITION:
+            continue
+        toks = src.toks(c.extent.start.offset, c.extent.end.offset)
+        if not any(t.kind == T.IDENTIFIER and (mapping.is_capi_name(t.text) or t.text == "PyObject")
+                   for t in toks[1:]):
+            continue
+        try:
+            out[c.spelling] = MacroPort(src, c)
+        except Blocked as e:
+            out[c.spelling] = e
+    return out
 
 
 def _statements(src, body):

@@ -205,6 +205,20 @@ PyBytes_Size               HPyBytes_Size                 -
 PyBytes_GET_SIZE           HPyBytes_GET_SIZE             -
 PyBytes_AsString           HPyBytes_AsString             -
 PyBytes_AS_STRING          HPyBytes_AS_STRING            -
+# buffers (HPy ABI 0.1, beyond HPy 0.9: the module declares HPY_ABI_VERSION_MINOR 1)
+PyObject_GetBuffer         HPy_GetBuffer                 -          HPy ABI 0.1; into an HPy_buffer
+PyBuffer_Release           HPyBuffer_Release             -          HPy ABI 0.1
+PyObject_CheckBuffer       HPy_CheckBuffer               -          HPy ABI 0.1
+Py_buffer                  HPy_buffer                    -          the same fields; obj is a handle the view owns
+->buf                      HPy_buffer.buf                -
+->len                      HPy_buffer.len                -
+->itemsize                 HPy_buffer.itemsize           -
+->readonly                 HPy_buffer.readonly           -
+->ndim                     HPy_buffer.ndim               -
+->format                   HPy_buffer.format             -
+->shape                    HPy_buffer.shape              -
+->strides                  HPy_buffer.strides            -
+->suboffsets               HPy_buffer.suboffsets         -
 # containers
 PyTuple_New                HPyTupleBuilder_New           -          fill with HPyTupleBuilder_Set, finish with HPyTupleBuilder_Build
 PyTuple_SetItem            HPyTupleBuilder_Set           -          HPyTupleBuilder_Set does not steal the handle
@@ -322,6 +336,11 @@ TYPES = {"PyBaseObject_Type": "BaseObjectType", "PyType_Type": "TypeType", "PyBo
          "PyBytes_Type": "BytesType", "PyMemoryView_Type": "MemoryViewType",
          "PyCapsule_Type": "CapsuleType", "PySlice_Type": "SliceType"}
 
+# The buffer request flags PyBUF_X, HPyBUF_X in HPy (the same values).
+BUFFER_FLAGS = ("SIMPLE", "WRITABLE", "FORMAT", "ND", "STRIDES", "C_CONTIGUOUS", "F_CONTIGUOUS", "ANY_CONTIGUOUS",
+                "INDIRECT", "CONTIG", "CONTIG_RO", "STRIDED", "STRIDED_RO", "RECORDS", "RECORDS_RO", "FULL",
+                "FULL_RO")
+
 BLOCKERS = ("borrowed", "struct", "static-type")
 
 
@@ -346,6 +365,8 @@ def _parse(table):
         entries["PyExc_" + name] = Entry("PyExc_" + name, "ctx->h_" + name, None, "")
     for capi, handle in TYPES.items():
         entries[capi] = Entry(capi, "ctx->h_" + handle, None, "")
+    for flag in BUFFER_FLAGS:
+        entries["PyBUF_" + flag] = Entry("PyBUF_" + flag, "HPyBUF_" + flag, None, "HPy ABI 0.1")
     return entries
 
 

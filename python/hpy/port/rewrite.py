@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import frontend, mapping
-from .function import (HELPERS, MODULEDEF_FIELDS, OBJECT_SLOTS, PLAIN_TYPES, TYPE_FLAGS,
-                       _dealloc_droppable, _FunctionPort, _port_traverse)
+from .function import (HELPERS, MINOR_1, MODULEDEF_FIELDS, OBJECT_SLOTS, PLAIN_TYPES, TYPE_FLAGS,
+                       _dealloc_droppable, _FunctionPort, _port_traverse, extension_macros)
 from .source import (K, T, Blocked, Edit, RewriteError, Source, _compact, _decl_end, _fresh,
                      _is_pyobject_ptr, _offset, _split_top, _text, _walk)
 
@@ -108,6 +108,12 @@ class _Rewriter:
         self.src = src
         self.edits = []
         self.result = Result(src.path, "")
+        self.include = None     # the range of `#include <Python.h>`
+        # What the function rules read and leave: the file's macros over the C API, and each function's
+        # latest port (its helpers and macro invocations count once the function is converted).
+        if not hasattr(src, "ext_macros"):
+            src.ext_macros = extension_macros(src)
+        src.ports = {}
 
     def add(self, start, end, text):
         self.edits.append(Edit(start, end, text))
@@ -126,7 +132,7 @@ class _Rewriter:
         tables = _method_tables(src)
         outcome = {}
         module_ok, why_not = self.module_plan(inits, moduledefs, functions, tables)
-        self.field_decls, self.exec_port, self.helpers = set(), None, set()
+        self.field_decls, self.exec_port = set(), None
         if module_ok:
             self.types = self.type_plan(tables)
             cast_types = {t["struct"] for t in self.types}
@@ -161,10 +167,52 @@ class _Rewriter:
                 fn = functions[f.name]
                 self.add(fn.extent.start.offset, fn.extent.start.offset,
                          f"/* hpy.port: left as C API (hybrid ABI): {f.reason} */\n")
+        if module_ok:
+            self.file_edits(functions, outcome)
         self.result.converted_uses = self.count_replaced(ext)
         self.result.module_converted = module_ok
         self.result.text = self.apply()
         return self.result
+
+    def file_edits(self, functions, outcome):
+        """What the converted functions need at file scope: the rewrite's helpers (before the first
+        function that calls each), their macros over the C API (rewritten in place when every
+        invocation is converted, else an HPy copy NAME_HPY beside the original), and the include,
+        with HPY_ABI_VERSION_MINOR 1 when an edit calls an HPy function of ABI 0.1."""
+        src = self.src
+        ports = {name: p for name, p in src.ports.items() if name in outcome and outcome[name].status == "hpy"}
+        first = {}
+        for name, port in ports.items():
+            for h in port.helpers:
+                first[h] = min(first.get(h, port.fn.extent.start.offset), port.fn.extent.start.offset)
+        for h, at in sorted(first.items()):
+            self.add(at, at, HELPERS[h])
+        used = {}
+        for name, port in ports.items():
+            for macro, tok in port.macro_uses:
+                used.setdefault(macro, []).append(tok)
+        for macro, toks in sorted(used.items()):
+            mp = src.ext_macros[macro]
+            invocations = [m for m in src.macros if m.spelling == macro]
+            if len(invocations) == len(toks):
+                self.edits += mp.edits
+                continue
+            end = mp.definition.extent.end.offset
+            self.add(end, end, f"\n/* hpy.port: {macro} for the functions now HPy; the C-API original "
+                               f"stays for the others */\n#define {mp.text(macro + '_HPY')}")
+            for tok in toks:
+                self.add(tok.start, tok.end, macro + "_HPY")
+        # The C-API uses the report places at a converted invocation are rewritten in the macro.
+        self.macro_spans = [(tok.start, tok.end) for toks in used.values() for tok in toks]
+        if self.include is not None:
+            minor = sorted({n for e in self.edits for n in MINOR_1 if n in e.text} |
+                           {n for h in first for n in MINOR_1 if n in HELPERS[h]})
+            text = '#include "hpy.h" /* includes Python.h in the hybrid ABI */'
+            if minor:
+                text = (f"/* hpy.port: {', '.join(minor)} {'is' if len(minor) == 1 else 'are'} HPy ABI 0.1, beyond "
+                        "HPy 0.9: the module needs a host of ABI 0.1 or newer */\n"
+                        f"#define HPY_ABI_VERSION_MINOR 1\n{text}")
+            self.add(*self.include, text)
 
     def convert_table(self, table_name, tables, functions, outcome, cast_types):
         """Converts the functions of one PyMethodDef table that have rules; (their names, whether
@@ -523,9 +571,6 @@ class _Rewriter:
 
     def type_edits(self):
         src = self.src
-        start = self.init.extent.start.offset
-        for name in sorted(self.helpers):
-            self.add(start, start, HELPERS[name])
         if not self.types:
             return
         for t in self.types:
@@ -596,7 +641,7 @@ class _Rewriter:
         for i, b in enumerate(self.src.data):
             if b == 10:
                 starts.append(i + 1)
-        spans = [(e.start, e.end) for e in self.edits if e.end > e.start]
+        spans = [(e.start, e.end) for e in self.edits if e.end > e.start] + getattr(self, "macro_spans", [])
         n = 0
         for use in [u for f in ext.functions.values() for u in f.uses] + ext.file_scope:
             if use.file != self.src.path:
@@ -812,7 +857,7 @@ class _Rewriter:
             try:
                 edits = port.run()
                 self.check_overlaps(edits)
-                self.exec_port, self.helpers = edits, self.helpers | port.helpers
+                self.exec_port = edits
                 if outcome is not None:
                     outcome[init.spelling] = FunctionOutcome(init.spelling, init.extent.start.line, "hpy",
                                                              form="HPyDef_SLOT HPy_mod_exec")
@@ -825,8 +870,7 @@ class _Rewriter:
         # The Python.h include.
         for c in src.top:
             if c.kind == K.INCLUSION_DIRECTIVE and c.spelling == "Python.h":
-                self.add(c.extent.start.offset, c.extent.end.offset,
-                         '#include "hpy.h" /* includes Python.h in the hybrid ABI */')
+                self.include = (c.extent.start.offset, c.extent.end.offset)   # written by file_edits
         # The module definition moves below the functions: its old place keeps a note.
         kept = [c.text for c in src.comments
                 if moddef.extent.start.offset <= c.start < moddef.extent.end.offset]

@@ -1,6 +1,7 @@
 # tests/port/test_rewrite_thirdparty.py: rewrite and check on real extensions fetched from PyPI (cached in
-# build/port-cache): HPy 0.9.0's porting example (C-API step) and markupsafe's _speedups.c, each built in
-# the hybrid ABI and run against its own tests. The other extensions of the table: `make port-table`.
+# build/port-cache): HPy 0.9.0's porting example (C-API step), crcmod's _crcfunext.c (both pure HPy: also
+# universal and debug mode) and markupsafe's _speedups.c, each built in the hybrid ABI and run against its
+# own tests. The other extensions of the table: `make port-table`.
 import json
 
 import pytest
@@ -13,6 +14,7 @@ SPECS = {s["name"]: s for s in port_table.EXTENSIONS}
 
 @pytest.mark.parametrize("name, legacy", [
     ("hpy", set()),
+    ("crcmod", set()),
     ("markupsafe", {"escape_unicode_kind1", "escape_unicode_kind2", "escape_unicode_kind4",
                     "escape_unicode"}),
 ])
@@ -85,3 +87,20 @@ def test_markupsafe_reasons(tmp_path):
     text = (tmp_path / "_speedups.c").read_text()
     assert "PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);" in text
     assert "HPyDef_SLOT(_speedups_exec, HPy_mod_exec)" in text
+
+
+def test_crcmod_macros_and_formats(tmp_path):
+    source = port_table.sdist("crcmod", "1.7") / SPECS["crcmod"]["source"]
+    s = json.loads(run_port("rewrite", source, "-o", tmp_path, "--json").stdout)
+    assert len(s["hpy_functions"]) == 11 and s["pure_hpy"] and s["c_api_uses_left"] == 0
+    text = (tmp_path / "_crcfunext.c").read_text()
+    # ABI 0.1 for the buffers; GET_BUFFER_VIEW_OR_ERROUT rewritten where it is defined (every function
+    # that invokes it is HPy now); "s#" parsed as 'O' and read by the helper; Py_FatalError in the exec slot.
+    for piece in ["#define HPY_ABI_VERSION_MINOR 1\n#include \"hpy.h\"",
+                  "if (HPy_GetBuffer(ctx, (obj), (viewp), HPyBUF_SIMPLE) == -1) { \\",
+                  "HPyBuffer_Release(ctx, (viewp)); \\", "if (!HPy_CheckBuffer(ctx, (obj))) { \\",
+                  '"OBO", &obj, &crc,', "HPy table_obj;",
+                  "if (hpy_port_chars_and_size(ctx, table_obj, (const char **)&table, &tableLen) < 0)",
+                  "HPyBuffer_Release(ctx, &buf);", 'HPy_FatalError(ctx, "crcfunext: One of the data types is invalid");']:
+        assert piece in text, piece
+    assert "GET_BUFFER_VIEW_OR_ERROUT_HPY" not in text and "PyBuffer_Release" not in text

@@ -265,12 +265,16 @@ long run_addr2line(const char *path, uintptr_t offset, char *out, size_t cap)
     // A fork without atfork handlers: flags, then a null stack (the child runs on a copy of this one).
     long pid = syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), 0UL, 0UL, 0UL, 0UL);
     if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
+        // The pipe may have taken fd 1 itself (a process that closed its stdout): never close that one.
+        if (fds[1] != STDOUT_FILENO)
+            dup2(fds[1], STDOUT_FILENO);
+        if (fds[0] != STDOUT_FILENO)
+            close(fds[0]);
+        if (fds[1] != STDOUT_FILENO)
+            close(fds[1]);
         int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0)
+        if (devnull >= 0 && devnull != STDERR_FILENO)
             dup2(devnull, STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
         execve(g_addr2line, argv, environ);
         _exit(127);
     }

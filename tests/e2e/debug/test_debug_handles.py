@@ -144,9 +144,19 @@ RETURNS = """
     {
         return kept_arg;
     }
+    HPyDef_METH(churn, "churn", HPyFunc_NOARGS)
+    static HPy churn_impl(HPyContext *ctx, HPy self)
+    {
+        for (int i = 0; i < 4096; i++) {  /* more than the queue holds */
+            HPy h = HPyLong_FromLong(ctx, i);
+            HPy_Close(ctx, h);
+        }
+        return HPy_Dup(ctx, ctx->h_None);
+    }
     @EXPORT(ret_arg)
     @EXPORT(ret_const)
     @EXPORT(ret_closed)
+    @EXPORT(churn)
     @EXPORT(ret_never_issued)
     @EXPORT(ret_closed_arg)
     @EXPORT(keep_arg)
@@ -206,6 +216,24 @@ def test_faulty_returns_name_the_function_and_the_handle_history(misuse):
     last = misuse.line_of(RETURNS, "kept beyond its call")
     assert any("closed by the end of the call in keep_arg_impl at misuse.c:%d)" % n in str(err)
                for n in range(first, last + 1)), str(err)
+
+
+@pytest.mark.debug_only("the reports are debug mode's")
+def test_returning_a_handle_whose_slot_was_reused(misuse):
+    # The slot now holds another handle: the report says so, and describes nothing of that other one.
+    mod = misuse.make_module(RETURNS)
+    size = _debug.get_closed_handles_queue_max_size()
+    _debug.set_closed_handles_queue_max_size(1)
+    try:
+        mod.keep_arg("kept")
+        mod.churn()
+        err = debug_error(mod.ret_kept_arg)
+    finally:
+        _debug.set_closed_handles_queue_max_size(size)
+    assert (err.check, err.function, err.obj_type) == ("return-closed", "return", None)
+    assert "the function returned a handle that was closed long ago (its slot has been reused)" in str(err)
+    assert "opened by" not in str(err) and "'int'" not in str(err)
+    returned_by(misuse, err, "ret_kept_arg_impl")
 
 
 @pytest.mark.debug_only("the reports are debug mode's")

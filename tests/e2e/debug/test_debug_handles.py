@@ -1,4 +1,6 @@
 """tests/e2e/debug/test_debug_handles.py: handle misuse: each bug class reported with its check, function and object."""
+import contextlib
+
 import pytest
 
 from hpy.debug import HPyDebugError, HPyLeakError, LeakDetector
@@ -218,18 +220,25 @@ def test_faulty_returns_name_the_function_and_the_handle_history(misuse):
                for n in range(first, last + 1)), str(err)
 
 
+@contextlib.contextmanager
+def closed_queue_limit(n):
+    """The queue of closed handles limited to `n` for the block, its limit given back after."""
+    old = _debug.get_closed_handles_queue_max_size()
+    _debug.set_closed_handles_queue_max_size(n)
+    try:
+        yield
+    finally:
+        _debug.set_closed_handles_queue_max_size(old)
+
+
 @pytest.mark.debug_only("the reports are debug mode's")
 def test_returning_a_handle_whose_slot_was_reused(misuse):
     # The slot now holds another handle: the report says so, and describes nothing of that other one.
     mod = misuse.make_module(RETURNS)
-    size = _debug.get_closed_handles_queue_max_size()
-    _debug.set_closed_handles_queue_max_size(1)
-    try:
+    with closed_queue_limit(1):
         mod.keep_arg("kept")
         mod.churn()
         err = debug_error(mod.ret_kept_arg)
-    finally:
-        _debug.set_closed_handles_queue_max_size(size)
     assert (err.check, err.function, err.obj_type) == ("return-closed", "return", None)
     assert "the function returned a handle that was closed long ago (its slot has been reused)" in str(err)
     assert "opened by" not in str(err) and "'int'" not in str(err)
@@ -362,9 +371,7 @@ def test_reaction_abort(misuse):
 @pytest.mark.debug_only("the queue is part of debug mode")
 def test_closed_handles_queue(misuse):
     mod = misuse.make_module(LEAK)
-    old = _debug.get_closed_handles_queue_max_size()
-    _debug.set_closed_handles_queue_max_size(5)
-    try:
+    with closed_queue_limit(5):
         gen = _debug.new_generation()
         for _ in range(10):
             mod.f()
@@ -381,8 +388,6 @@ def test_closed_handles_queue(misuse):
         assert not oldest[1].is_closed and oldest[1].obj == 1234567  # the leak
         oldest[1]._force_close()
         assert oldest[1].is_closed and oldest[1] in _debug.get_closed_handles()
-    finally:
-        _debug.set_closed_handles_queue_max_size(old)
     with pytest.raises(ValueError):
         _debug.set_closed_handles_queue_max_size(-1)
 

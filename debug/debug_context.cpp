@@ -311,7 +311,15 @@ HPy Call::more_arg(PyObject *o)
     return encode(h);
 }
 
-PyObject *take_result_slow(Found f, const void *impl)
+// A handle value as reports show it (in hex: its bits are the slot and the reuse count).
+std::string handle_value(HPy value)
+{
+    char text[40];
+    snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value._i));
+    return text;
+}
+
+PyObject *take_result_slow(Found f, HPy value, const void *impl)
 {
     switch (f.what) {
     case Lookup::Null:
@@ -339,15 +347,22 @@ PyObject *take_result_slow(Found f, const void *impl)
             return o;
         }
     case Lookup::Closed:
-    case Lookup::Stale:
         report_error("return-closed", "return", f.h, "the function returned a handle that is already closed",
+                     nullptr, Where{impl});
+        return nullptr;
+    case Lookup::Stale:
+        // The slot now holds another handle: nothing of it describes the returned one.
+        report_error("return-closed", "return", nullptr,
+                     "the function returned a handle that was closed long ago (its slot has been reused)",
                      nullptr, Where{impl});
         return nullptr;
     case Lookup::Invalid:
         break;
     }
     report_error("invalid-handle", "return", nullptr,
-                 "the function returned a value that is not a handle of this context", nullptr, Where{impl});
+                 "the function returned " + handle_value(value) +
+                     ", a value that is not a handle of this context (never issued, or a universal handle)",
+                 nullptr, Where{impl});
     return nullptr;
 }
 
@@ -672,6 +687,31 @@ std::string calling_location(const char *function)
     return through.empty() || through == function || user == 0 ? here : here + " (through " + through + ")";
 }
 
+// The implementation function whose return is reported, and where its code starts (FILE:LINE of its
+// first instruction, "" when unknown). Only the function's address is known at the return: not which
+// of its return statements ran (that would need the module's code instrumented), so a report names the
+// function and never claims a line for the return itself.
+struct ReturnPlace {
+    std::string function, start;
+};
+
+ReturnPlace returning_function(const void *impl)
+{
+    std::string text = code_location(impl, true);
+    ReturnPlace r;
+    size_t inlined = text.find(", inlined in ");
+    size_t at = text.find(" at ");
+    if (at == std::string::npos || (inlined != std::string::npos && at > inlined)) {
+        r.function = inlined == std::string::npos ? text : text.substr(inlined + 13);
+        return r;  // no line table: the name alone (or the address when nothing names it)
+    }
+    // A first instruction from a function inlined at the top of the implementation: its frame is the
+    // implementation, and the line is still where the implementation's code starts.
+    r.function = inlined == std::string::npos ? text.substr(0, at) : text.substr(inlined + 13);
+    r.start = text.substr(at + 4, inlined == std::string::npos ? std::string::npos : inlined - at - 4);
+    return r;
+}
+
 }  // namespace
 
 std::string code_location(const void *pc, bool entry)
@@ -752,11 +792,20 @@ Sink report(const char *check, const char *function, const Handle *h, const std:
     if (hpy_line == nullptr)
         hpy_line = hpy_text(check);
     std::string stack = describe_stack(h);
-    std::string location =
-        where.returned_by ? code_location(where.returned_by, true) : calling_location(function);
-    std::string place;
-    if (!location.empty())
-        place = (where.returned_by ? "returned by " : "called from ") + location;
+    std::string location, place;
+    if (where.returned_by != nullptr) {
+        ReturnPlace r = returning_function(where.returned_by);
+        location = r.function;
+        if (!location.empty())
+            place = "returned by " + location +
+                    (r.start.empty() ? ""
+                                     : " (its code starts at " + r.start +
+                                           "; the line of the return statement is not known)");
+    } else {
+        location = calling_location(function);
+        if (!location.empty())
+            place = "called from " + location;
+    }
     std::string opened = describe_opened(h);
     if (!opened.empty())
         place += (place.empty() ? "" : "\n") + opened;

@@ -311,8 +311,8 @@ void close_arg_slow(Handle *h, const void *impl);
         close_arg_slow(h, impl);
 }
 
-// A returned handle that is no owned open handle without raw data: reported, or closed with them.
-PyObject *take_result_slow(Found f, const void *impl);
+// A returned handle (`value`) that is no owned open handle without raw data: reported, or closed with them.
+PyObject *take_result_slow(Found f, HPy value, const void *impl);
 // The object of the handle `impl` returned: the handle is closed, its reference goes to the caller.
 [[gnu::always_inline]] inline PyObject *take_result(HPy h, const void *impl)
 {
@@ -326,7 +326,7 @@ PyObject *take_result_slow(Found f, const void *impl);
                         true);
         return o;
     }
-    return take_result_slow(f, impl);
+    return take_result_slow(f, h, impl);
 }
 
 // The debug context's dispatch policy (runtime/cpython/dispatch.h) for the signatures without a fast

@@ -9,6 +9,7 @@
 // handler that was there before (Python's faulthandler, or the default action). Plain C++: no Python.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace hpy::debug {
@@ -28,5 +29,28 @@ void forget_unshown(const void *key);
 
 // The kept reports, oldest first, as the handler prints them (for tests).
 std::string unshown_reports();
+
+// ---------------------------------------------------------------- code locations inside a handler
+//
+// A fault in protected raw data is explained by the handler, which must name the C function and line
+// of the faulting instruction. The usual way (debug_context.cpp: posix_spawnp of addr2line, a pipe read
+// into a std::string) allocates and searches PATH: not allowed in a signal handler. So what a handler
+// needs is made ready beforehand, by prepare_signal_locations() (called where the handler is installed,
+// outside any signal): addr2line's full path, and, when binutils is not installed, the function symbols
+// of the extensions loaded so far (debug/symbols.h), which the handler looks up without allocating.
+
+// Outside a handler: resolves addr2line's path once, and without it reads the symbol tables of the
+// extension modules (`*.hpy0*` files) loaded since the last call. Cheap when nothing new was loaded.
+void prepare_signal_locations();
+
+// Inside a handler (only async-signal-safe calls): writes `hpy.debug:     in FUNCTION at FILE:LINE`
+// (`, inlined in OUTER` when the instruction belongs to an inlined function) for the instruction at
+// `offset` from the load base of the ELF file `path`, through addr2line when prepared (fork and execve,
+// its output read through a pipe, at most a few seconds), else `hpy.debug:     in FUNCTION` from a
+// preloaded symbol table. Returns false, having written nothing, when neither knows the instruction.
+bool write_signal_safe_location(const char *path, uintptr_t offset);
+
+// The path prepare_signal_locations() found for addr2line ("" when none; for tests).
+const char *signal_addr2line_path();
 
 }  // namespace hpy::debug

@@ -61,26 +61,31 @@ void write_hex(uintptr_t v)
     write_str(buf + i);
 }
 
-// The faulting instruction as FILE+0xOFFSET (and its function when exported), which `addr2line -f -e FILE
-// OFFSET` turns into a function and a line. dladdr is not on the async-signal-safe list; the process is
-// dying of a fault in the extension's code, not in the loader's, and only faults in raw data get here.
+// The faulting instruction as FILE+0xOFFSET (and its symbol when exported), then its C function and
+// source line (fatal_signal.h: addr2line run from the handler, or a preloaded symbol table), else how
+// to find them. dladdr is not on the async-signal-safe list; the process is dying of a fault in the
+// extension's code, not in the loader's, and only faults in raw data get here.
 void write_code_location(const void *pc)
 {
     Dl_info info;
     if (pc == nullptr || !dladdr(pc, &info) || info.dli_fname == nullptr)
         return;
     const char *file = strrchr(info.dli_fname, '/');
+    auto offset =
+        static_cast<uintptr_t>(static_cast<const char *>(pc) - static_cast<const char *>(info.dli_fbase));
     write_str("hpy.debug:     by the instruction at ");
     write_str(file ? file + 1 : info.dli_fname);
     write_str("+");
-    write_hex(
-        static_cast<uintptr_t>(static_cast<const char *>(pc) - static_cast<const char *>(info.dli_fbase)));
+    write_hex(offset);
     if (info.dli_sname != nullptr) {
         write_str(" (");
         write_str(info.dli_sname);
         write_str(")");
     }
-    write_str(": addr2line -f -e FILE OFFSET names its C function and line\n");
+    write_str("\n");
+    // The pc of a fault is the faulting instruction itself (not a return address): no adjustment.
+    if (!write_signal_safe_location(info.dli_fname, offset))
+        write_str("hpy.debug:     (addr2line -f -e FILE OFFSET names its C function and line)\n");
 }
 
 // The table's free entries, as a stack of indexes: noting and forgetting a region costs O(1) (a scan

@@ -190,10 +190,10 @@ SymbolTable SymbolTable::read(const std::string &path)
     return table;
 }
 
-std::string SymbolTable::function_at(uint64_t offset) const
+const char *SymbolTable::name_at(uint64_t offset) const
 {
     if (offset > std::numeric_limits<uint64_t>::max() - load_vaddr_)
-        return "";
+        return nullptr;
     uint64_t address = offset + load_vaddr_;
     auto after = std::upper_bound(symbols_.begin(), symbols_.end(), address,
                                   [](uint64_t a, const FunctionSymbol &s) { return a < s.start; });
@@ -207,7 +207,13 @@ std::string SymbolTable::function_at(uint64_t offset) const
             (s.size == best->size && binding_rank(s.binding) <= binding_rank(best->binding)))
             best = &s;
     }
-    return best ? best->name : "";
+    return best ? best->name.c_str() : nullptr;
+}
+
+std::string SymbolTable::function_at(uint64_t offset) const
+{
+    const char *name = name_at(offset);
+    return name ? name : "";
 }
 
 std::string elf_function_at(const char *path, uint64_t offset)

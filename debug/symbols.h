@@ -34,6 +34,9 @@ public:
     // The name of the function whose [start, start + size) holds `offset` (from the load base); the
     // innermost one when ranges nest, a global name before a local alias. "" when none does.
     std::string function_at(uint64_t offset) const;
+    // The same name without allocating (a pointer into the table, nullptr when none): safe in a signal
+    // handler once the table has been read.
+    const char *name_at(uint64_t offset) const;
 
     bool empty() const { return symbols_.empty(); }
     size_t size() const { return symbols_.size(); }

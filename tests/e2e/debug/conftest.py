@@ -16,7 +16,13 @@ class MisuseLoader:
     def make_module(self, source, name="misuse"):
         return self.compiler.make_module(source, name)
 
-    def run_script(self, source, script, name="misuse", reaction="raise"):
+    @staticmethod
+    def line_of(source, marker):
+        """The line of `marker` in the file the test module is compiled from (support.expand_source puts one
+        line before the source)."""
+        return next(i for i, line in enumerate(source.split("\n")) if marker in line) + 2
+
+    def run_script(self, source, script, name="misuse", reaction="raise", env=None):
         """Builds the module, then runs `script` (with `mod` loaded in this mode) in a fresh interpreter.
 
         In debug mode the reports raise HPyDebugError there (`reaction`; None: the default, HPy 0.9's)."""
@@ -25,7 +31,7 @@ class MisuseLoader:
         if reaction is not None and self.mode == "debug":
             prelude += "hpy.universal._debug.set_reaction(%r)\n" % reaction
         return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)],
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, env=env)
 
     @staticmethod
     def leak_error(call, stack_trace_limit):

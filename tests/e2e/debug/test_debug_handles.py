@@ -1,4 +1,6 @@
 """tests/e2e/debug/test_debug_handles.py: handle misuse: each bug class reported with its check, function and object."""
+import contextlib
+
 import pytest
 
 from hpy.debug import HPyDebugError, HPyLeakError, LeakDetector
@@ -120,9 +122,47 @@ RETURNS = """
         HPy_Close(ctx, h);
         return h;
     }
+    HPyDef_METH(ret_never_issued, "ret_never_issued", HPyFunc_NOARGS)
+    static HPy ret_never_issued_impl(HPyContext *ctx, HPy self)
+    {
+        HPy h = {0x7ffff001};          /* odd, like a debug handle, but never issued */
+        return h;
+    }
+    HPyDef_METH(ret_closed_arg, "ret_closed_arg", HPyFunc_O)
+    static HPy ret_closed_arg_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        HPy_Close(ctx, arg);           /* the argument closed by the callee */
+        return arg;
+    }
+    static HPy kept_arg;
+    HPyDef_METH(keep_arg, "keep_arg", HPyFunc_O)
+    static HPy keep_arg_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        kept_arg = arg;                /* kept beyond its call */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(ret_kept_arg, "ret_kept_arg", HPyFunc_NOARGS)
+    static HPy ret_kept_arg_impl(HPyContext *ctx, HPy self)
+    {
+        return kept_arg;
+    }
+    HPyDef_METH(churn, "churn", HPyFunc_NOARGS)
+    static HPy churn_impl(HPyContext *ctx, HPy self)
+    {
+        for (int i = 0; i < 4096; i++) {  /* more than the queue holds */
+            HPy h = HPyLong_FromLong(ctx, i);
+            HPy_Close(ctx, h);
+        }
+        return HPy_Dup(ctx, ctx->h_None);
+    }
     @EXPORT(ret_arg)
     @EXPORT(ret_const)
     @EXPORT(ret_closed)
+    @EXPORT(churn)
+    @EXPORT(ret_never_issued)
+    @EXPORT(ret_closed_arg)
+    @EXPORT(keep_arg)
+    @EXPORT(ret_kept_arg)
     @INIT
 """
 
@@ -136,6 +176,92 @@ def test_return_argument_constant_closed(misuse):
     assert_report(debug_error(mod.ret_arg, x), "return-argument", "return", "list")
     assert_report(debug_error(mod.ret_const), "return-constant", "return", "NoneType")
     assert_report(debug_error(mod.ret_closed), "return-closed", "return", "int")
+    assert x == ["arg"]
+
+
+RETURN_UNKNOWN = "; the line of the return statement is not known)"
+
+
+def returned_by(misuse, err, function):
+    """The report's second line names `function`, and where its code starts: a line of its definition
+    (its first instruction), never a line claimed for the return."""
+    first = misuse.line_of(RETURNS, "static HPy %s(" % function)
+    last = first + RETURNS.split("\n")[first - 2:].index("    }")
+    assert err.location == function
+    assert str(err).split("\n")[1] in [
+        "    returned by %s (its code starts at misuse.c:%d%s" % (function, n, RETURN_UNKNOWN)
+        for n in range(first, last + 1)], str(err)
+
+
+@pytest.mark.debug_only("the reports are debug mode's (universal mode crashes on some of these bugs)")
+def test_faulty_returns_name_the_function_and_the_handle_history(misuse):
+    mod = misuse.make_module(RETURNS)
+    # A closed handle: the function, where the handle was closed and where it was opened.
+    err = debug_error(mod.ret_closed)
+    assert_report(err, "return-closed", "return", "int")
+    returned_by(misuse, err, "ret_closed_impl")
+    closed_line = misuse.line_of(RETURNS, "HPy_Close(ctx, h);")
+    opened_line = misuse.line_of(RETURNS, "HPyLong_FromLong(ctx, 7)")
+    assert "closed by HPy_Close in ret_closed_impl at misuse.c:%d)" % closed_line in str(err)
+    assert "    opened by HPyLong_FromInt64_t in ret_closed_impl at misuse.c:%d" % opened_line in str(err)
+    # A value never issued: the value itself, and the function.
+    err = debug_error(mod.ret_never_issued)
+    assert (err.check, err.function) == ("invalid-handle", "return")
+    assert "the function returned 0x7ffff001, a value that is not a handle of this context" in str(err)
+    returned_by(misuse, err, "ret_never_issued_impl")
+    # An argument kept beyond its call and returned by a later call: closed by the end of its own call.
+    mod.keep_arg("kept")
+    err = debug_error(mod.ret_kept_arg)
+    assert err.check == "return-closed"
+    returned_by(misuse, err, "ret_kept_arg_impl")
+    first = misuse.line_of(RETURNS, "static HPy keep_arg_impl")
+    last = misuse.line_of(RETURNS, "kept beyond its call")
+    assert any("closed by the end of the call in keep_arg_impl at misuse.c:%d)" % n in str(err)
+               for n in range(first, last + 1)), str(err)
+
+
+@contextlib.contextmanager
+def closed_queue_limit(n):
+    """The queue of closed handles limited to `n` for the block, its limit given back after."""
+    old = _debug.get_closed_handles_queue_max_size()
+    _debug.set_closed_handles_queue_max_size(n)
+    try:
+        yield
+    finally:
+        _debug.set_closed_handles_queue_max_size(old)
+
+
+@pytest.mark.debug_only("the reports are debug mode's")
+def test_returning_a_handle_whose_slot_was_reused(misuse):
+    # The slot now holds another handle: the report says so, and describes nothing of that other one.
+    mod = misuse.make_module(RETURNS)
+    with closed_queue_limit(1):
+        mod.keep_arg("kept")
+        mod.churn()
+        err = debug_error(mod.ret_kept_arg)
+    assert (err.check, err.function, err.obj_type) == ("return-closed", "return", None)
+    assert "the function returned a handle that was closed long ago (its slot has been reused)" in str(err)
+    assert "opened by" not in str(err) and "'int'" not in str(err)
+    returned_by(misuse, err, "ret_kept_arg_impl")
+
+
+@pytest.mark.debug_only("the reports are debug mode's")
+def test_returning_an_argument_after_closing_it(misuse):
+    # Both faults are reported: the close (ignored, so the handle stays the caller's) where it was made,
+    # then the return of the argument without HPy_Dup, naming the function.
+    reports = []
+    _debug.set_reaction("hook", reports.append)
+    try:
+        x = ["arg"]
+        mod = misuse.make_module(RETURNS)
+        assert mod.ret_closed_arg(x) is x
+    finally:
+        _debug.set_reaction("raise")
+    assert [(r.check, r.function, r.obj_type) for r in reports] == [
+        ("close-argument", "HPy_Close", "list"), ("return-argument", "return", "list")]
+    closed_line = misuse.line_of(RETURNS, "closed by the callee")
+    assert reports[0].location == "ret_closed_arg_impl at misuse.c:%d" % closed_line
+    returned_by(misuse, reports[1], "ret_closed_arg_impl")
     assert x == ["arg"]
 
 
@@ -245,9 +371,7 @@ def test_reaction_abort(misuse):
 @pytest.mark.debug_only("the queue is part of debug mode")
 def test_closed_handles_queue(misuse):
     mod = misuse.make_module(LEAK)
-    old = _debug.get_closed_handles_queue_max_size()
-    _debug.set_closed_handles_queue_max_size(5)
-    try:
+    with closed_queue_limit(5):
         gen = _debug.new_generation()
         for _ in range(10):
             mod.f()
@@ -264,8 +388,6 @@ def test_closed_handles_queue(misuse):
         assert not oldest[1].is_closed and oldest[1].obj == 1234567  # the leak
         oldest[1]._force_close()
         assert oldest[1].is_closed and oldest[1] in _debug.get_closed_handles()
-    finally:
-        _debug.set_closed_handles_queue_max_size(old)
     with pytest.raises(ValueError):
         _debug.set_closed_handles_queue_max_size(-1)
 

@@ -22,11 +22,6 @@ def get_movinggc():
     return hpy.debug.get_movinggc()
 
 
-def line_of(source, marker):
-    """The line of `marker` in the compiled file (support.expand_source puts one line before the source)."""
-    return next(i for i, line in enumerate(source.split("\n")) if marker in line) + 2
-
-
 @pytest.fixture
 def checker():
     """The checker on for the test, off again after (and no report left behind)."""
@@ -185,9 +180,9 @@ def test_field_not_traversed(misuse, checker):
     text = str(err)
     assert ("the field at offset 8 of the struct of a 'misuse.Half' object (stored by HPyField_Store in "
             "Half_set_impl at misuse.c:%d) was not visited by its type's HPy_tp_traverse at simulated collection"
-            % line_of(HALF, "/* store of b */")) in text
+            % misuse.line_of(HALF, "/* store of b */")) in text
     assert "a moving collector would have moved its object" in text
-    assert err.location == "Half_get_b_impl at misuse.c:%d" % line_of(HALF, "/* load of b */")
+    assert err.location == "Half_get_b_impl at misuse.c:%d" % misuse.line_of(HALF, "/* load of b */")
     _debug.pop_reports()
     h.set(1, 2)  # stored again: a new value, not moved yet
     assert h.get_b() == 2
@@ -279,8 +274,8 @@ def test_field_value_kept_across_a_collection(misuse, checker):
     assert (err.check, err.function, err.obj_type) == ("stale-field", "HPyField_Load", "misuse.Cell")
     assert ("the value was read from the field at offset 0 of the struct of a 'misuse.Cell' object (stored by "
             "HPyField_Store in Cell_set_impl at misuse.c:%d) before a simulated collection re-issued it"
-            % line_of(KEPT, "/* field store */")) in str(err)
-    assert err.location == "Cell_load_kept_impl at misuse.c:%d" % line_of(KEPT, "/* kept field */")
+            % misuse.line_of(KEPT, "/* field store */")) in str(err)
+    assert err.location == "Cell_load_kept_impl at misuse.c:%d" % misuse.line_of(KEPT, "/* kept field */")
     # A copy of a value the field no longer holds: its object may be gone, the load fails.
     c.keep()
     c.set("y")
@@ -301,8 +296,8 @@ def test_global_value_kept_across_a_collection(misuse, checker):
     err = debug_error(mod.gget_kept)
     assert (err.check, err.function) == ("stale-global", "HPyGlobal_Load")
     assert ("the value was read from the global (stored by HPyGlobal_Store in gset_impl at misuse.c:%d) before a "
-            "simulated collection re-issued it" % line_of(KEPT, "/* global store */")) in str(err)
-    assert err.location == "gget_kept_impl at misuse.c:%d" % line_of(KEPT, "/* kept global */")
+            "simulated collection re-issued it" % misuse.line_of(KEPT, "/* global store */")) in str(err)
+    assert err.location == "gget_kept_impl at misuse.c:%d" % misuse.line_of(KEPT, "/* kept global */")
 
 
 @pytest.mark.debug_only("switching the checker is a debug-mode matter")

@@ -1,0 +1,237 @@
+"""tests/e2e/test_buffer_consumer.py: the buffer consumer API of ABI 0.1 (HPy_GetBuffer, HPyBuffer_Release,
+HPy_CheckBuffer), in every ABI mode, over the builtin exporters and an exporter written in HPy.
+
+Modules that request ABI 0.1 load only on unihpy's host: on HPy 0.9's and PyPy's own hosts this file does
+not apply (host_differences.py), and test_abi_minor.py checks their refusal instead."""
+import array
+import sys
+
+import pytest
+
+SOURCE = r"""
+    #define HPY_ABI_VERSION_MINOR 1
+    @INCLUDE
+    #include <string.h>
+
+    static HPy shape_of(HPyContext *ctx, const HPy_buffer *view)
+    {
+        if (view->shape == NULL)
+            return HPy_Dup(ctx, ctx->h_None);
+        HPy items[8];
+        int n = view->ndim < 8 ? view->ndim : 8;
+        for (int i = 0; i < n; i++)
+            items[i] = HPyLong_FromSsize_t(ctx, view->shape[i]);
+        HPy t = HPyTuple_FromArray(ctx, items, n);
+        for (int i = 0; i < n; i++)
+            HPy_Close(ctx, items[i]);
+        return t;
+    }
+
+    /* info(obj, flags) -> (content, len, itemsize, readonly, ndim, format, shape, view.obj is obj) */
+    HPyDef_METH(info, "info", HPyFunc_VARARGS)
+    static HPy info_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+    {
+        int flags = (int)HPyLong_AsLong(ctx, args[1]);
+        HPy_buffer view;
+        if (HPy_GetBuffer(ctx, args[0], &view, flags) < 0)
+            return HPy_NULL;
+        HPy items[8];
+        items[0] = HPyBytes_FromStringAndSize(ctx, (const char *)view.buf, view.len);
+        items[1] = HPyLong_FromSsize_t(ctx, view.len);
+        items[2] = HPyLong_FromSsize_t(ctx, view.itemsize);
+        items[3] = HPyBool_FromLong(ctx, view.readonly);
+        items[4] = HPyLong_FromLong(ctx, view.ndim);
+        items[5] = view.format ? HPyUnicode_FromString(ctx, view.format) : HPy_Dup(ctx, ctx->h_None);
+        items[6] = shape_of(ctx, &view);
+        items[7] = HPyBool_FromLong(ctx, HPy_Is(ctx, view.obj, args[0]));
+        HPyBuffer_Release(ctx, &view);
+        int released = HPy_IsNull(view.obj);  /* (view.internal is the host's) */
+        HPy t = HPyTuple_FromArray(ctx, items, 8);
+        for (int i = 0; i < 8; i++)
+            HPy_Close(ctx, items[i]);
+        if (!released) {
+            HPy_Close(ctx, t);
+            HPyErr_SetString(ctx, ctx->h_AssertionError, "the released view still holds obj");
+            return HPy_NULL;
+        }
+        return t;
+    }
+
+    /* poke(obj, index, value): writes one byte through a writable view */
+    HPyDef_METH(poke, "poke", HPyFunc_VARARGS)
+    static HPy poke_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+    {
+        HPy_buffer view;
+        if (HPy_GetBuffer(ctx, args[0], &view, HPyBUF_WRITABLE) < 0)
+            return HPy_NULL;
+        ((char *)view.buf)[HPyLong_AsSsize_t(ctx, args[1])] = (char)HPyLong_AsLong(ctx, args[2]);
+        HPyBuffer_Release(ctx, &view);
+        HPyBuffer_Release(ctx, &view);  /* a released view: nothing more happens */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    HPyDef_METH(check, "check", HPyFunc_O)
+    static HPy check_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return HPyBool_FromLong(ctx, HPy_CheckBuffer(ctx, arg));
+    }
+
+    /* hold(obj) keeps a view until release_held() */
+    static HPy_buffer held;
+    HPyDef_METH(hold, "hold", HPyFunc_O)
+    static HPy hold_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        if (HPy_GetBuffer(ctx, arg, &held, HPyBUF_SIMPLE) < 0)
+            return HPy_NULL;
+        return HPyLong_FromSsize_t(ctx, held.len);
+    }
+
+    HPyDef_METH(release_held, "release_held", HPyFunc_NOARGS)
+    static HPy release_held_impl(HPyContext *ctx, HPy self)
+    {
+        HPyBuffer_Release(ctx, &held);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    /* An exporter written in HPy that counts its exports and releases. */
+    typedef struct { char data[6]; long exports; long releases; HPy_ssize_t shape[1]; } Buf;
+    HPyType_HELPERS(Buf)
+    HPyDef_SLOT(Buf_new, HPy_tp_new)
+    static HPy Buf_new_impl(HPyContext *ctx, HPy cls, const HPy *args, HPy_ssize_t nargs, HPy kw)
+    {
+        Buf *b;
+        HPy h = HPy_New(ctx, cls, &b);
+        if (!HPy_IsNull(h))
+            memcpy(b->data, "hpybuf", 6);
+        return h;
+    }
+    HPyDef_SLOT(Buf_getbuffer, HPy_bf_getbuffer)
+    static int Buf_getbuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view, int flags)
+    {
+        Buf *b = Buf_AsStruct(ctx, self);
+        if (flags & HPyBUF_WRITABLE) {
+            HPyErr_SetString(ctx, ctx->h_BufferError, "Buf is read-only");
+            return -1;
+        }
+        b->exports++;
+        b->shape[0] = 6;
+        view->buf = b->data;
+        view->obj = HPy_Dup(ctx, self);
+        view->len = 6;
+        view->itemsize = 1;
+        view->readonly = 1;
+        view->ndim = 1;
+        view->format = (flags & HPyBUF_FORMAT) ? "B" : NULL;
+        view->shape = (flags & HPyBUF_ND) ? b->shape : NULL;
+        view->strides = NULL;
+        view->suboffsets = NULL;
+        view->internal = b;
+        return 0;
+    }
+    HPyDef_SLOT(Buf_releasebuffer, HPy_bf_releasebuffer)
+    static void Buf_releasebuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view)
+    {
+        Buf *b = Buf_AsStruct(ctx, self);
+        if (view->internal == b && HPy_Is(ctx, view->obj, self))
+            b->releases++;
+    }
+    HPyDef_MEMBER(Buf_exports, "exports", HPyMember_LONG, offsetof(Buf, exports), .readonly = 1)
+    HPyDef_MEMBER(Buf_releases, "releases", HPyMember_LONG, offsetof(Buf, releases), .readonly = 1)
+    static HPyDef *Buf_defines[] = { &Buf_new, &Buf_getbuffer, &Buf_releasebuffer, &Buf_exports,
+        &Buf_releases, NULL };
+    static HPyType_Spec Buf_spec = { .name = "buffers.Buf", .basicsize = sizeof(Buf),
+        .flags = HPy_TPFLAGS_DEFAULT, .defines = Buf_defines };
+
+    @EXPORT(info)
+    @EXPORT(poke)
+    @EXPORT(check)
+    @EXPORT(hold)
+    @EXPORT(release_held)
+    @EXPORT_TYPE("Buf", Buf_spec)
+    @INIT
+"""
+
+SIMPLE, WRITABLE, FORMAT, ND = 0, 0x1, 0x4, 0x8
+STRIDES = 0x10 | ND
+
+
+@pytest.fixture
+def mod(compiler):
+    return compiler.make_module(SOURCE, name="buffers")
+
+
+def test_bytes(mod):
+    b = b"hello buffers"
+    assert mod.info(b, SIMPLE) == (b, len(b), 1, True, 1, None, None, True)
+    assert mod.info(b, FORMAT | ND) == (b, len(b), 1, True, 1, "B", (len(b),), True)
+
+
+def test_bytearray_writable(mod):
+    ba = bytearray(b"abcdef")
+    content, length, itemsize, readonly, *_ = mod.info(ba, WRITABLE)
+    assert (content, length, itemsize, readonly) == (b"abcdef", 6, 1, False)
+    mod.poke(ba, 2, ord("X"))
+    assert ba == bytearray(b"abXdef")
+    ba.append(ord("g"))  # no view is left: the bytearray may resize again
+
+
+def test_memoryview_of_a_slice(mod):
+    data = b"0123456789"
+    m = memoryview(data)[2:6]
+    content, length, itemsize, readonly, ndim, fmt, shape, same = mod.info(m, FORMAT | ND)
+    assert (content, length, readonly, ndim, fmt, shape) == (b"2345", 4, True, 1, "B", (4,))
+    assert same  # view.obj is the memoryview itself
+
+
+def test_array_format_and_shape(mod):
+    a = array.array("i", [1, 2, 3, -4])
+    content, length, itemsize, readonly, ndim, fmt, shape, same = mod.info(a, FORMAT | ND)
+    assert content == a.tobytes() and length == 4 * a.itemsize and itemsize == a.itemsize
+    assert (readonly, ndim, fmt, shape, same) == (False, 1, "i", (4,), True)
+
+
+def test_not_a_buffer(mod):
+    with pytest.raises(TypeError):
+        mod.info(12345, SIMPLE)
+    with pytest.raises(TypeError):
+        mod.info("a str is no buffer", SIMPLE)
+
+
+def test_writable_request_on_bytes(mod):
+    with pytest.raises(BufferError):
+        mod.info(b"read-only", WRITABLE)
+    with pytest.raises(BufferError):
+        mod.poke(b"read-only", 0, 1)
+
+
+def test_check_buffer(mod):
+    assert mod.check(b"x") and mod.check(bytearray()) and mod.check(memoryview(b"y"))
+    assert mod.check(array.array("d")) and mod.check(mod.Buf())
+    assert not mod.check(1) and not mod.check("str") and not mod.check(None) and not mod.check([1])
+
+
+def test_hpy_exporter(mod):
+    b = mod.Buf()
+    assert mod.info(b, FORMAT | ND) == (b"hpybuf", 6, 1, True, 1, "B", (6,), True)
+    assert (b.exports, b.releases) == (1, 1)
+    assert mod.hold(b) == 6
+    assert (b.exports, b.releases) == (2, 1)  # held: not released yet
+    mod.release_held()
+    assert (b.exports, b.releases) == (2, 2)  # the release reached the exporter
+    mod.release_held()  # released already: nothing happens
+    assert (b.exports, b.releases) == (2, 2)
+    with pytest.raises(BufferError, match="^Buf is read-only$"):
+        mod.info(b, WRITABLE)
+    assert (b.exports, b.releases) == (2, 2)
+
+
+@pytest.mark.skipif(not hasattr(sys, "getrefcount"), reason="no reference counts")
+def test_refcounts(mod):
+    for obj in (b"refcounted bytes", bytearray(b"xyz"), mod.Buf(), array.array("i", [7])):
+        before = sys.getrefcount(obj)
+        mod.info(obj, FORMAT | ND)
+        assert sys.getrefcount(obj) == before
+        mod.hold(obj)
+        assert sys.getrefcount(obj) > before  # the held view (and the exporter's record) keep it
+        mod.release_held()
+        assert sys.getrefcount(obj) == before

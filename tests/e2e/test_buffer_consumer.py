@@ -66,7 +66,6 @@ SOURCE = r"""
             return HPy_NULL;
         ((char *)view.buf)[HPyLong_AsSsize_t(ctx, args[1])] = (char)HPyLong_AsLong(ctx, args[2]);
         HPyBuffer_Release(ctx, &view);
-        HPyBuffer_Release(ctx, &view);  /* a released view: nothing more happens */
         return HPy_Dup(ctx, ctx->h_None);
     }
 
@@ -210,7 +209,7 @@ def test_check_buffer(mod):
     assert not mod.check(1) and not mod.check("str") and not mod.check(None) and not mod.check([1])
 
 
-def test_hpy_exporter(mod):
+def test_hpy_exporter(compiler, mod):
     b = mod.Buf()
     assert mod.info(b, FORMAT | ND) == (b"hpybuf", 6, 1, True, 1, "B", (6,), True)
     assert (b.exports, b.releases) == (1, 1)
@@ -218,8 +217,9 @@ def test_hpy_exporter(mod):
     assert (b.exports, b.releases) == (2, 1)  # held: not released yet
     mod.release_held()
     assert (b.exports, b.releases) == (2, 2)  # the release reached the exporter
-    mod.release_held()  # released already: nothing happens
-    assert (b.exports, b.releases) == (2, 2)
+    if compiler.load_mode != "debug":  # where debug mode reports it (tests/e2e/debug/test_debug_buffers.py)
+        mod.release_held()  # released already: nothing happens
+        assert (b.exports, b.releases) == (2, 2)
     with pytest.raises(BufferError, match="^Buf is read-only$"):
         mod.info(b, WRITABLE)
     assert (b.exports, b.releases) == (2, 2)

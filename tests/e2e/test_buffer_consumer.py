@@ -167,8 +167,8 @@ def test_bytes(mod):
 
 def test_bytearray_writable(mod):
     ba = bytearray(b"abcdef")
-    content, length, itemsize, readonly, *_ = mod.info(ba, WRITABLE)
-    assert (content, length, itemsize, readonly) == (b"abcdef", 6, 1, False)
+    content, length, itemsize, *_ = mod.info(ba, WRITABLE)
+    assert (content, length, itemsize) == (b"abcdef", 6, 1)
     mod.poke(ba, 2, ord("X"))
     assert ba == bytearray(b"abXdef")
     ba.append(ord("g"))  # no view is left: the bytearray may resize again
@@ -178,7 +178,7 @@ def test_memoryview_of_a_slice(mod):
     data = b"0123456789"
     m = memoryview(data)[2:6]
     content, length, itemsize, readonly, ndim, fmt, shape, same = mod.info(m, FORMAT | ND)
-    assert (content, length, readonly, ndim, fmt, shape) == (b"2345", 4, True, 1, "B", (4,))
+    assert (content, length, ndim, fmt, shape) == (b"2345", 4, 1, "B", (4,))
     assert same  # view.obj is the memoryview itself
 
 
@@ -186,7 +186,13 @@ def test_array_format_and_shape(mod):
     a = array.array("i", [1, 2, 3, -4])
     content, length, itemsize, readonly, ndim, fmt, shape, same = mod.info(a, FORMAT | ND)
     assert content == a.tobytes() and length == 4 * a.itemsize and itemsize == a.itemsize
-    assert (readonly, ndim, fmt, shape, same) == (False, 1, "i", (4,), True)
+    assert (ndim, fmt, shape, same) == (1, "i", (4,), True)
+
+
+def test_readonly_flag(mod):
+    objects = [(b"bytes", True), (bytearray(b"bytearray"), False), (memoryview(b"view of bytes"), True),
+               (memoryview(bytearray(b"view of a bytearray")), False), (array.array("i", [1]), False)]
+    assert [(repr(o), mod.info(o, SIMPLE)[3]) for o, _ in objects] == [(repr(o), ro) for o, ro in objects]
 
 
 def test_not_a_buffer(mod):

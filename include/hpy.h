@@ -41,7 +41,8 @@
 #ifndef HPY_ABI_VERSION_MINOR
 #    define HPY_ABI_VERSION_MINOR 0
 #elif HPY_ABI_VERSION_MINOR > HPY_ABI_VERSION_MINOR_LATEST || HPY_ABI_VERSION_MINOR < 0
-#    error "HPY_ABI_VERSION_MINOR requests an HPy ABI minor version these headers do not have (the newest is HPY_ABI_VERSION_MINOR_LATEST, 1)"
+#    error \
+        "HPY_ABI_VERSION_MINOR requests an HPy ABI minor version these headers do not have (the newest is HPY_ABI_VERSION_MINOR_LATEST, 1)"
 #endif
 #define HPY_ABI_TAG "hpy0"
 

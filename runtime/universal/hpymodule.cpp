@@ -240,14 +240,14 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
     // (hpy.devel.abitag.HPY_ABI_VERSION_MINOR, the default request, stays 0); one asking for a minor
     // too new reads the newest this host has.
     uint32_t major = major_fn(), minor = minor_fn();
+    const uint32_t named_minor = std::min<uint32_t>(minor, HPY_ABI_VERSION_MINOR_LATEST);
     if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR_LATEST)
         return load_error(name, path,
                           "HPy extension module '" + name +
                               "' requires unsupported version of the HPy runtime. "
                               "Requested version: " +
-                              version_text(major, minor) + ". Current HPy version: " +
-                              version_text(HPY_ABI_VERSION, std::min<uint32_t>(minor, HPY_ABI_VERSION_MINOR_LATEST)) +
-                              ".");
+                              version_text(major, minor) +
+                              ". Current HPy version: " + version_text(HPY_ABI_VERSION, named_minor) + ".");
     if (!tag.found)
         return load_error(name, path,
                           "HPy extension module '" + name + "' at path '" + path +

@@ -8,10 +8,11 @@ import sys
 
 import pytest
 
+from support import BUFFER_EXPORTER
+
 SOURCE = r"""
     #define HPY_ABI_VERSION_MINOR 1
     @INCLUDE
-    #include <string.h>
 
     static HPy shape_of(HPyContext *ctx, const HPy_buffer *view)
     {
@@ -92,54 +93,7 @@ SOURCE = r"""
         return HPy_Dup(ctx, ctx->h_None);
     }
 
-    /* An exporter written in HPy that counts its exports and releases. */
-    typedef struct { char data[6]; long exports; long releases; HPy_ssize_t shape[1]; } Buf;
-    HPyType_HELPERS(Buf)
-    HPyDef_SLOT(Buf_new, HPy_tp_new)
-    static HPy Buf_new_impl(HPyContext *ctx, HPy cls, const HPy *args, HPy_ssize_t nargs, HPy kw)
-    {
-        Buf *b;
-        HPy h = HPy_New(ctx, cls, &b);
-        if (!HPy_IsNull(h))
-            memcpy(b->data, "hpybuf", 6);
-        return h;
-    }
-    HPyDef_SLOT(Buf_getbuffer, HPy_bf_getbuffer)
-    static int Buf_getbuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view, int flags)
-    {
-        Buf *b = Buf_AsStruct(ctx, self);
-        if (flags & HPyBUF_WRITABLE) {
-            HPyErr_SetString(ctx, ctx->h_BufferError, "Buf is read-only");
-            return -1;
-        }
-        b->exports++;
-        b->shape[0] = 6;
-        view->buf = b->data;
-        view->obj = HPy_Dup(ctx, self);
-        view->len = 6;
-        view->itemsize = 1;
-        view->readonly = 1;
-        view->ndim = 1;
-        view->format = (flags & HPyBUF_FORMAT) ? "B" : NULL;
-        view->shape = (flags & HPyBUF_ND) ? b->shape : NULL;
-        view->strides = NULL;
-        view->suboffsets = NULL;
-        view->internal = b;
-        return 0;
-    }
-    HPyDef_SLOT(Buf_releasebuffer, HPy_bf_releasebuffer)
-    static void Buf_releasebuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view)
-    {
-        Buf *b = Buf_AsStruct(ctx, self);
-        if (view->internal == b && HPy_Is(ctx, view->obj, self))
-            b->releases++;
-    }
-    HPyDef_MEMBER(Buf_exports, "exports", HPyMember_LONG, offsetof(Buf, exports), .readonly = 1)
-    HPyDef_MEMBER(Buf_releases, "releases", HPyMember_LONG, offsetof(Buf, releases), .readonly = 1)
-    static HPyDef *Buf_defines[] = { &Buf_new, &Buf_getbuffer, &Buf_releasebuffer, &Buf_exports,
-        &Buf_releases, NULL };
-    static HPyType_Spec Buf_spec = { .name = "buffers.Buf", .basicsize = sizeof(Buf),
-        .flags = HPy_TPFLAGS_DEFAULT, .defines = Buf_defines };
+    @BUFFER_EXPORTER
 
     @EXPORT(info)
     @EXPORT(poke)
@@ -156,7 +110,8 @@ STRIDES = 0x10 | ND
 
 @pytest.fixture
 def mod(compiler):
-    return compiler.make_module(SOURCE, name="buffers")
+    return compiler.make_module(SOURCE.replace("@BUFFER_EXPORTER", BUFFER_EXPORTER.replace("MODULE", "buffers")),
+                                name="buffers")
 
 
 def test_bytes(mod):
@@ -217,9 +172,9 @@ def test_check_buffer(mod):
 
 def test_hpy_exporter(compiler, mod):
     b = mod.Buf()
-    assert mod.info(b, FORMAT | ND) == (b"hpybuf", 6, 1, True, 1, "B", (6,), True)
+    assert mod.info(b, FORMAT | ND) == (b"abcdefgh", 8, 1, True, 1, "B", (8,), True)
     assert (b.exports, b.releases) == (1, 1)
-    assert mod.hold(b) == 6
+    assert mod.hold(b) == 8
     assert (b.exports, b.releases) == (2, 1)  # held: not released yet
     mod.release_held()
     assert (b.exports, b.releases) == (2, 2)  # the release reached the exporter

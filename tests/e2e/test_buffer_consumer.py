@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from support import BUFFER_EXPORTER
+from test_slots import BUFFER_EXPORTER
 
 SOURCE = r"""
     #define HPY_ABI_VERSION_MINOR 1

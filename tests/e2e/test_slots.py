@@ -9,7 +9,6 @@ import sys
 
 import pytest
 from modcache import shared_module
-from support import BUFFER_EXPORTER
 
 BINARY = ["add", "subtract", "multiply", "matrix_multiply", "floor_divide", "true_divide", "remainder",
           "divmod", "lshift", "rshift", "and", "xor", "or"]
@@ -597,6 +596,60 @@ def test_finalize_can_resurrect_nothing_twice(objmod):
     del o
     gc.collect()
     assert objmod.counters() == (f0 + 1000, d0 + 1000)
+
+
+# An HPy type that exports a read-only buffer of 8 bytes ("abcdefgh") and counts its exports and releases
+# (the `exports` and `releases` members); test_buffer_consumer.py also reads it through HPy_GetBuffer. `MODULE` in the type's name is replaced by the module's.
+BUFFER_EXPORTER = r"""
+    typedef struct { char data[8]; long exports; long releases; HPy_ssize_t shape[1]; } Buf;
+    HPyType_HELPERS(Buf)
+    HPyDef_SLOT(Buf_new, HPy_tp_new)
+    static HPy Buf_new_impl(HPyContext *ctx, HPy cls, const HPy *args, HPy_ssize_t nargs, HPy kw)
+    {
+        Buf *b;
+        HPy h = HPy_New(ctx, cls, &b);
+        if (!HPy_IsNull(h))
+            for (int i = 0; i < 8; i++)
+                b->data[i] = (char)('a' + i);
+        return h;
+    }
+    HPyDef_SLOT(Buf_getbuffer, HPy_bf_getbuffer)
+    static int Buf_getbuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view, int flags)
+    {
+        Buf *b = Buf_AsStruct(ctx, self);
+        if (flags & HPyBUF_WRITABLE) {
+            HPyErr_SetString(ctx, ctx->h_BufferError, "Buf is read-only");
+            return -1;
+        }
+        b->exports++;
+        b->shape[0] = 8;
+        view->buf = b->data;
+        view->obj = HPy_Dup(ctx, self);
+        view->len = 8;
+        view->itemsize = 1;
+        view->readonly = 1;
+        view->ndim = 1;
+        view->format = (flags & HPyBUF_FORMAT) ? "B" : NULL;
+        view->shape = (flags & HPyBUF_ND) ? b->shape : NULL;
+        view->strides = NULL;
+        view->suboffsets = NULL;
+        view->internal = b;
+        return 0;
+    }
+    HPyDef_SLOT(Buf_releasebuffer, HPy_bf_releasebuffer)
+    static void Buf_releasebuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view)
+    {
+        Buf *b = Buf_AsStruct(ctx, self);
+        if (view->internal == b && HPy_Is(ctx, view->obj, self))
+            b->releases++;
+    }
+    HPyDef_MEMBER(Buf_exports, "exports", HPyMember_LONG, offsetof(Buf, exports), .readonly = 1)
+    HPyDef_MEMBER(Buf_releases, "releases", HPyMember_LONG, offsetof(Buf, releases), .readonly = 1)
+    static HPyDef *Buf_defines[] = { &Buf_new, &Buf_getbuffer, &Buf_releasebuffer, &Buf_exports,
+        &Buf_releases, NULL };
+    static HPyType_Spec Buf_spec = { .name = "MODULE.Buf", .basicsize = sizeof(Buf),
+        .flags = HPy_TPFLAGS_DEFAULT, .defines = Buf_defines };
+"""
 
 
 BUFFER_SOURCE = BUFFER_EXPORTER.replace("MODULE", "mytest") + """

@@ -1373,6 +1373,16 @@ int debug_ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
     return u->ctx_SetCallFunction(u, u_h, func);
 }
 
+int debug_ctx_CheckBuffer(HPyContext *ctx, HPy obj)
+{
+    hpy::debug::Api api(ctx, "HPy_CheckBuffer", HPY_DEBUG_CALLER);
+    HPyContext *u = api.u;
+    HPy u_obj = api.arg(obj, "obj");
+    if (api.failed())
+        return hpy::debug::error_value<int>();
+    return u->ctx_CheckBuffer(u, u_obj);
+}
+
 }  // extern "C"
 
 namespace hpy::debug {
@@ -1558,6 +1568,9 @@ const char *const kFunctionNames[kFunctionCount] = {
     "ctx_SetCallFunction",
     "ctx_Call",
     "ctx_CallMethod",
+    "ctx_GetBuffer",
+    "ctx_Buffer_Release",
+    "ctx_CheckBuffer",
 };
 
 void fill_debug_functions(HPyContext *dctx)
@@ -1742,6 +1755,9 @@ void fill_debug_functions(HPyContext *dctx)
     dctx->ctx_SetCallFunction = &debug_ctx_SetCallFunction;
     dctx->ctx_Call = &debug_ctx_Call;
     dctx->ctx_CallMethod = &debug_ctx_CallMethod;
+    dctx->ctx_GetBuffer = &debug_ctx_GetBuffer;
+    dctx->ctx_Buffer_Release = &debug_ctx_Buffer_Release;
+    dctx->ctx_CheckBuffer = &debug_ctx_CheckBuffer;
 }
 
 void fill_debug_handles(HPyContext *dctx, const HPyContext *uctx)

@@ -189,13 +189,16 @@ int debug_ctx_Slice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_s
 int debug_ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func);
 HPy debug_ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
 HPy debug_ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);
+int debug_ctx_GetBuffer(HPyContext *ctx, HPy obj, HPy_buffer *view, int flags);
+void debug_ctx_Buffer_Release(HPyContext *ctx, HPy_buffer *view);
+int debug_ctx_CheckBuffer(HPyContext *ctx, HPy obj);
 
 }  // extern "C"
 
 namespace hpy::debug {
 
 // Number of context functions, and their member names ("ctx_Dup"...) by position.
-constexpr int kFunctionCount = 180;
+constexpr int kFunctionCount = 183;
 extern const char *const kFunctionNames[kFunctionCount];
 
 // Puts the debug functions in `dctx`, and a debug handle for each of `uctx`'s handle constants.

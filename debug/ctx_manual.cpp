@@ -805,4 +805,54 @@ HPy debug_ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t narg
     return api.wrap(api.u->ctx_CallMethod(api.u, u_name, u_args.data(), nargs, u_kwnames));
 }
 
+// The buffer consumer API (ABI 0.1). The view's obj is a debug handle opened by HPy_GetBuffer at the
+// caller's line, so a view never released is a leak like any other handle. HPyBuffer_Release closes
+// it and leaves its value (odd, where a kept Py_buffer's address is even) in view->internal, beside
+// view->obj = HPy_NULL as in the universal context: a second release finds the closed handle there.
+int debug_ctx_GetBuffer(HPyContext *ctx, HPy obj, HPy_buffer *view, int flags)
+{
+    Api api(ctx, "HPy_GetBuffer", HPY_DEBUG_CALLER);
+    HPy u_obj = api.arg(obj, "obj");
+    if (api.failed())
+        return -1;
+    if (api.u->ctx_GetBuffer(api.u, u_obj, view, flags) < 0)
+        return -1;
+    view->obj = api.wrap(view->obj);
+    return 0;
+}
+
+void debug_ctx_Buffer_Release(HPyContext *ctx, HPy_buffer *view)
+{
+    Api api(ctx, "HPyBuffer_Release", HPY_DEBUG_CALLER);
+    auto released = [](const void *internal) { return (reinterpret_cast<uintptr_t>(internal) & 1) != 0; };
+    if (view->obj._i == 0) {
+        if (released(view->internal)) {
+            hpy::debug::Found f = hpy::debug::lookup(HPy{reinterpret_cast<intptr_t>(view->internal)});
+            hpy::debug::report("double-close", "HPyBuffer_Release",
+                               f.what == hpy::debug::Lookup::Closed ? f.h : nullptr,
+                               "the buffer view was already released");
+        }
+        return;
+    }
+    hpy::debug::Found f = hpy::debug::lookup(view->obj);
+    if (f.what != hpy::debug::Lookup::Open || !hpy::debug::usable_here(f.h)) {
+        // Reported as any other bad handle (another thread's view goes on after the report).
+        bool other_thread = api.arg(view->obj, "view->obj")._i != 0 && f.what == hpy::debug::Lookup::Open;
+        if (!other_thread) {
+            if (f.what == hpy::debug::Lookup::Closed || f.what == hpy::debug::Lookup::Stale) {
+                // The module closed view->obj itself, and the view's reference with it: what the
+                // interpreter keeps for the view is still given back.
+                view->obj = HPy{0};
+                hpy::cpython::release_view_buffer(view);
+            }
+            return;  // an invalid value: no view of HPy_GetBuffer's, left alone
+        }
+    }
+    HPy closed = view->obj;
+    view->obj = HPy{0};
+    hpy::cpython::release_view_buffer(view);  // the exporter's release first: its reference stays till then
+    hpy::debug::close_handle(f.h, "HPyBuffer_Release", true, HPY_DEBUG_CALLER);
+    view->internal = reinterpret_cast<void *>(closed._i);
+}
+
 }  // extern "C"

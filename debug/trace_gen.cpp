@@ -1260,6 +1260,27 @@ static HPy trace_ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size
     return u->ctx_CallMethod(u, name, args, nargs, kwnames);
 }
 
+static int trace_ctx_GetBuffer(HPyContext *ctx, HPy obj, HPy_buffer *view, int flags)
+{
+    hpy::trace::Scope scope(180);
+    HPyContext *u = hpy::trace::wrapped(ctx);
+    return u->ctx_GetBuffer(u, obj, view, flags);
+}
+
+static void trace_ctx_Buffer_Release(HPyContext *ctx, HPy_buffer *view)
+{
+    hpy::trace::Scope scope(181);
+    HPyContext *u = hpy::trace::wrapped(ctx);
+    u->ctx_Buffer_Release(u, view);
+}
+
+static int trace_ctx_CheckBuffer(HPyContext *ctx, HPy obj)
+{
+    hpy::trace::Scope scope(182);
+    HPyContext *u = hpy::trace::wrapped(ctx);
+    return u->ctx_CheckBuffer(u, obj);
+}
+
 }  // extern "C"
 
 namespace hpy::trace {
@@ -1446,6 +1467,9 @@ void fill_trace_functions(HPyContext *tctx)
     tctx->ctx_SetCallFunction = &trace_ctx_SetCallFunction;
     tctx->ctx_Call = &trace_ctx_Call;
     tctx->ctx_CallMethod = &trace_ctx_CallMethod;
+    tctx->ctx_GetBuffer = &trace_ctx_GetBuffer;
+    tctx->ctx_Buffer_Release = &trace_ctx_Buffer_Release;
+    tctx->ctx_CheckBuffer = &trace_ctx_CheckBuffer;
 }
 
 }  // namespace hpy::trace

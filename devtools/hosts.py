@@ -156,10 +156,11 @@ HOSTS = [
     Host("cpython-3.15", "sid", "/usr/bin/python3.15", "unihpy"),
     Host("pypy-8.0", "sid", "/usr/bin/pypy3", "unihpy", "no native HPy host: unihpy over cpyext"),
     # A cross-check of the context adapter on HPy 0.9.0's layout: the modules calling the shifted
-    # members and the proof of concept (HPy 0.9.0's host has crashes of its own elsewhere).
+    # members and the proof of concept (HPy 0.9.0's host has crashes of its own elsewhere); and its
+    # refusal of a module that requests ABI 0.1.
     Host("hpy-0.9.0", "bookworm", str(ROOT / ".venv-hpy09" / "bin" / "python"), "native",
          "HPy 0.9.0's own host from PyPI (make hpy09-venv)",
-         suites=["tests/e2e/test_shifted.py", "proof-of-concept/test_pof.py"],
+         suites=["tests/e2e/test_shifted.py", "tests/e2e/test_abi_minor.py", "proof-of-concept/test_pof.py"],
          wheels=False),  # a venv holding PyPI's HPy: not an interpreter of its own
 ]
 HOST_BY_NAME = {h.name: h for h in HOSTS}

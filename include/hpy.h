@@ -32,9 +32,18 @@
 #    include <Python.h>
 #endif
 
-/* The ABI this header speaks: a host refuses a module whose major differs or whose minor is newer. */
+/* The ABI: a host refuses a module whose major differs or whose minor is newer than its own.
+   HPY_ABI_VERSION_MINOR is what the module requests: 0, HPy 0.9's ABI, unless the extension defines
+   it before including hpy.h to use the functions added since (docs/beyond-0.9.md); those are compile
+   errors below it. HPY_ABI_VERSION_MINOR_LATEST is the newest these headers and unihpy's host speak. */
 #define HPY_ABI_VERSION 0
-#define HPY_ABI_VERSION_MINOR 0
+#define HPY_ABI_VERSION_MINOR_LATEST 1
+#ifndef HPY_ABI_VERSION_MINOR
+#    define HPY_ABI_VERSION_MINOR 0
+#elif HPY_ABI_VERSION_MINOR > HPY_ABI_VERSION_MINOR_LATEST || HPY_ABI_VERSION_MINOR < 0
+#    error \
+        "HPY_ABI_VERSION_MINOR requests an HPy ABI minor version these headers do not have (the newest is HPY_ABI_VERSION_MINOR_LATEST, 1)"
+#endif
 #define HPY_ABI_TAG "hpy0"
 
 #include "hpy/base.h"

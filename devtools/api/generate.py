@@ -55,6 +55,11 @@ class Member:
     def host_only(self) -> bool:
         return "host-only" in self.options
 
+    @property
+    def minor(self) -> int:
+        """The ABI minor version that added the member: 0 for HPy 0.9's own."""
+        return int(self.options.get("minor", "0"))
+
     def param_list(self) -> str:
         return ", ".join(["HPyContext *ctx"] + [p.decl for p in self.params])
 
@@ -134,6 +139,15 @@ class Api:
     @property
     def handles(self) -> list[Member]:
         return [m for m in self.members if m.kind == "handle"]
+
+    @property
+    def hpy09_members(self) -> list[Member]:
+        """The members of HPy 0.9's context (minor 0), before every later addition."""
+        return [m for m in self.members if m.minor == 0]
+
+    @property
+    def latest_minor(self) -> int:
+        return max(m.minor for m in self.members)
 
 
 def parse_param(text: str) -> Param:
@@ -221,6 +235,14 @@ def parse(path: Path = API_FILE) -> Api:
             raise SystemExit(f"{where}: text outside a section")
     if shifted.stop > len(members):
         raise SystemExit(f"{path.name}: [layouts] shifted = {shifted.start}..{shifted.stop - 1} passes the last member")
+    # Additions are appended: each member's minor is at least the one before it.
+    for before, m in zip(members, members[1:]):
+        if m.minor < before.minor:
+            raise SystemExit(f"{path.name}: {m.name} (minor {m.minor}) follows a member of minor {before.minor}")
+    if any(m.minor and m.cpython for m in members):
+        raise SystemExit(f"{path.name}: a member beyond HPy 0.9 is a runtime function (no cpython= option)")
+    if any(members[i].minor for i in shifted):
+        raise SystemExit(f"{path.name}: [layouts] shifted covers members beyond HPy 0.9")
     return Api(members, signatures, slots, shifted)
 
 
@@ -247,6 +269,18 @@ def to_py(p: Param) -> str:
 
 
 # ---------------------------------------------------------------- the generated files
+
+def beyond_09(m: Member, body: list[str]) -> list[str]:
+    """`body` (the public function) for a member added after HPy 0.9, in every ABI: usable only by a
+    module that requests its minor version; otherwise a call is a compile error that says so."""
+    if m.minor == 0:
+        return body
+    message = (f"{m.api} is beyond HPy 0.9: it needs HPy ABI 0.{m.minor}; #define HPY_ABI_VERSION_MINOR "
+               f"{m.minor} before including hpy.h (hosts of ABI 0.0, HPy 0.9's and PyPy's, then refuse the "
+               "module with an ImportError)")
+    return [f"#if HPY_ABI_VERSION_MINOR >= {m.minor}", *body, "#else",
+            f"HPY_EXTERN_C {m.public_decl()}({m.param_list()}) _HPY_UNAVAILABLE(\"{message}\");", "#endif"]
+
 
 def gen_context(api: Api) -> str:
     lines = ["/* The HPy universal context: this layout is the ABI (member i at byte 24 + 8*i). */",
@@ -290,7 +324,7 @@ def gen_universal_api(api: Api) -> str:
                        "the HPy Universal ABI: build with the hybrid ABI to call it")
             body = ["#ifdef HPY_ABI_HYBRID", *body, "#else",
                     f"HPY_EXTERN_C {m.ret_decl(m.api)}({m.param_list()}) _HPY_LEGACY_ONLY(\"{message}\");", "#endif"]
-        out += body + [""]
+        out += beyond_09(m, body) + [""]
     return c_header("include/hpy/universal/api_gen.h", "HPY_UNIVERSAL_API_GEN_H", "\n".join(out))
 
 
@@ -309,11 +343,11 @@ def gen_cpython_api(api: Api) -> str:
             else:
                 body = f"return ({m.ret}){call};"
             # (an emulator's Py_FatalError, PyPy 3.9's, is not declared noreturn: the tail says it)
-            out += [f"HPyAPI_FUNC {m.public_decl()}({m.param_list()})", "{", "    (void)ctx;", f"    {body}",
-                    *m.public_tail(), "}", ""]
+            out += beyond_09(m, [f"HPyAPI_FUNC {m.public_decl()}({m.param_list()})", "{", "    (void)ctx;",
+                                 f"    {body}", *m.public_tail(), "}"]) + [""]
         else:
-            out += [f"HPyAPI_FUNC {m.public_decl()}({m.param_list()})", "{",
-                    f"    {ret}{m.name}({m.arg_names()});", *m.public_tail(), "}", ""]
+            out += beyond_09(m, [f"HPyAPI_FUNC {m.public_decl()}({m.param_list()})", "{",
+                                 f"    {ret}{m.name}({m.arg_names()});", *m.public_tail(), "}"]) + [""]
     return c_header("include/hpy/cpython/api_gen.h", "HPY_CPYTHON_API_GEN_H", "\n".join(out))
 
 
@@ -394,6 +428,9 @@ def gen_offsets(api: Api) -> str:
            "HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, name) == 0, \"name\");",
            "HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, _private) == 8, \"_private\");",
            "HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, abi_version) == 16, \"abi_version\");"]
+    hpy09 = api.hpy09_members
+    out.append(f"/* HPy 0.9's context ({len(hpy09)} members) ends at byte {HEADER_SIZE + POINTER_SIZE * len(hpy09)}; "
+               "later minor versions append. */")
     for m in api.members:
         off = HEADER_SIZE + POINTER_SIZE * m.index
         out.append(f"HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, {m.name}) == {off}, \"{m.name}\");")

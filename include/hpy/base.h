@@ -28,6 +28,13 @@
 #define _HPy_HIDDEN __attribute__((visibility("hidden")))
 #define _HPy_UNUSED __attribute__((unused))
 #define HPy_NORETURN __attribute__((noreturn))
+/* A declaration whose call is a compile error carrying `message` (legacy functions in the universal ABI,
+   functions beyond the ABI minor version a module requests). */
+#if defined(__clang__)
+#    define _HPY_UNAVAILABLE(message) __attribute__((unavailable(message)))
+#else
+#    define _HPY_UNAVAILABLE(message) __attribute__((error(message)))
+#endif
 
 #ifdef Py_PYTHON_H
 typedef Py_ssize_t HPy_ssize_t;
@@ -164,10 +171,32 @@ typedef enum {
     HPyType_BuiltinShape_List = 6
 } HPyType_BuiltinShape;
 
-/* A buffer as exported by HPy_bf_getbuffer; the same fields as CPython's Py_buffer. */
+/* What a buffer request asks of the exporter (HPy_GetBuffer's and HPy_bf_getbuffer's `flags`): the
+   values of CPython's PyBUF_* flags. */
+#define HPyBUF_SIMPLE 0
+#define HPyBUF_WRITABLE 0x0001
+#define HPyBUF_FORMAT 0x0004
+#define HPyBUF_ND 0x0008
+#define HPyBUF_STRIDES (0x0010 | HPyBUF_ND)
+#define HPyBUF_C_CONTIGUOUS (0x0020 | HPyBUF_STRIDES)
+#define HPyBUF_F_CONTIGUOUS (0x0040 | HPyBUF_STRIDES)
+#define HPyBUF_ANY_CONTIGUOUS (0x0080 | HPyBUF_STRIDES)
+#define HPyBUF_INDIRECT (0x0100 | HPyBUF_STRIDES)
+#define HPyBUF_CONTIG (HPyBUF_ND | HPyBUF_WRITABLE)
+#define HPyBUF_CONTIG_RO (HPyBUF_ND)
+#define HPyBUF_STRIDED (HPyBUF_STRIDES | HPyBUF_WRITABLE)
+#define HPyBUF_STRIDED_RO (HPyBUF_STRIDES)
+#define HPyBUF_RECORDS (HPyBUF_STRIDES | HPyBUF_WRITABLE | HPyBUF_FORMAT)
+#define HPyBUF_RECORDS_RO (HPyBUF_STRIDES | HPyBUF_FORMAT)
+#define HPyBUF_FULL (HPyBUF_INDIRECT | HPyBUF_WRITABLE | HPyBUF_FORMAT)
+#define HPyBUF_FULL_RO (HPyBUF_INDIRECT | HPyBUF_FORMAT)
+
+/* A buffer as exported by HPy_bf_getbuffer or filled by HPy_GetBuffer; the same fields as CPython's
+   Py_buffer. A view filled by HPy_GetBuffer owns `obj` and keeps the host's own record in `internal`:
+   give it back with HPyBuffer_Release, never close `obj` yourself. */
 typedef struct {
     void *buf;
-    HPy obj; /* owned: closed by HPyBuffer_Release */
+    HPy obj; /* owned by the view */
     HPy_ssize_t len;
     HPy_ssize_t itemsize;
     int readonly;

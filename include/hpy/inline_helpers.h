@@ -154,13 +154,6 @@ HPyAPI_FUNC HPy HPy_CallMethodTupleDict_s(HPyContext *ctx, const char *utf8_name
     return result;
 }
 
-/* Releases a buffer obtained from a getbuffer slot (closes view->obj). */
-HPyAPI_FUNC void HPyBuffer_Release(HPyContext *ctx, HPy_buffer *view)
-{
-    HPy_Close(ctx, view->obj);
-    view->obj = HPy_NULL;
-}
-
 /* Capsules, one part at a time (HPyCapsule_Get/HPyCapsule_Set with a key). */
 HPyAPI_FUNC void *HPyCapsule_GetPointer(HPyContext *ctx, HPy capsule, const char *utf8_name)
 {

@@ -11,9 +11,13 @@ so that the import hook (at interpreter start) and the host use the same names a
 
 import sysconfig
 
-# Kept equal to HPY_ABI_VERSION / HPY_ABI_VERSION_MINOR / HPY_ABI_TAG in include/hpy.h.
+# Kept equal to HPY_ABI_VERSION / HPY_ABI_VERSION_MINOR / HPY_ABI_VERSION_MINOR_LATEST / HPY_ABI_TAG
+# in include/hpy.h. HPY_ABI_VERSION_MINOR is the minor a module requests by default (0: HPy 0.9's ABI,
+# which every 0.9 host loads; HPy 0.9's own tests read it as the host's current version);
+# HPY_ABI_VERSION_MINOR_LATEST the newest minor unihpy's headers and host speak (docs/beyond-0.9.md).
 HPY_ABI_VERSION = 0
 HPY_ABI_VERSION_MINOR = 0
+HPY_ABI_VERSION_MINOR_LATEST = 1
 HPY_ABI_TAG = 'hpy%d' % HPY_ABI_VERSION
 
 HPY_ABIS = ('cpython', 'universal', 'hybrid')

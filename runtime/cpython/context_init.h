@@ -26,6 +26,10 @@ PyObject *builtins_dict();
 // A complete context: name, ABI version, handles, functions. Returns false with an exception set.
 bool init_context(HPyContext *ctx, const char *name);
 
+// Gives back the Py_buffer that HPy_GetBuffer keeps in view->internal (ctx_buffer.cpp), if any, and
+// empties view->internal; view->obj is left to the caller.
+void release_view_buffer(HPy_buffer *view);
+
 // What the runtime knows about a type it built from an HPyType_Spec: owned by the type itself
 // (ctx_type.cpp), it lives exactly as long as the type.
 struct TypeExtra {

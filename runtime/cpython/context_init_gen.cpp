@@ -275,6 +275,9 @@ void fill_functions(HPyContext *ctx)
     ctx->ctx_SetCallFunction = &ctx_SetCallFunction;
     ctx->ctx_Call = &ctx_Call;
     ctx->ctx_CallMethod = &ctx_CallMethod;
+    ctx->ctx_GetBuffer = &ctx_GetBuffer;
+    ctx->ctx_Buffer_Release = &ctx_Buffer_Release;
+    ctx->ctx_CheckBuffer = &ctx_CheckBuffer;
 }
 
 }  // namespace hpy::cpython

@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -233,14 +234,20 @@ PyObject *load_module(const std::string &name, const std::string &path, PyObject
                             std::string("the entry point ") + missing + sn +
                                 " is missing (is it an HPy universal module named '" + sn + "'?)");
     // These three messages are worded as HPy 0.9's host words them, for code that compares them.
+    // The host speaks minors 0..HPY_ABI_VERSION_MINOR_LATEST. As "current version" the refusal names
+    // the newest of those the module could have asked for, min(requested, latest): a module of
+    // another major that asks for minor 0 reads "0.0", as HPy 0.9's own tests expect of any host
+    // (hpy.devel.abitag.HPY_ABI_VERSION_MINOR, the default request, stays 0); one asking for a minor
+    // too new reads the newest this host has.
     uint32_t major = major_fn(), minor = minor_fn();
-    if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR)
+    const uint32_t named_minor = std::min<uint32_t>(minor, HPY_ABI_VERSION_MINOR_LATEST);
+    if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR_LATEST)
         return load_error(name, path,
                           "HPy extension module '" + name +
                               "' requires unsupported version of the HPy runtime. "
                               "Requested version: " +
-                              version_text(major, minor) + ". Current HPy version: " +
-                              version_text(HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR) + ".");
+                              version_text(major, minor) +
+                              ". Current HPy version: " + version_text(HPY_ABI_VERSION, named_minor) + ".");
     if (!tag.found)
         return load_error(name, path,
                           "HPy extension module '" + name + "' at path '" + path +

@@ -12,10 +12,11 @@
 #define HPY_LAYOUT_ASSERT(cond, what) _Static_assert(cond, what)
 #endif
 
-HPY_LAYOUT_ASSERT(sizeof(struct _HPyContext_s) == 2128, "sizeof(HPyContext)");
+HPY_LAYOUT_ASSERT(sizeof(struct _HPyContext_s) == 2152, "sizeof(HPyContext)");
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, name) == 0, "name");
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, _private) == 8, "_private");
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, abi_version) == 16, "abi_version");
+/* HPy 0.9's context (263 members) ends at byte 2128; later minor versions append. */
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, h_None) == 24, "h_None");
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, h_True) == 32, "h_True");
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, h_False) == 40, "h_False");
@@ -279,5 +280,8 @@ HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, ctx_Slice_Unpack) == 2096, "ctx
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, ctx_SetCallFunction) == 2104, "ctx_SetCallFunction");
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, ctx_Call) == 2112, "ctx_Call");
 HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, ctx_CallMethod) == 2120, "ctx_CallMethod");
+HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, ctx_GetBuffer) == 2128, "ctx_GetBuffer");
+HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, ctx_Buffer_Release) == 2136, "ctx_Buffer_Release");
+HPY_LAYOUT_ASSERT(offsetof(struct _HPyContext_s, ctx_CheckBuffer) == 2144, "ctx_CheckBuffer");
 
 #endif /* HPY_TESTS_CONTEXT_OFFSETS_GEN_H */

@@ -79,10 +79,27 @@ def test_context_table_shape(context_rows):
 
 
 def test_description_has_every_member(api, context_rows):
-    assert len(api.members) == len(context_rows)
-    assert len(api.handles) == 83
-    assert len(api.functions) == 180
+    hpy09 = api.hpy09_members
+    assert len(hpy09) == len(context_rows)
+    assert sum(m.kind == "handle" for m in hpy09) == 83
+    assert sum(m.kind == "function" for m in hpy09) == 180
     assert generate.HEADER_SIZE == 24 and generate.POINTER_SIZE == 8
+
+
+def test_additions_beyond_09_are_appended(api):
+    """What later minor versions add follows HPy 0.9's last member, in minor order, outside [layouts]."""
+    assert api.members[:263] == api.hpy09_members
+    later = api.members[263:]
+    assert later and all(m.minor > 0 for m in later)
+    assert [m.minor for m in later] == sorted(m.minor for m in later)
+    assert api.latest_minor == 1
+    assert [m.api for m in later if m.minor == 1] == ["HPy_GetBuffer", "HPyBuffer_Release", "HPy_CheckBuffer"]
+    assert not set(api.shifted) & {m.index for m in later}
+
+
+def test_latest_minor_matches_the_headers(api):
+    text = (ROOT / "include" / "hpy.h").read_text()
+    assert re.search(r"#define HPY_ABI_VERSION_MINOR_LATEST %d\b" % api.latest_minor, text)
 
 
 def describe_member(m) -> tuple:
@@ -113,7 +130,7 @@ def test_every_function_takes_the_context_first(context_rows):
             assert param_types(row["parameters"])[0] == "HPyContext*", row["member"]
 
 
-def test_generated_offsets_header_pins_the_abi_table(context_rows):
+def test_generated_offsets_header_pins_the_abi_table(api, context_rows):
     """tests/abi/context_offsets_gen.h (compiled by the layout checks) asserts the table's offsets."""
     text = (HERE / "context_offsets_gen.h").read_text()
     pinned = {name: int(off) for name, off in
@@ -121,7 +138,9 @@ def test_generated_offsets_header_pins_the_abi_table(context_rows):
     for row in context_rows:
         assert pinned.get(row["member"]) == 24 + 8 * int(row["index"]), row["member"]
     assert pinned["name"] == 0 and pinned["_private"] == 8 and pinned["abi_version"] == 16
-    assert re.search(r"sizeof\(struct _HPyContext_s\) == 2128\b", text)
+    # HPy 0.9's 263 members end at 2128; each member of a later minor version appends 8 bytes
+    assert re.search(r"sizeof\(struct _HPyContext_s\) == %d\b" % (24 + 8 * len(api.members)), text)
+    assert 24 + 8 * len(api.hpy09_members) == 2128
 
 
 # ---------------------------------------------------------------- signatures and slots

@@ -111,19 +111,42 @@ def changed_files(original: dict[str, str], new: dict[str, str]) -> set[str]:
 
 
 def test_an_appended_member_reaches_every_consumer(edited, original):
-    last = "HPy HPy_CallMethod(HPy name, const HPy *args, size_t nargs, HPy kwnames);debug=manual"
-    new = edited(last, last + "\nint HPy_Frobnicate(HPy h, int level);")
+    last = "int HPy_CheckBuffer(HPy obj);                               minor=1"
+    new = edited(last, last + "\nint HPy_Frobnicate(HPy h, int level); minor=2")
     assert "int (*ctx_Frobnicate)(HPyContext *ctx, HPy h, int level);" in new["include/hpy/universal/context_gen.h"]
     assert "ctx->ctx_Frobnicate(ctx, h, level)" in new["include/hpy/universal/api_gen.h"]
     assert "ctx_Frobnicate(ctx, h, level)" in new["include/hpy/cpython/api_gen.h"]
     assert "ctx->ctx_Frobnicate = &ctx_Frobnicate;" in new["runtime/cpython/context_init_gen.cpp"]
     offsets = new["tests/abi/context_offsets_gen.h"]
-    assert "offsetof(struct _HPyContext_s, ctx_Frobnicate) == 2128" in offsets
-    assert "sizeof(struct _HPyContext_s) == 2136" in offsets
+    assert "offsetof(struct _HPyContext_s, ctx_Frobnicate) == 2152" in offsets
+    assert "sizeof(struct _HPyContext_s) == 2160" in offsets
     # appending leaves every existing member where it was
     for line in original["tests/abi/context_offsets_gen.h"].splitlines():
         if "offsetof" in line:
             assert line in offsets
+
+
+def test_a_member_of_a_later_minor_needs_the_request(edited):
+    """In every ABI the public function exists only for a module that requests its minor version."""
+    last = "int HPy_CheckBuffer(HPy obj);                               minor=1"
+    new = edited(last, last + "\nint HPy_Frobnicate(HPy h, int level); minor=2")
+    message = ("HPy_Frobnicate is beyond HPy 0.9: it needs HPy ABI 0.2; #define HPY_ABI_VERSION_MINOR 2 "
+               "before including hpy.h")
+    for rel in ("include/hpy/universal/api_gen.h", "include/hpy/cpython/api_gen.h"):
+        text = new[rel]
+        guarded = text[text.index("#if HPY_ABI_VERSION_MINOR >= 2"):]
+        assert guarded.index("HPyAPI_FUNC int HPy_Frobnicate(") < guarded.index("#else")
+        assert message in guarded[guarded.index("#else"):guarded.index("#endif")], rel
+
+
+@pytest.mark.parametrize("line, why", [
+    ("int HPy_Frobnicate(HPy h);", "follows a member of minor 1"),
+    ("int HPy_Frobnicate(HPy h); minor=2 cpython=PyFrobnicate", "a runtime function"),
+])
+def test_additions_are_appended_runtime_functions(edited, line, why):
+    last = "int HPy_CheckBuffer(HPy obj);                               minor=1"
+    with pytest.raises(SystemExit, match=why):
+        edited(last, last + "\n" + line)
 
 
 def test_reordering_members_moves_offsets(edited):

@@ -59,6 +59,12 @@ MOVINGGC_CHECKS = ("test_traversed_fields_are_never_reported", "test_cycles_thro
                    "test_field_value_kept_across_a_collection", "test_global_value_kept_across_a_collection",
                    "test_switching_on_and_off", "test_every_n_allocations", "test_raw_handle_kept_in_a_struct",
                    "test_environment_switch")
+ABI_01 = ("the module requests ABI 0.1 (the buffer consumer API), which a host of ABI 0.0 refuses "
+          "(test_abi_minor.py checks the refusal)")
+NATIVE_ABI_00 = {
+    "n/a:test_buffer_consumer.py": ABI_01,
+    "n/a:test_debug_buffers.py": ABI_01,
+}
 NO_ITEMS_STRUCT = ("unihpy's host over PyPy's C-API emulation gives int, str and tuple objects no C struct "
                    "(HPyType_FromSpec refuses a basicsize with those shapes)")
 
@@ -123,6 +129,10 @@ DIFFERENCES = {
         "test_type.py::test_spec_param_base_and_bases_tuple_errors": REFCOUNTS,
     },
     "pypy+unihpy": {
+        "test_buffer_consumer.py::test_readonly_flag": "PyPy's PyObject_GetBuffer sets Py_buffer.readonly "
+                                                       "wrongly for builtin objects (pypy/pypy#4918, #5136)",
+        "test_buffer_consumer.py::test_writable_request_on_bytes": "PyPy refuses a writable buffer of bytes "
+                                                                   "with ValueError, CPython with BufferError",
         **{"n/a:test_debug_movinggc.py::" + name: NO_GC_CALLBACKS for name in MOVINGGC_CHECKS},
         "test_field.py::test_cycle_with_python_objects_is_collected": CYCLES,
         "crash:test_debug_handles.py::test_on_invalid_handle_hook[debug]": (
@@ -208,7 +218,9 @@ DIFFERENCES = {
     "cpython-3.14d": CPYTHON_313,
     "cpython-3.15": CPYTHON_313,
     "cpython-3.13t": dict(CPYTHON_313, **FREE_THREADED_313),
+    "hpy-0.9.0": NATIVE_ABI_00,
     "pypy+native": {
+        **NATIVE_ABI_00,
         # PyPy's own HPy host: its messages, its module creation, its limits
         "test_argparse.py::test_unit_s": "PyPy's HPy host fails an internal check on this unit",
         "test_argparse.py::test_keywords_dict": "PyPy's HPy host hands tp_new/tp_init keywords as a "

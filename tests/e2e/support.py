@@ -53,7 +53,8 @@ PROVOKES_SIGSEGV = pytest.mark.skipif(SANITIZED, reason="the fault is provoked o
 
 
 def expand_source(source, name):
-    """Replaces the @ shorthand with plain HPy code."""
+    """Replaces the @ shorthand with plain HPy code. `#include "hpy.h"` comes first, or where the
+    source says @INCLUDE (after the macros it defines for hpy.h, e.g. HPY_ABI_VERSION_MINOR)."""
     defines, types, globals_ = [], [], []
 
     def export(m):
@@ -88,7 +89,10 @@ def expand_source(source, name):
     init.append("HPy_MOD_GIL(%s, HPy_MOD_GIL_NOT_USED)" % name)
     if "@INIT" not in source:
         raise ValueError("test module source has no @INIT")
-    return '#include "hpy.h"\n' + source.replace("@INIT", "\n".join(init)) + "\n"
+    source = source.replace("@INIT", "\n".join(init))
+    if "@INCLUDE" in source:
+        return source.replace("@INCLUDE", '#include "hpy.h"') + "\n"
+    return '#include "hpy.h"\n' + source + "\n"
 
 
 def prebuilt(key, folder, build):

@@ -136,11 +136,20 @@ def test_wrong_major_version(compiler, load_isolated):
 
 
 @host_modes
-def test_minor_version_too_new(compiler, load_isolated):
-    path = compiler.compile_module(hand_written_module("bad", minor="9999"), name="bad")
+@pytest.mark.parametrize("minor", ["2", "9999"])
+def test_minor_version_too_new(compiler, load_isolated, minor):
+    # The host speaks minors 0 and 1: as its current version it names the newest one, 0.1.
+    path = compiler.compile_module(hand_written_module("bad", minor=minor), name="bad")
     expect_load_error(load_isolated("bad", path),
                       r"^HPy extension module 'bad' requires unsupported version of the HPy runtime\. "
-                      r"Requested version: 0\.9999\. Current HPy version: 0\.0\.$")
+                      r"Requested version: 0\.%s\. Current HPy version: 0\.1\.$" % minor)
+
+
+@host_modes
+def test_minor_version_1_loads(compiler):
+    # ABI 0.1 (the buffer consumer API) is this host's newest minor: a module that asks for it loads.
+    mod = compiler.make_module(hand_written_module("handmade01", minor="1"), name="handmade01")
+    assert mod.f() == 42
 
 
 @host_modes

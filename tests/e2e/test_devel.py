@@ -130,15 +130,17 @@ def built(build_once, hpy_abi):
 
 def test_abitag_constants():
     assert abitag.HPY_ABI_VERSION == 0
-    assert abitag.HPY_ABI_VERSION_MINOR == 0
+    assert abitag.HPY_ABI_VERSION_MINOR == 0  # what a module requests unless it opts in (HPy 0.9's ABI)
+    assert abitag.HPY_ABI_VERSION_MINOR_LATEST == 1
     assert abitag.HPY_ABI_TAG == 'hpy0'
 
 
 def test_abitag_matches_hpy_h():
     text = (Path(HPyDevel().get_include_dir()) / 'hpy.h').read_text()
-    defines = dict(re.findall(r'#define (HPY_ABI_\w+) (\S+)', text))
+    defines = dict(re.findall(r'#\s*define (HPY_ABI_\w+) (\S+)', text))
     assert int(defines['HPY_ABI_VERSION']) == abitag.HPY_ABI_VERSION
     assert int(defines['HPY_ABI_VERSION_MINOR']) == abitag.HPY_ABI_VERSION_MINOR
+    assert int(defines['HPY_ABI_VERSION_MINOR_LATEST']) == abitag.HPY_ABI_VERSION_MINOR_LATEST
     assert defines['HPY_ABI_TAG'] == '"%s"' % abitag.HPY_ABI_TAG
 
 

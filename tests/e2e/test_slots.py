@@ -598,7 +598,9 @@ def test_finalize_can_resurrect_nothing_twice(objmod):
     assert objmod.counters() == (f0 + 1000, d0 + 1000)
 
 
-BUFFER_SOURCE = r"""
+# An HPy type that exports a read-only buffer of 8 bytes ("abcdefgh") and counts its exports and releases
+# (the `exports` and `releases` members); test_buffer_consumer.py also reads it through HPy_GetBuffer. `MODULE` in the type's name is replaced by the module's.
+BUFFER_EXPORTER = r"""
     typedef struct { char data[8]; long exports; long releases; HPy_ssize_t shape[1]; } Buf;
     HPyType_HELPERS(Buf)
     HPyDef_SLOT(Buf_new, HPy_tp_new)
@@ -615,7 +617,7 @@ BUFFER_SOURCE = r"""
     static int Buf_getbuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view, int flags)
     {
         Buf *b = Buf_AsStruct(ctx, self);
-        if (flags & 0x0001 /* PyBUF_WRITABLE */) {
+        if (flags & HPyBUF_WRITABLE) {
             HPyErr_SetString(ctx, ctx->h_BufferError, "Buf is read-only");
             return -1;
         }
@@ -627,8 +629,8 @@ BUFFER_SOURCE = r"""
         view->itemsize = 1;
         view->readonly = 1;
         view->ndim = 1;
-        view->format = (flags & 0x0004 /* PyBUF_FORMAT */) ? "B" : NULL;
-        view->shape = (flags & 0x0008 /* PyBUF_ND */) ? b->shape : NULL;
+        view->format = (flags & HPyBUF_FORMAT) ? "B" : NULL;
+        view->shape = (flags & HPyBUF_ND) ? b->shape : NULL;
         view->strides = NULL;
         view->suboffsets = NULL;
         view->internal = b;
@@ -645,8 +647,12 @@ BUFFER_SOURCE = r"""
     HPyDef_MEMBER(Buf_releases, "releases", HPyMember_LONG, offsetof(Buf, releases), .readonly = 1)
     static HPyDef *Buf_defines[] = { &Buf_new, &Buf_getbuffer, &Buf_releasebuffer, &Buf_exports,
         &Buf_releases, NULL };
-    static HPyType_Spec Buf_spec = { .name = "mytest.Buf", .basicsize = sizeof(Buf),
+    static HPyType_Spec Buf_spec = { .name = "MODULE.Buf", .basicsize = sizeof(Buf),
         .flags = HPy_TPFLAGS_DEFAULT, .defines = Buf_defines };
+"""
+
+
+BUFFER_SOURCE = BUFFER_EXPORTER.replace("MODULE", "mytest") + """
     @EXPORT_TYPE("Buf", Buf_spec)
     @INIT
 """

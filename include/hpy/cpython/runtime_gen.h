@@ -191,6 +191,9 @@ HPyAPI_RUNTIME_FUNC int ctx_Slice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t
 HPyAPI_RUNTIME_FUNC int ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func);
 HPyAPI_RUNTIME_FUNC HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
 HPyAPI_RUNTIME_FUNC HPy ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);
+HPyAPI_RUNTIME_FUNC int ctx_GetBuffer(HPyContext *ctx, HPy obj, HPy_buffer *view, int flags);
+HPyAPI_RUNTIME_FUNC void ctx_Buffer_Release(HPyContext *ctx, HPy_buffer *view);
+HPyAPI_RUNTIME_FUNC int ctx_CheckBuffer(HPyContext *ctx, HPy obj);
 
 #ifdef __cplusplus
 }

@@ -928,4 +928,31 @@ HPyAPI_FUNC HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_
     return (&ctx->ctx_CallMethod)[_HPy_ContextShift](ctx, name, args, nargs, kwnames);
 }
 
+#if HPY_ABI_VERSION_MINOR >= 1
+HPyAPI_FUNC int HPy_GetBuffer(HPyContext *ctx, HPy obj, HPy_buffer *view, int flags)
+{
+    return ctx->ctx_GetBuffer(ctx, obj, view, flags);
+}
+#else
+HPY_EXTERN_C int HPy_GetBuffer(HPyContext *ctx, HPy obj, HPy_buffer *view, int flags) _HPY_UNAVAILABLE("HPy_GetBuffer is beyond HPy 0.9: it needs HPy ABI 0.1; #define HPY_ABI_VERSION_MINOR 1 before including hpy.h (hosts of ABI 0.0, HPy 0.9's and PyPy's, then refuse the module with an ImportError)");
+#endif
+
+#if HPY_ABI_VERSION_MINOR >= 1
+HPyAPI_FUNC void HPyBuffer_Release(HPyContext *ctx, HPy_buffer *view)
+{
+    ctx->ctx_Buffer_Release(ctx, view);
+}
+#else
+HPY_EXTERN_C void HPyBuffer_Release(HPyContext *ctx, HPy_buffer *view) _HPY_UNAVAILABLE("HPyBuffer_Release is beyond HPy 0.9: it needs HPy ABI 0.1; #define HPY_ABI_VERSION_MINOR 1 before including hpy.h (hosts of ABI 0.0, HPy 0.9's and PyPy's, then refuse the module with an ImportError)");
+#endif
+
+#if HPY_ABI_VERSION_MINOR >= 1
+HPyAPI_FUNC int HPy_CheckBuffer(HPyContext *ctx, HPy obj)
+{
+    return ctx->ctx_CheckBuffer(ctx, obj);
+}
+#else
+HPY_EXTERN_C int HPy_CheckBuffer(HPyContext *ctx, HPy obj) _HPY_UNAVAILABLE("HPy_CheckBuffer is beyond HPy 0.9: it needs HPy ABI 0.1; #define HPY_ABI_VERSION_MINOR 1 before including hpy.h (hosts of ABI 0.0, HPy 0.9's and PyPy's, then refuse the module with an ImportError)");
+#endif
+
 #endif /* HPY_UNIVERSAL_API_GEN_H */

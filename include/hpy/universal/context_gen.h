@@ -272,6 +272,9 @@ struct _HPyContext_s {
     int (*ctx_SetCallFunction)(HPyContext *ctx, HPy h, HPyCallFunction *func);
     HPy (*ctx_Call)(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
     HPy (*ctx_CallMethod)(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);
+    int (*ctx_GetBuffer)(HPyContext *ctx, HPy obj, HPy_buffer *view, int flags);
+    void (*ctx_Buffer_Release)(HPyContext *ctx, HPy_buffer *view);
+    int (*ctx_CheckBuffer)(HPyContext *ctx, HPy obj);
 };
 
 #endif /* HPY_UNIVERSAL_CONTEXT_GEN_H */

@@ -3,11 +3,7 @@
 #define HPY_UNIVERSAL_HPY_UNIVERSAL_H
 
 /* A legacy function called from a universal module is a compile-time error with this message. */
-#if defined(__clang__)
-#    define _HPY_LEGACY_ONLY(message) __attribute__((unavailable(message)))
-#else
-#    define _HPY_LEGACY_ONLY(message) __attribute__((error(message)))
-#endif
+#define _HPY_LEGACY_ONLY(message) _HPY_UNAVAILABLE(message)
 
 /* Direct calls. A host whose handles are the PyObject pointers themselves and whose tuples have
    CPython's usual layout (unihpy's CPython host in universal mode) calls _HPyInitDirectCalls_NAME

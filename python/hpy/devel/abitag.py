@@ -4,6 +4,7 @@ from hpy._abitag import (  # noqa: F401
     HPY_ABI_TAG,
     HPY_ABI_VERSION,
     HPY_ABI_VERSION_MINOR,
+    HPY_ABI_VERSION_MINOR_LATEST,
     HPY_ABIS,
     get_hpy_ext_suffix,
     parse_ext_suffix,

@@ -897,7 +897,7 @@ class _FunctionPort:
         self.edit(fmt[0].start, fmt[-1].end, f'"{new_fmt}"')
         decls = "".join(f'HPy {h}; /* "s#" as \'O\', read into {d} and {n} below */\n{indent}' for h, d, n in reads)
         self.edits.append(Edit(stmt.extent.start.offset, stmt.extent.start.offset, decls))
-        end = stmt.extent.end.offset
+        end = _decl_end(self.src, stmt)   # through the ';' of a body that is one statement
         reads_text = "".join(f"\n{indent}if (hpy_port_chars_and_size(ctx, {h}, (const char **)&{d}, &{n}) < 0)"
                              f"\n{indent}    return HPy_NULL;" for h, d, n in reads)
         self.edits.append(Edit(end, end, reads_text))

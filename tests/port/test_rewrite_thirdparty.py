@@ -3,6 +3,7 @@
 # universal and debug mode) and markupsafe's _speedups.c, each built in the hybrid ABI and run against its
 # own tests. The other extensions of the table: `make port-table`.
 import json
+import re
 
 import pytest
 
@@ -103,4 +104,4 @@ def test_crcmod_macros_and_formats(tmp_path):
                   "if (hpy_port_chars_and_size(ctx, table_obj, (const char **)&table, &tableLen) < 0)",
                   "HPyBuffer_Release(ctx, &buf);", 'HPy_FatalError(ctx, "crcfunext: One of the data types is invalid");']:
         assert piece in text, piece
-    assert "GET_BUFFER_VIEW_OR_ERROUT_HPY" not in text and "PyBuffer_Release" not in text
+    assert "GET_BUFFER_VIEW_OR_ERROUT_HPY" not in text and not re.search(r"\bPyBuffer_Release", text)

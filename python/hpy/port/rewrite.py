@@ -202,8 +202,16 @@ class _Rewriter:
                                f"stays for the others */\n#define {mp.text(macro + '_HPY')}")
             for tok in toks:
                 self.add(tok.start, tok.end, macro + "_HPY")
-        # The C-API uses the report places at a converted invocation are rewritten in the macro.
-        self.macro_spans = [(tok.start, tok.end) for toks in used.values() for tok in toks]
+        # Uses the report finds that the rewrite converts without replacing their text: those it places
+        # at a converted invocation (rewritten in the macro), and the fields of a Py_buffer in a
+        # converted function (the same fields of the HPy_buffer its declaration now makes).
+        self.kept_spans = [(tok.start, tok.end) for toks in used.values() for tok in toks]
+        for port in ports.values():
+            for c in _walk(port.fn):
+                ref = c.referenced if c.kind == K.MEMBER_REF_EXPR else None
+                if ref is not None and ref.semantic_parent is not None and \
+                        ref.semantic_parent.spelling in ("bufferinfo", "Py_buffer"):
+                    self.kept_spans.append((c.location.offset, c.location.offset + len(c.spelling)))
         if self.include is not None:
             minor = sorted({n for e in self.edits for n in MINOR_1 if n in e.text} |
                            {n for h in first for n in MINOR_1 if n in HELPERS[h]})
@@ -641,7 +649,7 @@ class _Rewriter:
         for i, b in enumerate(self.src.data):
             if b == 10:
                 starts.append(i + 1)
-        spans = [(e.start, e.end) for e in self.edits if e.end > e.start] + getattr(self, "macro_spans", [])
+        spans = [(e.start, e.end) for e in self.edits if e.end > e.start] + getattr(self, "kept_spans", [])
         n = 0
         for use in [u for f in ext.functions.values() for u in f.uses] + ext.file_scope:
             if use.file != self.src.path:

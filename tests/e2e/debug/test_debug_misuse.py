@@ -132,6 +132,7 @@ def test_write_into_read_only_data(misuse):
         assert "hpy.debug:     in write_ro_impl (no source line" in proc.stderr, proc.stderr
 
 
+@support.PROVOKES_SIGSEGV
 def test_raw_data_fault_without_binutils(misuse, tmp_path):
     # Without addr2line on PATH the handler names the function from the symbol table it read before the
     # signal (no source line); the first lines of the report are the same.

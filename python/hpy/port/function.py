@@ -710,10 +710,10 @@ class _FunctionPort:
             if kind == "o":
                 self.object_arg(arg, line, name)
             elif kind == "x":
-                exc = arg[0].text[len("PyExc_"):] if len(arg) == 1 and arg[0].text.startswith("PyExc_") else None
-                if exc not in CONTEXT_EXCEPTIONS:
+                e = _context_exception(arg)
+                if e is None:
                     raise Blocked(f"{name} with exception {_text(arg)} (not in the HPy context)", line)
-                self.edit(arg[0].start, arg[0].end, f"ctx->h_{exc}")
+                self.edit(e.start, e.end, e.text)
         if result == "new":
             self.new_reference(name, toks, line)
 
@@ -1026,6 +1026,13 @@ class _FunctionPort:
                 raise Blocked(f"{t.text} has no rule in the rewrite", t.line)
 
 
+def _context_exception(arg):
+    """The Edit that makes an exception argument (its tokens: PyExc_X) the context's ctx->h_X, or None
+    when the HPy context has no such exception."""
+    exc = arg[0].text[len("PyExc_"):] if len(arg) == 1 and arg[0].text.startswith("PyExc_") else None
+    return Edit(arg[0].start, arg[0].end, f"ctx->h_{exc}") if exc in CONTEXT_EXCEPTIONS else None
+
+
 class MacroPort:
     """A function-like macro of the extension whose C-API uses all have rules, rewritten in place:
     calls in CALLS that return plain values (each object argument one of the macro's parameters,
@@ -1097,10 +1104,10 @@ class MacroPort:
                                   f"parameters have a rule)")
                 done.update(t.start for t in arg)
             elif kind == "x":
-                exc = inner[0].text[len("PyExc_"):] if len(inner) == 1 and inner[0].text.startswith("PyExc_") else None
-                if exc not in CONTEXT_EXCEPTIONS:
+                e = _context_exception(inner)
+                if e is None:
                     raise Blocked(f"it raises {_text(arg)} (not in the HPy context)")
-                self.edits.append(Edit(inner[0].start, inner[0].end, f"ctx->h_{exc}"))
+                self.edits.append(e)
                 done.update(t.start for t in arg)
 
     def text(self, name):
